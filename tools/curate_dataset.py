@@ -199,6 +199,14 @@ def status_of(raw: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+def _fix_mojibake(name: str) -> str:
+    """BACI names were UTF-8 read as Latin-1 upstream ("TÃ¼rkiye"); undo that where it applies."""
+    try:
+        return name.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return name
+
+
 def countries(raw: Path) -> pd.DataFrame:
     codes = pd.read_csv(raw / "baci_country_codes.csv", dtype=str)
     codes = codes[codes.iso3.notna()]
@@ -206,8 +214,10 @@ def countries(raw: Path) -> pd.DataFrame:
     wgi = pd.read_csv(raw / "wgi_political_stability_pv.csv", usecols=["iso3", "country"])
     for iso, name in zip(wgi.iso3, wgi.country, strict=True):
         rows.setdefault(iso, name)
+    rows = {k: _fix_mojibake(v) for k, v in rows.items()}
     rows.update(
         {
+            "USA": "United States",
             "COD": "Congo, Democratic Republic of the",
             "MMR": "Myanmar (Burma)",
             "TWN": "Taiwan",
@@ -497,8 +507,9 @@ def supply_shares(raw: Path, names: Names, prod: pd.DataFrame) -> pd.DataFrame:
         (refin, "refining", "IEA 2025 refined magnet rare earths (Nd+Pr+Dy+Tb) by country"),
     ):
         for year, g in base.groupby("year"):
-            world = g.loc[g.country == "WLD", "value"].sum()
+            # divide by the sum of country rows, not the rounded printed world total
             named = g[(g.country != "WLD") & g.value.notna() & (g.value > 0)]
+            world = named.value.sum()
             for el in ("neodymium", "dysprosium", "terbium"):
                 derived.append(
                     pd.DataFrame(
@@ -938,7 +949,25 @@ def stockpile_policies(raw: Path) -> pd.DataFrame:
         {"Japan": "JPN", "South Korea": "KOR", "United States": "USA", "IEA members": "IEA",
          "European Union": "EU27", "China": "CHN"}
     )
-    return pd.DataFrame(
+    nds_rows = pd.read_csv(raw / "storage_properties.csv")
+    nds_rows = nds_rows[nds_rows.material.str.contains("multiple|,", regex=True)]
+    extra = pd.DataFrame(
+        {
+            "holder": "USA",
+            "programme": "National Defense Stockpile",
+            "agency": "DLA Strategic Materials",
+            "metric": nds_rows.property.values,
+            "value": nds_rows.value.values,
+            "days_target": None,
+            "scope": nds_rows.material.values,
+            "year": "",
+            "source": nds_rows.source.values,
+            "status": nds_rows.status.map(status_of).values,
+            "notes": nds_rows.notes.fillna("").values,
+        }
+    )
+    extra["year"] = (extra.metric + " " + extra.value).str.extract(r"(20\d\d)")[0].fillna("").values
+    base = pd.DataFrame(
         {
             "holder": holder.values,
             "programme": p.programme.values,
@@ -953,6 +982,7 @@ def stockpile_policies(raw: Path) -> pd.DataFrame:
             "notes": p.notes.fillna("").values,
         }
     )
+    return pd.concat([base, extra], ignore_index=True)
 
 
 def _days(row: pd.Series) -> float | None:
@@ -1182,6 +1212,7 @@ def control() -> pd.DataFrame:
 
 def storage(raw: Path) -> pd.DataFrame:
     s = pd.read_csv(raw / "storage_properties.csv")
+    s = s[~s.material.str.contains("multiple|,", regex=True)]  # NDS facts go to stockpile_policies
     sourced = pd.DataFrame(
         {
             "material": s.material.values,

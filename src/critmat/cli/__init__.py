@@ -1,0 +1,1 @@
+"""Command-line interface (Typer); heavy modules are imported inside commands."""

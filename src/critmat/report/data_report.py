@@ -1,0 +1,321 @@
+"""The data report: one self-contained HTML page about the shipped dataset.
+
+Sections: coverage per material, supply by country per stage for one material, a concentration
+ranking across materials, price histories, and the spread between USGS and World Mining Data.
+Every number shown is computed from the dataset at run time; every chart names its sources.
+The page embeds plotly.js, so it opens offline.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from critmat.data.dataset import Dataset, UnknownChoiceError
+from critmat.data.units import UnitError, convert_mass
+from critmat.data.views import supply_by_country
+from critmat.risk.concentration import hhi_of_supply
+
+__all__ = [
+    "concentration_ranking",
+    "coverage_table",
+    "source_spread",
+    "write_data_report",
+]
+
+PRICE_INDEX_SERIES: tuple[tuple[str, str], ...] = (
+    ("lithium", "battery-grade lithium carbonate"),
+    ("cobalt", "LME cash"),
+    ("nickel", "LME cash"),
+    ("neodymium", "Neodymium oxide 99.5% (Argus)"),
+    ("dysprosium", "Dysprosium oxide 99.5% (Argus)"),
+    ("palladium", "Engelhard"),
+)
+
+
+def coverage_table(ds: Dataset) -> pd.DataFrame:
+    """Per seed material: years and sources of supply data, trade rows, price series, EoL-RIR."""
+    m = ds.materials[ds.materials["seed"].astype(bool)]
+    p = ds.production[ds.production["country"] != "WLD"]
+    s = ds.supply_shares
+    trade_rows = ds.trade.groupby("material", observed=True).size()
+    prices = ds.prices[ds.prices["status"] != "proxy"]
+    n_series = prices.groupby("material")["form"].nunique()
+
+    def cover(mat: str, stage: str) -> str:
+        parts = []
+        for frame in (p, s):
+            g = frame[(frame["material"] == mat) & (frame["stage"] == stage)]
+            for d, gg in g.groupby("dataset"):
+                parts.append(f"{d} {int(gg['year'].min())}-{int(gg['year'].max())}")
+        return "; ".join(parts)
+
+    return pd.DataFrame(
+        {
+            "material": m["material"].to_numpy(),
+            "group": m["group"].to_numpy(),
+            "mining": [cover(x, "mining") for x in m["material"]],
+            "refining": [cover(x, "refining") for x in m["material"]],
+            "trade_rows": [int(trade_rows.get(x, 0)) for x in m["material"]],
+            "price_series": [int(n_series.get(x, 0)) for x in m["material"]],
+            "eol_rir": m["eol_rir"].to_numpy(),
+        }
+    )
+
+
+def concentration_ranking(ds: Dataset) -> pd.DataFrame:
+    """HHI (fraction scale, lower bound) per seed material and stage, latest year, default source."""
+    rows = []
+    for mat in ds.materials.loc[ds.materials["seed"].astype(bool), "material"]:
+        for stage in ("mining", "refining"):
+            try:
+                t = supply_by_country(ds, mat, stage=stage)
+            except UnknownChoiceError:
+                continue
+            top = t.rows.iloc[0]
+            rows.append(
+                {
+                    "material": mat,
+                    "stage": stage,
+                    "year": t.year,
+                    "dataset": t.dataset,
+                    "hhi": hhi_of_supply(t.rows),
+                    "top_country": top["country"],
+                    "top_share": float(top["share"]),
+                    "status": ",".join(sorted(set(t.rows["status"]))),
+                }
+            )
+    return pd.DataFrame(rows).sort_values("hhi", ascending=False).reset_index(drop=True)
+
+
+def source_spread(ds: Dataset, year: int = 2024) -> pd.DataFrame:
+    """USGS vs World Mining Data world mine output for one year, on a common basis.
+
+    Units and chemical bases are converted with :func:`critmat.data.units.convert_mass`
+    (WMD reports Li2O, Nb2O5, Ta2O5, Cr2O3; USGS contained metal or gross weight).
+    """
+    p = ds.production
+    usgs = p[(p["dataset"] == "usgs_mcs2026") & (p["year"] == year) & (p["country"] == "WLD")]
+    wmd = p[(p["dataset"] == "wmd2026") & (p["year"] == year)]
+    rows = []
+    for _, u in usgs.iterrows():
+        w = wmd[(wmd["material"] == u["material"]) & (wmd["stage"] == u["stage"])]
+        if w.empty:
+            continue
+        basis_w, unit_w = str(w["basis"].iloc[0]), str(w["unit"].iloc[0])
+        total_w = float(w["value"].sum())
+        try:
+            converted = float(
+                convert_mass(
+                    total_w,
+                    unit_w,
+                    str(u["unit"]),
+                    None if basis_w == u["basis"] else basis_w,
+                    None if basis_w == u["basis"] else str(u["basis"]),
+                )
+            )
+            note = "" if basis_w == u["basis"] else f"WMD {basis_w} converted to {u['basis']}"
+        except UnitError as exc:
+            converted, note = float("nan"), f"not comparable: {exc}"
+        rows.append(
+            {
+                "material": u["material"],
+                "stage": u["stage"],
+                "unit": f"{u['unit']} {u['basis']}",
+                "usgs": float(u["value"]),
+                "wmd": converted,
+                "wmd_over_usgs": converted / float(u["value"]) if u["value"] else float("nan"),
+                "note": note,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _fig_html(fig: object) -> str:
+    return str(fig.to_html(full_html=False, include_plotlyjs=False))  # type: ignore[attr-defined]
+
+
+def _supply_chart(ds: Dataset, material: str) -> tuple[str, str]:
+    import plotly.graph_objects as go
+
+    mat = ds.resolve_material(material)
+    fig = go.Figure()
+    notes = []
+    for stage in ("mining", "refining"):
+        try:
+            t = supply_by_country(ds, mat, stage=stage)
+        except UnknownChoiceError:
+            continue
+        rows = t.rows.head(8)
+        rest = float(t.rows["share"].iloc[8:].sum())
+        for _, r in rows.iterrows():
+            fig.add_bar(
+                y=[f"{stage} {t.year}"],
+                x=[100 * float(r["share"])],
+                name=str(r["name"]),
+                orientation="h",
+                legendgroup=str(r["name"]),
+                hovertemplate=f"{r['name']}: %{{x:.1f}}%<extra>{t.dataset}</extra>",
+            )
+        if rest > 0:
+            fig.add_bar(y=[f"{stage} {t.year}"], x=[100 * rest], name="smaller producers",
+                        orientation="h", marker_color="lightgrey")
+        notes.append(f"{stage}: {t.dataset} {t.year} ({t.unit}, {t.basis}); "
+                     + "; ".join(sorted(set(t.rows["source"]))[:2]))
+    fig.update_layout(
+        barmode="stack",
+        title=f"{mat}: share of supply by country and stage (%)",
+        xaxis_title="share of supply (%)",
+        height=360,
+    )
+    return _fig_html(fig), "<br>".join(html.escape(n) for n in notes)
+
+
+def _concentration_chart(rank: pd.DataFrame) -> str:
+    import plotly.express as px
+
+    df = rank.assign(hhi_10000=rank["hhi"] * 1e4)
+    order = (
+        df.groupby("material")["hhi_10000"].max().sort_values(ascending=False).index.tolist()
+    )
+    fig = px.bar(
+        df,
+        x="material",
+        y="hhi_10000",
+        color="stage",
+        barmode="group",
+        category_orders={"material": order},
+        hover_data=["year", "dataset", "top_country", "top_share", "status"],
+        title="Supply concentration (HHI, 0-10,000 scale; lower bound) by material and stage",
+    )
+    fig.add_hline(y=2500, line_dash="dot", annotation_text="2,500: highly concentrated")
+    fig.update_layout(height=420, yaxis_title="HHI (0-10,000)")
+    return _fig_html(fig)
+
+
+def _price_index_chart(ds: Dataset) -> str:
+    import plotly.graph_objects as go
+
+    pr = ds.prices
+    fig = go.Figure()
+    for mat, form_start in PRICE_INDEX_SERIES:
+        g = pr[(pr["material"] == mat) & pr["form"].str.startswith(form_start)]
+        g = g[g["status"] != "proxy"].dropna(subset=["value"])
+        if g.empty:
+            continue
+        # one value per year: newest edition wins (editions revise earlier estimates)
+        g = g.sort_values(["year", "edition"]).drop_duplicates("year", keep="last")
+        base = float(g["value"].iloc[0])
+        fig.add_scatter(
+            x=g["year"],
+            y=100 * g["value"] / base,
+            mode="lines+markers",
+            name=f"{mat} ({form_start}, {g['unit'].iloc[0]})",
+        )
+    fig.update_layout(
+        title="Price history, indexed to the first year shown = 100 (nominal USD, log scale)",
+        yaxis_type="log",
+        yaxis_title="index",
+        height=420,
+    )
+    return _fig_html(fig)
+
+
+def _material_price_chart(ds: Dataset, material: str) -> str:
+    import plotly.graph_objects as go
+
+    mat = ds.resolve_material(material)
+    pr = ds.prices[ds.prices["material"] == mat].dropna(subset=["value"])
+    fig = go.Figure()
+    for (form, unit, status), g in pr.groupby(["form", "unit", "status"]):
+        g = g.sort_values(["year", "edition"]).drop_duplicates("year", keep="last")
+        fig.add_scatter(
+            x=g["year"],
+            y=g["value"],
+            mode="lines+markers",
+            name=f"{form} [{unit}]" + (" (proxy)" if status == "proxy" else ""),
+            line={"dash": "dot" if status == "proxy" else "solid"},
+        )
+    fig.update_layout(
+        title=f"{mat}: all price series (own units; dotted = BACI unit-value proxy)",
+        yaxis_type="log",
+        height=420,
+    )
+    return _fig_html(fig)
+
+
+def _table_html(df: pd.DataFrame, digits: int = 3) -> str:
+    return df.to_html(
+        index=False,
+        na_rep="",
+        float_format=lambda v: f"{v:,.{digits}g}" if abs(v) < 1000 else f"{v:,.0f}",
+        border=0,
+        classes="data",
+    )
+
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
+h1{margin-bottom:0} .sub{color:#666;margin-top:.2rem}
+table.data{border-collapse:collapse;font-size:.85rem;margin:1rem 0}
+table.data th,table.data td{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:left}
+.note{color:#555;font-size:.85rem}
+"""
+
+
+def write_data_report(ds: Dataset, out: str | Path, *, material: str = "cobalt") -> Path:
+    """Write the data report to ``out`` (directories are created) and return its path."""
+    import plotly.offline
+
+    mat = ds.resolve_material(material)
+    cov = coverage_table(ds)
+    rank = concentration_ranking(ds)
+    spread = source_spread(ds)
+    supply_html, supply_notes = _supply_chart(ds, mat)
+    rows = ds.shipped_rows()
+    overlay = (
+        "<p class='note'>Overlay files: "
+        + ", ".join(html.escape(str(o.path)) for o in ds.overlays)
+        + "</p>"
+        if ds.overlays
+        else ""
+    )
+    body = f"""
+<h1>critmat - reference dataset report</h1>
+<p class="sub">{sum(rows.values()):,} rows in {len(rows)} tables; every figure carries source,
+year, unit and status (docs/data.md).</p>{overlay}
+<h2>1. Supply by country: {html.escape(mat)}</h2>
+{supply_html}<p class="note">{supply_notes}</p>
+<h2>2. Concentration ranking</h2>
+{_concentration_chart(rank)}
+<p class="note">HHI over named countries; "other countries" rows add nothing to the sum of
+squares, so each value is a lower bound. Source per bar in the hover text.</p>
+{_table_html(rank)}
+<h2>3. Prices</h2>
+{_price_index_chart(ds)}
+{_material_price_chart(ds, mat)}
+<p class="note">USGS Mineral Commodity Summaries (editions 2019-2026), Argus via USGS; BACI unit
+values (CEPII) are a proxy, not exchange prices.</p>
+<h2>4. Coverage</h2>
+{_table_html(cov)}
+<h2>5. Cross-source spread, world mine production 2024: USGS vs World Mining Data</h2>
+{_table_html(spread)}
+<p class="note">Converted to a common unit and basis by critmat.data.units. Spreads of 10-15%
+between sources are common (different coverage, estimates and revisions).</p>
+<p class="note">Data licences: USGS (public domain); World Bank WGI (CC BY 4.0); CEPII BACI
+(Etalab Licence Ouverte 2.0); World Mining Data (BMF Austria, with attribution); IEA Critical
+Minerals Data Explorer (CC BY 4.0). See DATA_LICENSES.md.</p>
+"""
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>critmat data report</title>"
+        f"<style>{CSS}</style><script>{plotly.offline.get_plotlyjs()}</script></head>"
+        f"<body>{body}</body></html>"
+    )
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path

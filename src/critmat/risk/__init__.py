@@ -1,0 +1,1 @@
+"""Assess: supply concentration and criticality (concentration so far; indices follow)."""
