@@ -71,14 +71,19 @@ def list_(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
 @friendly
 def show(
     ctx: typer.Context,
-    material: Annotated[str, typer.Argument(help="Material id, name or symbol, e.g. cobalt or Co.")],
+    material: Annotated[
+        str, typer.Argument(help="Material id, name or symbol, e.g. cobalt or Co.")
+    ],
     stage: Annotated[
-        str | None, typer.Option(help="mining, refining or global_supply (default: first with data).")
+        str | None,
+        typer.Option(help="mining, refining or global_supply (default: first with data)."),
     ] = None,
     year: Annotated[int | None, typer.Option(help="Data year (default: latest).")] = None,
     source: Annotated[
         str | None,
-        typer.Option(help="Dataset id, e.g. usgs_mcs2026, wmd2026, iea2025 (default: by priority)."),
+        typer.Option(
+            help="Dataset id, e.g. usgs_mcs2026, wmd2026, iea2025 (default: by priority)."
+        ),
     ] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -97,8 +102,12 @@ def show(
     if fmt is Format.csv:
         emit_frame(
             t.rows.assign(
-                material=t.material, stage=t.stage, year=t.year, dataset=t.dataset,
-                unit=t.unit, basis=t.basis,
+                material=t.material,
+                stage=t.stage,
+                year=t.year,
+                dataset=t.dataset,
+                unit=t.unit,
+                basis=t.basis,
             ),
             fmt,
         )
@@ -109,9 +118,8 @@ def show(
     cols = ["country", "name", "value", "share %", "status", "flag"]
     if t.share_only:
         cols.remove("value")
-    title = (
-        f"{t.material} - {t.stage} - {t.year} - {t.dataset}"
-        + ("" if t.share_only else f" ({t.unit}, {t.basis} basis)")
+    title = f"{t.material} - {t.stage} - {t.year} - {t.dataset}" + (
+        "" if t.share_only else f" ({t.unit}, {t.basis} basis)"
     )
     caption = [f"HHI (fraction, lower bound): {hhi:.3f}  ({hhi * 1e4:,.0f} on the 0-10,000 scale)"]
     if t.world_total is not None:

@@ -1,4 +1,7 @@
-"""The ``critmat`` command. Only Typer is imported at start-up; each command imports what it needs."""
+"""The ``critmat`` command.
+
+Only Typer is imported at start-up; each command imports what it needs (fast ``--help``).
+"""
 
 from __future__ import annotations
 

@@ -22,7 +22,6 @@ Warnings become errors with ``strict=True``.
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,7 +83,7 @@ def world_total_tolerance(world: float, dataset: str) -> float:
     while w and w % 10 == 0:
         w //= 10
         zeros += 1
-    return max(0.01 * abs(world), 0.5 * 10**zeros)
+    return float(max(0.01 * abs(world), 0.5 * 10**zeros))
 
 
 def _issue(check: str, table: str, message: str, severity: str = "error", **kw: object) -> Issue:
@@ -124,9 +123,7 @@ def _share_groups(
         s = float(g[col].sum())
         if s > 1.0 + SHARE_TOLERANCE * len(g):
             label = ", ".join(f"{k}={v}" for k, v in zip(by, key, strict=True))
-            rep.issues.append(
-                _issue("shares", table, f"shares sum to {s:.4f} > 1 for {label}")
-            )
+            rep.issues.append(_issue("shares", table, f"shares sum to {s:.4f} > 1 for {label}"))
     return n
 
 
@@ -154,7 +151,9 @@ def _check_shares(ds: Dataset, rep: CheckReport) -> None:
                     )
                 )
     imp = ds.import_sources
-    n += _share_groups(rep, "import_sources", imp, ["holder", "material", "import_category", "period"])
+    n += _share_groups(
+        rep, "import_sources", imp, ["holder", "material", "import_category", "period"]
+    )
     # production-derived shares: a negative or missing world total makes shares meaningless
     p = ds.production
     neg = p[p["value"] < 0]
@@ -165,8 +164,15 @@ def _check_shares(ds: Dataset, rep: CheckReport) -> None:
 
 def _check_units(ds: Dataset, rep: CheckReport) -> None:
     n = 0
-    for table in ("production", "holder_indicators", "intensities", "footprints", "prices",
-                  "governance", "nds_requirements"):
+    for table in (
+        "production",
+        "holder_indicators",
+        "intensities",
+        "footprints",
+        "prices",
+        "governance",
+        "nds_requirements",
+    ):
         units = ds.table(table)["unit"].astype(str)
         for u in sorted(set(units)):
             n += 1
@@ -201,14 +207,23 @@ def _check_references(ds: Dataset, rep: CheckReport) -> None:
                 _issue(
                     "references",
                     table,
-                    f"unknown {kind} {b!r} in column '{column}' "
-                    f"({int((vals == b).sum())} rows)",
+                    f"unknown {kind} {b!r} in column '{column}' ({int((vals == b).sum())} rows)",
                     column=column,
                 )
             )
 
-    for t in ("production", "supply_shares", "prices", "end_uses", "holder_indicators",
-              "import_sources", "control", "storage", "trade", "hs_codes"):
+    for t in (
+        "production",
+        "supply_shares",
+        "prices",
+        "end_uses",
+        "holder_indicators",
+        "import_sources",
+        "control",
+        "storage",
+        "trade",
+        "hs_codes",
+    ):
         expect(t, "material", ds.table(t)["material"], mats, "material")
     ev = ds.events["materials"].str.split(";").explode()
     expect("events", "materials", ev, mats, "material")
@@ -277,5 +292,3 @@ def run_checks(ds: Dataset, *, strict: bool = False) -> CheckReport:
     _check_references(ds, rep)
     _check_provenance(ds, rep)
     return rep
-
-

@@ -75,7 +75,8 @@ def read_shipped_table(name: str) -> pd.DataFrame:
     Raises
     ------
     DatasetError
-        If the table does not satisfy its schema (a packaging bug: ``critmat data check`` says more).
+        If the table does not satisfy its schema (a packaging bug; ``critmat data check``
+        says more).
     """
     entry = manifest()[name]
     path = _tables_dir() / str(entry["file"])

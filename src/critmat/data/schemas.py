@@ -3,8 +3,8 @@
 Each table is described by a :class:`TableSpec` (a pydantic model): its columns with kind, whether a
 value is required, allowed values or bounds, and the key columns that identify a row (used when a
 user's overlay replaces shipped rows). :func:`validate_frame` checks a whole DataFrame at once and
-returns one :class:`Issue` per bad cell, with the file, the 1-based line in that file, the column and
-the reason, so a malformed user file can be refused precisely.
+returns one :class:`Issue` per bad cell, with the file, the 1-based line in that file, the column
+and the reason, so a malformed user file can be refused precisely.
 """
 
 from __future__ import annotations
@@ -103,14 +103,12 @@ class Issue(BaseModel):
         return f"{self.severity}: {where}: {self.message} [{self.check}]"
 
 
-def _c(name: str, kind: Kind = "str", required: bool = True, **kw: object) -> Column:
+def _c(name: str, kind: Kind = "str", *, required: bool = True, **kw: object) -> Column:
     return Column(name=name, kind=kind, required=required, **kw)  # type: ignore[arg-type]
 
 
 _SOURCE = (_c("source"), _c("status", choices=STATUSES))
 _NOTES = _c("notes", required=False)
-_SHARE = {"minimum": 0.0, "maximum": 1.0}
-_YEAR = {"minimum": 1900.0, "maximum": 2100.0}
 
 
 def _spec(name: str, description: str, key: tuple[str, ...], *cols: Column) -> TableSpec:
@@ -132,8 +130,8 @@ SPECS: dict[str, TableSpec] = {
             _c("seed", "bool"),
             _c("reference_basis"),
             _c("hs_codes", required=False),
-            _c("eol_rir", "float", required=False, **_SHARE),
-            _c("eol_rir_year", "int", required=False, **_YEAR),
+            _c("eol_rir", "float", required=False, minimum=0.0, maximum=1.0),
+            _c("eol_rir_year", "int", required=False, minimum=1900.0, maximum=2100.0),
             _c("eol_rir_source", required=False),
             _c("eol_rir_status", required=False, choices=STATUSES | {""}),
             _c("storage_class", required=False),
@@ -168,7 +166,7 @@ SPECS: dict[str, TableSpec] = {
             _c("material"),
             _c("stage", choices=STAGES),
             _c("country"),
-            _c("year", "int", **_YEAR),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
             _c("value", "float", required=False, minimum=0.0),
             _c("unit"),
             _c("basis"),
@@ -184,8 +182,8 @@ SPECS: dict[str, TableSpec] = {
             _c("material"),
             _c("stage", choices=STAGES),
             _c("country"),
-            _c("year", "int", **_YEAR),
-            _c("share", "float", **_SHARE),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
+            _c("share", "float", minimum=0.0, maximum=1.0),
             _c("share_bound", required=False, choices=frozenset({"", "lower", "upper"})),
             _c("dataset"),
             *_SOURCE,
@@ -195,7 +193,7 @@ SPECS: dict[str, TableSpec] = {
             "trade",
             "Bilateral trade flows (CEPII BACI): value in thousand nominal USD, quantity in t.",
             ("year", "hs6", "exporter", "importer"),
-            _c("year", "int", **_YEAR),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
             _c("hs6"),
             _c("material"),
             _c("exporter"),
@@ -209,7 +207,7 @@ SPECS: dict[str, TableSpec] = {
             "World Bank WGI Political Stability (PV) estimate per country and year.",
             ("country", "year", "indicator"),
             _c("country"),
-            _c("year", "int", **_YEAR),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
             _c("indicator"),
             _c("value", "float", minimum=-3.5, maximum=3.5),
             _c("stderr", "float", required=False, minimum=0.0),
@@ -225,7 +223,7 @@ SPECS: dict[str, TableSpec] = {
             _c("material"),
             _c("form"),
             _c("market"),
-            _c("year", "int", **_YEAR),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
             _c("value", "float", required=False, minimum=0.0),
             _c("unit"),
             _c("basis"),
@@ -250,7 +248,7 @@ SPECS: dict[str, TableSpec] = {
             ("holder", "material", "year", "indicator"),
             _c("holder"),
             _c("material"),
-            _c("year", "int", **_YEAR),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
             _c("indicator"),
             _c("value", "float", required=False),
             _c("raw_value", required=False),
@@ -268,7 +266,7 @@ SPECS: dict[str, TableSpec] = {
             _c("material"),
             _c("import_category"),
             _c("partner"),
-            _c("share", "float", **_SHARE),
+            _c("share", "float", minimum=0.0, maximum=1.0),
             _c("period"),
             *_SOURCE,
             _NOTES,
@@ -280,8 +278,8 @@ SPECS: dict[str, TableSpec] = {
             _c("material"),
             _c("sector"),
             _c("parent_sector", required=False),
-            _c("share", "float", **_SHARE),
-            _c("year", "int", **_YEAR),
+            _c("share", "float", minimum=0.0, maximum=1.0),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
             _c("region"),
             *_SOURCE,
             _NOTES,
@@ -316,7 +314,7 @@ SPECS: dict[str, TableSpec] = {
             _c("reduction_usd_m", "float", required=False, minimum=0.0),
             *_SOURCE,
             _c("holder"),
-            _c("year", "int", **_YEAR),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
             _NOTES,
             _c("basis", required=False),
         ),
@@ -330,7 +328,7 @@ SPECS: dict[str, TableSpec] = {
             _c("value_low", "float", required=False, minimum=0.0),
             _c("value_high", "float", required=False, minimum=0.0),
             _c("unit"),
-            _c("year", "int", **_YEAR),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
             *_SOURCE,
             _NOTES,
         ),
@@ -344,7 +342,7 @@ SPECS: dict[str, TableSpec] = {
             _c("value_low", "float", required=False, minimum=0.0),
             _c("value_high", "float", required=False, minimum=0.0),
             _c("unit"),
-            _c("year", "int", **_YEAR),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
             *_SOURCE,
             _NOTES,
         ),
@@ -393,9 +391,9 @@ SPECS: dict[str, TableSpec] = {
             _c("stage", choices=STAGES),
             _c("country"),
             _c("controller"),
-            _c("share", "float", **_SHARE),
+            _c("share", "float", minimum=0.0, maximum=1.0),
             _c("share_bound", required=False, choices=frozenset({"", "lower", "upper"})),
-            _c("year", "int", **_YEAR),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
             _c("basis"),
             *_SOURCE,
             _NOTES,
@@ -419,7 +417,6 @@ def _is_missing(s: pd.Series) -> npt.NDArray[np.bool_]:
     if s.dtype == object or pd.api.types.is_string_dtype(s):
         return np.asarray(s.isna() | (s.astype("string").str.strip() == ""), dtype=bool)
     return np.asarray(s.isna(), dtype=bool)
-
 
 
 def coerce_frame(

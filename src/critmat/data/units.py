@@ -1,10 +1,11 @@
 """Units and chemical bases: the one place where critmat converts quantities.
 
 Every figure in the shipped dataset states a ``unit`` (a mass unit such as ``t`` or ``kg``, a price
-unit such as ``USD/lb``, or a dimensionless unit such as ``share``) and, for masses, a ``basis``: the
-chemical form the mass refers to (``Li`` = lithium content, ``Li2O``, ``Li2CO3`` = lithium carbonate
-equivalent, ``Nd2O3``, ``WO3`` ...). Mass conversions between bases go through the element content,
-computed from IUPAC standard atomic weights, so no conversion factor is typed in by hand.
+unit such as ``USD/lb``, or a dimensionless unit such as ``share``) and, for masses, a ``basis``:
+the chemical form the mass refers to (``Li`` = lithium content, ``Li2O``, ``Li2CO3`` = lithium
+carbonate equivalent, ``Nd2O3``, ``WO3`` ...). Mass conversions between bases go through the
+element content, computed from IUPAC standard atomic weights, so no conversion factor is typed in
+by hand.
 
 Sources
 -------
@@ -12,7 +13,8 @@ Sources
   weights of the elements 2021" (abridged values, Prohaska et al., Pure Appl. Chem. 94 (2022) 573).
 - Avoirdupois pound and troy ounce: US NIST Handbook 44 (2024), Appendix C
   (1 lb = 0.45359237 kg exactly; 1 troy oz = 31.1034768 g exactly; 1 short ton = 2000 lb).
-- Metric ton unit: 1 mtu = 10 kg of the quoted compound (USGS MCS 2026 tungsten: "1 mtu WO3 = 7.93 kg W").
+- Metric ton unit: 1 mtu = 10 kg of the quoted compound
+  (USGS MCS 2026 tungsten: "1 mtu WO3 = 7.93 kg W").
 """
 
 from __future__ import annotations

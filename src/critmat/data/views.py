@@ -104,8 +104,11 @@ def supply_by_country(
             material,
             sorted(set(ds.production["material"]) | set(ds.supply_shares["material"])),
         )
-    stages = [s for s in ("mining", "refining", "manufacturing", "global_supply")
-              if s in set(avail["stage"])]
+    stages = [
+        s
+        for s in ("mining", "refining", "manufacturing", "global_supply")
+        if s in set(avail["stage"])
+    ]
     if stage is None:
         stage = stages[0]
     elif stage not in stages:
@@ -113,7 +116,9 @@ def supply_by_country(
     av = avail[avail["stage"] == stage]
     if dataset is not None:
         if dataset not in set(av["dataset"]):
-            raise UnknownChoiceError(f"source for {mat} {stage}", dataset, sorted(set(av["dataset"])))
+            raise UnknownChoiceError(
+                f"source for {mat} {stage}", dataset, sorted(set(av["dataset"]))
+            )
         av = av[av["dataset"] == dataset]
     years = sorted({int(y) for y in av["year"]})
     if year is None:
@@ -123,7 +128,7 @@ def supply_by_country(
     cands = sorted(set(av.loc[av["year"] == year, "dataset"]), key=_rank)
     chosen = dataset or cands[0]
     alternatives = {
-        d: sorted(int(y) for y in g["year"])
+        str(d): sorted(int(y) for y in g["year"])
         for d, g in avail[avail["stage"] == stage].groupby("dataset")
         if d != chosen
     }

@@ -66,7 +66,10 @@ def coverage_table(ds: Dataset) -> pd.DataFrame:
 
 
 def concentration_ranking(ds: Dataset) -> pd.DataFrame:
-    """HHI (fraction scale, lower bound) per seed material and stage, latest year, default source."""
+    """HHI (fraction scale, lower bound) per seed material and stage.
+
+    Latest year, default source (see :func:`critmat.data.views.supply_by_country`).
+    """
     rows = []
     for mat in ds.materials.loc[ds.materials["seed"].astype(bool), "material"]:
         for stage in ("mining", "refining"):
@@ -160,10 +163,17 @@ def _supply_chart(ds: Dataset, material: str) -> tuple[str, str]:
                 hovertemplate=f"{r['name']}: %{{x:.1f}}%<extra>{t.dataset}</extra>",
             )
         if rest > 0:
-            fig.add_bar(y=[f"{stage} {t.year}"], x=[100 * rest], name="smaller producers",
-                        orientation="h", marker_color="lightgrey")
-        notes.append(f"{stage}: {t.dataset} {t.year} ({t.unit}, {t.basis}); "
-                     + "; ".join(sorted(set(t.rows["source"]))[:2]))
+            fig.add_bar(
+                y=[f"{stage} {t.year}"],
+                x=[100 * rest],
+                name="smaller producers",
+                orientation="h",
+                marker_color="lightgrey",
+            )
+        notes.append(
+            f"{stage}: {t.dataset} {t.year} ({t.unit}, {t.basis}); "
+            + "; ".join(sorted(set(t.rows["source"]))[:2])
+        )
     fig.update_layout(
         barmode="stack",
         title=f"{mat}: share of supply by country and stage (%)",
@@ -177,9 +187,7 @@ def _concentration_chart(rank: pd.DataFrame) -> str:
     import plotly.express as px
 
     df = rank.assign(hhi_10000=rank["hhi"] * 1e4)
-    order = (
-        df.groupby("material")["hhi_10000"].max().sort_values(ascending=False).index.tolist()
-    )
+    order = df.groupby("material")["hhi_10000"].max().sort_values(ascending=False).index.tolist()
     fig = px.bar(
         df,
         x="material",

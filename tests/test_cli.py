@@ -1,0 +1,122 @@
+"""The command line, end to end through Typer's runner (and once as a real subprocess)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from critmat.cli.main import app
+
+runner = CliRunner()
+Overlay = Callable[[str, pd.DataFrame | str], Path]
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    r = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    return r.exit_code, r.stdout, r.stderr
+
+
+def test_help_lists_commands() -> None:
+    code, out, _ = invoke("--help")
+    assert code == 0 and "data" in out
+    code, out, _ = invoke("data", "--help")
+    assert code == 0
+    for cmd in ("list", "show", "check", "report"):
+        assert cmd in out
+
+
+def test_show_cobalt_mining_2024_table() -> None:
+    code, out, _ = invoke("data", "show", "cobalt", "--stage", "mining", "--year", "2024")
+    assert code == 0
+    line = next(ln for ln in out.splitlines() if "COD" in ln)
+    assert "226,000" in line and "74.9" in line and "published" in line
+    assert "Mineral Commodity Summaries 2026" in out
+    assert "Published world total: 302,000 t" in out
+
+
+def test_show_json_is_stable() -> None:
+    code, out, _ = invoke("data", "show", "Co", "--year", "2024", "--stage", "mining", "-f", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert list(doc) == [
+        "material", "stage", "year", "dataset", "unit", "basis", "world_total", "share_only",
+        "alternatives", "rows", "hhi",
+    ]  # fmt: skip
+    first = doc["rows"][0]
+    assert list(first) == ["country", "name", "value", "share", "status", "flag", "source", "notes"]
+    assert first["country"] == "COD" and abs(first["share"] - 0.749) < 0.001
+
+
+def test_show_csv() -> None:
+    code, out, _ = invoke("data", "show", "lithium", "--stage", "refining", "-f", "csv")
+    assert code == 0
+    df = pd.read_csv(io.StringIO(out))
+    assert df["dataset"].unique().tolist() == ["iea2025"]
+    assert abs(df["share"].sum() - 1) < 1e-9
+
+
+def test_show_bad_inputs_exit_2_with_choices() -> None:
+    code, _, err = invoke("data", "show", "adamantium")
+    assert code == 2 and "unknown material 'adamantium'" in err and "cobalt" in err
+    code, _, err = invoke("data", "show", "cobalt", "--year", "1850")
+    assert code == 2 and "Valid choices: 2018" in err
+    code, _, err = invoke("data", "show", "cobalt", "--stage", "recycling")
+    assert code == 2 and "mining, refining" in err
+
+
+def test_list_json() -> None:
+    code, out, _ = invoke("data", "list", "-f", "json")
+    assert code == 0
+    doc = json.loads(out)
+    mats = {m["material"] for m in doc["materials"]}
+    assert {"cobalt", "neodymium", "silicon"} <= mats
+    assert {t["table"] for t in doc["tables"]} >= {"production", "trade", "governance"}
+
+
+def test_check_strict_passes_and_planted_row_fails(overlay: Overlay) -> None:
+    code, out, _ = invoke("data", "check", "--strict")
+    assert code == 0 and "data check passed (strict)" in out
+    d = overlay(
+        "production.csv",
+        "material,stage,country,year,value,unit,basis,dataset,source,status,flag,notes\n"
+        "nickel,mining,IDN,2024,9000000,t,Ni,usgs_mcs2026,planted,published,,\n",
+    )
+    code, out, _ = invoke("--data", str(d), "data", "check", "--strict")
+    assert code == 1
+    assert re.search(r"nickel mining 2024 \(usgs_mcs2026\): countries sum to .* world total", out)
+
+
+def test_malformed_overlay_is_reported_not_traced(overlay: Overlay) -> None:
+    d = overlay("prices.csv", "material,form\ncobalt,cathode\n")
+    code, _, err = invoke("--data", str(d), "data", "show", "cobalt")
+    assert code == 2
+    assert "prices.csv, line 1, column 'market': required column is missing" in err
+    assert "Traceback" not in err
+
+
+def test_report_writes_charts(tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "report.html"
+    code, stdout, _ = invoke("data", "report", "--material", "Dy", "--out", str(out))
+    assert code == 0 and str(out.resolve()) in stdout
+    page = out.read_text()
+    assert page.count('class="plotly-graph-div"') >= 3
+    assert "dysprosium" in page and "Concentration ranking" in page
+
+
+def test_console_script_runs_as_subprocess() -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "critmat", "data", "show", "graphite", "-f", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["material"] == "graphite"

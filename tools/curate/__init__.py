@@ -1,0 +1,1 @@
+"""Curation of the shipped dataset from ../shared/data (run: python -m tools.curate)."""

@@ -1,0 +1,79 @@
+"""Curate the shipped reference dataset from the raw public files (see tools/curate/common.py).
+
+Usage, from the repository root::
+
+    python -m tools.curate --raw ../shared/data --out src/critmat/data/tables
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from tools.curate.common import ROOT, Names
+from tools.curate.events import events
+from tools.curate.holders import (
+    end_uses,
+    holder_indicators,
+    holders,
+    import_sources,
+    nds,
+    stockpile_policies,
+)
+from tools.curate.markets import governance, prices, trade
+from tools.curate.reference import countries, footprints, hs_codes, intensities, materials, storage
+from tools.curate.supply import control, production, supply_shares
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--raw", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--out", type=Path, default=ROOT / "src" / "critmat" / "data" / "tables")
+    a = ap.parse_args()
+    raw: Path = a.raw
+    out: Path = a.out
+    out.mkdir(parents=True, exist_ok=True)
+    names = Names(raw)
+    prod = production(raw, names)
+    tables: dict[str, pd.DataFrame] = {
+        "countries": countries(raw),
+        "materials": materials(raw),
+        "hs_codes": hs_codes(raw),
+        "production": prod,
+        "supply_shares": supply_shares(raw, names, prod),
+        "trade": trade(raw),
+        "governance": governance(raw),
+        "prices": prices(raw),
+        "holders": holders(),
+        "holder_indicators": holder_indicators(raw),
+        "import_sources": import_sources(raw, names),
+        "end_uses": end_uses(raw),
+        "stockpile_policies": stockpile_policies(raw),
+        "nds_requirements": nds(raw),
+        "intensities": intensities(raw),
+        "footprints": footprints(raw),
+        "events": events(raw),
+        "control": control(),
+        "storage": storage(raw),
+    }
+    big = {"trade", "governance", "production", "prices"}
+    manifest = {}
+    for name, df in tables.items():
+        for p in out.glob(f"{name}.*"):
+            p.unlink()
+        if name in big:
+            path = out / f"{name}.parquet"
+            df.to_parquet(path, index=False, compression="zstd")
+        else:
+            path = out / f"{name}.csv"
+            df.to_csv(path, index=False)
+        manifest[name] = {"file": path.name, "rows": len(df)}
+        print(f"{name:20s} {len(df):7d} rows -> {path.name}")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
