@@ -25,13 +25,14 @@ __all__ = [
     "write_data_report",
 ]
 
-PRICE_INDEX_SERIES: tuple[tuple[str, str], ...] = (
-    ("lithium", "battery-grade lithium carbonate"),
-    ("cobalt", "LME cash"),
-    ("nickel", "LME cash"),
-    ("neodymium", "Neodymium oxide 99.5% (Argus)"),
-    ("dysprosium", "Dysprosium oxide 99.5% (Argus)"),
-    ("palladium", "Engelhard"),
+#: (material, case-insensitive pattern on the price form, label): one series across USGS editions.
+PRICE_INDEX_SERIES: tuple[tuple[str, str, str], ...] = (
+    ("lithium", r"^battery-grade lithium carbonate", "lithium carbonate, battery grade"),
+    ("cobalt", r"^LME cash", "cobalt, LME cash"),
+    ("nickel", r"^LME cash", "nickel, LME cash"),
+    ("neodymium", r"^neodymium oxide 99\.5%", "Nd oxide 99.5%"),
+    ("dysprosium", r"^dysprosium oxide 99\.5%", "Dy oxide 99.5%"),
+    ("palladium", r"^(?:palladium annual average|Engelhard)", "palladium"),
 )
 
 
@@ -141,11 +142,14 @@ def _fig_html(fig: object) -> str:
 
 
 def _supply_chart(ds: Dataset, material: str) -> tuple[str, str]:
+    import plotly.express as px
     import plotly.graph_objects as go
 
     mat = ds.resolve_material(material)
     fig = go.Figure()
     notes = []
+    palette = px.colors.qualitative.Plotly + px.colors.qualitative.Set2
+    colours: dict[str, str] = {}
     for stage in ("mining", "refining"):
         try:
             t = supply_by_country(ds, mat, stage=stage)
@@ -154,13 +158,18 @@ def _supply_chart(ds: Dataset, material: str) -> tuple[str, str]:
         rows = t.rows.head(8)
         rest = float(t.rows["share"].iloc[8:].sum())
         for _, r in rows.iterrows():
+            name = str(r["name"])
+            first = name not in colours
+            colours.setdefault(name, palette[len(colours) % len(palette)])
             fig.add_bar(
                 y=[f"{stage} {t.year}"],
                 x=[100 * float(r["share"])],
-                name=str(r["name"]),
+                name=name,
                 orientation="h",
-                legendgroup=str(r["name"]),
-                hovertemplate=f"{r['name']}: %{{x:.1f}}%<extra>{t.dataset}</extra>",
+                legendgroup=name,
+                showlegend=first,
+                marker_color=colours[name],
+                hovertemplate=f"{name}: %{{x:.1f}}%<extra>{t.dataset}</extra>",
             )
         if rest > 0:
             fig.add_bar(
@@ -169,9 +178,13 @@ def _supply_chart(ds: Dataset, material: str) -> tuple[str, str]:
                 name="smaller producers",
                 orientation="h",
                 marker_color="lightgrey",
+                legendgroup="smaller",
+                showlegend="smaller producers" not in colours,
             )
+            colours.setdefault("smaller producers", "lightgrey")
         notes.append(
-            f"{stage}: {t.dataset} {t.year} ({t.unit}, {t.basis}); "
+            f"{stage}: {t.dataset} {t.year} "
+            + ("(shares only); " if t.share_only else f"({t.unit}, {t.basis} basis); ")
             + "; ".join(sorted(set(t.rows["source"]))[:2])
         )
     fig.update_layout(
@@ -208,8 +221,8 @@ def _price_index_chart(ds: Dataset) -> str:
 
     pr = ds.prices
     fig = go.Figure()
-    for mat, form_start in PRICE_INDEX_SERIES:
-        g = pr[(pr["material"] == mat) & pr["form"].str.startswith(form_start)]
+    for mat, pattern, label in PRICE_INDEX_SERIES:
+        g = pr[(pr["material"] == mat) & pr["form"].str.contains(pattern, case=False, regex=True)]
         g = g[g["status"] != "proxy"].dropna(subset=["value"])
         if g.empty:
             continue
@@ -220,7 +233,7 @@ def _price_index_chart(ds: Dataset) -> str:
             x=g["year"],
             y=100 * g["value"] / base,
             mode="lines+markers",
-            name=f"{mat} ({form_start}, {g['unit'].iloc[0]})",
+            name=f"{label} ({g['unit'].iloc[0]}, {int(g['year'].iloc[0])} = 100)",
         )
     fig.update_layout(
         title="Price history, indexed to the first year shown = 100 (nominal USD, log scale)",
@@ -237,14 +250,15 @@ def _material_price_chart(ds: Dataset, material: str) -> str:
     mat = ds.resolve_material(material)
     pr = ds.prices[ds.prices["material"] == mat].dropna(subset=["value"])
     fig = go.Figure()
-    for (form, unit, status), g in pr.groupby(["form", "unit", "status"]):
+    for (form, unit), g in pr.groupby(["form", "unit"]):
         g = g.sort_values(["year", "edition"]).drop_duplicates("year", keep="last")
+        proxy = bool((g["status"] == "proxy").all())
         fig.add_scatter(
             x=g["year"],
             y=g["value"],
             mode="lines+markers",
-            name=f"{form} [{unit}]" + (" (proxy)" if status == "proxy" else ""),
-            line={"dash": "dot" if status == "proxy" else "solid"},
+            name=f"{form} [{unit}]" + (" (proxy)" if proxy else ""),
+            line={"dash": "dot" if proxy else "solid"},
         )
     fig.update_layout(
         title=f"{mat}: all price series (own units; dotted = BACI unit-value proxy)",
