@@ -414,6 +414,10 @@ SPECS: dict[str, TableSpec] = {
 
 
 def _is_missing(s: pd.Series) -> npt.NDArray[np.bool_]:
+    if isinstance(s.dtype, pd.CategoricalDtype):  # look at the categories, not every cell
+        empty = np.flatnonzero(np.asarray(s.cat.categories.astype(str).str.strip() == ""))
+        codes = s.cat.codes.to_numpy()
+        return np.asarray((codes == -1) | np.isin(codes, empty), dtype=bool)
     if s.dtype == object or pd.api.types.is_string_dtype(s):
         return np.asarray(s.isna() | (s.astype("string").str.strip() == ""), dtype=bool)
     return np.asarray(s.isna(), dtype=bool)
@@ -514,7 +518,7 @@ def validate_frame(df: pd.DataFrame, spec: TableSpec, *, file: str = "") -> list
         if col.required and missing.any():
             issues.extend(_cell_issues(spec, file, col, missing, s, "a value is required"))
         if col.choices is not None:
-            bad = ~np.asarray(s.astype(str).isin(col.choices)) & ~missing
+            bad = ~np.asarray(s.isin(col.choices)) & ~missing
             allowed = ", ".join(sorted(x for x in col.choices if x))
             issues.extend(_cell_issues(spec, file, col, bad, s, f"not one of: {allowed}"))
         if col.kind in ("float", "int") and (col.minimum is not None or col.maximum is not None):

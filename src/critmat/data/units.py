@@ -144,6 +144,12 @@ BASIS_ALIASES: Mapping[str, str] = {
     "APT": "(NH4)10H2W12O42·4H2O",
 }
 
+#: Bases used in published tables that are not one compound, with why they cannot be converted.
+MIXED_BASES: Mapping[str, str] = {
+    "REO": "a mix of rare-earth oxides; one element's content needs the ore's composition",
+    "PGM": "a mix of platinum-group metals; one metal's content needs the split",
+}
+
 _TOKEN = re.compile(r"([A-Z][a-z]?|\(|\)|\d+|·)")
 
 
@@ -154,9 +160,13 @@ def normalise_basis(basis: str) -> str:
 
 def _parse_formula(formula: str) -> dict[str, float]:
     """Parse a formula such as ``Li2CO3`` or ``(NH4)10H2W12O42·4H2O`` into atom counts."""
-    text = normalise_basis(formula).replace(" ", "")
-    if not text:
-        raise UnitError("empty chemical formula")
+    text = normalise_basis(formula)
+    if text in MIXED_BASES:
+        raise UnitError(f"basis {text!r} is {MIXED_BASES[text]}")
+    if not text or " " in text:
+        raise UnitError(
+            f"basis {text!r} is not a chemical formula (converting it needs a grade or composition)"
+        )
     parts = text.split("·")
     total: dict[str, float] = {}
     for part in parts:
