@@ -198,14 +198,14 @@ def supply_shares(raw: Path, names: Names, prod: pd.DataFrame) -> pd.DataFrame:
             }
         )
     )
-    # Secondary share-only figures for gallium/germanium (refining)
+    # Secondary share-only figures: gallium/germanium refining, polysilicon, NdFeB magnets
     r = pd.read_csv(raw / "refining_shares.csv")
-    r = r[r.material.isin(["gallium", "germanium"]) & (r.country_iso3 != "WLD")]
+    r = r[r.material.isin(list(REFINING_SHARE_ONLY)) & (r.country_iso3 != "WLD")]
     out.append(
         pd.DataFrame(
             {
-                "material": r.material.values,
-                "stage": "refining",
+                "material": r.material.map(lambda m: REFINING_SHARE_ONLY[m][0]).values,
+                "stage": r.material.map(lambda m: REFINING_SHARE_ONLY[m][1]).values,
                 "country": r.country_iso3.values,
                 "year": r.year.values,
                 "share": r.share.values,
@@ -217,6 +217,7 @@ def supply_shares(raw: Path, names: Names, prod: pd.DataFrame) -> pd.DataFrame:
             }
         )
     )
+    out.append(_press_shares(raw))
     # Derived element shares for Nd, Dy, Tb from the REE group (see docs/data.md, "REE split").
     derived = []
     mining = prod[(prod.material == "rare_earths") & (prod.dataset == "usgs_mcs2026")]
@@ -251,7 +252,61 @@ def supply_shares(raw: Path, names: Names, prod: pd.DataFrame) -> pd.DataFrame:
     out.extend(derived)
     df = pd.concat(out, ignore_index=True)
     df["notes"] = df["notes"].fillna("")
+    df["share_bound"] = df["share_bound"].fillna("")
+    lower = df["notes"].str.contains("LOWER BOUND|stated lower bound", regex=True)
+    df.loc[lower, "share_bound"] = "lower"
     return df
+
+
+#: refining_shares.csv material -> (material id, stage) for its share-only rows.
+REFINING_SHARE_ONLY = {
+    "gallium": ("gallium", "refining"),
+    "germanium": ("germanium", "refining"),
+    "silicon (polysilicon)": ("silicon", "manufacturing"),
+    "rare earths (NdFeB magnets)": ("ndfeb_magnets", "manufacturing"),
+}
+
+#: production_shares_secondary.csv rows used, by row number (0-based, header excluded):
+#: (material, stage, country, year, share, bound). Rows not listed are aggregates over several
+#: materials, projections, demand figures, approximate years ("~2022") or duplicates of USGS rows.
+PRESS_ROWS = {
+    4: ("lithium", "mining", "AUS", 2023, 0.432, ""),
+    5: ("nickel", "mining", "IDN", 2023, 0.517, ""),
+    6: ("cobalt", "mining", "COD", 2023, 0.654, ""),
+    8: ("lithium", "refining", "CHN", 2024, 0.70, ""),
+    9: ("cobalt", "refining", "CHN", 2024, 0.80, ""),
+    10: ("graphite", "refining", "CHN", 2024, 0.90, "lower"),
+    11: ("rare_earths", "refining", "CHN", 2024, 0.92, ""),
+    16: ("gallium", "refining", "CHN", 2024, 0.98, ""),
+    17: ("germanium", "refining", "CHN", 2024, 0.68, ""),
+    18: ("antimony", "mining", "CHN", 2024, 0.48, ""),
+    21: ("graphite", "mining", "CHN", 2023, 0.78, ""),
+    22: ("ndfeb_magnets", "manufacturing", "CHN", 2024, 0.92, ""),
+}
+
+
+def _press_shares(raw: Path) -> pd.DataFrame:
+    """Single-country shares quoted by the press (production_shares_secondary.csv)."""
+    p = pd.read_csv(raw / "production_shares_secondary.csv")
+    rows = []
+    for i, (mat, stage, country, year, share, bound) in PRESS_ROWS.items():
+        src = p.iloc[i]
+        rows.append(
+            {
+                "material": mat,
+                "stage": stage,
+                "country": country,
+                "year": year,
+                "share": share,
+                "share_bound": bound,
+                "dataset": f"press_{year}",
+                "source": src["source"],
+                "status": status_of(src["status"]),
+                "notes": f"as published: {src['material']}, {src['country_or_metric']} = "
+                f"{src['value']} {src['unit']}",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def control() -> pd.DataFrame:

@@ -186,6 +186,17 @@ MATERIALS: Final[tuple[Material, ...]] = (
         parent="rare_earths",
     ),
     Material(
+        "ndfeb_magnets",
+        "NdFeB permanent magnets",
+        "NdFeB",
+        RARE_EARTHS,
+        "NdFeB magnet",
+        ("850511",),
+        seed=False,
+        parent="rare_earths",
+        notes="a product, not an element: manufacturing-stage shares only",
+    ),
+    Material(
         "lree",
         "Light rare earth elements",
         "LREE",
