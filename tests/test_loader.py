@@ -221,3 +221,9 @@ def test_one_bad_file_refuses_the_whole_overlay(overlay: Overlay) -> None:
     overlay("production.csv", PROD_HEADER + "cobalt,mining,COD,2024,x,t,Co,x,s,published,,\n")
     with pytest.raises(cd.DatasetError):
         cd.load(d)
+
+
+def test_shared_hs_headings_map_to_the_group(ds: cd.Dataset) -> None:
+    t = ds.trade
+    for code in ("284690", "280530"):
+        assert set(t.loc[t["hs6"] == code, "material"].astype(str)) == {"rare_earths"}

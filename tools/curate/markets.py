@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from critmat.data.catalogue import MATERIALS
+from critmat.data.catalogue import hs_material_map
 from tools.curate.common import BACI, USGS25_REE, USGS26, WGI, status_of
 
 
@@ -15,7 +15,7 @@ def trade(raw: Path) -> pd.DataFrame:
         raw / "baci_critical_trade_2015_2024.csv",
         dtype={"hs6": str, "exporter_iso3": str, "importer_iso3": str},
     )
-    hs = {code: m.id for m in MATERIALS for code in m.hs_codes}
+    hs = hs_material_map()
     extra = {
         "261400": "titanium",
         "261510": "zirconium",
@@ -317,7 +317,7 @@ def prices(raw: Path) -> pd.DataFrame:
             )
     # BACI unit values 1995-2024: a labelled proxy, not an exchange price
     uv = pd.read_csv(raw / "baci_world_trade_unit_values_1995_2024.csv", dtype={"hs6": str})
-    hs = {code: m.id for m in MATERIALS for code in m.hs_codes}
+    hs = hs_material_map()
     uv = uv[uv.hs6.isin(list(hs))]
     out.append(
         pd.DataFrame(

@@ -279,6 +279,17 @@ MATERIALS: Final[tuple[Material, ...]] = (
     ),
 )
 
+
+def hs_material_map() -> dict[str, str]:
+    """HS heading -> material id; a heading shared by a group and its elements (rare-earth
+    compounds 2846.90, metals 2805.30) goes to the first material listing it, the group."""
+    out: dict[str, str] = {}
+    for m in MATERIALS:
+        for code in m.hs_codes:
+            out.setdefault(code, m.id)
+    return out
+
+
 #: Storage classes: indicative handling for a reserve. Values labelled ``assumption`` are critmat
 #: curators' reading of general chemistry, to be replaced by a cited source when one is found.
 STORAGE_CLASSES: Final[dict[str, dict[str, object]]] = {
