@@ -221,11 +221,15 @@ def supply_shares(raw: Path, names: Names, prod: pd.DataFrame) -> pd.DataFrame:
     # Derived element shares for Nd, Dy, Tb from the REE group (see docs/data.md, "REE split").
     derived = []
     mining = prod[(prod.material == "rare_earths") & (prod.dataset == "usgs_mcs2026")]
+    mining_wmd = prod[(prod.material == "rare_earths") & (prod.dataset == "wmd2026")]
     refin = prod[(prod.material == "magnet_rees") & (prod.dataset == "iea2025")]
-    for base, stage, rule in (
-        (mining, "mining", "USGS MCS 2026 REO mine production by country"),
-        (refin, "refining", "IEA 2025 refined magnet rare earths (Nd+Pr+Dy+Tb) by country"),
-    ):
+    for base, stage, rule, dataset in (
+        (mining, "mining", "USGS MCS 2026 REO mine production by country", "derived_ree_split"),
+        (mining_wmd, "mining", "World Mining Data 2026 REO production by country",
+         "derived_ree_split_wmd"),
+        (refin, "refining", "IEA 2025 refined magnet rare earths (Nd+Pr+Dy+Tb) by country",
+         "derived_ree_split"),
+    ):  # fmt: skip
         for year, g in base.groupby("year"):
             # divide by the sum of country rows, not the rounded printed world total
             named = g[(g.country != "WLD") & g.value.notna() & (g.value > 0)]
@@ -240,7 +244,7 @@ def supply_shares(raw: Path, names: Names, prod: pd.DataFrame) -> pd.DataFrame:
                             "year": int(str(year)),
                             "share": (named.value / world).round(6).values,
                             "share_bound": "",
-                            "dataset": "derived_ree_split",
+                            "dataset": dataset,
                             "source": f"derived by critmat from {rule}",
                             "status": "derived",
                             "notes": "element share assumed equal to the group share by country; "

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli import data_cmd
+from critmat.cli import assess_cmd, data_cmd
 
 app = typer.Typer(
     name="critmat",
@@ -21,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_cmd.app, name="data")
+app.command("assess")(assess_cmd.assess)
 
 
 @app.callback()

@@ -150,6 +150,8 @@ def _check_shares(ds: Dataset, rep: CheckReport) -> None:
                         f"{float(sub['share'].sum()):.3f} > {float(pshare.iloc[0]):.3f} ({src})",
                     )
                 )
+    ctrl = ds.control
+    n += _share_groups(rep, "control", ctrl, ["material", "stage", "country", "year"])
     imp = ds.import_sources
     n += _share_groups(
         rep, "import_sources", imp, ["holder", "material", "import_category", "period"]

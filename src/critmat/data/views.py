@@ -23,6 +23,7 @@ DATASET_PRIORITY: tuple[str, ...] = (
     "wmd2026",
     "eu_crm2020",
     "derived_ree_split",
+    "derived_ree_split_wmd",
 )
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.units import UnitError, convert_mass
 from critmat.data.views import supply_by_country
+from critmat.report.html import page, table_html, write_page
 from critmat.risk.concentration import hhi_of_supply
 
 __all__ = [
@@ -268,29 +269,8 @@ def _material_price_chart(ds: Dataset, material: str) -> str:
     return _fig_html(fig)
 
 
-def _table_html(df: pd.DataFrame, digits: int = 3) -> str:
-    return df.to_html(
-        index=False,
-        na_rep="",
-        float_format=lambda v: f"{v:,.{digits}g}" if abs(v) < 1000 else f"{v:,.0f}",
-        border=0,
-        classes="data",
-    )
-
-
-CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
-h1{margin-bottom:0} .sub{color:#666;margin-top:.2rem}
-table.data{border-collapse:collapse;font-size:.85rem;margin:1rem 0}
-table.data th,table.data td{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:left}
-.note{color:#555;font-size:.85rem}
-"""
-
-
 def write_data_report(ds: Dataset, out: str | Path, *, material: str = "cobalt") -> Path:
     """Write the data report to ``out`` (directories are created) and return its path."""
-    import plotly.offline
-
     mat = ds.resolve_material(material)
     cov = coverage_table(ds)
     rank = concentration_ranking(ds)
@@ -314,30 +294,20 @@ year, unit and status (docs/data.md).</p>{overlay}
 {_concentration_chart(rank)}
 <p class="note">HHI over named countries; "other countries" rows add nothing to the sum of
 squares, so each value is a lower bound. Source per bar in the hover text.</p>
-{_table_html(rank)}
+{table_html(rank)}
 <h2>3. Prices</h2>
 {_price_index_chart(ds)}
 {_material_price_chart(ds, mat)}
 <p class="note">USGS Mineral Commodity Summaries (editions 2019-2026), Argus via USGS; BACI unit
 values (CEPII) are a proxy, not exchange prices.</p>
 <h2>4. Coverage</h2>
-{_table_html(cov)}
+{table_html(cov)}
 <h2>5. Cross-source spread, world mine production 2024: USGS vs World Mining Data</h2>
-{_table_html(spread)}
+{table_html(spread)}
 <p class="note">Converted to a common unit and basis by critmat.data.units. Spreads of 10-15%
 between sources are common (different coverage, estimates and revisions).</p>
 <p class="note">Data licences: USGS (public domain); World Bank WGI (CC BY 4.0); CEPII BACI
 (Etalab Licence Ouverte 2.0); World Mining Data (BMF Austria, with attribution); IEA Critical
 Minerals Data Explorer (CC BY 4.0). See DATA_LICENSES.md.</p>
 """
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>critmat data report</title>"
-        f"<style>{CSS}</style><script>{plotly.offline.get_plotlyjs()}</script></head>"
-        f"<body>{body}</body></html>"
-    )
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_page(out, page("critmat data report", body))

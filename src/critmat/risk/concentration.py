@@ -40,3 +40,59 @@ def hhi_of_supply(rows: pd.DataFrame) -> float:
     """
     named = rows[~rows["country"].isin(AGGREGATES)]
     return hhi(named["share"].fillna(0.0).to_numpy())
+
+
+def by_controller(shares: pd.Series, control: pd.DataFrame) -> pd.Series:
+    """Shares re-attributed from the country of location to the country controlling the output.
+
+    ``control`` rows (``country``, ``controller``, ``share``) move ``share`` of a location's
+    supply to the controller; the rest stays with the location. Totals are conserved.
+    """
+    out = shares.astype(np.float64).copy()
+    for row in control.itertuples(index=False):
+        loc, ctrl, frac = str(row.country), str(row.controller), float(row.share)
+        if loc not in shares.index or loc == ctrl:
+            continue
+        moved = float(shares[loc]) * frac
+        out[loc] -= moved
+        out[ctrl] = float(out.get(ctrl, 0.0)) + moved
+    return out
+
+
+def concentration_terms(
+    shares: pd.Series,
+    g: pd.Series,
+    restricting: set[str],
+    control: pd.DataFrame,
+    trade_factor: dict[str, float] | None = None,
+) -> dict[str, object]:
+    """Concentration terms of one supply distribution (shares by country, summing to ~1).
+
+    Returns a dict with ``hhi`` (fraction), ``hhi_10000``, ``top1_country``, ``top1_share``,
+    ``top3_share``, ``hhi_wgi`` = sum_c s_c^2 g_c t_c (g in 0..1, t_c the EC trade-restriction
+    factor, default 1), ``share_in_restricting`` (supply located in countries that have restricted
+    exports before), ``hhi_by_controller`` and ``share_controlled_by_restricting`` (after moving
+    controlled output to the controlling country). Aggregate rows (OTH, ROW) stay in the shares'
+    denominator but add nothing to sums of squares (lower bounds).
+    """
+    s = shares.fillna(0.0).astype(np.float64)
+    named = s[~s.index.isin(list(AGGREGATES))]
+    t = pd.Series(trade_factor or {}, dtype=np.float64).reindex(named.index).fillna(1.0)
+    gg = g.reindex(named.index).astype(np.float64)
+    ranked = named.sort_values(ascending=False)
+    ctrl = by_controller(s, control)
+    ctrl_named = ctrl[~ctrl.index.isin(list(AGGREGATES))]
+    h = hhi(named.to_numpy())
+    return {
+        "hhi": h,
+        "hhi_10000": h * 1e4,
+        "top1_country": str(ranked.index[0]) if len(ranked) else "",
+        "top1_share": float(ranked.iloc[0]) if len(ranked) else float("nan"),
+        "top3_share": float(ranked.iloc[:3].sum()),
+        "hhi_wgi": float(np.sum(named.to_numpy() ** 2 * gg.to_numpy() * t.to_numpy())),
+        "share_in_restricting": float(named[named.index.isin(list(restricting))].sum()),
+        "hhi_by_controller": hhi(np.clip(ctrl_named.to_numpy(), 0.0, None)),
+        "share_controlled_by_restricting": float(
+            ctrl_named[ctrl_named.index.isin(list(restricting))].sum()
+        ),
+    }

@@ -1,0 +1,117 @@
+"""``critmat assess``: criticality and supply risk for a holder and year."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from critmat.cli.output import Format, dataset_from, emit_frame, emit_json, friendly
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Method(StrEnum):
+    """Assessment methods (docs/methods.md, "Assess")."""
+
+    eu_crm = "eu-crm"
+    usgs = "usgs"
+    geopolrisk = "geopolrisk"
+    all = "all"
+
+
+class Sources(StrEnum):
+    """Which production source(s) to use for shares."""
+
+    auto = "auto"
+    usgs = "usgs"
+    wmd = "wmd"
+    all = "all"
+
+
+def _summary(result: pd.DataFrame) -> pd.DataFrame:
+    """A compact, readable view of the tidy result (the full frame goes to csv/json)."""
+    import pandas as pd
+
+    r = result.sort_values(["method", "score"], ascending=[True, False], na_position="last")
+
+    def pct(v: float) -> str:
+        return "" if pd.isna(v) else f"{100 * v:.0f}%"
+
+    return pd.DataFrame(
+        {
+            "material": r["material"],
+            "stage": r["stage"] + r["is_bottleneck"].map({True: " *", False: ""}),
+            "method": r["method"],
+            "score": r["score"].round(3),
+            "HHI": r["hhi"].round(3),
+            "top supplier": r["top1_country"] + " " + r["top1_share"].map(pct),
+            "IR": r["import_reliance"].map(pct),
+            "high-risk imports": r["high_risk_import_share"].map(pct),
+            "source": r["source"] + " " + r["data_year"].astype(str),
+        }
+    )
+
+
+@friendly
+def assess(
+    ctx: typer.Context,
+    holder: Annotated[str, typer.Option(help="Holder: USA, EU27, JPN, KOR, CHN, IND, GBR.")],
+    year: Annotated[int, typer.Option(help="Year (trade data cover 2015-2024).")],
+    method: Annotated[Method, typer.Option(help="Index to compute.")] = Method.all,
+    material: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--material", "-m", help="Material (repeatable); default: all seed materials."
+        ),
+    ] = None,
+    sources: Annotated[
+        Sources, typer.Option(help="Production source for shares: auto, usgs, wmd or all.")
+    ] = Sources.auto,
+    inputs: Annotated[
+        Path | None,
+        typer.Option(help="YAML file of inputs the dataset lacks (substitution, GVA, ...)."),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    html: Annotated[
+        Path | None, typer.Option(help="Also write an HTML page with the charts here.")
+    ] = None,
+) -> None:
+    """Which materials are at risk for a holder, at which stage, and why (every term shown)."""
+    from critmat.risk.assess import METHODS
+    from critmat.risk.assess import assess as run
+    from critmat.risk.inputs import load_inputs
+
+    ds = dataset_from(ctx)
+    methods = list(METHODS) if method is Method.all else [method.value]
+    result = run(
+        ds,
+        holder,
+        year,
+        methods=methods,
+        materials=material,
+        sources=sources.value,
+        inputs=load_inputs(inputs),
+    )
+    if html is not None:
+        from critmat.report.assess_report import write_assess_report
+
+        path = write_assess_report(ds, result, html)
+        typer.echo(f"wrote {path.resolve()}", err=True)
+    if fmt is Format.json:
+        emit_json(result.astype(object).where(result.notna(), None).to_dict(orient="records"))
+        return
+    if fmt is Format.csv:
+        emit_frame(result, fmt)
+        return
+    view = _summary(result)
+    n_defaults = int((result["defaults"] != "").sum())
+    caption = (
+        f"{len(result)} rows; {n_defaults} use a documented default (see the 'defaults' column "
+        "with --format csv/json). Scores: eu-crm = EU supply risk SR (critical if SR >= 1.0 and "
+        "EI >= 2.8); usgs = DP x TE x EV; geopolrisk = HHI x WTA. '*' = bottleneck stage."
+    )
+    emit_frame(view, fmt, title=f"Assessment: {result['holder'].iloc[0]} {year}", caption=caption)

@@ -1,0 +1,124 @@
+"""The assessment page: criticality matrix, stage concentration, HHI trend, the result table."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from critmat.data.dataset import Dataset
+from critmat.report.html import page, table_html, write_page
+from critmat.risk.indices import EI_THRESHOLD, SR_THRESHOLD
+from critmat.risk.trend import hhi_trend
+
+__all__ = ["write_assess_report"]
+
+
+def _fig(fig: object) -> str:
+    return str(fig.to_html(full_html=False, include_plotlyjs=False))  # type: ignore[attr-defined]
+
+
+def _matrix(res: pd.DataFrame) -> str:
+    import plotly.express as px
+
+    eu = res[(res["method"] == "eu-crm") & res["is_bottleneck"]].copy()
+    if eu.empty:
+        return "<p>No eu-crm results (run with --method eu-crm or all).</p>"
+    eu["import_value_musd"] = eu["import_value_kusd"].fillna(0.0) / 1e3
+    eu["bubble"] = np.sqrt(eu["import_value_musd"].clip(lower=0.0)) + 1.0
+    if eu["ei"].notna().any():
+        fig = px.scatter(
+            eu.dropna(subset=["ei", "sr"]),
+            x="ei",
+            y="sr",
+            size="bubble",
+            text="material",
+            hover_data=["stage", "source", "import_value_musd", "defaults"],
+            title="Criticality matrix: economic importance vs supply risk (bubble: import value)",
+        )
+        fig.add_vline(x=EI_THRESHOLD, line_dash="dot")
+        fig.add_hline(y=SR_THRESHOLD, line_dash="dot")
+        note = ""
+    else:
+        fig = px.scatter(
+            eu.dropna(subset=["sr"]),
+            x="import_value_musd",
+            y="sr",
+            size="bubble",
+            text="material",
+            log_x=True,
+            hover_data=["stage", "source", "defaults"],
+            title="Supply risk vs import value (EI not computed: no sector GVA input)",
+        )
+        fig.add_hline(y=SR_THRESHOLD, line_dash="dot", annotation_text="SR = 1.0")
+        note = (
+            "<p class='note'>Economic importance needs gross value added by NACE sector, which "
+            "the dataset does not hold: pass it with <code>--inputs</code> (docs/methods.md). "
+            "Until then the matrix plots supply risk against the holder's import value.</p>"
+        )
+    fig.update_traces(textposition="top center")
+    fig.update_layout(height=520)
+    return _fig(fig) + note
+
+
+def _stage_bars(res: pd.DataFrame) -> str:
+    import plotly.express as px
+
+    first = res.drop_duplicates(["material", "stage", "source"])
+    first = first.assign(hhi_10000=first["hhi"] * 1e4, controller=first["hhi_by_controller"] * 1e4)
+    fig = px.bar(
+        first,
+        x="material",
+        y="hhi_10000",
+        color="stage",
+        barmode="group",
+        hover_data=["source", "data_year", "top1_country", "top1_share", "controller"],
+        title="Concentration by stage (HHI 0-10,000, lower bound; hover: by controlling country)",
+    )
+    fig.add_hline(y=2500, line_dash="dot", annotation_text="2,500")
+    fig.update_layout(height=420)
+    return _fig(fig)
+
+
+def _trend(ds: Dataset, materials: list[str]) -> str:
+    import plotly.express as px
+
+    tr = hhi_trend(ds, materials)
+    if tr.empty:
+        return ""
+    fig = px.line(
+        tr.assign(hhi_10000=tr["hhi"] * 1e4),
+        x="year",
+        y="hhi_10000",
+        color="material",
+        markers=True,
+        hover_data=["top1_country", "top1_share"],
+        title="Mine-production concentration over time (World Mining Data 2018-2024, HHI 0-10,000)",
+    )
+    fig.update_layout(height=460)
+    return _fig(fig)
+
+
+def write_assess_report(ds: Dataset, result: pd.DataFrame, out: str | Path) -> Path:
+    """Write the assessment page for a result of :func:`critmat.risk.assess.assess`."""
+    holder, year = str(result["holder"].iloc[0]), int(result["year"].iloc[0])
+    mats = list(dict.fromkeys(result["material"]))
+    ranking = result[result["is_bottleneck"]].pivot_table(
+        index="material", columns="method", values="score", aggfunc="max"
+    )
+    ranking = ranking.sort_values(by=list(ranking.columns[:1]), ascending=False)
+    cols = ["material", "stage", "method", "source", "data_year", "score", "is_bottleneck",
+            "hhi", "hhi_wgi", "import_reliance", "defaults", "notes"]  # fmt: skip
+    body = f"""
+<h1>critmat - assessment: {html.escape(holder)} {year}</h1>
+<p class="sub">Methods: {html.escape(", ".join(sorted(set(result["method"]))))}. Every
+intermediate term is in the CSV/JSON output (<code>critmat assess --format csv</code>).</p>
+<h2>1. Criticality</h2>{_matrix(result)}
+<h2>2. Ranking (bottleneck stage)</h2>{table_html(ranking.reset_index())}
+<h2>3. Concentration by stage</h2>{_stage_bars(result)}
+<h2>4. Concentration over time</h2>{_trend(ds, mats)}
+<h2>5. Results</h2>{table_html(result[[c for c in cols if c in result.columns]])}
+"""
+    return write_page(out, page(f"critmat assessment {holder} {year}", body))

@@ -1,0 +1,50 @@
+"""Shared HTML plumbing for critmat's self-contained report pages."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["CSS", "page", "table_html", "write_page"]
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
+h1{margin-bottom:0} .sub{color:#666;margin-top:.2rem}
+table.data{border-collapse:collapse;font-size:.85rem;margin:1rem 0}
+table.data th,table.data td{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:left}
+.note{color:#555;font-size:.85rem}
+"""
+
+
+def table_html(df: pd.DataFrame, digits: int = 3) -> str:
+    """A DataFrame as an HTML table with compact number formatting."""
+    return df.to_html(
+        index=False,
+        na_rep="",
+        float_format=lambda v: f"{v:,.{digits}g}" if abs(v) < 1000 else f"{v:,.0f}",
+        border=0,
+        classes="data",
+    )
+
+
+def page(title: str, body: str) -> str:
+    """A complete page embedding plotly.js, so it opens offline."""
+    import plotly.offline
+
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{CSS}</style><script>{plotly.offline.get_plotlyjs()}</script></head>"
+        f"<body>{body}</body></html>"
+    )
+
+
+def write_page(out: str | Path, text: str) -> Path:
+    """Write atomically (temporary file, then rename): no half-written page is left behind."""
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
