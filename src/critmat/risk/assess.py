@@ -226,8 +226,8 @@ def _material_rows(
     sources: str,
     inp: AssessmentInputs,
 ) -> list[dict[str, object]]:
-    mrow = ds.materials.set_index("material").loc[mat]
-    eol = float(mrow["eol_rir"]) if pd.notna(mrow["eol_rir"]) else float("nan")
+    eol_s = ds.materials.set_index("material")["eol_rir"]
+    eol = float(eol_s[mat]) if pd.notna(eol_s[mat]) else float("nan")
     si, si_default = inp.si(mat)
     control = ds.control[ds.control["material"] == mat]
     ctrl_cols = ["country", "controller", "share"]

@@ -49,8 +49,10 @@ def by_controller(shares: pd.Series, control: pd.DataFrame) -> pd.Series:
     supply to the controller; the rest stays with the location. Totals are conserved.
     """
     out = shares.astype(np.float64).copy()
-    for row in control.itertuples(index=False):
-        loc, ctrl, frac = str(row.country), str(row.controller), float(row.share)
+    for loc_, ctrl_, frac_ in zip(
+        control["country"], control["controller"], control["share"], strict=True
+    ):
+        loc, ctrl, frac = str(loc_), str(ctrl_), float(frac_)
         if loc not in shares.index or loc == ctrl:
             continue
         moved = float(shares[loc]) * frac

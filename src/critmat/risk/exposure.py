@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["exposure_terms", "hs_stage", "trade_flows"]
+__all__ = ["exposure_terms", "hs_stage", "net_import_reliance", "trade_flows"]
 
 
 def hs_stage(code: str) -> str:
@@ -125,3 +125,18 @@ def exposure_terms(
         "restricting_import_share": float(shares[shares.index.isin(list(restricting))].sum()),
         "hhi_wgi_sourcing": hhi_wgi_sourcing,
     }
+
+
+def net_import_reliance(
+    imports: float, exports: float, stock_adjustment: float, apparent_consumption: float
+) -> float:
+    """USGS net import reliance as a fraction of apparent consumption (USGS MCS, Appendix A)::
+
+        NIR = (imports - exports + adjustments for government and industry stock changes)
+              / apparent consumption
+
+    Returns NaN when apparent consumption is not positive; a net exporter gets 0.
+    """
+    if apparent_consumption <= 0:
+        return float("nan")
+    return float(np.clip((imports - exports + stock_adjustment) / apparent_consumption, 0.0, 1.0))
