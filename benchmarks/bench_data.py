@@ -1,11 +1,12 @@
-"""Benchmark of the data layer: CLI start-up, table loading with validation, consistency pass.
+"""Benchmark of the data layer and the assessment: start-up, loading, checks, assess.
 
 Each figure is printed next to a baseline measured in the same run, so the ratio means something
 on any machine:
 
 - ``critmat --help`` against a bare ``python -c pass`` start (the interpreter's own cost);
 - loading + schema validation of every table against reading the same files with pandas alone;
-- the full consistency pass (``critmat data check``), in absolute time.
+- the full consistency pass (``critmat data check``) and a full assessment (EU27, 2022, three
+  methods), in absolute time.
 
 Run: ``make bench`` (or ``.venv/bin/python benchmarks/bench_data.py``); results are recorded in
 docs/performance.md.
@@ -78,6 +79,15 @@ def main() -> None:
     checkt, _ = best_of(lambda: run_checks(ds, strict=True), repeat=3)
     rows = sum(len(ds.table(n)) for n in SPECS)
     print(f"consistency pass      {checkt * 1e3:8.1f} ms   ({rows:,} rows; tables already loaded)")
+
+    from critmat.risk.assess import assess
+
+    n_rows = len(assess(ds, "EU27", 2022))
+    asst, _ = best_of(lambda: assess(ds, "EU27", 2022), repeat=3)
+    print(
+        f"assess EU27 2022      {asst * 1e3:8.1f} ms   ({n_rows} result rows, "
+        f"{asst / n_rows * 1e3:.1f} ms/row; 3 methods, tables loaded)"
+    )
 
 
 if __name__ == "__main__":

@@ -109,12 +109,11 @@ def _holder_production(ds: Dataset, t: SupplyTable, members: set[str]) -> float:
     return float(convert_mass(total, t.unit, "t"))
 
 
-def _hs_for(ds: Dataset, material: str, stage: str) -> tuple[list[str], str]:
+def _hs_for(ds: Dataset, material: str, stage: str, traded: set[str]) -> tuple[list[str], str]:
     m = ds.materials.set_index("material")
     mat = material
     note = ""
     parent = str(m.loc[material, "parent"]) if material in m.index else ""
-    traded = set(ds.trade["hs6"].astype(str).unique())
     codes = [c for c in str(m.loc[mat, "hs_codes"]).split(";") if c in traded]
     if not codes and parent:
         codes = [c for c in str(m.loc[parent, "hs_codes"]).split(";") if c in traded]
@@ -190,11 +189,14 @@ def assess(
     restricting = restricting_countries(ds.events)
     all_countries = set(ds.countries["country"]) - set(AGGREGATES)
     g, _ = instability(ds.governance, year, all_countries, missing=inp.missing_governance)
+    trade_year = ds.trade[ds.trade["year"] == year]
+    trade_year = trade_year.assign(
+        **{c: trade_year[c].astype(str) for c in ("hs6", "exporter", "importer")}
+    )
+    ctx = _Context(trade_year, set(trade_year["hs6"]), members, restricting, g)
     rows: list[dict[str, object]] = []
     for mat in mats:
-        rows.extend(
-            _material_rows(ds, h, mat, year, members, restricting, g, methods, sources, inp)
-        )
+        rows.extend(_material_rows(ds, h, mat, year, ctx, methods, sources, inp))
     out = pd.DataFrame(rows)
     if out.empty:
         raise AssessmentError("material with supply data", ",".join(mats), seeds)
@@ -214,18 +216,28 @@ def assess(
     return out
 
 
+@dataclass
+class _Context:
+    """What every material of one assessment shares (computed once)."""
+
+    trade_year: pd.DataFrame
+    traded: set[str]
+    members: set[str]
+    restricting: set[str]
+    g: pd.Series
+
+
 def _material_rows(
     ds: Dataset,
     holder: str,
     mat: str,
     year: int,
-    members: set[str],
-    restricting: set[str],
-    g: pd.Series,
+    ctx: _Context,
     methods: Sequence[str],
     sources: str,
     inp: AssessmentInputs,
 ) -> list[dict[str, object]]:
+    members, restricting, g = ctx.members, ctx.restricting, ctx.g
     eol_s = ds.materials.set_index("material")["eol_rir"]
     eol = float(eol_s[mat]) if pd.notna(eol_s[mat]) else float("nan")
     si, si_default = inp.si(mat)
@@ -234,8 +246,8 @@ def _material_rows(
     rows = []
     for stage in STAGES:
         ctrl = control[control["stage"] == stage][ctrl_cols]
-        hs, hs_note = _hs_for(ds, mat, stage)
-        flows = trade_flows(ds.trade, members, hs, year) if hs else None
+        hs, hs_note = _hs_for(ds, mat, stage, ctx.traded)
+        flows = trade_flows(ctx.trade_year, members, hs, year) if hs else None
         for sup in _supplies(ds, mat, stage, year, sources):
             t = sup.table
             shares = t.rows.set_index("country")["share"]
@@ -268,6 +280,10 @@ def _material_rows(
                 notes.append("no trade data for this material in the shipped BACI extract")
             if t.share_only:
                 notes.append("share-only source: holder production unknown (taken as 0)")
+            elif flows is not None and prod_t > 0:
+                notes.append(
+                    f"trade in gross t of HS {','.join(hs)}; own production in t {t.basis}"
+                )
             base = {
                 "holder": holder,
                 "material": mat,
@@ -313,7 +329,10 @@ def _eu_row(
     sourcing = float(base["hhi_wgi_sourcing"])  # type: ignore[arg-type]
     if np.isnan(ir) and not np.isnan(nir):
         ir, sourcing = nir, float(base["hhi_wgi"])  # type: ignore[arg-type]
-        n.append(f"IR from {nir_note}; EU-sourcing term taken as global supply (no trade data)")
+        n.append(f"IR from {nir_note}; sourcing term taken as global supply (no trade data)")
+    elif not np.isnan(nir):
+        ir = nir  # all forms, contained-metal basis: more complete than the HS headings shipped
+        n.append(f"IR from {nir_note} (trade-based IR kept in import_reliance)")
     eol = float(base["eol_rir"])  # type: ignore[arg-type]
     if np.isnan(eol):
         eol = 0.0
