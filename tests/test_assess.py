@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import critmat.data as cd
 from critmat.cli.main import app
 from critmat.data.countries import EU27
-from critmat.risk.assess import AssessmentError, assess
+from critmat.risk.assess import AssessmentError, assess, sourcing_mix
 from critmat.risk.exposure import trade_flows
 from critmat.risk.inputs import AssessmentInputs, Substitution, load_inputs
 
@@ -143,3 +143,11 @@ def test_cli_assess_table_json_and_html(tmp_path: Path) -> None:
     assert r.exit_code == 0 and "Assessment: USA 2022" in r.stdout
     r = runner.invoke(app, ["assess", "--holder", "Narnia", "--year", "2022"])
     assert r.exit_code == 2 and "unknown holder" in r.stderr
+
+
+def test_sourcing_mix(ds: cd.Dataset) -> None:
+    mix = sourcing_mix(ds, "EU27", 2022, "cobalt")
+    assert mix["share"].sum() == pytest.approx(1.0)
+    assert mix["share"].is_monotonic_decreasing
+    assert not set(mix["partner"]) & set(EU27)
+    assert sourcing_mix(ds, "EU27", 2022, "gallium").empty  # no trade headings shipped

@@ -10,6 +10,7 @@ import pandas as pd
 
 from critmat.data.dataset import Dataset
 from critmat.report.html import page, table_html, write_page
+from critmat.risk.assess import sourcing_mix
 from critmat.risk.indices import EI_THRESHOLD, SR_THRESHOLD
 from critmat.risk.trend import hhi_trend
 
@@ -101,6 +102,50 @@ def _trend(ds: Dataset, materials: list[str]) -> str:
     return _fig(fig)
 
 
+def _sourcing(ds: Dataset, holder: str, year: int, materials: list[str]) -> str:
+    import plotly.express as px
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    shown: set[str] = set()
+    palette = px.colors.qualitative.Dark24 + px.colors.qualitative.Light24
+    colours: dict[str, str] = {}
+    for mat in materials:
+        mix = sourcing_mix(ds, holder, year, mat)
+        if mix.empty:
+            continue
+        top = mix.head(6)
+        rest = float(mix["share"].iloc[6:].sum())
+        for _, r in top.iterrows():
+            partner = str(r["partner"])
+            colours.setdefault(partner, palette[len(colours) % len(palette)])
+            fig.add_bar(
+                x=[mat],
+                y=[100 * float(r["share"])],
+                name=partner,
+                text=[partner],
+                textposition="inside",
+                marker_color=colours[partner],
+                legendgroup=partner,
+                showlegend=partner not in shown,
+                hovertemplate=f"{r['name']}: %{{y:.1f}}% (g={r['g']:.2f})<extra>{mat}</extra>",
+            )
+            shown.add(str(r["partner"]))
+        if rest > 0:
+            fig.add_bar(x=[mat], y=[100 * rest], name="others", marker_color="lightgrey",
+                        legendgroup="others", showlegend="others" not in shown)  # fmt: skip
+            shown.add("others")
+    if not shown:
+        return "<p>No import data for these materials in the shipped trade extract.</p>"
+    fig.update_layout(
+        barmode="stack",
+        height=440,
+        yaxis_title="share of imports (t, %)",
+        title=f"Where {holder}'s imports come from, {year} (CEPII BACI; extra-bloc for EU27)",
+    )
+    return _fig(fig)
+
+
 def write_assess_report(ds: Dataset, result: pd.DataFrame, out: str | Path) -> Path:
     """Write the assessment page for a result of :func:`critmat.risk.assess.assess`."""
     holder, year = str(result["holder"].iloc[0]), int(result["year"].iloc[0])
@@ -119,6 +164,7 @@ intermediate term is in the CSV/JSON output (<code>critmat assess --format csv</
 <h2>2. Ranking (bottleneck stage)</h2>{table_html(ranking.reset_index())}
 <h2>3. Concentration by stage</h2>{_stage_bars(result)}
 <h2>4. Concentration over time</h2>{_trend(ds, mats)}
-<h2>5. Results</h2>{table_html(result[[c for c in cols if c in result.columns]])}
+<h2>5. Import sourcing</h2>{_sourcing(ds, holder, year, mats)}
+<h2>6. Results</h2>{table_html(result[[c for c in cols if c in result.columns]])}
 """
     return write_page(out, page(f"critmat assessment {holder} {year}", body))

@@ -30,7 +30,14 @@ from critmat.risk.indices import (
 )
 from critmat.risk.inputs import AssessmentInputs
 
-__all__ = ["METHODS", "SOURCES", "AssessmentError", "assess", "restricting_countries"]
+__all__ = [
+    "METHODS",
+    "SOURCES",
+    "AssessmentError",
+    "assess",
+    "restricting_countries",
+    "sourcing_mix",
+]
 
 METHODS: tuple[str, ...] = ("eu-crm", "usgs", "geopolrisk")
 SOURCES: tuple[str, ...] = ("auto", "usgs", "wmd", "all")
@@ -468,3 +475,39 @@ def _finish(out: pd.DataFrame) -> pd.DataFrame:
     lead = ["holder", "material", "stage", "year", "method", "source", "score", "is_bottleneck"]
     rest = [c for c in out.columns if c not in lead and c not in ("defaults", "notes")]
     return out[[*lead, *rest, "defaults", "notes"]].reset_index(drop=True)
+
+
+def sourcing_mix(ds: Dataset, holder: str, year: int, material: str) -> pd.DataFrame:
+    """Where a holder's imports of a material come from (all shipped HS headings of it).
+
+    One row per exporting partner: ``imports_t`` (gross t), ``imports_kusd``, ``share`` of the
+    tonnes, instability ``g`` (NaN without a WGI score) and ``restricted_before``.
+    """
+    h = ds.resolve_holder(holder)
+    mat = ds.resolve_material(material)
+    members = set(str(ds.holders.set_index("holder").loc[h, "members"]).split(";"))
+    traded = set(ds.trade["hs6"].astype(str).unique())
+    m = ds.materials.set_index("material")
+    codes = [c for c in str(m.loc[mat, "hs_codes"]).split(";") if c in traded]
+    if not codes and m.loc[mat, "parent"]:
+        codes = [c for c in str(m.loc[str(m.loc[mat, "parent"]), "hs_codes"]).split(";")
+                 if c in traded]  # fmt: skip
+    cols = ["partner", "name", "imports_t", "imports_kusd", "share", "g", "restricted_before"]
+    if not codes:
+        return pd.DataFrame(columns=cols)
+    f = trade_flows(ds.trade, members, codes, year)
+    f = f[f["imports_t"] > 0]
+    g, _ = instability(ds.governance, year, f.index, missing=float("nan"))
+    names = ds.country_names()
+    out = pd.DataFrame(
+        {
+            "partner": f.index,
+            "name": [names.get(p, p) for p in f.index],
+            "imports_t": f["imports_t"].to_numpy(),
+            "imports_kusd": f["imports_kusd"].to_numpy(),
+            "share": (f["imports_t"] / f["imports_t"].sum()).to_numpy(),
+            "g": g.reindex(f.index).to_numpy(),
+            "restricted_before": f.index.isin(list(restricting_countries(ds.events))),
+        }
+    )
+    return out[cols].sort_values("share", ascending=False).reset_index(drop=True)
