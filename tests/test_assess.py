@@ -28,8 +28,22 @@ def test_tidy_frame_one_row_per_key(eu: pd.DataFrame) -> None:
     key = ["holder", "material", "stage", "year", "method", "source"]
     assert not eu.duplicated(key).any()
     assert set(eu["method"]) == {"eu-crm", "usgs", "geopolrisk"}
-    for col in ("hhi", "hhi_wgi", "import_reliance", "hhi_wgi_sourcing", "sr", "ei", "dp",
-                "te", "ev", "wta", "midpoint", "cf", "defaults", "notes"):  # fmt: skip
+    for col in (
+        "hhi",
+        "hhi_wgi",
+        "import_reliance",
+        "hhi_wgi_sourcing",
+        "sr",
+        "ei",
+        "dp",
+        "te",
+        "ev",
+        "wta",
+        "midpoint",
+        "cf",
+        "defaults",
+        "notes",
+    ):
         assert col in eu.columns, col
     # exactly one bottleneck stage per material and method (where a score exists)
     scored = eu[eu["score"].notna()]
@@ -131,15 +145,31 @@ def test_cli_assess_table_json_and_html(tmp_path: Path) -> None:
     out = tmp_path / "a.html"
     r = runner.invoke(
         app,
-        ["assess", "--holder", "EU27", "--year", "2022", "-m", "cobalt", "-m", "Li",
-         "--html", str(out), "-f", "json"],
-    )  # fmt: skip
+        [
+            "assess",
+            "--holder",
+            "EU27",
+            "--year",
+            "2022",
+            "-m",
+            "cobalt",
+            "-m",
+            "Li",
+            "--html",
+            str(out),
+            "-f",
+            "json",
+        ],
+    )
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     assert {x["material"] for x in rows} == {"cobalt", "lithium"}
     assert out.read_text().count('class="plotly-graph-div"') >= 3
-    r = runner.invoke(app, ["assess", "--holder", "USA", "--year", "2022", "--method", "usgs"],
-                      env={"COLUMNS": "200"})  # fmt: skip
+    r = runner.invoke(
+        app,
+        ["assess", "--holder", "USA", "--year", "2022", "--method", "usgs"],
+        env={"COLUMNS": "200"},
+    )
     assert r.exit_code == 0 and "Assessment: USA 2022" in r.stdout
     r = runner.invoke(app, ["assess", "--holder", "Narnia", "--year", "2022"])
     assert r.exit_code == 2 and "unknown holder" in r.stderr

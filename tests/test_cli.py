@@ -47,9 +47,18 @@ def test_show_json_is_stable() -> None:
     assert code == 0
     doc = json.loads(out)
     assert list(doc) == [
-        "material", "stage", "year", "dataset", "unit", "basis", "world_total", "share_only",
-        "alternatives", "rows", "hhi",
-    ]  # fmt: skip
+        "material",
+        "stage",
+        "year",
+        "dataset",
+        "unit",
+        "basis",
+        "world_total",
+        "share_only",
+        "alternatives",
+        "rows",
+        "hhi",
+    ]
     first = doc["rows"][0]
     assert list(first) == ["country", "name", "value", "share", "status", "flag", "source", "notes"]
     assert first["country"] == "COD" and abs(first["share"] - 0.749) < 0.001

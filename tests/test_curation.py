@@ -17,12 +17,11 @@ SHIPPED = ROOT / "src" / "critmat" / "data" / "tables"
 @pytest.mark.skipif(not RAW.is_dir(), reason=f"raw public files not present at {RAW}")
 def test_curation_reproduces_shipped_tables(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "tools.curate", "--raw", str(RAW),
-         "--out", str(tmp_path)],
+        [sys.executable, "-m", "tools.curate", "--raw", str(RAW), "--out", str(tmp_path)],
         check=True,
         capture_output=True,
         cwd=ROOT,
-    )  # fmt: skip
+    )
     shipped = sorted(p.name for p in SHIPPED.iterdir() if p.suffix in (".csv", ".parquet"))
     made = sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".csv", ".parquet"))
     assert made == shipped

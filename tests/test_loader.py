@@ -42,24 +42,49 @@ def test_fact_tables_carry_key_unit_source_status(ds: cd.Dataset) -> None:
 
 def test_seed_materials_are_all_in_the_catalogue(ds: cd.Dataset) -> None:
     seed = {
-        "lithium", "nickel", "cobalt", "neodymium", "dysprosium", "terbium", "palladium",
-        "platinum", "silicon", "gallium", "germanium", "graphite", "tungsten", "manganese",
-        "vanadium", "niobium", "tantalum", "antimony", "chromium", "indium", "tin", "magnesium",
+        "lithium",
+        "nickel",
+        "cobalt",
+        "neodymium",
+        "dysprosium",
+        "terbium",
+        "palladium",
+        "platinum",
+        "silicon",
+        "gallium",
+        "germanium",
+        "graphite",
+        "tungsten",
+        "manganese",
+        "vanadium",
+        "niobium",
+        "tantalum",
+        "antimony",
+        "chromium",
+        "indium",
+        "tin",
+        "magnesium",
         "rare_earths",
-    }  # fmt: skip
+    }
     m = ds.materials.set_index("material")
     assert seed <= set(m.index)
     groups = set(m.loc[sorted(seed), "group"])
     assert groups == {
-        "energy-transition metals", "rare earths", "precious metals",
+        "energy-transition metals",
+        "rare earths",
+        "precious metals",
         "specialty alloys and silicon",
-    }  # fmt: skip
+    }
     # every seed material has a storage class and its four storage properties
     st = ds.storage
     for mat in seed:
         props = set(st.loc[st["material"] == mat, "property"])
-        assert {"oxidation_sensitivity", "moisture_sensitivity", "storage_conditions",
-                "indicative_shelf_life_years"} <= props, mat  # fmt: skip
+        assert {
+            "oxidation_sensitivity",
+            "moisture_sensitivity",
+            "storage_conditions",
+            "indicative_shelf_life_years",
+        } <= props, mat
 
 
 def test_holders_include_required_blocs(ds: cd.Dataset) -> None:
@@ -100,8 +125,12 @@ def test_overlay_replaces_and_adds_rows(overlay: Overlay) -> None:
     )
     ds = cd.load(d)
     p = ds.production
-    cod = p[(p.material == "cobalt") & (p.country == "COD") & (p.year == 2024)
-            & (p.dataset == "usgs_mcs2026")]  # fmt: skip
+    cod = p[
+        (p.material == "cobalt")
+        & (p.country == "COD")
+        & (p.year == 2024)
+        & (p.dataset == "usgs_mcs2026")
+    ]
     assert cod["value"].tolist() == [1.0] and cod["source"].tolist() == ["my survey"]
     assert len(p) == manifest()["production"]["rows"] + 1
     assert ((p.country == "ZMB") & (p.year == 2030)).sum() == 1

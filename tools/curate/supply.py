@@ -225,11 +225,19 @@ def supply_shares(raw: Path, names: Names, prod: pd.DataFrame) -> pd.DataFrame:
     refin = prod[(prod.material == "magnet_rees") & (prod.dataset == "iea2025")]
     for base, stage, rule, dataset in (
         (mining, "mining", "USGS MCS 2026 REO mine production by country", "derived_ree_split"),
-        (mining_wmd, "mining", "World Mining Data 2026 REO production by country",
-         "derived_ree_split_wmd"),
-        (refin, "refining", "IEA 2025 refined magnet rare earths (Nd+Pr+Dy+Tb) by country",
-         "derived_ree_split"),
-    ):  # fmt: skip
+        (
+            mining_wmd,
+            "mining",
+            "World Mining Data 2026 REO production by country",
+            "derived_ree_split_wmd",
+        ),
+        (
+            refin,
+            "refining",
+            "IEA 2025 refined magnet rare earths (Nd+Pr+Dy+Tb) by country",
+            "derived_ree_split",
+        ),
+    ):
         for year, g in base.groupby("year"):
             # divide by the sum of country rows, not the rounded printed world total
             named = g[(g.country != "WLD") & g.value.notna() & (g.value > 0)]

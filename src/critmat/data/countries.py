@@ -6,10 +6,34 @@ from typing import Final
 
 #: Member states of the European Union since 1 February 2020 (27).
 EU27: Final[tuple[str, ...]] = (
-    "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN",
-    "IRL", "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP",
+    "AUT",
+    "BEL",
+    "BGR",
+    "HRV",
+    "CYP",
+    "CZE",
+    "DNK",
+    "EST",
+    "FIN",
+    "FRA",
+    "DEU",
+    "GRC",
+    "HUN",
+    "IRL",
+    "ITA",
+    "LVA",
+    "LTU",
+    "LUX",
+    "MLT",
+    "NLD",
+    "POL",
+    "PRT",
+    "ROU",
+    "SVK",
+    "SVN",
+    "ESP",
     "SWE",
-)  # fmt: skip
+)
 
 #: Codes that are not economies: world total, residual rest of world, "other countries" as printed.
 AGGREGATES: Final[frozenset[str]] = frozenset({"WLD", "ROW", "OTH"})

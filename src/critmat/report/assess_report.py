@@ -132,8 +132,14 @@ def _sourcing(ds: Dataset, holder: str, year: int, materials: list[str]) -> str:
             )
             shown.add(str(r["partner"]))
         if rest > 0:
-            fig.add_bar(x=[mat], y=[100 * rest], name="others", marker_color="lightgrey",
-                        legendgroup="others", showlegend="others" not in shown)  # fmt: skip
+            fig.add_bar(
+                x=[mat],
+                y=[100 * rest],
+                name="others",
+                marker_color="lightgrey",
+                legendgroup="others",
+                showlegend="others" not in shown,
+            )
             shown.add("others")
     if not shown:
         return "<p>No import data for these materials in the shipped trade extract.</p>"
@@ -154,8 +160,20 @@ def write_assess_report(ds: Dataset, result: pd.DataFrame, out: str | Path) -> P
         index="material", columns="method", values="score", aggfunc="max"
     )
     ranking = ranking.sort_values(by=list(ranking.columns[:1]), ascending=False)
-    cols = ["material", "stage", "method", "source", "data_year", "score", "is_bottleneck",
-            "hhi", "hhi_wgi", "import_reliance", "defaults", "notes"]  # fmt: skip
+    cols = [
+        "material",
+        "stage",
+        "method",
+        "source",
+        "data_year",
+        "score",
+        "is_bottleneck",
+        "hhi",
+        "hhi_wgi",
+        "import_reliance",
+        "defaults",
+        "notes",
+    ]
     body = f"""
 <h1>critmat - assessment: {html.escape(holder)} {year}</h1>
 <p class="sub">Methods: {html.escape(", ".join(sorted(set(result["method"]))))}. Every

@@ -306,8 +306,9 @@ def _material_rows(
             ir = float(exp["import_reliance"])  # type: ignore[arg-type]
             nir, nir_note = _published_nir(ds, holder, mat, year)
             if "eu-crm" in methods:
-                rows.append(_eu_row(ds, base, mat, ir, nir, nir_note, si, si_default, inp,
-                                    defaults, notes))  # fmt: skip
+                rows.append(
+                    _eu_row(ds, base, mat, ir, nir, nir_note, si, si_default, inp, defaults, notes)
+                )
             if "usgs" in methods:
                 rows.append(_usgs_row(base, mat, ir, nir, nir_note, flows, g, inp, defaults, notes))
             if "geopolrisk" in methods:
@@ -490,8 +491,9 @@ def sourcing_mix(ds: Dataset, holder: str, year: int, material: str) -> pd.DataF
     m = ds.materials.set_index("material")
     codes = [c for c in str(m.loc[mat, "hs_codes"]).split(";") if c in traded]
     if not codes and m.loc[mat, "parent"]:
-        codes = [c for c in str(m.loc[str(m.loc[mat, "parent"]), "hs_codes"]).split(";")
-                 if c in traded]  # fmt: skip
+        codes = [
+            c for c in str(m.loc[str(m.loc[mat, "parent"]), "hs_codes"]).split(";") if c in traded
+        ]
     cols = ["partner", "name", "imports_t", "imports_kusd", "share", "g", "restricted_before"]
     if not codes:
         return pd.DataFrame(columns=cols)

@@ -1,0 +1,1 @@
+"""Simulate: Monte Carlo supply disruptions through the holder's market, prices, a reserve."""

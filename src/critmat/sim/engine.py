@@ -1,0 +1,209 @@
+"""The vectorised monthly stock-flow engine (one chunk of runs at a time).
+
+State and flows are arrays over (run, material); the only loop is over months, and each step
+works on whole arrays (float32). Per month t, for each run and material (docs/methods.md):
+
+    L_d  = direct loss of the holder's supply (events x import shares), minus front-running
+    L_w  = world supply loss (events x world shares), drives the price
+    R    = replacement by other suppliers: min(L_d, spare * min(1, months disrupted / ramp))
+    p    = p0 * clip((1 - L_w) ** (1 / eps), 1, cap)                 (constant elasticity)
+    D    = D0 * (1 + shock) * (p / p0) ** eps * (1 - substitution)
+    A    = D0 * (1 - r) * (1 - L_d + R) + D0 * r                      (primary + recycling)
+    S    = max(D - A, 0)                                              shortfall
+    rel  = min(S, max release, stock - floor) when triggered          stockpile release
+    U    = S - rel                                                    unmet demand
+    consumption = D - U;  supply_used + recycling_used + rel = consumption
+
+Unmet demand is allocated to sectors in priority order (defence first): each sector is served in
+turn until consumption runs out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from critmat.sim.events import KINDS, EventTable
+from critmat.sim.market import Market, SimParams
+
+__all__ = ["FULL_VARIABLES", "Draws", "Stockpile", "simulate_chunk"]
+
+F32 = npt.NDArray[np.float32]
+FULL_VARIABLES = (
+    "supply",
+    "recycling",
+    "release",
+    "consumption",
+    "demand",
+    "shortfall",
+    "unmet",
+    "price",
+    "stock",
+)
+
+
+@dataclass(frozen=True)
+class Stockpile:
+    """A reserve per material with its release policy (t, t/month)."""
+
+    stock0: F32
+    max_release: F32
+    floor: F32
+    trigger_shortfall: float = 0.05
+    trigger_price: float = 1.5
+
+    @classmethod
+    def empty(cls, n_materials: int) -> Stockpile:
+        z = np.zeros(n_materials, np.float32)
+        return cls(z, z, z)
+
+
+@dataclass
+class Draws:
+    """Per-run draws for J event slots."""
+
+    start: npt.NDArray[np.int32]  # [S, J] month
+    duration: npt.NDArray[np.int32]  # [S, J] months
+    severity: F32  # [S, J]
+
+
+def _slot_coefficients(market: Market, ev: EventTable) -> dict[str, F32]:
+    j = np.arange(ev.n)
+    c = np.maximum(ev.country, 0)
+    has_c = (ev.country >= 0).astype(np.float32)
+    imp = market.import_share[ev.mat, c] * has_c if ev.n else np.zeros(0, np.float32)
+    wsh = market.world_share[ev.stage, ev.mat, c] * has_c if ev.n else np.zeros(0, np.float32)
+    kind = ev.kind
+    hits = np.isin(
+        kind, [KINDS.index(k) for k in ("export_restriction", "embargo", "outage", "withholding")]
+    )
+    world_kinds = np.isin(
+        kind, [KINDS.index(k) for k in ("export_restriction", "outage", "withholding")]
+    )
+    del j
+    return {
+        "direct": (ev.direct * imp * hits).astype(np.float32),
+        "world": (ev.world * wsh * world_kinds).astype(np.float32),
+        "frontrun": (ev.fr * imp * (kind == KINDS.index("export_restriction"))).astype(np.float32),
+        "choke": (ev.route_share * (kind == KINDS.index("chokepoint"))).astype(np.float32),
+        "demand": (kind == KINDS.index("demand_shock")).astype(np.float32),
+        "restr": (kind == KINDS.index("export_restriction")),
+    }
+
+
+def simulate_chunk(
+    market: Market,
+    params: SimParams,
+    ev: EventTable,
+    draws: Draws,
+    stockpile: Stockpile,
+    horizon: int,
+    keep_full: bool,
+) -> dict[str, npt.NDArray[np.float32] | npt.NDArray[np.int32]]:
+    """Simulate one chunk of runs; returns per-run aggregates and, if asked, full paths.
+
+    Aggregates are [S, M] (and [S, M, K] for sector outages); full paths are [S, M, T].
+    """
+    s_n, m_n, k_n = draws.start.shape[0], market.n_materials, len(market.sectors)
+    coef = _slot_coefficients(market, ev)
+    onehot = np.zeros((ev.n, m_n), np.float32)
+    onehot[np.arange(ev.n), ev.mat] = 1.0
+    d0 = market.demand0[None, :]
+    p0 = market.price0[None, :]
+    r = market.recycling[None, :]
+    eps = np.float32(params.elasticity)
+    inv_eps = np.float32(1.0 / params.elasticity)
+    sshare = market.sector_share[None, :, :]
+    start, dur = draws.start, draws.duration
+    sev = draws.severity
+    lag, quota = ev.lag[None, :], ev.quota[None, :]
+    frm = ev.fr_months[None, :]
+    delay, loss = ev.delay[None, :], ev.loss[None, :]
+    stock = np.broadcast_to(stockpile.stock0[None, :], (s_n, m_n)).astype(np.float32).copy()
+    floor = stockpile.floor[None, :]
+    max_rel = stockpile.max_release[None, :]
+    dis_months = np.zeros((s_n, m_n), np.float32)
+    high_months = np.zeros((s_n, m_n), np.float32)
+    acc = {
+        k: np.zeros((s_n, m_n), np.float32)
+        for k in ("shortfall", "unmet", "release", "loss_usd", "loss_usd_nostock", "months_short")
+    }
+    acc["max_price_ratio"] = np.ones((s_n, m_n), np.float32)
+    acc["min_stock"] = stock.copy()
+    acc["outage_months"] = np.zeros((s_n, m_n, k_n), np.float32)
+    any_outage = np.zeros(s_n, np.float32)
+    full = (
+        {v: np.zeros((s_n, m_n, horizon), np.float32) for v in FULL_VARIABLES} if keep_full else {}
+    )
+    va = np.float32(params.value_added_multiplier) * p0
+    tol = np.float32(1e-5) * d0
+    for t in range(horizon):
+        since = t - start
+        active = (since >= 0) & (since < dur)
+        shape = np.where(coef["restr"][None, :] & (since >= lag), 1.0 - quota, 1.0)
+        eff = (sev * active * shape).astype(np.float32)
+        pre = ((since < 0) & (since >= -frm)).astype(np.float32)
+        choke = active * np.where(since < delay, 1.0, loss)
+        direct = eff * coef["direct"] + choke * coef["choke"] - pre * coef["frontrun"]
+        l_d = np.clip(direct.astype(np.float32) @ onehot, -1.0, 1.0)
+        l_w = np.clip((eff * coef["world"]) @ onehot, 0.0, 0.95)
+        shock = (eff * coef["demand"]) @ onehot
+        dis_months = np.where(l_d > 0, dis_months + 1.0, 0.0)
+        ramp = np.minimum(dis_months / np.float32(params.ramp_months), 1.0)
+        repl = np.minimum(np.maximum(l_d, 0.0), np.float32(params.spare_capacity) * ramp)
+        ratio = np.clip((1.0 - l_w) ** inv_eps, 1.0, params.price_cap).astype(np.float32)
+        high_months += ratio > params.high_price
+        sub = np.minimum(params.substitution_max, params.substitution_rate * high_months)
+        demand = d0 * (1.0 + shock) * ratio**eps * (1.0 - sub)
+        primary = d0 * (1.0 - r) * (1.0 - l_d + repl)
+        recyc = d0 * r
+        # below 1e-5 of baseline demand a gap is float32 rounding, not a shortfall
+        gap = demand - primary - recyc
+        shortfall = np.where(gap > tol, gap, 0.0).astype(np.float32)
+        trigger = (shortfall > stockpile.trigger_shortfall * demand) | (
+            ratio > stockpile.trigger_price
+        )
+        room = np.maximum(stock - floor, 0.0)
+        release = np.where(trigger, np.minimum(np.minimum(shortfall, max_rel), room), 0.0)
+        stock -= release
+        unmet = shortfall - release
+        consumption = demand - unmet
+        recyc_used = np.minimum(recyc, consumption)
+        dem_k = demand[:, :, None] * sshare
+        served = np.diff(
+            np.minimum(np.cumsum(dem_k, axis=2), consumption[:, :, None]), axis=2, prepend=0.0
+        )
+        out_k = (dem_k - served) > params.outage_threshold * dem_k
+        out_k &= dem_k > 0
+        acc["outage_months"] += out_k
+        any_outage += out_k.any(axis=(1, 2))
+        acc["shortfall"] += shortfall
+        acc["unmet"] += unmet
+        acc["release"] += release
+        acc["months_short"] += unmet > 0
+        acc["loss_usd"] += unmet * va
+        acc["loss_usd_nostock"] += shortfall * va
+        np.maximum(acc["max_price_ratio"], ratio, out=acc["max_price_ratio"])
+        np.minimum(acc["min_stock"], stock, out=acc["min_stock"])
+        if keep_full:
+            for name, val in (
+                ("supply", consumption - release - recyc_used),
+                ("recycling", recyc_used),
+                ("release", release),
+                ("consumption", consumption),
+                ("demand", demand),
+                ("shortfall", shortfall),
+                ("unmet", unmet),
+                ("price", ratio * p0),
+                ("stock", stock),
+            ):
+                full[name][:, :, t] = val
+    out: dict[str, npt.NDArray[np.float32] | npt.NDArray[np.int32]] = {
+        **acc,
+        "any_outage_months": any_outage,
+        "final_stock": stock,
+    }
+    out.update({f"full_{k}": v for k, v in full.items()})
+    return out

@@ -1,0 +1,267 @@
+"""Running many scenarios: blocks of runs, counter-based random streams, chunks, Dask workers.
+
+Runs are numbered 0..N-1 and grouped in fixed blocks of :data:`BLOCK` runs. Block b draws its
+random numbers from its own Philox stream keyed by ``SeedSequence([seed, b])``, so a run's draws
+depend only on the seed and its block, never on how blocks are grouped into chunks or spread over
+workers: results are identical for the same seed whatever the chunking or the worker count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from critmat.sim.engine import FULL_VARIABLES, Draws, Stockpile, simulate_chunk
+from critmat.sim.events import KINDS, EventTable, draw_spec
+from critmat.sim.market import Market, SimParams
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["BLOCK", "SimResult", "block_draws", "run_blocks", "simulate"]
+
+BLOCK = 1024
+Arrays = dict[str, npt.NDArray[np.float32] | npt.NDArray[np.int32]]
+
+
+def block_draws(ev: EventTable, seed: int, block: int, n: int, horizon: int) -> Draws:
+    """Draws of one block (its own random stream); order: per slot start, duration, severity."""
+    rng = np.random.Generator(np.random.Philox(np.random.SeedSequence([seed, block])))
+    start = np.zeros((n, ev.n), np.int32)
+    dur = np.zeros((n, ev.n), np.int32)
+    sev = np.zeros((n, ev.n), np.float32)
+    demand = KINDS.index("demand_shock")
+    crisis_t = (
+        rng.exponential(1.0 / ev.crisis_rate, n) if ev.crisis_rate > 0 else np.full(n, np.inf)
+    )
+    for j in range(ev.n):
+        s = draw_spec(ev.start[j], rng, n)
+        if ev.crisis[j]:
+            joins = rng.random(n) < ev.crisis_join
+            s = np.where(joins, np.minimum(s, crisis_t + rng.uniform(0.0, 3.0, n)), s)
+        start[:, j] = np.minimum(np.floor(s), horizon)
+        dur[:, j] = np.maximum(1, np.rint(draw_spec(ev.duration[j], rng, n)))
+        hi = 5.0 if ev.kind[j] == demand else 1.0
+        sev[:, j] = np.clip(draw_spec(ev.severity[j], rng, n), 0.0, hi)
+    return Draws(start, dur, sev)
+
+
+def run_blocks(
+    market: Market,
+    params: SimParams,
+    ev: EventTable,
+    stockpile: Stockpile,
+    horizon: int,
+    seed: int,
+    blocks: list[tuple[int, int]],
+    keep_full_runs: int,
+) -> Arrays:
+    """Simulate a group of blocks as one chunk (also the Dask task)."""
+    draws = [block_draws(ev, seed, b, n, horizon) for b, n in blocks]
+    d = Draws(
+        np.concatenate([x.start for x in draws]),
+        np.concatenate([x.duration for x in draws]),
+        np.concatenate([x.severity for x in draws]),
+    )
+    first = blocks[0][0] * BLOCK
+    keep = first < keep_full_runs
+    out = simulate_chunk(market, params, ev, d, stockpile, horizon, keep_full=keep)
+    if keep:
+        n_keep = min(keep_full_runs - first, d.start.shape[0])
+        for v in FULL_VARIABLES:
+            out[f"full_{v}"] = out[f"full_{v}"][:n_keep]
+    return out
+
+
+@dataclass
+class SimResult:
+    """Per-run aggregates for every run and full monthly paths for the first runs."""
+
+    market: Market
+    scenario: str
+    seed: int
+    runs: int
+    horizon: int
+    stockpile: Stockpile
+    events: EventTable
+    aggregates: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
+    paths: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
+
+    def to_xarray(self) -> xr.Dataset:
+        """Aggregates on (run, material[, sector]) and paths on (path, material, month)."""
+        import xarray as xr
+
+        mats, secs = self.market.materials, self.market.sectors
+        data: dict[str, tuple[tuple[str, ...], npt.NDArray[np.float32]]] = {}
+        for k, v in self.aggregates.items():
+            if v.ndim == 1:
+                data[k] = (("run",), v)
+            elif v.ndim == 2:
+                data[k] = (("run", "material"), v)
+            else:
+                data[k] = (("run", "material", "sector"), v)
+        for k, v in self.paths.items():
+            data[k] = (("path", "material", "month"), v)
+        ds = xr.Dataset(
+            data,
+            coords={
+                "material": mats,
+                "sector": secs,
+                "month": np.arange(self.horizon),
+                "run": np.arange(self.runs),
+                "path": np.arange(next(iter(self.paths.values())).shape[0]) if self.paths else [],
+            },
+            attrs={
+                "scenario": self.scenario,
+                "holder": self.market.holder,
+                "base_year": self.market.year,
+                "seed": self.seed,
+                "runs": self.runs,
+                "units": "t and t/month of traded forms; price USD/t (nominal); loss USD",
+            },
+        )
+        return ds
+
+    def summary(self) -> pd.DataFrame:
+        """One row per material: shortfall statistics, outages, cover and loss avoided."""
+        a = self.aggregates
+        m = self.market
+        unmet = a["unmet"]
+        rows = []
+        for i, mat in enumerate(m.materials):
+            u = unmet[:, i]
+            q95 = float(np.quantile(u, 0.95))
+            tail = u[u >= q95]
+            out = a["outage_months"][:, i, :].sum(axis=1)
+            has = out > 0
+            rows.append(
+                {
+                    "material": mat,
+                    "expected_shortfall_t": float(a["shortfall"][:, i].mean()),
+                    "expected_unmet_t": float(u.mean()),
+                    "p95_unmet_t": q95,
+                    "cvar95_unmet_t": float(tail.mean()) if tail.size else 0.0,
+                    "p_sector_outage": float(has.mean()),
+                    "expected_outage_months": float(out[has].mean()) if has.any() else 0.0,
+                    "days_of_cover": float(self.stockpile.stock0[i] / (m.demand0[i] / 30.4375))
+                    if m.demand0[i] > 0
+                    else float("nan"),
+                    "p50_max_price_ratio": float(np.median(a["max_price_ratio"][:, i])),
+                    "p95_max_price_ratio": float(np.quantile(a["max_price_ratio"][:, i], 0.95)),
+                    "expected_loss_usd": float(a["loss_usd"][:, i].mean()),
+                    "expected_loss_no_stock_usd": float(a["loss_usd_nostock"][:, i].mean()),
+                    "loss_avoided_usd": float(
+                        (a["loss_usd_nostock"][:, i] - a["loss_usd"][:, i]).mean()
+                    ),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def _groups(runs: int, chunk_runs: int) -> list[list[tuple[int, int]]]:
+    blocks = [(b, min(BLOCK, runs - b * BLOCK)) for b in range(math.ceil(runs / BLOCK))]
+    per = max(1, chunk_runs // BLOCK)
+    return [blocks[i : i + per] for i in range(0, len(blocks), per)]
+
+
+def simulate(
+    market: Market,
+    events: EventTable,
+    *,
+    runs: int,
+    seed: int,
+    horizon: int = 60,
+    scenario: str = "",
+    stockpile: Stockpile | None = None,
+    params: SimParams | None = None,
+    chunk_runs: int = 4 * BLOCK,
+    keep_full_runs: int = 2000,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SimResult:
+    """Simulate ``runs`` draws of the events over ``horizon`` months.
+
+    ``chunk_runs`` is rounded to whole blocks; ``workers`` starts a Dask LocalCluster of that many
+    single-threaded processes, ``scheduler`` uses an existing Dask cluster; neither changes results.
+    """
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    p = params or SimParams()
+    sp = stockpile or Stockpile.empty(market.n_materials)
+    groups = _groups(runs, chunk_runs)
+    args = (market, p, events, sp, horizon, seed)
+    parts: list[Arrays] = []
+    if workers is None and scheduler is None:
+        for g in groups:
+            parts.append(run_blocks(*args, g, keep_full_runs))
+            if progress:
+                progress(sum(n for _, n in g))
+    else:
+        parts = _run_dask(args, groups, keep_full_runs, workers, scheduler, progress)
+    agg = {
+        k: np.concatenate([pt[k] for pt in parts]) for k in parts[0] if not k.startswith("full_")
+    }
+    kept = [pt for pt in parts if "full_price" in pt]
+    paths = (
+        {k[5:]: np.concatenate([pt[k] for pt in kept]) for k in kept[0] if k.startswith("full_")}
+        if kept
+        else {}
+    )
+    return SimResult(
+        market,
+        scenario,
+        seed,
+        runs,
+        horizon,
+        sp,
+        events,
+        {k: np.asarray(v, np.float32) for k, v in agg.items()},
+        {k: np.asarray(v, np.float32) for k, v in paths.items()},
+    )
+
+
+def _run_dask(
+    args: tuple[Market, SimParams, EventTable, Stockpile, int, int],
+    groups: list[list[tuple[int, int]]],
+    keep_full_runs: int,
+    workers: int | None,
+    scheduler: str | None,
+    progress: Callable[[int], None] | None,
+) -> list[Arrays]:
+    import dask
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        # Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which slowed NumPy work here (stack notes)
+        dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
+        cluster = LocalCluster(
+            n_workers=workers or 1, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        shared = client.scatter(list(args), broadcast=True)
+        futures = [
+            client.submit(run_blocks, *shared, g, keep_full_runs, pure=False) for g in groups
+        ]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list[Arrays | None] = [None] * len(futures)
+        for fut in as_completed(futures):
+            i = index[fut.key]
+            results[i] = fut.result()
+            if progress:
+                progress(sum(n for _, n in groups[i]))
+        return [r for r in results if r is not None]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,205 @@
+"""Scenario files: disruption events, validated at the boundary (docs/scenarios.md).
+
+A scenario is a list of events. Each event has a start month (0 = first simulated month), a
+duration (fixed months or a distribution drawn per simulated run) and a severity (the fraction of
+the affected flow that is lost, fixed or a distribution). Example::
+
+    name: gallium licensing
+    horizon_months: 60
+    events:
+      - type: export_restriction
+        country: CHN
+        material: gallium
+        stage: refining
+        start: 3
+        duration: {dist: lognormal, median: 18, sigma: 0.5}
+        severity: 0.8
+        licensing_lag_months: 2
+        quota: 0.4              # share of normal exports still licensed after the lag
+        frontrun_months: 2      # exports surge before it bites
+        frontrun: 0.3
+        targets: [USA]          # optional: a targeted ban
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from critmat.data.loader import DatasetError
+from critmat.data.schemas import Issue
+
+__all__ = [
+    "Chokepoint",
+    "DemandShock",
+    "Distribution",
+    "Embargo",
+    "Event",
+    "ExportRestriction",
+    "Outage",
+    "Scenario",
+    "Withholding",
+    "load_scenario",
+]
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Months = Annotated[int, Field(ge=0, le=600)]
+
+
+class Distribution(BaseModel):
+    """A random quantity drawn once per simulated run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dist: Literal["uniform", "lognormal", "triangular"]
+    low: float | None = Field(default=None, ge=0.0)
+    high: float | None = Field(default=None, ge=0.0)
+    mode: float | None = Field(default=None, ge=0.0)
+    median: float | None = Field(default=None, gt=0.0)
+    sigma: float | None = Field(default=None, gt=0.0, le=5.0)
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Distribution:
+        need = {
+            "uniform": ("low", "high"),
+            "lognormal": ("median", "sigma"),
+            "triangular": ("low", "mode", "high"),
+        }[self.dist]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"{self.dist} needs {', '.join(need)}; missing {', '.join(missing)}")
+        if self.dist in ("uniform", "triangular") and self.low is not None:
+            hi = self.high if self.high is not None else 0.0
+            if self.low > hi:
+                raise ValueError("low must not exceed high")
+            if self.dist == "triangular" and not (self.low <= (self.mode or 0.0) <= hi):
+                raise ValueError("mode must lie between low and high")
+        return self
+
+
+DurationSpec = Annotated[int, Field(ge=1, le=600)] | Distribution
+SeveritySpec = Fraction | Distribution
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    material: str
+    start: Months = 0
+    duration: DurationSpec = 12
+    severity: SeveritySpec = 1.0
+    label: str = ""
+
+
+class ExportRestriction(_Event):
+    """A controlling country restricts exports of a material at a stage."""
+
+    type: Literal["export_restriction"] = "export_restriction"
+    country: str
+    stage: Literal["mining", "refining"] = "refining"
+    targets: list[str] = Field(default_factory=list, description="holders; empty = everyone")
+    licensing_lag_months: Months = 0
+    quota: Fraction = 0.0
+    frontrun_months: Months = 0
+    frontrun: Fraction = 0.0
+
+
+class Embargo(_Event):
+    """A country stops all exports of a material to one holder."""
+
+    type: Literal["embargo"] = "embargo"
+    country: str
+    target: str
+
+
+class Chokepoint(_Event):
+    """A logistics route carrying a share of the holder's imports is blocked."""
+
+    type: Literal["chokepoint"] = "chokepoint"
+    route: str
+    route_share: Fraction
+    delay_months: Months = 1
+    loss: Fraction = 0.1
+
+
+class Outage(_Event):
+    """A mine or refinery accident in one country."""
+
+    type: Literal["outage"] = "outage"
+    country: str
+    stage: Literal["mining", "refining"] = "mining"
+
+
+class DemandShock(_Event):
+    """A demand surge (severity = relative increase, e.g. 0.3 = +30%)."""
+
+    type: Literal["demand_shock"] = "demand_shock"
+    sector: str = "all"
+    severity: Annotated[float, Field(ge=0.0, le=5.0)] | Distribution = 0.2  # type: ignore[assignment]
+
+
+class Withholding(_Event):
+    """A producer cuts exports to lift prices (a share of its world supply withheld)."""
+
+    type: Literal["withholding"] = "withholding"
+    country: str
+    stage: Literal["mining", "refining"] = "refining"
+
+
+Event = Annotated[
+    ExportRestriction | Embargo | Chokepoint | Outage | DemandShock | Withholding,
+    Field(discriminator="type"),
+]
+
+
+class Scenario(BaseModel):
+    """A named set of events over a horizon."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    horizon_months: Annotated[int, Field(ge=1, le=600)] = 60
+    events: list[Event] = Field(default_factory=list)
+    stochastic: dict[str, object] | None = Field(
+        default=None,
+        description="Add random disruptions (critmat.sim.generator.StochasticSpec); {} = defaults",
+    )
+    source: str = ""
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Raises
+    ------
+    DatasetError
+        With the file, the path inside it (e.g. ``events.0.duration.sigma``) and the reason.
+    """
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise DatasetError(f"scenario file {p} does not exist")
+    try:
+        raw = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as exc:
+        raise DatasetError(f"scenario file {p} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise DatasetError(f"scenario file {p} must hold a mapping (name, events, ...)")
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        issues = [
+            Issue(
+                check="scenario",
+                table="scenario",
+                file=str(p),
+                column=".".join(str(x) for x in err["loc"]),
+                message=err["msg"],
+            )
+            for err in exc.errors()
+        ]
+        raise DatasetError(f"scenario file {p} was refused", issues) from None
