@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli import assess_cmd, data_cmd
+from critmat.cli import assess_cmd, data_cmd, simulate_cmd
 
 app = typer.Typer(
     name="critmat",
@@ -22,6 +22,8 @@ app = typer.Typer(
 )
 app.add_typer(data_cmd.app, name="data")
 app.command("assess")(assess_cmd.assess)
+app.command("simulate")(simulate_cmd.simulate)
+app.add_typer(simulate_cmd.scenarios_app, name="scenarios")
 
 
 @app.callback()

@@ -4,10 +4,12 @@ State and flows are arrays over (run, material); the only loop is over months, a
 works on whole arrays (float32). Per month t, for each run and material (docs/methods.md):
 
     L_d  = direct loss of the holder's supply (events x import shares), minus front-running
-    L_w  = world supply loss (events x world shares), drives the price
+    L_w  = world supply loss (events x world export shares for restrictions and withholding,
+           x world production shares for outages), drives the price
     R    = replacement by other suppliers: min(L_d, spare * min(1, months disrupted / ramp))
     p    = p0 * clip((1 - L_w) ** (1 / eps), 1, cap)                 (constant elasticity)
-    D    = D0 * (1 + shock) * (p / p0) ** eps * (1 - substitution)
+    D    = D0 * (1 + shock) * (p / p0) ** (eps * a) * (1 - substitution),  a = min(1, n / 12)
+           (n: months the price has been above base: demand adjusts over a year)
     A    = D0 * (1 - r) * (1 - L_d + R) + D0 * r                      (primary + recycling)
     S    = max(D - A, 0)                                              shortfall
     rel  = min(S, max release, stock - floor) when triggered          stockpile release
@@ -75,6 +77,11 @@ def _slot_coefficients(market: Market, ev: EventTable) -> dict[str, F32]:
     has_c = (ev.country >= 0).astype(np.float32)
     imp = market.import_share[ev.mat, c] * has_c if ev.n else np.zeros(0, np.float32)
     wsh = market.world_share[ev.stage, ev.mat, c] * has_c if ev.n else np.zeros(0, np.float32)
+    xsh = market.export_share[ev.mat, c] * has_c if ev.n else np.zeros(0, np.float32)
+    # an export restriction or withholding removes the country's exports from the world market;
+    # an outage removes its production (world supply share at the stage)
+    exporting = np.isin(ev.kind, [KINDS.index("export_restriction"), KINDS.index("withholding")])
+    wsh = np.where(exporting, xsh, wsh)
     kind = ev.kind
     hits = np.isin(
         kind, [KINDS.index(k) for k in ("export_restriction", "embargo", "outage", "withholding")]
@@ -126,6 +133,8 @@ def simulate_chunk(
     max_rel = stockpile.max_release[None, :]
     dis_months = np.zeros((s_n, m_n), np.float32)
     high_months = np.zeros((s_n, m_n), np.float32)
+    elevated = np.zeros((s_n, m_n), np.float32)
+    adjust = np.float32(1.0 / max(params.demand_adjust_months, 1))
     acc = {
         k: np.zeros((s_n, m_n), np.float32)
         for k in ("shortfall", "unmet", "release", "loss_usd", "loss_usd_nostock", "months_short")
@@ -156,7 +165,10 @@ def simulate_chunk(
         ratio = np.clip((1.0 - l_w) ** inv_eps, 1.0, params.price_cap).astype(np.float32)
         high_months += ratio > params.high_price
         sub = np.minimum(params.substitution_max, params.substitution_rate * high_months)
-        demand = d0 * (1.0 + shock) * ratio**eps * (1.0 - sub)
+        # demand adjusts to a price rise over demand_adjust_months (short run: nearly fixed)
+        elevated = np.where(ratio > 1.0001, elevated + 1.0, 0.0)
+        adj = np.minimum(elevated * adjust, 1.0)
+        demand = d0 * (1.0 + shock) * ratio ** (eps * adj) * (1.0 - sub)
         primary = d0 * (1.0 - r) * (1.0 - l_d + repl)
         recyc = d0 * r
         # below 1e-5 of baseline demand a gap is float32 rounding, not a shortfall

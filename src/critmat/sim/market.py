@@ -37,6 +37,7 @@ class SimParams:
     price_cap: float = 10.0
     spare_capacity: float = 0.10
     ramp_months: int = 6
+    demand_adjust_months: int = 12
     substitution_max: float = 0.20
     substitution_rate: float = 0.01
     high_price: float = 1.5
@@ -59,6 +60,7 @@ class Market:
     recycling: F32  # [M] EoL-RIR fraction of supply
     import_share: F32  # [M, C] share of holder supply from imports of country c
     world_share: F32  # [2, M, C] world supply share by stage
+    export_share: F32  # [M, C] share of world exports (t, BACI) of the material's HS headings
     sectors: list[str]  # priority order: defence first
     sector_share: F32  # [M, K]
     notes: list[str] = field(default_factory=list)
@@ -117,6 +119,9 @@ def build_market(
     wanted = [ds.resolve_material(m) for m in materials] if materials else seeds
     members = set(str(ds.holders.set_index("holder").loc[h, "members"]).split(";"))
     notes: list[str] = []
+    trade = ds.trade[ds.trade["year"] == year]
+    trade = trade.assign(hs6=trade["hs6"].astype(str), exporter=trade["exporter"].astype(str))
+    mats_tab = ds.materials.set_index("material")
     rows = []
     for mat in wanted:
         mix = sourcing_mix(ds, h, year, mat)
@@ -139,12 +144,18 @@ def build_market(
             continue
         imports = float(mix["imports_t"].sum())
         uv = float(mix["imports_kusd"].sum() / imports * 1e3)
-        rows.append((mat, mix, world, own, imports, uv))
+        codes = str(mats_tab.loc[mat, "hs_codes"]).split(";")
+        if mats_tab.loc[mat, "parent"]:
+            codes += str(mats_tab.loc[str(mats_tab.loc[mat, "parent"]), "hs_codes"]).split(";")
+        exp = trade[trade["hs6"].isin(codes)].groupby("exporter")["quantity_t"].sum()
+        exp = exp / exp.sum() if exp.sum() > 0 else exp
+        rows.append((mat, mix, world, own, imports, uv, exp))
     if not rows:
         raise UnknownChoiceError(f"material with trade data for {h} {year}", wanted, seeds)
     countries = sorted(
-        {c for _, mix, world, *_ in rows for c in mix["partner"]}
+        {c for _, mix, *_ in rows for c in mix["partner"]}
         | {c for _, _, world, *_ in rows for s in world.values() for c in s.index}
+        | {c for *_, exp in rows for c in exp.index}
     )
     countries = [c for c in countries if c not in AGGREGATES]
     ci = {c: i for i, c in enumerate(countries)}
@@ -153,9 +164,13 @@ def build_market(
     price0 = np.zeros(m_n, np.float32)
     imp = np.zeros((m_n, c_n), np.float32)
     wsh = np.zeros((2, m_n, c_n), np.float32)
+    xsh = np.zeros((m_n, c_n), np.float32)
     eol = ds.materials.set_index("material")["eol_rir"]
     rec = np.zeros(m_n, np.float32)
-    for i, (mat, mix, world, own, imports, uv) in enumerate(rows):
+    for i, (mat, mix, world, own, imports, uv, exp) in enumerate(rows):
+        for c, v in exp.items():
+            if c in ci:
+                xsh[i, ci[c]] = v
         total = own + imports  # supply to the holder before exports
         demand0[i] = total / 12.0
         price0[i] = uv
@@ -179,6 +194,7 @@ def build_market(
         recycling=rec,
         import_share=imp,
         world_share=wsh,
+        export_share=xsh,
         sectors=sectors,
         sector_share=sshare,
         notes=notes,

@@ -1,0 +1,103 @@
+"""Stockpile files: holdings per material and the release policy.
+
+Example (all keys optional)::
+
+    trigger_shortfall: 0.05     # release when the shortfall exceeds 5% of demand ...
+    trigger_price: 1.5          # ... or the price exceeds 1.5x its base
+    days_of_cover: 60           # default holding for every material: 60 days of base demand
+    max_release_share: 0.5      # default max release per month, share of monthly base demand
+    materials:
+      cobalt: {stock_t: 2000, max_release_t_per_month: 300, floor_t: 200}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from critmat.data.loader import DatasetError
+from critmat.data.schemas import Issue
+from critmat.sim.engine import Stockpile
+from critmat.sim.market import Market
+
+__all__ = ["MaterialHolding", "StockpileSpec", "load_stockpile"]
+
+NonNeg = Annotated[float, Field(ge=0.0)]
+DAYS_PER_MONTH = 30.4375
+
+
+class MaterialHolding(BaseModel):
+    """Holding of one material (tonnes of the traded forms, as the market's demand)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stock_t: NonNeg | None = None
+    days_of_cover: NonNeg | None = None
+    max_release_t_per_month: NonNeg | None = None
+    floor_t: NonNeg = 0.0
+
+
+class StockpileSpec(BaseModel):
+    """A reserve and its release policy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trigger_shortfall: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    trigger_price: Annotated[float, Field(ge=1.0)] = 1.5
+    days_of_cover: NonNeg = 0.0
+    max_release_share: NonNeg = 0.5
+    materials: dict[str, MaterialHolding] = Field(default_factory=dict)
+
+    def arrays(self, market: Market) -> Stockpile:
+        """Stock, maximum release and floor per market material (t, t/month)."""
+        unknown = sorted(set(self.materials) - set(market.materials))
+        if unknown:
+            raise DatasetError(
+                f"stockpile names materials outside the {market.holder} market: "
+                f"{', '.join(unknown)}; market materials: {', '.join(market.materials)}"
+            )
+        daily = market.demand0 / DAYS_PER_MONTH
+        stock = (self.days_of_cover * daily).astype(np.float32)
+        max_rel = (self.max_release_share * market.demand0).astype(np.float32)
+        floor = np.zeros(market.n_materials, np.float32)
+        for name, h in self.materials.items():
+            i = market.index(name)
+            if h.stock_t is not None:
+                stock[i] = h.stock_t
+            elif h.days_of_cover is not None:
+                stock[i] = h.days_of_cover * daily[i]
+            if h.max_release_t_per_month is not None:
+                max_rel[i] = h.max_release_t_per_month
+            floor[i] = h.floor_t
+        return Stockpile(stock, max_rel, floor, self.trigger_shortfall, self.trigger_price)
+
+
+def load_stockpile(path: str | Path | None) -> StockpileSpec:
+    """Read a stockpile YAML file (``None``: no reserve)."""
+    if path is None:
+        return StockpileSpec()
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise DatasetError(f"stockpile file {p} does not exist")
+    try:
+        raw = yaml.safe_load(p.read_text()) or {}
+        return StockpileSpec.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise DatasetError(f"stockpile file {p} is not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        issues = [
+            Issue(
+                check="stockpile",
+                table="stockpile",
+                file=str(p),
+                column=".".join(str(x) for x in e["loc"]),
+                message=e["msg"],
+            )
+            for e in exc.errors()
+        ]
+        raise DatasetError(f"stockpile file {p} was refused", issues) from None
