@@ -36,7 +36,7 @@ def scenarios_show(
     from critmat.sim.library import scenario_by_id
 
     sc = scenario_by_id(dataset_from(ctx), scenario)
-    typer.echo(yaml.safe_dump(sc.model_dump(mode="json", exclude_defaults=True), sort_keys=False))
+    typer.echo(yaml.safe_dump(sc.model_dump(mode="json", exclude_unset=True), sort_keys=False))
 
 
 @friendly

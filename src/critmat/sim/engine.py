@@ -96,7 +96,7 @@ def _slot_coefficients(market: Market, ev: EventTable) -> dict[str, F32]:
         "frontrun": (ev.fr * imp * (kind == KINDS.index("export_restriction"))).astype(np.float32),
         "choke": (ev.route_share * (kind == KINDS.index("chokepoint"))).astype(np.float32),
         "demand": (kind == KINDS.index("demand_shock")).astype(np.float32),
-        "restr": (kind == KINDS.index("export_restriction")),
+        "restr": (kind == KINDS.index("export_restriction")).astype(np.float32),
     }
 
 
@@ -151,7 +151,7 @@ def simulate_chunk(
     for t in range(horizon):
         since = t - start
         active = (since >= 0) & (since < dur)
-        shape = np.where(coef["restr"][None, :] & (since >= lag), 1.0 - quota, 1.0)
+        shape = np.where((coef["restr"][None, :] > 0) & (since >= lag), 1.0 - quota, 1.0)
         eff = (sev * active * shape).astype(np.float32)
         pre = ((since < 0) & (since >= -frm)).astype(np.float32)
         choke = active * np.where(since < delay, 1.0, loss)

@@ -9,6 +9,7 @@ block's draws do not depend on how blocks are grouped into chunks or workers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,9 +87,9 @@ def _empty() -> dict[str, list[object]]:
 
 def build_table(
     cols: dict[str, list[object]],
-    start: list[Spec],
-    dur: list[Spec],
-    sev: list[Spec],
+    start: Sequence[Spec],
+    dur: Sequence[Spec],
+    sev: Sequence[Spec],
     labels: list[str],
 ) -> EventTable:
     dt = {
@@ -103,11 +104,11 @@ def build_table(
     arrays = {k: np.asarray(v, dtype=dt.get(k, np.float32)) for k, v in cols.items()}
     crisis = np.zeros(len(labels), bool)
     return EventTable(
-        **arrays,
+        **arrays,  # type: ignore[arg-type]
         crisis=crisis,
-        start=start,
-        duration=dur,
-        severity=sev,  # type: ignore[arg-type]
+        start=list(start),
+        duration=list(dur),
+        severity=list(sev),
         labels=labels,
     )
 

@@ -10,6 +10,7 @@ sanctions scare) are listed but not runnable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -20,7 +21,7 @@ from critmat.sim.scenario import Scenario
 __all__ = ["CALIBRATION", "LibraryEntry", "library", "restrict_to_market", "scenario_by_id"]
 
 #: event_id -> (events in scenario terms, the calibration rationale)
-CALIBRATION: dict[str, tuple[list[dict[str, object]], str]] = {
+CALIBRATION: dict[str, tuple[list[dict[str, Any]], str]] = {
     "REE-2010": (
         [
             {

@@ -178,7 +178,8 @@ def build_market(
             if c in ci:
                 imp[i, ci[c]] = s * imports / total
         for k, stage in enumerate(STAGES):
-            s = world.get(stage, world.get("refining" if stage == "mining" else "mining"))
+            other = "refining" if stage == "mining" else "mining"
+            s = world[stage] if stage in world else world[other]
             for c, v in s.items():
                 if c in ci:
                     wsh[k, i, ci[c]] = v

@@ -137,7 +137,7 @@ class DemandShock(_Event):
 
     type: Literal["demand_shock"] = "demand_shock"
     sector: str = "all"
-    severity: Annotated[float, Field(ge=0.0, le=5.0)] | Distribution = 0.2  # type: ignore[assignment]
+    severity: Annotated[float, Field(ge=0.0, le=5.0)] | Distribution = 0.2
 
 
 class Withholding(_Event):

@@ -1,0 +1,109 @@
+"""A straightforward per-run, per-material, per-month Python implementation of the engine.
+
+It restates critmat.sim.engine with plain loops and float64, from the equations in the engine's
+docstring, so that a test can check the vectorised engine against it on small cases and the
+benchmark can measure the speed ratio. It is the oracle, not a second product: keep it simple.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from critmat.sim.engine import Draws, Stockpile
+from critmat.sim.events import KINDS, EventTable
+from critmat.sim.market import Market, SimParams
+
+RESTR, EMB, CHOKE, OUT, DEM, WITH = range(6)
+assert KINDS[RESTR] == "export_restriction" and KINDS[WITH] == "withholding"
+
+
+def oracle(
+    market: Market,
+    params: SimParams,
+    ev: EventTable,
+    draws: Draws,
+    stockpile: Stockpile,
+    horizon: int,
+) -> dict[str, np.ndarray]:
+    """Per-run totals of unmet, shortfall, release, loss and max price ratio, and final stock."""
+    s_n, m_n, k_n = draws.start.shape[0], market.n_materials, len(market.sectors)
+    out = {
+        k: np.zeros((s_n, m_n))
+        for k in ("unmet", "shortfall", "release", "loss_usd", "max_price_ratio", "final_stock")
+    }
+    out["outage_months"] = np.zeros((s_n, m_n, k_n))
+    for s in range(s_n):
+        for m in range(m_n):
+            d0, p0, r = (
+                float(market.demand0[m]),
+                float(market.price0[m]),
+                float(market.recycling[m]),
+            )
+            stock = float(stockpile.stock0[m])
+            dis = high = elev = 0
+            maxp = 1.0
+            for t in range(horizon):
+                l_d = l_w = shock = 0.0
+                for j in range(ev.n):
+                    if ev.mat[j] != m:
+                        continue
+                    c = int(ev.country[j])
+                    imp = float(market.import_share[m, c]) if c >= 0 else 0.0
+                    kind = int(ev.kind[j])
+                    if kind in (RESTR, WITH):
+                        wsh = float(market.export_share[m, c]) if c >= 0 else 0.0
+                    else:
+                        wsh = float(market.world_share[ev.stage[j], m, c]) if c >= 0 else 0.0
+                    since = t - int(draws.start[s, j])
+                    active = 0 <= since < int(draws.duration[s, j])
+                    shape = 1.0
+                    if kind == RESTR and since >= int(ev.lag[j]):
+                        shape = 1.0 - float(ev.quota[j])
+                    eff = float(draws.severity[s, j]) * shape if active else 0.0
+                    if kind in (RESTR, EMB, OUT, WITH):
+                        l_d += eff * float(ev.direct[j]) * imp
+                    if kind in (RESTR, OUT, WITH):
+                        l_w += eff * float(ev.world[j]) * wsh
+                    if kind == RESTR and -int(ev.fr_months[j]) <= since < 0:
+                        l_d -= float(ev.fr[j]) * imp
+                    if kind == CHOKE and active:
+                        frac = 1.0 if since < int(ev.delay[j]) else float(ev.loss[j])
+                        l_d += frac * float(ev.route_share[j])
+                    if kind == DEM:
+                        shock += eff
+                l_d = min(max(l_d, -1.0), 1.0)
+                l_w = min(max(l_w, 0.0), 0.95)
+                dis = dis + 1 if l_d > 0 else 0
+                repl = min(max(l_d, 0.0), params.spare_capacity * min(dis / params.ramp_months, 1))
+                ratio = min(max((1.0 - l_w) ** (1.0 / params.elasticity), 1.0), params.price_cap)
+                high += ratio > params.high_price
+                sub = min(params.substitution_max, params.substitution_rate * high)
+                elev = elev + 1 if ratio > 1.0001 else 0
+                adj = min(elev / params.demand_adjust_months, 1.0)
+                demand = d0 * (1 + shock) * ratio ** (params.elasticity * adj) * (1 - sub)
+                avail = d0 * (1 - r) * (1 - l_d + repl) + d0 * r
+                gap = demand - avail
+                short = gap if gap > 1e-5 * d0 else 0.0
+                trig = (
+                    short > stockpile.trigger_shortfall * demand or ratio > stockpile.trigger_price
+                )
+                room = max(stock - float(stockpile.floor[m]), 0.0)
+                rel = min(short, float(stockpile.max_release[m]), room) if trig else 0.0
+                stock -= rel
+                unmet = short - rel
+                consumption = demand - unmet
+                left = consumption
+                for k in range(k_n):
+                    dem_k = demand * float(market.sector_share[m, k])
+                    served = min(dem_k, max(left, 0.0))
+                    left -= served
+                    if dem_k > 0 and dem_k - served > params.outage_threshold * dem_k:
+                        out["outage_months"][s, m, k] += 1
+                out["unmet"][s, m] += unmet
+                out["shortfall"][s, m] += short
+                out["release"][s, m] += rel
+                out["loss_usd"][s, m] += unmet * params.value_added_multiplier * p0
+                maxp = max(maxp, ratio)
+            out["max_price_ratio"][s, m] = maxp
+            out["final_stock"][s, m] = stock
+    return out

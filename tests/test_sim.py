@@ -1,0 +1,418 @@
+"""Simulation: invariants, oracle agreement, determinism, event directions, bad files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import critmat.data as cd
+from critmat.cli.main import app
+from critmat.sim.engine import FULL_VARIABLES, Stockpile, simulate_chunk
+from critmat.sim.events import compile_events
+from critmat.sim.market import Market, SimParams
+from critmat.sim.run import BLOCK, block_draws, simulate
+from critmat.sim.scenario import Scenario, load_scenario
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.oracle_sim import oracle
+
+P = SimParams()
+
+
+def toy_market() -> Market:
+    """Two materials, three countries; CHN dominates exports of 'graphite'."""
+    f = np.float32
+    return Market(
+        holder="EU27",
+        year=2023,
+        materials=["graphite", "cobalt"],
+        countries=["CHN", "COD", "BRA"],
+        demand0=np.array([1000.0, 500.0], f),
+        price0=np.array([1200.0, 30000.0], f),
+        recycling=np.array([0.03, 0.2], f),
+        import_share=np.array([[0.5, 0.0, 0.3], [0.3, 0.6, 0.0]], f),
+        world_share=np.array(
+            [[[0.7, 0.0, 0.1], [0.02, 0.7, 0.0]], [[0.95, 0.0, 0.0], [0.75, 0.0, 0.0]]], f
+        ),
+        export_share=np.array([[0.4, 0.0, 0.2], [0.5, 0.4, 0.0]], f),
+        sectors=["defence", "clean energy", "industry", "other"],
+        sector_share=np.array([[0.05, 0.5, 0.3, 0.15], [0.05, 0.6, 0.2, 0.15]], f),
+    )
+
+
+ALL_EVENTS = {
+    "name": "all kinds",
+    "horizon_months": 36,
+    "events": [
+        {
+            "type": "export_restriction",
+            "country": "CHN",
+            "material": "graphite",
+            "start": 2,
+            "duration": {"dist": "uniform", "low": 3, "high": 20},
+            "severity": 0.9,
+            "licensing_lag_months": 2,
+            "quota": 0.3,
+            "frontrun_months": 1,
+            "frontrun": 0.2,
+        },
+        {
+            "type": "embargo",
+            "country": "COD",
+            "target": "EU27",
+            "material": "cobalt",
+            "start": {"dist": "uniform", "low": 0, "high": 10} if False else 5,
+            "duration": 6,
+        },
+        {
+            "type": "chokepoint",
+            "route": "Suez",
+            "route_share": 0.3,
+            "material": "cobalt",
+            "start": 12,
+            "duration": 4,
+            "delay_months": 2,
+            "loss": 0.1,
+        },
+        {
+            "type": "outage",
+            "country": "BRA",
+            "material": "graphite",
+            "stage": "mining",
+            "start": 20,
+            "duration": 3,
+            "severity": {"dist": "triangular", "low": 0.2, "mode": 0.5, "high": 0.9},
+        },
+        {"type": "demand_shock", "material": "cobalt", "start": 25, "duration": 6, "severity": 0.4},
+        {
+            "type": "withholding",
+            "country": "CHN",
+            "material": "cobalt",
+            "stage": "refining",
+            "start": 28,
+            "duration": {"dist": "lognormal", "median": 4, "sigma": 0.5},
+            "severity": 0.5,
+        },
+    ],
+}
+
+
+def run_toy(scenario: dict, stock_days: float = 60.0, runs: int = 300, seed: int = 1, **kw):
+    m = toy_market()
+    sc = Scenario.model_validate(scenario)
+    ev = compile_events(sc, m, P)
+    stock = (m.demand0 / 30.4375 * stock_days).astype(np.float32)
+    sp = Stockpile(stock, (0.5 * m.demand0).astype(np.float32), np.zeros(2, np.float32))
+    return simulate(m, ev, runs=runs, seed=seed, horizon=sc.horizon_months, stockpile=sp, **kw)
+
+
+def test_mass_balance_stock_and_release_invariants() -> None:
+    r = run_toy(ALL_EVENTS)
+    f = r.paths
+    assert set(FULL_VARIABLES) <= set(f)
+    np.testing.assert_allclose(
+        f["supply"] + f["recycling"] + f["release"], f["consumption"], rtol=1e-5, atol=1e-3
+    )
+    np.testing.assert_allclose(f["consumption"] + f["unmet"], f["demand"], rtol=1e-5, atol=1e-3)
+    assert (f["stock"] >= 0).all() and (f["unmet"] >= 0).all() and (f["supply"] >= -1e-3).all()
+    prev = np.concatenate(
+        [
+            np.broadcast_to(r.stockpile.stock0[None, :, None], (f["stock"].shape[0], 2, 1)),
+            f["stock"][:, :, :-1],
+        ],
+        axis=2,
+    )
+    assert (f["release"] <= prev + 1e-3).all()
+    np.testing.assert_allclose(prev - f["release"], f["stock"], atol=1e-2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(0.0, 365.0))
+def test_invariants_hold_for_any_seed_and_stock(seed: int, days: float) -> None:
+    r = run_toy(ALL_EVENTS, stock_days=days, runs=64, seed=seed)
+    f = r.paths
+    assert (f["stock"] >= -1e-3).all() and (f["release"] >= 0).all()
+    np.testing.assert_allclose(f["consumption"] + f["unmet"], f["demand"], rtol=1e-5, atol=1e-3)
+
+
+def test_oracle_matches_vectorised_engine() -> None:
+    m = toy_market()
+    sc = Scenario.model_validate(ALL_EVENTS)
+    ev = compile_events(sc, m, P)
+    d = block_draws(ev, seed=3, block=0, n=40, horizon=36)
+    sp = Stockpile(
+        (m.demand0 * 2).astype(np.float32),
+        (0.5 * m.demand0).astype(np.float32),
+        np.array([100.0, 0.0], np.float32),
+    )
+    fast = simulate_chunk(m, P, ev, d, sp, 36, keep_full=False)
+    slow = oracle(m, P, ev, d, sp, 36)
+    for k in ("unmet", "shortfall", "release", "loss_usd", "max_price_ratio", "outage_months"):
+        np.testing.assert_allclose(fast[k], slow[k], rtol=2e-3, atol=0.5, err_msg=k)
+    np.testing.assert_allclose(fast["final_stock"], slow["final_stock"], rtol=1e-4, atol=0.5)
+
+
+def test_same_seed_same_result_whatever_the_chunking() -> None:
+    a = run_toy(ALL_EVENTS, runs=3 * BLOCK + 17, chunk_runs=BLOCK)
+    b = run_toy(ALL_EVENTS, runs=3 * BLOCK + 17, chunk_runs=4 * BLOCK)
+    for k in a.aggregates:
+        np.testing.assert_array_equal(a.aggregates[k], b.aggregates[k], err_msg=k)
+    c = run_toy(ALL_EVENTS, runs=3 * BLOCK + 17, seed=2)
+    assert not np.array_equal(a.aggregates["unmet"], c.aggregates["unmet"])
+
+
+def test_same_result_on_a_dask_local_cluster() -> None:
+    local = run_toy(ALL_EVENTS, runs=2 * BLOCK + 5, chunk_runs=BLOCK)
+    dist = run_toy(ALL_EVENTS, runs=2 * BLOCK + 5, chunk_runs=BLOCK, workers=2)
+    for k in local.aggregates:
+        np.testing.assert_array_equal(local.aggregates[k], dist.aggregates[k], err_msg=k)
+
+
+def _one(event: dict, horizon: int = 24) -> dict:
+    return {"name": "one", "horizon_months": horizon, "events": [event]}
+
+
+@pytest.mark.parametrize(
+    ("event", "material", "expect"),
+    [
+        (
+            {
+                "type": "export_restriction",
+                "country": "CHN",
+                "material": "graphite",
+                "start": 1,
+                "duration": 10,
+                "severity": 0.9,
+            },
+            0,
+            {"unmet", "price"},
+        ),
+        (
+            {
+                "type": "embargo",
+                "country": "COD",
+                "target": "EU27",
+                "material": "cobalt",
+                "start": 1,
+                "duration": 10,
+            },
+            1,
+            {"unmet"},
+        ),
+        (
+            {
+                "type": "chokepoint",
+                "route": "Suez",
+                "route_share": 0.6,
+                "material": "cobalt",
+                "start": 1,
+                "duration": 10,
+                "delay_months": 3,
+                "loss": 0.5,
+            },
+            1,
+            {"unmet"},
+        ),
+        (
+            {
+                "type": "outage",
+                "country": "CHN",
+                "material": "graphite",
+                "stage": "mining",
+                "start": 1,
+                "duration": 10,
+                "severity": 0.8,
+            },
+            0,
+            {"unmet", "price"},
+        ),
+        (
+            {
+                "type": "demand_shock",
+                "material": "cobalt",
+                "start": 1,
+                "duration": 10,
+                "severity": 0.5,
+            },
+            1,
+            {"unmet", "demand"},
+        ),
+        (
+            {
+                "type": "withholding",
+                "country": "CHN",
+                "material": "cobalt",
+                "start": 1,
+                "duration": 10,
+                "severity": 0.6,
+            },
+            1,
+            {"price"},
+        ),
+    ],
+)
+def test_every_event_type_moves_the_outcome_the_expected_way(
+    event: dict, material: int, expect: set[str]
+) -> None:
+    base = run_toy({"name": "none", "horizon_months": 24, "events": []}, stock_days=0, runs=8)
+    hit = run_toy(_one(event), stock_days=0, runs=8)
+    if "unmet" in expect:
+        assert (
+            hit.aggregates["unmet"][:, material].mean()
+            > base.aggregates["unmet"][:, material].mean()
+        )
+    if "price" in expect:
+        assert hit.aggregates["max_price_ratio"][:, material].mean() > 1.0
+    if "demand" in expect:
+        assert (
+            hit.paths["demand"][:, material, 5].mean() > base.paths["demand"][:, material, 5].mean()
+        )
+    assert base.aggregates["unmet"].sum() == 0.0  # no event, no shortfall
+
+
+def test_targeted_restriction_spares_other_holders_directly() -> None:
+    ev = {
+        "type": "export_restriction",
+        "country": "CHN",
+        "material": "graphite",
+        "start": 1,
+        "duration": 10,
+        "severity": 1.0,
+        "targets": ["USA"],
+    }
+    hit = run_toy(_one(ev), stock_days=0, runs=4)
+    open_ = run_toy(_one({**ev, "targets": []}), stock_days=0, runs=4)
+    assert hit.aggregates["unmet"][:, 0].sum() < open_.aggregates["unmet"][:, 0].sum()
+    assert (
+        1.0
+        < hit.aggregates["max_price_ratio"][:, 0].max()
+        < open_.aggregates["max_price_ratio"][:, 0].max() + 1e-6
+    )
+
+
+def test_a_stockpile_reduces_unmet_demand_and_loss() -> None:
+    ev = _one(
+        {
+            "type": "export_restriction",
+            "country": "CHN",
+            "material": "graphite",
+            "start": 1,
+            "duration": 6,
+            "severity": 0.9,
+        }
+    )
+    none = run_toy(ev, stock_days=0, runs=4).summary().set_index("material")
+    held = run_toy(ev, stock_days=120, runs=4).summary().set_index("material")
+    assert held.loc["graphite", "expected_unmet_t"] < none.loc["graphite", "expected_unmet_t"]
+    assert held.loc["graphite", "loss_avoided_usd"] > 0
+    assert none.loc["graphite", "loss_avoided_usd"] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "reason"),
+    [
+        (
+            "name: x\nevents:\n  - type: embargo\n    material: cobalt\n",
+            "events.0.embargo.country",
+            "Field required",
+        ),
+        (
+            "name: x\nevents:\n  - type: meteor\n    material: cobalt\n",
+            "events.0",
+            "does not match",
+        ),
+        (
+            "name: x\nevents:\n  - type: outage\n    country: CHN\n    material: cobalt\n"
+            "    duration: {dist: lognormal, median: 3}\n",
+            "events.0.outage.duration",
+            "lognormal needs median, sigma",
+        ),
+        ("name: x\nhorizon_months: 0\n", "horizon_months", "greater than or equal to 1"),
+        (
+            "name: x\nevents:\n  - type: outage\n    country: CHN\n    material: cobalt\n"
+            "    severity: 1.5\n",
+            "events.0.outage.severity",
+            "less than or equal to 1",
+        ),
+        ("events: [\n", "", "not valid YAML"),
+    ],
+)
+def test_malformed_scenario_files(tmp_path: Path, text: str, where: str, reason: str) -> None:
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    with pytest.raises(cd.DatasetError) as err:
+        load_scenario(p)
+    msg = str(err.value)
+    assert str(p) in msg and reason in msg
+    if where:
+        assert any(i.column.startswith(where) for i in err.value.issues), msg
+
+
+def test_unknown_material_or_country_in_a_scenario() -> None:
+    m = toy_market()
+    with pytest.raises(cd.UnknownChoiceError, match="material in this market"):
+        compile_events(
+            Scenario.model_validate(
+                _one({"type": "outage", "country": "CHN", "material": "lithium"})
+            ),
+            m,
+            P,
+        )
+    with pytest.raises(cd.UnknownChoiceError, match="country in events"):
+        compile_events(
+            Scenario.model_validate(
+                _one({"type": "outage", "country": "ATL", "material": "cobalt"})
+            ),
+            m,
+            P,
+        )
+
+
+runner = CliRunner()
+
+
+def test_cli_library_and_simulate(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["scenarios", "list", "-f", "json"])
+    assert r.exit_code == 0
+    lib = {x["id"]: x for x in json.loads(r.stdout)}
+    assert lib["GR-2023"]["runnable"] and not lib["NI-LME-2022"]["runnable"]
+    r = runner.invoke(app, ["scenarios", "show", "GR-2023"])
+    assert r.exit_code == 0 and "export_restriction" in r.stdout
+    (tmp_path / "gr.yaml").write_text(r.stdout)  # what `show` prints runs as a file
+    assert load_scenario(tmp_path / "gr.yaml").events[0].type == "export_restriction"
+    nc, page = tmp_path / "r.nc", tmp_path / "r.html"
+    r = runner.invoke(
+        app,
+        [
+            "simulate",
+            "GR-2023",
+            "--holder",
+            "EU27",
+            "--runs",
+            "50",
+            "--out",
+            str(nc),
+            "--html",
+            str(page),
+            "-f",
+            "json",
+        ],
+    )
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    gr = next(x for x in doc["summary"] if x["material"] == "graphite")
+    assert gr["expected_unmet_t"] > 0 and gr["p95_max_price_ratio"] > 1
+    import xarray as xr
+
+    with xr.open_dataset(nc) as ds:
+        assert ds.attrs["scenario"] == "GR-2023" and "unmet" in ds and ds.sizes["run"] == 50
+    assert page.read_text().count('class="plotly-graph-div"') >= 3
+    r = runner.invoke(app, ["simulate", "NOPE-1999", "--holder", "EU27"])
+    assert r.exit_code == 2 and "GR-2023" in r.stderr
