@@ -17,7 +17,8 @@ works on whole arrays (float32). Per month t, for each run and material (docs/me
     consumption = D - U;  supply_used + recycling_used + rel = consumption
 
 Unmet demand is allocated to sectors in priority order (defence first): each sector is served in
-turn until consumption runs out.
+turn until consumption runs out; a sector is in outage when more than ``outage_threshold`` of its
+demand is unmet, i.e. when consumption / demand < cumshare_{k-1} + (1 - threshold) * share_k.
 """
 
 from __future__ import annotations
@@ -122,7 +123,11 @@ def simulate_chunk(
     r = market.recycling[None, :]
     eps = np.float32(params.elasticity)
     inv_eps = np.float32(1.0 / params.elasticity)
-    sshare = market.sector_share[None, :, :]
+    share_k = market.sector_share
+    before = np.cumsum(share_k, axis=1) - share_k
+    out_cut = np.where(
+        share_k > 0, before + (1.0 - params.outage_threshold) * share_k, -1.0
+    ).astype(np.float32)[None, :, :]
     start, dur = draws.start, draws.duration
     sev = draws.severity
     lag, quota = ev.lag[None, :], ev.quota[None, :]
@@ -148,17 +153,26 @@ def simulate_chunk(
     )
     va = np.float32(params.value_added_multiplier) * p0
     tol = np.float32(1e-5) * d0
+    restr = coef["restr"][None, :] > 0
+    has_quota = bool(np.any(ev.quota > 0))
+    has_frontrun = bool(np.any(coef["frontrun"] > 0))
+    has_choke = bool(np.any(coef["choke"] > 0))
+    has_demand = bool(np.any(coef["demand"] > 0))
+    zero = np.zeros((s_n, m_n), np.float32)
     for t in range(horizon):
         since = t - start
         active = (since >= 0) & (since < dur)
-        shape = np.where((coef["restr"][None, :] > 0) & (since >= lag), 1.0 - quota, 1.0)
-        eff = (sev * active * shape).astype(np.float32)
-        pre = ((since < 0) & (since >= -frm)).astype(np.float32)
-        choke = active * np.where(since < delay, 1.0, loss)
-        direct = eff * coef["direct"] + choke * coef["choke"] - pre * coef["frontrun"]
+        eff = sev * active
+        if has_quota:  # after the licensing lag only (1 - quota) of the cut remains
+            eff *= np.where(restr & (since >= lag), 1.0 - quota, 1.0).astype(np.float32)
+        direct = eff * coef["direct"]
+        if has_frontrun:  # exports surge in the months before a restriction bites
+            direct -= ((since < 0) & (since >= -frm)) * coef["frontrun"]
+        if has_choke:  # a blocked route: all of its flow for delay_months, then the lost share
+            direct += active * np.where(since < delay, 1.0, loss) * coef["choke"]
         l_d = np.clip(direct.astype(np.float32) @ onehot, -1.0, 1.0)
         l_w = np.clip((eff * coef["world"]) @ onehot, 0.0, 0.95)
-        shock = (eff * coef["demand"]) @ onehot
+        shock = (eff * coef["demand"]) @ onehot if has_demand else zero
         dis_months = np.where(l_d > 0, dis_months + 1.0, 0.0)
         ramp = np.minimum(dis_months / np.float32(params.ramp_months), 1.0)
         repl = np.minimum(np.maximum(l_d, 0.0), np.float32(params.spare_capacity) * ramp)
@@ -183,14 +197,13 @@ def simulate_chunk(
         unmet = shortfall - release
         consumption = demand - unmet
         recyc_used = np.minimum(recyc, consumption)
-        dem_k = demand[:, :, None] * sshare
-        served = np.diff(
-            np.minimum(np.cumsum(dem_k, axis=2), consumption[:, :, None]), axis=2, prepend=0.0
-        )
-        out_k = (dem_k - served) > params.outage_threshold * dem_k
-        out_k &= dem_k > 0
-        acc["outage_months"] += out_k
-        any_outage += out_k.any(axis=(1, 2))
+        if unmet.any():
+            # sector k (priority order) is served after sectors 0..k-1: it is in outage when
+            # consumption / demand < cumshare_{k-1} + (1 - threshold) * share_k
+            frac = consumption / np.maximum(demand, np.float32(1e-30))
+            out_k = frac[:, :, None] < out_cut
+            acc["outage_months"] += out_k
+            any_outage += out_k.any(axis=(1, 2))
         acc["shortfall"] += shortfall
         acc["unmet"] += unmet
         acc["release"] += release
