@@ -41,6 +41,7 @@ pytest:
 
 bench: install
 	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/bench_sim.py --runs 100000
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

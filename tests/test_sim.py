@@ -416,3 +416,13 @@ def test_cli_library_and_simulate(tmp_path: Path) -> None:
     assert page.read_text().count('class="plotly-graph-div"') >= 3
     r = runner.invoke(app, ["simulate", "NOPE-1999", "--holder", "EU27"])
     assert r.exit_code == 2 and "GR-2023" in r.stderr
+
+
+def test_calibration_table_puts_simulated_next_to_recorded(ds: cd.Dataset) -> None:
+    from critmat.sim.calibration import calibration_table
+
+    t = calibration_table(ds)
+    gr = t[(t["event_id"] == "GR-2023") & (t["material"] == "graphite")].iloc[0]
+    assert gr["recorded_change_pct"] == -93.9
+    assert gr["sim_peak_price_change_pct"] > 0 and gr["sim_first_month_supply_change_pct"] < 0
+    assert t.loc[t["event_id"] == "GAGE-2023", "note"].str.contains("gallium").any()
