@@ -32,6 +32,7 @@ def oracle(
         for k in ("unmet", "shortfall", "release", "loss_usd", "max_price_ratio", "final_stock")
     }
     out["outage_months"] = np.zeros((s_n, m_n, k_n))
+    out["unmet_by_sector"] = np.zeros((s_n, m_n, k_n))
     for s in range(s_n):
         for m in range(m_n):
             d0, p0, r = (
@@ -70,7 +71,7 @@ def oracle(
                         frac = 1.0 if since < int(ev.delay[j]) else float(ev.loss[j])
                         l_d += frac * float(ev.route_share[j])
                     if kind == DEM:
-                        shock += eff
+                        shock += eff * float(ev.demand_scale[j])
                 l_d = min(max(l_d, -1.0), 1.0)
                 l_w = min(max(l_w, 0.0), 0.95)
                 dis = dis + 1 if l_d > 0 else 0
@@ -97,7 +98,9 @@ def oracle(
                     dem_k = demand * float(market.sector_share[m, k])
                     served = min(dem_k, max(left, 0.0))
                     left -= served
-                    if dem_k > 0 and dem_k - served > params.outage_threshold * dem_k:
+                    if unmet > 0:
+                        out["unmet_by_sector"][s, m, k] += dem_k - served
+                    if unmet > 0 and dem_k > 0 and dem_k - served > params.outage_threshold * dem_k:
                         out["outage_months"][s, m, k] += 1
                 out["unmet"][s, m] += unmet
                 out["shortfall"][s, m] += short

@@ -154,7 +154,15 @@ def test_oracle_matches_vectorised_engine() -> None:
     )
     fast = simulate_chunk(m, P, ev, d, sp, 36, keep_full=False)
     slow = oracle(m, P, ev, d, sp, 36)
-    for k in ("unmet", "shortfall", "release", "loss_usd", "max_price_ratio", "outage_months"):
+    for k in (
+        "unmet",
+        "shortfall",
+        "release",
+        "loss_usd",
+        "max_price_ratio",
+        "outage_months",
+        "unmet_by_sector",
+    ):
         np.testing.assert_allclose(fast[k], slow[k], rtol=2e-3, atol=0.5, err_msg=k)
     np.testing.assert_allclose(fast["final_stock"], slow["final_stock"], rtol=1e-4, atol=0.5)
 
@@ -173,6 +181,34 @@ def test_same_result_on_a_dask_local_cluster() -> None:
     dist = run_toy(ALL_EVENTS, runs=2 * BLOCK + 5, chunk_runs=BLOCK, workers=2)
     for k in local.aggregates:
         np.testing.assert_array_equal(local.aggregates[k], dist.aggregates[k], err_msg=k)
+
+
+def test_unmet_by_sector_adds_up_and_defence_is_served_first() -> None:
+    r = run_toy(ALL_EVENTS, stock_days=0)
+    a = r.aggregates
+    np.testing.assert_allclose(a["unmet_by_sector"].sum(axis=2), a["unmet"], rtol=1e-3, atol=1.0)
+    by_sector = a["unmet_by_sector"].sum(axis=(0, 1)) / r.market.sector_share.sum(axis=0)
+    assert by_sector[0] <= by_sector[-1]  # defence first, "other" last
+
+
+def test_sector_demand_shock_is_smaller_than_a_shock_on_all_demand() -> None:
+    ev = {"type": "demand_shock", "material": "cobalt", "start": 1, "duration": 10, "severity": 0.5}
+    all_ = run_toy(_one(ev), stock_days=0, runs=4).aggregates["unmet"][:, 1].sum()
+    one = run_toy(_one({**ev, "sector": "industry"}), stock_days=0, runs=4).aggregates["unmet"]
+    assert 0 <= one[:, 1].sum() < all_
+    with pytest.raises(cd.UnknownChoiceError, match="clean energy"):
+        run_toy(_one({**ev, "sector": "toys"}), runs=1)
+
+
+def test_existing_dask_scheduler_gives_the_same_result() -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        dist = run_toy(ALL_EVENTS, runs=BLOCK + 3, scheduler=cluster.scheduler_address)
+    local = run_toy(ALL_EVENTS, runs=BLOCK + 3)
+    np.testing.assert_array_equal(local.aggregates["unmet"], dist.aggregates["unmet"])
 
 
 def _one(event: dict, horizon: int = 24) -> dict:

@@ -96,7 +96,7 @@ def _slot_coefficients(market: Market, ev: EventTable) -> dict[str, F32]:
         "world": (ev.world * wsh * world_kinds).astype(np.float32),
         "frontrun": (ev.fr * imp * (kind == KINDS.index("export_restriction"))).astype(np.float32),
         "choke": (ev.route_share * (kind == KINDS.index("chokepoint"))).astype(np.float32),
-        "demand": (kind == KINDS.index("demand_shock")).astype(np.float32),
+        "demand": (ev.demand_scale * (kind == KINDS.index("demand_shock"))).astype(np.float32),
         "restr": (kind == KINDS.index("export_restriction")).astype(np.float32),
     }
 
@@ -147,6 +147,9 @@ def simulate_chunk(
     acc["max_price_ratio"] = np.ones((s_n, m_n), np.float32)
     acc["min_stock"] = stock.copy()
     acc["outage_months"] = np.zeros((s_n, m_n, k_n), np.float32)
+    acc["unmet_by_sector"] = np.zeros((s_n, m_n, k_n), np.float32)
+    before_k = before.astype(np.float32)[None, :, :]
+    share_k3 = share_k.astype(np.float32)[None, :, :]
     any_outage = np.zeros(s_n, np.float32)
     full = (
         {v: np.zeros((s_n, m_n, horizon), np.float32) for v in FULL_VARIABLES} if keep_full else {}
@@ -201,9 +204,14 @@ def simulate_chunk(
             # sector k (priority order) is served after sectors 0..k-1: it is in outage when
             # consumption / demand < cumshare_{k-1} + (1 - threshold) * share_k
             frac = consumption / np.maximum(demand, np.float32(1e-30))
-            out_k = frac[:, :, None] < out_cut
+            out_k = (frac[:, :, None] < out_cut) & (unmet[:, :, None] > 0)
             acc["outage_months"] += out_k
             any_outage += out_k.any(axis=(1, 2))
+            # served_k = clip(frac - cumshare_{k-1}, 0, share_k) of demand; the rest is unmet
+            served = np.clip(frac[:, :, None] - before_k, 0.0, share_k3)
+            short_k = (share_k3 - served) * demand[:, :, None]
+            # only where demand is unmet, so a run's result never depends on its chunk-mates
+            acc["unmet_by_sector"] += np.where(unmet[:, :, None] > 0, short_k, 0.0)
         acc["shortfall"] += shortfall
         acc["unmet"] += unmet
         acc["release"] += release

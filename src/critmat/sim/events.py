@@ -51,6 +51,9 @@ class EventTable:
     route_share: npt.NDArray[np.float32]
     delay: npt.NDArray[np.int32]
     loss: npt.NDArray[np.float32]
+    demand_scale: npt.NDArray[np.float32] = field(
+        default_factory=lambda: np.zeros(0, np.float32)
+    )  # share of the material's demand a demand shock applies to (its sector; 1 = all)
     crisis: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     crisis_rate: float = 0.0  # per month: one crisis may start several crisis-member slots
     crisis_join: float = 0.0  # probability that a member slot joins the crisis
@@ -105,6 +108,7 @@ def build_table(
     crisis = np.zeros(len(labels), bool)
     return EventTable(
         **arrays,  # type: ignore[arg-type]
+        demand_scale=np.ones(len(labels), np.float32),
         crisis=crisis,
         start=list(start),
         duration=list(dur),
@@ -126,6 +130,7 @@ def compile_events(scenario: Scenario, market: Market, params: SimParams) -> Eve
     dur: list[Spec] = []
     sev: list[Spec] = []
     labels: list[str] = []
+    scales: list[float] = []
     for i, ev in enumerate(scenario.events):
         m = market.index(ev.material)
         country = getattr(ev, "country", None)
@@ -137,7 +142,7 @@ def compile_events(scenario: Scenario, market: Market, params: SimParams) -> Eve
                 market.countries,
             )
         stage = STAGES.index(getattr(ev, "stage", "refining"))
-        direct, world = 1.0, 1.0
+        direct, world, scale = 1.0, 1.0, 1.0
         row = {
             "lag": 0,
             "quota": 0.0,
@@ -165,6 +170,12 @@ def compile_events(scenario: Scenario, market: Market, params: SimParams) -> Eve
             row.update(route_share=ev.route_share, delay=ev.delay_months, loss=ev.loss)
         elif isinstance(ev, DemandShock):
             direct, world = 0.0, 0.0
+            if ev.sector != "all":
+                if ev.sector not in market.sectors:
+                    raise UnknownChoiceError(
+                        f"sector in events[{i}]", ev.sector, ["all", *market.sectors]
+                    )
+                scale = float(market.sector_share[m, market.sectors.index(ev.sector)])
         elif isinstance(ev, Outage | Withholding):
             pass
         for k, v in {
@@ -181,7 +192,10 @@ def compile_events(scenario: Scenario, market: Market, params: SimParams) -> Eve
         dur.append(ev.duration if isinstance(ev.duration, Distribution) else float(ev.duration))
         sev.append(ev.severity if isinstance(ev.severity, Distribution) else float(ev.severity))
         labels.append(ev.label or f"{ev.type} {country or ''} {ev.material}".strip())
-    return build_table(cols, start, dur, sev, labels)
+        scales.append(scale)
+    table = build_table(cols, start, dur, sev, labels)
+    table.demand_scale = np.asarray(scales, np.float32)
+    return table
 
 
 def concat(a: EventTable, b: EventTable) -> EventTable:
@@ -206,6 +220,7 @@ def concat(a: EventTable, b: EventTable) -> EventTable:
     }
     return EventTable(
         **arrays,
+        demand_scale=np.concatenate([a.demand_scale, b.demand_scale]),
         crisis=np.concatenate([a.crisis, b.crisis]),
         crisis_rate=max(a.crisis_rate, b.crisis_rate),
         crisis_join=max(a.crisis_join, b.crisis_join),
