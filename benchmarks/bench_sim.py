@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.oracle_sim import oracle
 from critmat.sim.engine import Stockpile, simulate_chunk
-from critmat.sim.events import KINDS, EventTable, build_table
+from critmat.sim.events import KINDS, EventTable, add_slot, build_table, new_columns
 from critmat.sim.market import Market, SimParams
 from critmat.sim.run import block_draws, simulate
 from critmat.sim.scenario import Distribution
@@ -64,42 +64,18 @@ def synthetic_market() -> tuple[Market, EventTable]:
         sectors=["defence", "clean energy", "industry", "other"],
         sector_share=np.tile(np.array([0.05, 0.45, 0.35, 0.15], f), (M, 1)),
     )
-    cols: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "kind",
-            "mat",
-            "country",
-            "stage",
-            "direct",
-            "world",
-            "lag",
-            "quota",
-            "fr_months",
-            "fr",
-            "route_share",
-            "delay",
-            "loss",
-        )
-    }
+    cols = new_columns()
     for j in range(J):
-        row = {
-            "kind": KINDS.index("export_restriction"),
-            "mat": j % M,
-            "country": int(np.argmax(world[1, j % M])),
-            "stage": 1,
-            "direct": 1.0,
-            "world": 1.0,
-            "lag": 2,
-            "quota": 0.3,
-            "fr_months": 1,
-            "fr": 0.2,
-            "route_share": 0.0,
-            "delay": 0,
-            "loss": 0.0,
-        }
-        for k, v in row.items():
-            cols[k].append(v)
+        add_slot(
+            cols,
+            kind=KINDS.index("export_restriction"),
+            mat=j % M,
+            country=int(np.argmax(world[1, j % M])),
+            lag=2,
+            quota=0.3,
+            fr_months=1,
+            fr=0.2,
+        )
     ev = build_table(
         cols,
         [("exp_start", 0.1 / 12, float(T))] * J,

@@ -27,6 +27,7 @@ def oracle(
 ) -> dict[str, np.ndarray]:
     """Per-run totals of unmet, shortfall, release, loss and max price ratio, and final stock."""
     s_n, m_n, k_n = draws.start.shape[0], market.n_materials, len(market.sectors)
+    members = set(market.members)
     out = {
         k: np.zeros((s_n, m_n))
         for k in ("unmet", "shortfall", "release", "loss_usd", "max_price_ratio", "final_stock")
@@ -44,7 +45,7 @@ def oracle(
             dis = high = elev = 0
             maxp = 1.0
             for t in range(horizon):
-                l_d = l_w = shock = 0.0
+                l_d = l_w = l_w_own = shock = 0.0
                 for j in range(ev.n):
                     if ev.mat[j] != m:
                         continue
@@ -65,6 +66,8 @@ def oracle(
                         l_d += eff * float(ev.direct[j]) * imp
                     if kind in (RESTR, OUT, WITH):
                         l_w += eff * float(ev.world[j]) * wsh
+                        if kind in (RESTR, WITH) and c >= 0 and market.countries[c] in members:
+                            l_w_own += eff * float(ev.world[j]) * wsh
                     if kind == RESTR and -int(ev.fr_months[j]) <= since < 0:
                         l_d -= float(ev.fr[j]) * imp
                     if kind == CHOKE and active:
@@ -73,10 +76,13 @@ def oracle(
                     if kind == DEM:
                         shock += eff * float(ev.demand_scale[j])
                 l_d = min(max(l_d, -1.0), 1.0)
+                l_w_holder = min(max(l_w - l_w_own, 0.0), 0.95)
                 l_w = min(max(l_w, 0.0), 0.95)
                 dis = dis + 1 if l_d > 0 else 0
                 repl = min(max(l_d, 0.0), params.spare_capacity * min(dis / params.ramp_months, 1))
-                ratio = min(max((1.0 - l_w) ** (1.0 / params.elasticity), 1.0), params.price_cap)
+                ratio = min(
+                    max((1.0 - l_w_holder) ** (1.0 / params.elasticity), 1.0), params.price_cap
+                )
                 high += ratio > params.high_price
                 sub = min(params.substitution_max, params.substitution_rate * high)
                 elev = elev + 1 if ratio > 1.0001 else 0

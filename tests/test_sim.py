@@ -462,3 +462,25 @@ def test_calibration_table_puts_simulated_next_to_recorded(ds: cd.Dataset) -> No
     assert gr["recorded_change_pct"] == -93.9
     assert gr["sim_peak_price_change_pct"] > 0 and gr["sim_first_month_supply_change_pct"] < 0
     assert t.loc[t["event_id"] == "GAGE-2023", "note"].str.contains("gallium").any()
+
+
+def test_price_split_for_the_restricting_country() -> None:
+    """A restriction by the holder's own country raises the rest-of-world price, not its own."""
+    m = toy_market()
+    m.holder, m.members = "CHN", ["CHN"]
+    sc = Scenario.model_validate(
+        _one(
+            {
+                "type": "export_restriction",
+                "country": "CHN",
+                "material": "graphite",
+                "start": 1,
+                "duration": 10,
+                "severity": 0.9,
+            }
+        )
+    )
+    r = simulate(m, compile_events(sc, m, P), runs=4, seed=0, horizon=24)
+    assert r.aggregates["max_price_ratio"][:, 0].max() == 1.0
+    assert r.aggregates["max_row_price_ratio"][:, 0].min() > 1.5
+    assert (r.paths["price_row"][:, 0, 5] > r.paths["price"][:, 0, 5]).all()

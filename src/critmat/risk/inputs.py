@@ -28,10 +28,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from critmat.data.loader import DatasetError
-from critmat.data.schemas import Issue
+from critmat.data.yamlfile import load_yaml_model
 
 __all__ = ["DEFAULT_END_USE_NACE", "AssessmentInputs", "Substitution", "load_inputs"]
 
@@ -138,28 +137,4 @@ def load_inputs(path: str | Path | None) -> AssessmentInputs:
     """
     if path is None:
         return AssessmentInputs()
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise DatasetError(f"inputs file {p} does not exist")
-    try:
-        raw = yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise DatasetError(f"inputs file {p} is not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise DatasetError(f"inputs file {p} must hold a mapping of keys to values")
-    try:
-        return AssessmentInputs.model_validate(raw)
-    except ValidationError as exc:
-        issues = [
-            Issue(
-                check="inputs",
-                table="inputs",
-                file=str(p),
-                column=".".join(str(x) for x in err["loc"]),
-                message=err["msg"],
-            )
-            for err in exc.errors()
-        ]
-        raise DatasetError(f"inputs file {p} was refused", issues) from None
+    return load_yaml_model(path, AssessmentInputs, "inputs", empty_ok=True)

@@ -43,6 +43,7 @@ FULL_VARIABLES = (
     "shortfall",
     "unmet",
     "price",
+    "price_row",
     "stock",
 )
 
@@ -91,7 +92,13 @@ def _slot_coefficients(market: Market, ev: EventTable) -> dict[str, F32]:
         kind, [KINDS.index(k) for k in ("export_restriction", "outage", "withholding")]
     )
     del j
+    # a restriction by the holder's own country keeps its domestic market supplied: it moves the
+    # rest-of-world price, not the price the holder pays (the price split of targeted bans)
+    own = np.isin(
+        ev.country, [market.countries.index(c) for c in market.members if c in market.countries]
+    )
     return {
+        "world_holder": (ev.world * wsh * world_kinds * ~(own & exporting)).astype(np.float32),
         "direct": (ev.direct * imp * hits).astype(np.float32),
         "world": (ev.world * wsh * world_kinds).astype(np.float32),
         "frontrun": (ev.fr * imp * (kind == KINDS.index("export_restriction"))).astype(np.float32),
@@ -145,6 +152,7 @@ def simulate_chunk(
         for k in ("shortfall", "unmet", "release", "loss_usd", "loss_usd_nostock", "months_short")
     }
     acc["max_price_ratio"] = np.ones((s_n, m_n), np.float32)
+    acc["max_row_price_ratio"] = np.ones((s_n, m_n), np.float32)
     acc["min_stock"] = stock.copy()
     acc["outage_months"] = np.zeros((s_n, m_n, k_n), np.float32)
     acc["unmet_by_sector"] = np.zeros((s_n, m_n, k_n), np.float32)
@@ -161,6 +169,7 @@ def simulate_chunk(
     has_frontrun = bool(np.any(coef["frontrun"] > 0))
     has_choke = bool(np.any(coef["choke"] > 0))
     has_demand = bool(np.any(coef["demand"] > 0))
+    has_own = bool(np.any(coef["world_holder"] != coef["world"]))
     zero = np.zeros((s_n, m_n), np.float32)
     for t in range(horizon):
         since = t - start
@@ -175,11 +184,17 @@ def simulate_chunk(
             direct += active * np.where(since < delay, 1.0, loss) * coef["choke"]
         l_d = np.clip(direct.astype(np.float32) @ onehot, -1.0, 1.0)
         l_w = np.clip((eff * coef["world"]) @ onehot, 0.0, 0.95)
+        l_w_holder = np.clip((eff * coef["world_holder"]) @ onehot, 0.0, 0.95) if has_own else l_w
         shock = (eff * coef["demand"]) @ onehot if has_demand else zero
         dis_months = np.where(l_d > 0, dis_months + 1.0, 0.0)
         ramp = np.minimum(dis_months / np.float32(params.ramp_months), 1.0)
         repl = np.minimum(np.maximum(l_d, 0.0), np.float32(params.spare_capacity) * ramp)
-        ratio = np.clip((1.0 - l_w) ** inv_eps, 1.0, params.price_cap).astype(np.float32)
+        ratio_row = np.clip((1.0 - l_w) ** inv_eps, 1.0, params.price_cap).astype(np.float32)
+        ratio = (
+            np.clip((1.0 - l_w_holder) ** inv_eps, 1.0, params.price_cap).astype(np.float32)
+            if has_own
+            else ratio_row
+        )
         high_months += ratio > params.high_price
         sub = np.minimum(params.substitution_max, params.substitution_rate * high_months)
         # demand adjusts to a price rise over demand_adjust_months (short run: nearly fixed)
@@ -219,6 +234,7 @@ def simulate_chunk(
         acc["loss_usd"] += unmet * va
         acc["loss_usd_nostock"] += shortfall * va
         np.maximum(acc["max_price_ratio"], ratio, out=acc["max_price_ratio"])
+        np.maximum(acc["max_row_price_ratio"], ratio_row, out=acc["max_row_price_ratio"])
         np.minimum(acc["min_stock"], stock, out=acc["min_stock"])
         if keep_full:
             for name, val in (
@@ -230,6 +246,7 @@ def simulate_chunk(
                 ("shortfall", shortfall),
                 ("unmet", unmet),
                 ("price", ratio * p0),
+                ("price_row", ratio_row * p0),
                 ("stock", stock),
             ):
                 full[name][:, :, t] = val

@@ -28,7 +28,17 @@ from critmat.sim.scenario import (
     Withholding,
 )
 
-__all__ = ["KINDS", "EventTable", "build_table", "compile_events", "concat", "draw_spec"]
+__all__ = [
+    "KINDS",
+    "SLOT_FIELDS",
+    "EventTable",
+    "add_slot",
+    "build_table",
+    "compile_events",
+    "concat",
+    "draw_spec",
+    "new_columns",
+]
 
 KINDS = ("export_restriction", "embargo", "chokepoint", "outage", "demand_shock", "withholding")
 Spec = float | Distribution | tuple[str, float, float]  # tuple: ("exp_start", rate, horizon) etc.
@@ -67,25 +77,37 @@ class EventTable:
         return int(self.kind.shape[0])
 
 
-def _empty() -> dict[str, list[object]]:
-    return {
-        k: []
-        for k in (
-            "kind",
-            "mat",
-            "country",
-            "stage",
-            "direct",
-            "world",
-            "lag",
-            "quota",
-            "fr_months",
-            "fr",
-            "route_share",
-            "delay",
-            "loss",
-        )
-    }
+#: Static per-slot fields and their defaults (an unused field keeps its default).
+SLOT_DEFAULTS: dict[str, float] = {
+    "kind": 0,
+    "mat": 0,
+    "country": -1,
+    "stage": 1,
+    "direct": 1.0,
+    "world": 1.0,
+    "lag": 0,
+    "quota": 0.0,
+    "fr_months": 0,
+    "fr": 0.0,
+    "route_share": 0.0,
+    "delay": 0,
+    "loss": 0.0,
+}
+SLOT_FIELDS = tuple(SLOT_DEFAULTS)
+
+
+def new_columns() -> dict[str, list[object]]:
+    """Empty per-field lists for building a table slot by slot."""
+    return {k: [] for k in SLOT_FIELDS}
+
+
+def add_slot(cols: dict[str, list[object]], **values: float) -> None:
+    """Append one slot; fields not given take their :data:`SLOT_DEFAULTS`."""
+    unknown = set(values) - set(SLOT_FIELDS)
+    if unknown:
+        raise KeyError(f"unknown slot fields: {sorted(unknown)}")
+    for k in SLOT_FIELDS:
+        cols[k].append(values.get(k, SLOT_DEFAULTS[k]))
 
 
 def build_table(
@@ -125,7 +147,7 @@ def compile_events(scenario: Scenario, market: Market, params: SimParams) -> Eve
     UnknownChoiceError
         For an event naming a material outside the market or an unknown country.
     """
-    cols = _empty()
+    cols = new_columns()
     start: list[Spec] = []
     dur: list[Spec] = []
     sev: list[Spec] = []
@@ -143,15 +165,7 @@ def compile_events(scenario: Scenario, market: Market, params: SimParams) -> Eve
             )
         stage = STAGES.index(getattr(ev, "stage", "refining"))
         direct, world, scale = 1.0, 1.0, 1.0
-        row = {
-            "lag": 0,
-            "quota": 0.0,
-            "fr_months": 0,
-            "fr": 0.0,
-            "route_share": 0.0,
-            "delay": 0,
-            "loss": 0.0,
-        }
+        row: dict[str, float] = {}
         if isinstance(ev, ExportRestriction):
             targeted = bool(ev.targets)
             direct = 1.0 if (not targeted or market.holder in ev.targets) else 0.0
@@ -178,16 +192,16 @@ def compile_events(scenario: Scenario, market: Market, params: SimParams) -> Eve
                 scale = float(market.sector_share[m, market.sectors.index(ev.sector)])
         elif isinstance(ev, Outage | Withholding):
             pass
-        for k, v in {
-            "kind": KINDS.index(ev.type),
-            "mat": m,
-            "country": c,
-            "stage": stage,
-            "direct": direct,
-            "world": world,
+        add_slot(
+            cols,
+            kind=KINDS.index(ev.type),
+            mat=m,
+            country=c,
+            stage=stage,
+            direct=direct,
+            world=world,
             **row,
-        }.items():
-            cols[k].append(v)
+        )
         start.append(float(ev.start))
         dur.append(ev.duration if isinstance(ev.duration, Distribution) else float(ev.duration))
         sev.append(ev.severity if isinstance(ev.severity, Distribution) else float(ev.severity))
@@ -200,24 +214,7 @@ def compile_events(scenario: Scenario, market: Market, params: SimParams) -> Eve
 
 def concat(a: EventTable, b: EventTable) -> EventTable:
     """Slots of ``a`` followed by slots of ``b``."""
-    arrays = {
-        k: np.concatenate([getattr(a, k), getattr(b, k)])
-        for k in (
-            "kind",
-            "mat",
-            "country",
-            "stage",
-            "direct",
-            "world",
-            "lag",
-            "quota",
-            "fr_months",
-            "fr",
-            "route_share",
-            "delay",
-            "loss",
-        )
-    }
+    arrays = {k: np.concatenate([getattr(a, k), getattr(b, k)]) for k in SLOT_FIELDS}
     return EventTable(
         **arrays,
         demand_scale=np.concatenate([a.demand_scale, b.demand_scale]),

@@ -18,9 +18,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.dataset import Dataset
-from critmat.risk.assess import restricting_countries
 from critmat.risk.governance import instability
-from critmat.sim.events import KINDS, EventTable, build_table
+from critmat.sim.events import KINDS, EventTable, Spec, add_slot, build_table, new_columns
 from critmat.sim.market import STAGES, Market
 from critmat.sim.scenario import Distribution
 
@@ -47,7 +46,6 @@ def stochastic_events(
 ) -> EventTable:
     """Channels for ``market`` with their arrival rates; see the module docstring."""
     ev = ds.events
-    restricting = restricting_countries(ev)
     kinds = {"export_restriction", "embargo", "withholding"}
     parents = ev[(ev["parent_event"] == "") & ev["event_type"].isin(kinds)]
     years = [int(str(s)[:4]) for s in ev["start"] if str(s)[:4].isdigit()]
@@ -70,42 +68,11 @@ def stochastic_events(
                 chans.append((rate, k, i, c, country))
     chans.sort(reverse=True)
     chans = chans[: spec.max_channels]
-    cols: dict[str, list[object]] = {
-        k: []
-        for k in (
-            "kind",
-            "mat",
-            "country",
-            "stage",
-            "direct",
-            "world",
-            "lag",
-            "quota",
-            "fr_months",
-            "fr",
-            "route_share",
-            "delay",
-            "loss",
-        )
-    }
-    starts, labels = [], []
+    cols = new_columns()
+    starts: list[Spec] = []
+    labels: list[str] = []
     for rate, k, i, c, country in chans:
-        for key, v in {
-            "kind": KINDS.index("export_restriction"),
-            "mat": i,
-            "country": c,
-            "stage": k,
-            "direct": 1.0,
-            "world": 1.0,
-            "lag": 0,
-            "quota": 0.0,
-            "fr_months": 0,
-            "fr": 0.0,
-            "route_share": 0.0,
-            "delay": 0,
-            "loss": 0.0,
-        }.items():
-            cols[key].append(v)
+        add_slot(cols, kind=KINDS.index("export_restriction"), mat=i, country=c, stage=k)
         starts.append(("exp_start", rate / 12.0, float(horizon)))
         labels.append(
             f"random restriction {country} {market.materials[i]} {STAGES[k]} ({rate:.3f}/yr)"
@@ -115,5 +82,4 @@ def stochastic_events(
     table.crisis = np.array([ch[4] == spec.crisis_country for ch in chans], bool)
     table.crisis_rate = spec.crisis_rate / 12.0
     table.crisis_join = spec.crisis_join
-    del restricting
     return table

@@ -64,6 +64,7 @@ class Market:
     sectors: list[str]  # priority order: defence first
     sector_share: F32  # [M, K]
     notes: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)  # the holder's own economies (ISO3)
 
     @property
     def n_materials(self) -> int:
@@ -199,4 +200,5 @@ def build_market(
         sectors=sectors,
         sector_share=sshare,
         notes=notes,
+        members=sorted(members),
     )

@@ -154,6 +154,9 @@ class SimResult:
                     else float("nan"),
                     "p50_max_price_ratio": float(np.median(a["max_price_ratio"][:, i])),
                     "p95_max_price_ratio": float(np.quantile(a["max_price_ratio"][:, i], 0.95)),
+                    "p95_max_row_price_ratio": float(
+                        np.quantile(a["max_row_price_ratio"][:, i], 0.95)
+                    ),
                     "expected_loss_usd": float(a["loss_usd"][:, i].mean()),
                     "expected_loss_no_stock_usd": float(a["loss_usd_nostock"][:, i].mean()),
                     "loss_avoided_usd": float(

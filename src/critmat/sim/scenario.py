@@ -26,10 +26,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from critmat.data.loader import DatasetError
-from critmat.data.schemas import Issue
+from critmat.data.yamlfile import load_yaml_model
 
 __all__ = [
     "Chokepoint",
@@ -178,28 +177,4 @@ def load_scenario(path: str | Path) -> Scenario:
     DatasetError
         With the file, the path inside it (e.g. ``events.0.duration.sigma``) and the reason.
     """
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise DatasetError(f"scenario file {p} does not exist")
-    try:
-        raw = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as exc:
-        raise DatasetError(f"scenario file {p} is not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise DatasetError(f"scenario file {p} must hold a mapping (name, events, ...)")
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as exc:
-        issues = [
-            Issue(
-                check="scenario",
-                table="scenario",
-                file=str(p),
-                column=".".join(str(x) for x in err["loc"]),
-                message=err["msg"],
-            )
-            for err in exc.errors()
-        ]
-        raise DatasetError(f"scenario file {p} was refused", issues) from None
+    return load_yaml_model(path, Scenario, "scenario")

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.loader import DatasetError
-from critmat.data.schemas import Issue
+from critmat.data.yamlfile import load_yaml_model
 from critmat.sim.engine import Stockpile
 from critmat.sim.market import Market
 
@@ -79,25 +79,4 @@ def load_stockpile(path: str | Path | None) -> StockpileSpec:
     """Read a stockpile YAML file (``None``: no reserve)."""
     if path is None:
         return StockpileSpec()
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise DatasetError(f"stockpile file {p} does not exist")
-    try:
-        raw = yaml.safe_load(p.read_text()) or {}
-        return StockpileSpec.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise DatasetError(f"stockpile file {p} is not valid YAML: {exc}") from None
-    except ValidationError as exc:
-        issues = [
-            Issue(
-                check="stockpile",
-                table="stockpile",
-                file=str(p),
-                column=".".join(str(x) for x in e["loc"]),
-                message=e["msg"],
-            )
-            for e in exc.errors()
-        ]
-        raise DatasetError(f"stockpile file {p} was refused", issues) from None
+    return load_yaml_model(path, StockpileSpec, "stockpile", empty_ok=True)
