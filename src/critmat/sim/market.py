@@ -65,6 +65,7 @@ class Market:
     sector_share: F32  # [M, K]
     notes: list[str] = field(default_factory=list)
     members: list[str] = field(default_factory=list)  # the holder's own economies (ISO3)
+    world_exports_t: F32 = field(default_factory=lambda: np.zeros(0, np.float32))  # [M] t/yr
 
     @property
     def n_materials(self) -> int:
@@ -149,14 +150,15 @@ def build_market(
         if mats_tab.loc[mat, "parent"]:
             codes += str(mats_tab.loc[str(mats_tab.loc[mat, "parent"]), "hs_codes"]).split(";")
         exp = trade[trade["hs6"].isin(codes)].groupby("exporter")["quantity_t"].sum()
-        exp = exp / exp.sum() if exp.sum() > 0 else exp
-        rows.append((mat, mix, world, own, imports, uv, exp))
+        world_t = float(exp.sum())
+        exp = exp / world_t if world_t > 0 else exp
+        rows.append((mat, mix, world, own, imports, uv, exp, world_t))
     if not rows:
         raise UnknownChoiceError(f"material with trade data for {h} {year}", wanted, seeds)
     countries = sorted(
         {c for _, mix, *_ in rows for c in mix["partner"]}
         | {c for _, _, world, *_ in rows for s in world.values() for c in s.index}
-        | {c for *_, exp in rows for c in exp.index}
+        | {c for *_, exp, _ in rows for c in exp.index}
     )
     countries = [c for c in countries if c not in AGGREGATES]
     ci = {c: i for i, c in enumerate(countries)}
@@ -168,7 +170,9 @@ def build_market(
     xsh = np.zeros((m_n, c_n), np.float32)
     eol = ds.materials.set_index("material")["eol_rir"]
     rec = np.zeros(m_n, np.float32)
-    for i, (mat, mix, world, own, imports, uv, exp) in enumerate(rows):
+    wx = np.zeros(m_n, np.float32)
+    for i, (mat, mix, world, own, imports, uv, exp, world_t) in enumerate(rows):
+        wx[i] = world_t
         for c, v in exp.items():
             if c in ci:
                 xsh[i, ci[c]] = v
@@ -201,4 +205,5 @@ def build_market(
         sector_share=sshare,
         notes=notes,
         members=sorted(members),
+        world_exports_t=wx,
     )

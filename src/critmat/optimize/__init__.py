@@ -1,0 +1,1 @@
+"""Decide: optimal stockpile size and composition (LP with HiGHS; exact marginal analysis)."""
