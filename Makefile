@@ -6,10 +6,11 @@ PIP    := $(BIN)/python -m pip
 
 .PHONY: demo test install install-test lint typecheck pytest bench clean
 
-# Main job on the embedded dataset (until the planning run lands: the data report).
+# Main job on the embedded dataset: check the data, data report, full planning run.
 demo: install
 	$(BIN)/critmat data check --strict
 	$(BIN)/critmat data report --out out/data-report.html
+	$(BIN)/critmat plan --holder EU27 --budget 2e9 --html out/plan-report.html
 
 # Every test: lint, format check, type check, unit/property/CLI tests.
 test: install-test lint typecheck pytest

@@ -1,0 +1,91 @@
+"""``critmat plan``: assess -> simulate -> optimise -> evaluate, one HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from critmat.cli.output import Format, dataset_from, emit_frame, emit_json, friendly
+
+
+@friendly
+def plan(
+    ctx: typer.Context,
+    holder: Annotated[str, typer.Option(help="Holder: USA, EU27, JPN, KOR, CHN, IND, GBR.")],
+    budget: Annotated[float, typer.Option(min=0.0, help="Acquisition budget, USD (e.g. 2e9).")],
+    config: Annotated[
+        Path | None, typer.Option(help="Plan YAML (scenario, runs, costs, caps, floors).")
+    ] = None,
+    stockpile: Annotated[
+        Path | None, typer.Option(help="Current holdings (stockpile YAML) to compare.")
+    ] = None,
+    html: Annotated[Path, typer.Option(help="Where to write the report.")] = Path(
+        "out/plan-report.html"
+    ),
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+) -> None:
+    """With this budget: which materials to hold, how much, and the loss that avoids vs practice."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from critmat.optimize.plan import load_plan_config, run_plan
+    from critmat.report.plan_report import write_plan_report
+    from critmat.sim.market import build_market
+    from critmat.sim.stockpile import load_stockpile
+
+    ds = dataset_from(ctx)
+    cfg = load_plan_config(config)
+    current = None
+    if stockpile is not None:
+        current = load_stockpile(stockpile).arrays(build_market(ds, holder, cfg.year))
+    stages = ["assess", "simulate", "optimise", "evaluate"]
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
+    ) as bar:
+        task = bar.add_task("planning", total=len(stages))
+
+        def stage(name: str) -> None:
+            bar.update(task, description=f"planning: {name}", completed=stages.index(name))
+
+        res = run_plan(ds, holder, budget, cfg, current=current, stage=stage)
+    path = write_plan_report(res, html)
+    typer.echo(f"wrote {path.resolve()}", err=True)
+    for n in res.notes:
+        typer.secho(f"note: {n}", err=True, fg=typer.colors.YELLOW)
+    if fmt is Format.json:
+        emit_json(
+            {
+                "holder": res.holder,
+                "budget_usd": budget,
+                "provenance": res.provenance,
+                "composition": res.composition.to_dict("records"),
+                "comparison": res.comparison.to_dict("records"),
+                "frontier": res.frontier.to_dict("records"),
+                "timings_s": res.timings,
+            }
+        )
+        return
+    comp = res.composition
+    if fmt is Format.csv:
+        emit_frame(comp, fmt)
+        return
+    comp = comp[comp["optimal_t"] > 0].assign(usd_m=comp["optimal_usd"] / 1e6)
+    emit_frame(
+        comp[["material", "optimal_t", "usd_m", "days_of_cover"]].round(1),
+        fmt,
+        title=f"Recommended stockpile: {res.holder}, budget {budget / 1e6:,.0f} USD m",
+    )
+    c = res.comparison
+    view = c.assign(
+        spent_usd_m=c["spent_usd"] / 1e6,
+        expected_loss_usd_m=c["expected_loss_usd"] / 1e6,
+        cvar_loss_usd_m=c["cvar_loss_usd"] / 1e6,
+    )
+    cols = ["plan", "spent_usd_m", "expected_loss_usd_m", "cvar_loss_usd_m", "loss_avoided_per_usd"]
+    emit_frame(
+        view[cols].round(2),
+        fmt,
+        title="Against practice (same budget)",
+        caption="; ".join(f"{k}: {v}" for k, v in res.provenance.items()),
+    )

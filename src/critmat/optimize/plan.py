@@ -1,0 +1,305 @@
+"""The full planning run: assess -> simulate -> optimise -> evaluate (``critmat plan``).
+
+Every figure of the result carries where it came from: the dataset (holder, base year), the
+scenario set (name, runs, seed) and the configuration (costs, caps, floors), recorded in
+``PlanResult.provenance``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from critmat.data.dataset import Dataset
+from critmat.data.yamlfile import load_yaml_model
+from critmat.optimize.evaluate import GapEstimate, saa_gap, total_cost
+from critmat.optimize.lp import solve_lp
+from critmat.optimize.marginal import solve_marginal
+from critmat.optimize.problem import F64, Problem
+from critmat.optimize.rules import RULES, rule_stock
+from critmat.sim.engine import Stockpile
+from critmat.sim.market import Market, SimParams, build_market
+from critmat.sim.run import SimResult, simulate
+from critmat.sim.service import build_events, resolve_scenario
+
+__all__ = ["PlanConfig", "PlanResult", "load_plan_config", "run_plan"]
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class PlanConfig(BaseModel):
+    """Planning inputs; every default is documented in docs/methods.md ("Decide")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = 2023
+    scenario: str = "stochastic"
+    runs: Annotated[int, Field(ge=10, le=1_000_000)] = 2000
+    eval_runs: Annotated[int, Field(ge=10, le=1_000_000)] = 2000
+    batches: Annotated[int, Field(ge=2, le=50)] = 5
+    seed: int = 0
+    risk: Literal["expectation", "cvar"] = "expectation"
+    alpha: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.95
+    storage_cost_share: Share = 0.01
+    insurance_share: Share = 0.005
+    financing_rate: Share = 0.04
+    cap_share: Share = 0.10
+    floors_t: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
+    capacity_t: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
+    frontier: list[Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=lambda: [0.0, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0]
+    )
+    max_release_share: Annotated[float, Field(ge=0.0)] = 0.5
+
+
+def load_plan_config(path: str | Path | None) -> PlanConfig:
+    """Read a plan YAML file (``None``: defaults)."""
+    if path is None:
+        return PlanConfig()
+    return load_yaml_model(path, PlanConfig, "plan config", empty_ok=True)
+
+
+@dataclass
+class PlanResult:
+    """Everything the report shows."""
+
+    holder: str
+    budget: float
+    config: PlanConfig
+    market: Market
+    assessment: pd.DataFrame
+    composition: pd.DataFrame
+    comparison: pd.DataFrame
+    frontier: pd.DataFrame
+    gap: GapEstimate | None
+    sim_no_stock: SimResult
+    sim_with_stock: SimResult
+    timings: dict[str, float] = field(default_factory=dict)
+    provenance: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _problem(
+    market: Market, q: F64, budget: float, cfg: PlanConfig, classes: list[str], params: SimParams
+) -> Problem:
+    price = market.price0.astype(np.float64)
+    years = 60 / 12.0
+    hold = price * (cfg.storage_cost_share + cfg.insurance_share + cfg.financing_rate) * years
+    cap = np.where(market.world_exports_t > 0, cfg.cap_share * market.world_exports_t, np.inf)
+    floor = np.array([cfg.floors_t.get(m, 0.0) for m in market.materials])
+    return Problem(
+        materials=list(market.materials),
+        shortfall=q,
+        price=price,
+        value_lost=params.value_added_multiplier * price,
+        holding=hold,
+        budget=budget,
+        floor=floor,
+        cap=cap.astype(np.float64),
+        storage_class=classes,
+        capacity=dict(cfg.capacity_t),
+        risk=cfg.risk,
+        alpha=cfg.alpha,
+    )
+
+
+def _solver(p: Problem) -> F64:
+    if p.risk == "expectation" and not p.capacity:
+        return solve_marginal(p).x
+    return solve_lp(p).x
+
+
+def run_plan(
+    ds: Dataset,
+    holder: str,
+    budget: float,
+    cfg: PlanConfig | None = None,
+    *,
+    current: Stockpile | None = None,
+    stage: Callable[[str], None] | None = None,
+) -> PlanResult:
+    """Assess, simulate, optimise and evaluate for a holder and a budget (USD)."""
+    import time
+
+    from critmat.risk.assess import assess
+
+    c = cfg or PlanConfig()
+    say = stage or (lambda _s: None)
+    params = SimParams()
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    say("assess")
+    crit = assess(ds, holder, c.year, methods=["eu-crm"])
+    t["assess"] = time.perf_counter() - t0
+    say("simulate")
+    t0 = time.perf_counter()
+    scenario = resolve_scenario(ds, c.scenario)
+    market = build_market(ds, holder, c.year, params=params)
+    events, dropped = build_events(ds, scenario, market, params)
+    horizon = scenario.horizon_months
+
+    def run(seed: int, runs: int, stock: Stockpile | None = None) -> SimResult:
+        return simulate(
+            market,
+            events,
+            runs=runs,
+            seed=seed,
+            horizon=horizon,
+            scenario=scenario.name,
+            stockpile=stock,
+            params=params,
+            keep_full_runs=200,
+        )
+
+    base = run(c.seed, c.runs)
+    fresh = run(c.seed + 1_000_003, c.eval_runs)
+    t["simulate"] = time.perf_counter() - t0
+    say("optimise")
+    t0 = time.perf_counter()
+    classes_map = ds.materials.set_index("material")["storage_class"].to_dict()
+    classes = [str(classes_map.get(m, "")) or "other" for m in market.materials]
+    prob = _problem(
+        market, base.aggregates["shortfall"].astype(np.float64), budget, c, classes, params
+    )
+    x = _solver(prob)
+    t["optimise"] = time.perf_counter() - t0
+    say("evaluate")
+    t0 = time.perf_counter()
+    ev_prob = _problem(
+        market, fresh.aggregates["shortfall"].astype(np.float64), budget, c, classes, params
+    )
+    gap = None
+    if c.risk == "expectation":
+        batches = [
+            _problem(
+                market,
+                run(c.seed + 7919 * (k + 1), c.runs).aggregates["shortfall"].astype(np.float64),
+                budget,
+                c,
+                classes,
+                params,
+            )
+            for k in range(c.batches)
+        ]
+        gap = saa_gap(batches, _solver, x, ev_prob)
+    stock = Stockpile(
+        x.astype(np.float32),
+        (c.max_release_share * market.demand0).astype(np.float32),
+        np.zeros(market.n_materials, np.float32),
+    )
+    with_stock = run(c.seed + 1_000_003, c.eval_runs, stock)
+    comparison = _compare(market, ev_prob, x, prob.shortfall, budget, current)
+    frontier = _frontier(prob, ev_prob, budget, c)
+    t["evaluate"] = time.perf_counter() - t0
+    comp = pd.DataFrame(
+        {
+            "material": market.materials,
+            "optimal_t": x,
+            "optimal_usd": x * market.price0,
+            "days_of_cover": x / (market.demand0 * 12 / 365.25),
+            "current_t": current.stock0 if current is not None else np.zeros(market.n_materials),
+            "price_usd_per_t": market.price0,
+            "cap_t": prob.cap,
+            "p95_shortfall_t": np.quantile(base.aggregates["shortfall"], 0.95, axis=0),
+        }
+    )
+    prov = {
+        "dataset": f"critmat shipped dataset; holder {market.holder}; base year {c.year}",
+        "scenario set": f"{scenario.name}: {c.runs:,} runs (seed {c.seed}) for optimisation, "
+        f"{c.eval_runs:,} fresh runs (seed {c.seed + 1_000_003}) for evaluation, "
+        f"{c.batches} batches for the SAA lower bound",
+        "prices": "holder's import unit values, CEPII BACI, base year (USD/t)",
+        "loss model": f"unmet t x {params.value_added_multiplier:g} x price (assumption)",
+        "holding": f"storage {c.storage_cost_share:.1%} + insurance {c.insurance_share:.1%} + "
+        f"financing {c.financing_rate:.1%} of value per year, {horizon} months",
+    }
+    return PlanResult(
+        market.holder,
+        budget,
+        c,
+        market,
+        crit,
+        comp,
+        comparison,
+        frontier,
+        gap,
+        fresh,
+        with_stock,
+        t,
+        prov,
+        [*market.notes, *dropped],
+    )
+
+
+def _compare(
+    market: Market, ev: Problem, x: F64, q_opt: F64, budget: float, current: Stockpile | None
+) -> pd.DataFrame:
+    zero = total_cost(ev, np.zeros_like(x))
+    loss0 = float(zero.mean())
+    rows = []
+    plans: list[tuple[str, str, F64, float]] = [("optimal", "critmat optimum", x, 1.0)]
+    for rule, desc in RULES.items():
+        xr, scale = rule_stock(rule, market, q_opt, budget)
+        plans.append((rule, desc, xr, scale))
+    if current is not None:
+        plans.append(
+            ("current", "current holdings (--stockpile)", current.stock0.astype(float), 1.0)
+        )
+    plans.append(("none", "no stockpile", np.zeros_like(x), 1.0))
+    for name, desc, xs, scale in plans:
+        terms = ev.objective(xs)
+        spent = terms["acquisition"]
+        avoided = loss0 - terms["expected_loss"]
+        rows.append(
+            {
+                "plan": name,
+                "description": desc,
+                "spent_usd": spent,
+                "scaled_to_budget": scale,
+                "expected_loss_usd": terms["expected_loss"],
+                "cvar_loss_usd": terms["cvar_loss"],
+                "holding_usd": terms["holding"],
+                "loss_avoided_usd": avoided,
+                "loss_avoided_per_usd": avoided / spent if spent > 0 else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _frontier(prob: Problem, ev: Problem, budget: float, c: PlanConfig) -> pd.DataFrame:
+    rows = []
+    for f in c.frontier:
+        b = budget * f
+        pb = Problem(
+            prob.materials,
+            prob.shortfall,
+            prob.price,
+            prob.value_lost,
+            prob.holding,
+            b,
+            prob.floor,
+            prob.cap,
+            prob.storage_class,
+            prob.capacity,
+            prob.risk,
+            prob.alpha,
+        )
+        if float(pb.price @ pb.floor) > b:
+            continue
+        x = _solver(pb)
+        terms = ev.objective(x)
+        rows.append(
+            {
+                "budget_usd": b,
+                "spent_usd": terms["acquisition"],
+                "expected_loss_usd": terms["expected_loss"],
+                "cvar_loss_usd": terms["cvar_loss"],
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,157 @@
+"""The planning report: criticality, scenarios, recommended composition, practice, frontier."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+
+from critmat.optimize.plan import PlanResult
+from critmat.report.html import page, table_html, write_page
+
+__all__ = ["write_plan_report"]
+
+
+def _fig(fig: object) -> str:
+    return str(fig.to_html(full_html=False, include_plotlyjs=False))  # type: ignore[attr-defined]
+
+
+def _criticality(res: PlanResult) -> str:
+    import plotly.express as px
+
+    a = res.assessment
+    a = a[a["is_bottleneck"] & a["score"].notna()].sort_values("score", ascending=False)
+    fig = px.bar(
+        a,
+        x="material",
+        y="score",
+        color="stage",
+        hover_data=["hhi", "top1_country", "import_reliance", "source"],
+        title="EU-method supply risk at the bottleneck stage (critical above 1.0)",
+    )
+    fig.add_hline(y=1.0, line_dash="dot")
+    fig.update_layout(height=380)
+    return _fig(fig)
+
+
+def _fans(res: PlanResult) -> str:
+    import plotly.graph_objects as go
+
+    paths = res.sim_no_stock.paths.get("unmet")
+    if paths is None:
+        return ""
+    m = res.market
+    q = res.composition.set_index("material")["p95_shortfall_t"]
+    top = list(q.sort_values(ascending=False).index[:6])
+    fig = go.Figure()
+    months = np.arange(paths.shape[2])
+    for mat in top:
+        i = m.index(mat)
+        lo, med, hi = np.quantile(paths[:, i, :], [0.05, 0.5, 0.95], axis=0)
+        fig.add_scatter(x=months, y=hi, mode="lines", name=f"{mat} P95", line={"dash": "dot"})
+        fig.add_scatter(x=months, y=med, mode="lines", name=f"{mat} median")
+        del lo
+    fig.update_layout(
+        height=380,
+        title="Unmet demand without a reserve (t/month; median and P95 "
+        "of the evaluation runs kept as paths)",
+        yaxis_title="t/month",
+    )
+    return _fig(fig)
+
+
+def _composition(res: PlanResult) -> str:
+    import plotly.graph_objects as go
+
+    from critmat.optimize.rules import rule_stock
+
+    m = res.market
+    fig = go.Figure()
+    fig.add_bar(x=m.materials, y=res.composition["optimal_usd"] / 1e6, name="critmat optimum")
+    fig.add_bar(x=m.materials, y=res.composition["current_t"] * m.price0 / 1e6, name="current")
+    for rule in ("jogmec_60d", "iea_90d_net_imports", "nds_p90_shortfall"):
+        x, _ = rule_stock(
+            rule, m, res.sim_no_stock.aggregates["shortfall"].astype(float), res.budget
+        )
+        fig.add_bar(x=m.materials, y=x * m.price0 / 1e6, name=rule)
+    fig.update_layout(
+        barmode="group",
+        height=420,
+        yaxis_title="USD million",
+        title="Recommended composition vs current holdings vs rules (same budget)",
+    )
+    return _fig(fig)
+
+
+def _frontier(res: PlanResult) -> str:
+    import plotly.graph_objects as go
+
+    f = res.frontier
+    fig = go.Figure()
+    fig.add_scatter(
+        x=f["spent_usd"] / 1e6,
+        y=f["expected_loss_usd"] / 1e6,
+        mode="lines+markers",
+        name="expected loss",
+    )
+    fig.add_scatter(
+        x=f["spent_usd"] / 1e6,
+        y=f["cvar_loss_usd"] / 1e6,
+        mode="lines+markers",
+        name=f"CVaR {res.config.alpha:.0%} of loss",
+    )
+    c = res.comparison
+    fig.add_scatter(
+        x=c["spent_usd"] / 1e6,
+        y=c["expected_loss_usd"] / 1e6,
+        mode="markers+text",
+        text=c["plan"],
+        textposition="top center",
+        name="plans (expected loss)",
+    )
+    fig.update_layout(
+        height=440,
+        xaxis_title="spent, USD million",
+        yaxis_title="USD million",
+        title="Efficient frontier: spending vs loss (evaluation scenarios)",
+    )
+    return _fig(fig)
+
+
+def write_plan_report(res: PlanResult, out: str | Path) -> Path:
+    """Write the planning report."""
+    g = res.gap
+    gap_html = (
+        f"<p>SAA bounds (Mak, Morton &amp; Wood 1999): lower {g.lower / 1e6:,.1f} ± "
+        f"{g.lower_halfwidth / 1e6:,.1f} USD m ({g.batches} batches), upper "
+        f"{g.upper / 1e6:,.1f} ± {g.upper_halfwidth / 1e6:,.1f} USD m ({g.eval_scenarios:,} fresh "
+        f"scenarios); optimality gap {g.gap / 1e6:,.1f} USD m, 95% bound "
+        f"{g.gap_bound95 / 1e6:,.1f} USD m.</p>"
+        if g is not None
+        else "<p>SAA bounds are computed for the expectation objective only.</p>"
+    )
+    sim_loss = float(res.sim_with_stock.aggregates["loss_usd"].sum(axis=1).mean())
+    sim_none = float(res.sim_with_stock.aggregates["loss_usd_nostock"].sum(axis=1).mean())
+    prov = "".join(
+        f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in res.provenance.items()
+    )
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in res.notes)
+    timings = ", ".join(f"{k} {v:.1f} s" for k, v in res.timings.items())
+    body = f"""
+<h1>critmat - stockpile plan: {html.escape(res.holder)}, budget {res.budget:,.0f} USD</h1>
+<p class="sub">{timings}</p>
+<h2>Where the numbers come from</h2><ul class="note">{prov}</ul><ul class="note">{notes}</ul>
+<h2>1. Criticality</h2>{_criticality(res)}
+<h2>2. Scenarios</h2>{_fans(res)}
+<h2>3. Recommended stockpile</h2>{_composition(res)}
+{table_html(res.composition)}
+<h2>4. Against practice (same budget)</h2>{table_html(res.comparison)}
+<p class="note">Full monthly re-simulation of the recommended stock on the evaluation runs
+(release at most {res.config.max_release_share:.0%} of monthly base demand):
+expected loss {sim_loss / 1e6:,.1f} USD m with the reserve vs {sim_none / 1e6:,.1f} USD m
+without.</p>
+<h2>5. Efficient frontier</h2>{_frontier(res)}{table_html(res.frontier)}
+<h2>6. Optimality gap</h2>{gap_html}
+"""
+    return write_page(out, page(f"critmat plan {res.holder}", body))
