@@ -43,6 +43,7 @@ pytest:
 bench: install
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_sim.py --runs 100000
+	$(BIN)/python benchmarks/bench_opt.py --big 100000
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

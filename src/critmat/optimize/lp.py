@@ -123,7 +123,7 @@ def build_lp(p: Problem) -> LPArrays:
     return LPArrays(c, a, np.concatenate(row_lo), np.concatenate(row_hi), col_lo, col_hi)
 
 
-def solve_lp(p: Problem, *, solver: str = "simplex") -> LPResult:
+def solve_lp(p: Problem, *, solver: str = "auto") -> LPResult:
     """Solve the sizing LP with HiGHS.
 
     Raises
@@ -131,7 +131,8 @@ def solve_lp(p: Problem, *, solver: str = "simplex") -> LPResult:
     InfeasibleError
         With the binding constraint named (checked before solving), or HiGHS's status otherwise.
     """
-    import highspy
+    with quiet_stdout():  # highspy prints a banner on stdout when loaded
+        import highspy
 
     check_feasible(p)
     t0 = time.perf_counter()
@@ -151,6 +152,8 @@ def solve_lp(p: Problem, *, solver: str = "simplex") -> LPResult:
     with quiet_stdout():  # HiGHS prints a banner on stdout when created
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    if solver == "auto":  # measured: simplex for small models, interior point from ~50k columns
+        solver = "simplex" if arr.c.size < 50_000 else "ipm"
     h.setOptionValue("solver", solver)
     h.passModel(lp)
     t1 = time.perf_counter()
