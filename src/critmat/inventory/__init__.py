@@ -1,0 +1,1 @@
+"""Operate: the physical reserve (facilities, lots, an append-only hash-chained ledger)."""

@@ -1,0 +1,57 @@
+"""Database connection: SQLite (WAL) by default, PostgreSQL through a URL; Alembic migrations."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+
+__all__ = ["DEFAULT_URL", "ENV_URL", "database_url", "make_engine", "migrate"]
+
+ENV_URL = "CRITMAT_DATABASE_URL"
+DEFAULT_URL = "sqlite:///critmat-inventory.db"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL given, else ``$CRITMAT_DATABASE_URL``, else a SQLite file in the working folder."""
+    return url or os.environ.get(ENV_URL) or DEFAULT_URL
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine whose transactions lock for writing at BEGIN on SQLite (WAL, foreign keys on)."""
+    u = database_url(url)
+    if u.startswith("sqlite"):
+        engine = create_engine(u, connect_args={"timeout": 60, "isolation_level": None})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(u, pool_pre_ping=True)
+
+
+def migrate(url: str | None = None, revision: str = "head") -> str:
+    """Bring the database to ``revision`` with Alembic; returns the URL used."""
+    from alembic import command
+    from alembic.config import Config
+
+    u = database_url(url)
+    cfg = Config()
+    cfg.set_main_option(
+        "script_location", str(Path(str(resources.files("critmat.inventory"))) / "migrations")
+    )
+    cfg.set_main_option("sqlalchemy.url", u.replace("%", "%%"))
+    command.upgrade(cfg, revision)
+    return u

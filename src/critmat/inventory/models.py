@@ -1,0 +1,117 @@
+"""The physical reserve as tables (SQLAlchemy 2.0): facilities, zones, lots and the ledger.
+
+Quantities are never stored as balances: every change is a row of ``ledger`` (a movement), and a
+balance is the sum of a lot's movements in a zone. The ledger is append-only and hash-chained:
+each entry stores the hash of the previous one and its own hash over its content, so editing,
+deleting or reordering any entry breaks the chain (``critmat inventory verify``). The single row
+of ``ledger_head`` holds the chain's tip; writers lock it, which serialises appends and makes the
+no-negative-balance check safe under concurrent writers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["MOVEMENT_KINDS", "Base", "Facility", "LedgerEntry", "LedgerHead", "Lot", "Zone"]
+
+#: receipt: into a zone; dispatch: out of a zone into transit; arrive: out of transit into a
+#: zone; lost: out of transit; release / rotation_sale: out of a zone; adjustment: either way,
+#: with a mandatory reason.
+MOVEMENT_KINDS = ("receipt", "dispatch", "arrive", "lost", "release", "rotation_sale", "adjustment")
+
+QTY = Numeric(20, 6)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the inventory schema."""
+
+
+class Facility(Base):
+    """A warehouse site."""
+
+    __tablename__ = "facility"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str] = mapped_column(String(200), default="")
+    climate_controlled: Mapped[bool] = mapped_column(Boolean, default=False)
+    capacity_t: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
+    security_level: Mapped[str] = mapped_column(String(40), default="standard")
+
+
+class Zone(Base):
+    """A storage zone inside a facility (its own conditions)."""
+
+    __tablename__ = "zone"
+    __table_args__ = (UniqueConstraint("facility_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    conditions: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Lot(Base):
+    """A lot of material as acquired (quantity lives in the ledger, not here)."""
+
+    __tablename__ = "lot"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    material: Mapped[str] = mapped_column(String(40))
+    form: Mapped[str] = mapped_column(String(80), default="")
+    purity: Mapped[str] = mapped_column(String(40), default="")
+    unit: Mapped[str] = mapped_column(String(10), default="t")
+    packaging: Mapped[str] = mapped_column(String(80), default="")
+    origin_country: Mapped[str] = mapped_column(String(3), default="")
+    supplier: Mapped[str] = mapped_column(String(120), default="")
+    acquired_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    cost_usd: Mapped[Decimal] = mapped_column(Numeric(20, 2), default=Decimal(0))
+    certificate: Mapped[str] = mapped_column(String(120), default="")
+
+
+class LedgerEntry(Base):
+    """One movement; append-only and hash-chained."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (
+        CheckConstraint("quantity <> 0", name="ck_ledger_nonzero"),
+        UniqueConstraint("seq", name="uq_ledger_seq"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[str] = mapped_column(String(32))  # ISO 8601 UTC, part of the hash
+    kind: Mapped[str] = mapped_column(String(20))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zone.id"), nullable=True)
+    quantity: Mapped[Decimal] = mapped_column(QTY)
+    unit: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    transfer: Mapped[str] = mapped_column(String(60), default="")
+    carrier: Mapped[str] = mapped_column(String(120), default="")
+    route: Mapped[str] = mapped_column(String(200), default="")
+    seal: Mapped[str] = mapped_column(String(60), default="")
+    batch: Mapped[str] = mapped_column(String(80), default="")
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class LedgerHead(Base):
+    """The chain's tip (one row, id = 1); locked by every writer."""
+
+    __tablename__ = "ledger_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
