@@ -215,3 +215,32 @@ class LedgerMachine(RuleBasedStateMachine):
 
 TestLedgerMachine = LedgerMachine.TestCase
 TestLedgerMachine.settings = settings(max_examples=15, stateful_step_count=20, deadline=None)
+
+
+def test_cli_inventory_round_trip(tmp_path: object) -> None:
+    from typer.testing import CliRunner
+
+    from critmat.cli.main import app
+
+    db = f"sqlite:///{tmp_path}/cli.db"
+    run = CliRunner().invoke
+
+    def ok(*args: str) -> str:
+        r = run(app, ["inventory", *args, "--db", db])
+        assert r.exit_code == 0, r.stderr
+        return r.stdout
+
+    ok("init")
+    ok("facility", "N", "North", "-z", "A", "-z", "B")
+    ok("lot", "CO-1", "cobalt")
+    assert "entries 1" in ok("receive", "CO-1", "N/A", "100", "--key", "k1")
+    assert "entries 1" in ok("receive", "CO-1", "N/A", "100", "--key", "k1")
+    ok("transfer", "CO-1", "N/A", "10", "T1", "Rail", "N-S", "S1")
+    ok("arrive", "T1", "N/B")
+    r = run(app, ["inventory", "release", "CO-1", "N/B", "50", "draw", "--db", db])
+    assert r.exit_code == 2 and "would become -40" in r.stderr
+    import json
+
+    bal = json.loads(ok("balance", "-f", "json"))
+    assert {(b["location"], b["quantity"]) for b in bal} == {("N/A", 90.0), ("N/B", 10.0)}
+    assert "chain intact" in ok("verify")

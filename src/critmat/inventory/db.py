@@ -6,7 +6,7 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 
 __all__ = ["DEFAULT_URL", "ENV_URL", "database_url", "make_engine", "migrate"]
 
@@ -23,6 +23,9 @@ def make_engine(url: str | None = None) -> Engine:
     """An engine whose transactions lock for writing at BEGIN on SQLite (WAL, foreign keys on)."""
     u = database_url(url)
     if u.startswith("sqlite"):
+        path = make_url(u).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(u, connect_args={"timeout": 60, "isolation_level": None})
 
         @event.listens_for(engine, "connect")

@@ -1,0 +1,234 @@
+"""``critmat inventory ...``: the physical reserve and its tamper-evident ledger."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from critmat.cli.output import Format, emit_frame, emit_json
+
+if TYPE_CHECKING:
+    from critmat.inventory.ledger import Ledger
+
+app = typer.Typer(help="Facilities, lots and the hash-chained ledger.", no_args_is_help=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: $CRITMAT_DATABASE_URL or SQLite file)."),
+]
+KeyOpt = Annotated[
+    str | None, typer.Option("--key", help="Idempotency key: a retry never books twice.")
+]
+
+
+def refused(func: F) -> F:
+    """Refused operations print the reason and exit 2 (nothing was written)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        from critmat.inventory.ledger import InventoryError
+
+        try:
+            return func(*args, **kwargs)
+        except InventoryError as exc:
+            typer.secho(f"refused: {exc}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(2) from None
+        except (OperationalError, ProgrammingError) as exc:
+            typer.secho(
+                f"database error (run `critmat inventory init`?): {exc.orig}",
+                err=True,
+                fg=typer.colors.RED,
+            )
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _ledger(db: str | None) -> Ledger:
+    from critmat.inventory.db import make_engine
+    from critmat.inventory.ledger import Ledger
+
+    return Ledger(make_engine(db))
+
+
+def _done(seqs: list[int]) -> None:
+    typer.echo(f"booked ledger entries {', '.join(map(str, seqs))}")
+
+
+@app.command("init")
+@refused
+def init(db: DbOpt = None) -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from critmat.inventory.db import migrate
+
+    url = migrate(db)
+    typer.echo(f"inventory database ready: {url}")
+
+
+@app.command("facility")
+@refused
+def facility(
+    code: str,
+    name: str,
+    zone: Annotated[list[str], typer.Option("--zone", "-z", help="Zone code (repeatable).")],
+    location: str = "",
+    climate_controlled: bool = False,
+    capacity_t: float = 0.0,
+    db: DbOpt = None,
+) -> None:
+    """Add a facility with its zones."""
+    _ledger(db).add_facility(
+        code,
+        name,
+        zone,
+        location=location,
+        climate_controlled=climate_controlled,
+        capacity_t=capacity_t,
+    )
+    typer.echo(f"facility {code} with zones {', '.join(zone)}")
+
+
+@app.command("lot")
+@refused
+def lot(
+    code: str,
+    material: str,
+    unit: str = "t",
+    form: str = "",
+    origin_country: str = "",
+    supplier: str = "",
+    cost_usd: float = 0.0,
+    db: DbOpt = None,
+) -> None:
+    """Register a lot (quantities come from receipts)."""
+    _ledger(db).add_lot(
+        code,
+        material,
+        unit,
+        form=form,
+        origin_country=origin_country,
+        supplier=supplier,
+        cost_usd=cost_usd,
+    )
+    typer.echo(f"lot {code} ({material}, {unit})")
+
+
+@app.command("receive")
+@refused
+def receive(
+    lot: str, zone: str, quantity: float, unit: str = "t", key: KeyOpt = None, db: DbOpt = None
+) -> None:
+    """Book a receipt into FACILITY/ZONE."""
+    _done(_ledger(db).receive(lot, zone, quantity, unit, key=key))
+
+
+@app.command("transfer")
+@refused
+def transfer(
+    lot: str,
+    from_zone: str,
+    quantity: float,
+    transfer_id: str,
+    carrier: str,
+    route: str,
+    seal: str,
+    unit: str = "t",
+    key: KeyOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Dispatch a transfer: out of a zone into transit (sealed, with carrier and route)."""
+    _done(
+        _ledger(db).dispatch(
+            lot,
+            from_zone,
+            quantity,
+            unit,
+            transfer=transfer_id,
+            carrier=carrier,
+            route=route,
+            seal=seal,
+            key=key,
+        )
+    )
+
+
+@app.command("arrive")
+@refused
+def arrive(transfer_id: str, zone: str, key: KeyOpt = None, db: DbOpt = None) -> None:
+    """A transfer arrives in a zone (its whole in-transit quantity)."""
+    _done(_ledger(db).arrive(transfer_id, zone, key=key))
+
+
+@app.command("lost")
+@refused
+def lost(transfer_id: str, reason: str, key: KeyOpt = None, db: DbOpt = None) -> None:
+    """A transfer is reported lost in transit."""
+    _done(_ledger(db).lost(transfer_id, reason, key=key))
+
+
+@app.command("release")
+@refused
+def release(
+    lot: str,
+    zone: str,
+    quantity: float,
+    reason: str,
+    unit: str = "t",
+    key: KeyOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Release material from a zone (a reason is required)."""
+    _done(_ledger(db).release(lot, zone, quantity, unit, reason, key=key))
+
+
+@app.command("adjust")
+@refused
+def adjust(
+    lot: str,
+    zone: str,
+    quantity: float,
+    reason: str,
+    unit: str = "t",
+    key: KeyOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Adjust a balance up or down (signed quantity; a reason is required)."""
+    _done(_ledger(db).adjust(lot, zone, quantity, unit, reason, key=key))
+
+
+@app.command("balance")
+@refused
+def balance(
+    db: DbOpt = None, fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table
+) -> None:
+    """Balances per lot and location, derived from the ledger."""
+    b = _ledger(db).balances()
+    b["quantity"] = b["quantity"].astype(float)
+    emit_frame(b, fmt, title="Balances (derived from the ledger)")
+
+
+@app.command("verify")
+@refused
+def verify(
+    db: DbOpt = None, fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table
+) -> None:
+    """Check the hash chain; names the first edited, deleted or reordered entry."""
+    rep = _ledger(db).verify()
+    if fmt is Format.json:
+        emit_json(rep.__dict__)
+    elif rep.ok:
+        typer.echo(f"ledger verified: {rep.checked} entries, chain intact")
+    else:
+        typer.secho(
+            f"ledger BROKEN at entry {rep.first_bad_seq}: {rep.reason} "
+            f"({rep.checked} entries verified before it)",
+            fg=typer.colors.RED,
+        )
+    if not rep.ok:
+        raise typer.Exit(1)
