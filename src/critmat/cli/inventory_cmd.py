@@ -232,3 +232,111 @@ def verify(
         )
     if not rep.ok:
         raise typer.Exit(1)
+
+
+FmtOpt = Annotated[Format, typer.Option("--format", "-f")]
+
+
+@app.command("ingest")
+@refused
+def ingest(path: str, db: DbOpt = None) -> None:
+    """Load sensor readings (CSV/JSON: zone, timestamp, metric, value); raise alerts."""
+    from critmat.inventory.monitoring import ingest as run
+
+    rep = run(_ledger(db), path)
+    typer.echo(f"{rep.readings} readings from {rep.file}; {rep.alerts} new alerts")
+
+
+@app.command("alerts")
+@refused
+def alerts(status: str | None = None, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+    """Condition alerts (open, acknowledged, resolved)."""
+    from critmat.inventory.monitoring import alerts as list_alerts
+
+    emit_frame(list_alerts(_ledger(db), status), fmt, title="Alerts")
+
+
+@app.command("ack")
+@refused
+def ack(alert_id: int, note: str = "", db: DbOpt = None) -> None:
+    """Acknowledge an alert."""
+    from critmat.inventory.monitoring import set_alert
+
+    set_alert(_ledger(db), alert_id, "acknowledged", note)
+    typer.echo(f"alert {alert_id} acknowledged")
+
+
+@app.command("resolve")
+@refused
+def resolve(alert_id: int, note: str, db: DbOpt = None) -> None:
+    """Resolve an alert (say what was done)."""
+    from critmat.inventory.monitoring import set_alert
+
+    set_alert(_ledger(db), alert_id, "resolved", note)
+    typer.echo(f"alert {alert_id} resolved")
+
+
+@app.command("quality")
+@refused
+def quality(db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+    """Quality grade per lot: 100 minus degradation while its zone was out of limits."""
+    from critmat.inventory.monitoring import quality as grades
+
+    emit_frame(grades(_ledger(db)), fmt, title="Quality grades")
+
+
+@app.command("value")
+@refused
+def value(ctx: typer.Context, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+    """Mark-to-market value per lot (dataset prices; each row names its price series)."""
+    from critmat.cli.output import dataset_from
+    from critmat.inventory.valuation import valuation
+
+    v = valuation(_ledger(db), dataset_from(ctx))
+    v["quantity"] = v["quantity"].astype(float)
+    emit_frame(v, fmt, title="Valuation (USD, nominal)")
+
+
+@app.command("insurance")
+@refused
+def insurance(
+    ctx: typer.Context,
+    add: Annotated[str | None, typer.Option(help="Add a policy with this number.")] = None,
+    facility: Annotated[str | None, typer.Option(help="Facility (omit for in transit).")] = None,
+    insured_usd: float = 0.0,
+    expires: str = "",
+    db: DbOpt = None,
+    fmt: FmtOpt = Format.table,
+) -> None:
+    """Coverage per facility (value held vs insured), or add a policy with --add."""
+    import datetime as dt
+
+    from critmat.cli.output import dataset_from
+    from critmat.inventory.ledger import InventoryError
+    from critmat.inventory.valuation import add_policy, coverage
+
+    led = _ledger(db)
+    if add is not None:
+        try:
+            day = dt.date.fromisoformat(expires)
+        except ValueError:
+            raise InventoryError(f"--expires must be a date YYYY-MM-DD, not {expires!r}") from None
+        add_policy(led, add, facility, insured_usd, day)
+        typer.echo(f"policy {add} added")
+        return
+    emit_frame(coverage(led, dataset_from(ctx), dt.date.today()), fmt, title="Insurance coverage")
+
+
+@app.command("rotate")
+@refused
+def rotate(ctx: typer.Context, year: int, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+    """Lots to sell and replace in a year (first expired first out) and the net cost."""
+    from critmat.cli.output import dataset_from
+    from critmat.inventory.valuation import rotation_plan
+
+    plan = rotation_plan(_ledger(db), dataset_from(ctx), year)
+    if plan.empty:
+        typer.echo(f"no lot is due for rotation in {year}")
+        return
+    plan["quantity"] = plan["quantity"].astype(float)
+    emit_frame(plan, fmt, title=f"Rotation plan {year}")

@@ -115,3 +115,42 @@ class LedgerHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class SensorReading(Base):
+    """One sensor reading in a zone (temperature_c, rh_pct, o2_pct, door_open)."""
+
+    __tablename__ = "sensor_reading"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id"))
+    ts: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float] = mapped_column(Numeric(12, 4))
+    source: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Alert(Base):
+    """A condition alert with its life cycle (open -> acknowledged -> resolved)."""
+
+    __tablename__ = "alert"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id"))
+    ts: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float] = mapped_column(Numeric(12, 4))
+    rule: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(15), default="open")
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+
+class InsurancePolicy(Base):
+    """Insured value per facility (facility_id NULL = goods in transit) and its expiry."""
+
+    __tablename__ = "insurance_policy"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_no: Mapped[str] = mapped_column(String(60), unique=True)
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"), nullable=True)
+    insured_value_usd: Mapped[Decimal] = mapped_column(Numeric(20, 2))
+    expires_on: Mapped[dt.date] = mapped_column(Date)

@@ -1,0 +1,348 @@
+"""Condition monitoring: sensor files in, threshold and anomaly alerts out, degradation derived.
+
+Limits per storage class (critmat.data.catalogue storage classes) are labelled assumptions except
+where the dataset has a sourced fact (gallium melts at 29.8 C, storage table). A zone's limits are
+the strictest of the materials it currently holds. Alerts:
+
+- ``threshold``: a reading outside the zone's limits opens an alert when an excursion starts
+  (``critical`` if it exceeds the limit by more than 10% of the limit, else ``warning``);
+- ``anomaly``: a robust z-score ``0.6745 (x - median) / MAD`` over the previous 24 readings of the
+  same zone and metric above 5 opens a ``warning`` (Iglewicz & Hoaglin 1993 modified z-score).
+
+Degradation: a lot's quality grade falls from 100 by a per-class rate (percent per day) for the
+time its zone spent out of limits (assumption rates, docs/inventory.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from critmat.data.catalogue import STORAGE_CLASS
+from critmat.data.schemas import Issue
+from critmat.inventory.ledger import InventoryError, Ledger
+from critmat.inventory.models import Alert, Facility, SensorReading, Zone
+
+__all__ = ["LIMITS", "METRICS", "IngestReport", "alerts", "ingest", "quality", "set_alert"]
+
+METRICS = ("temperature_c", "rh_pct", "o2_pct", "door_open")
+#: storage class -> metric -> (low, high); None = no bound. Assumptions except gallium's 29.8 C.
+LIMITS: dict[str, dict[str, tuple[float | None, float | None]]] = {
+    "default": {"temperature_c": (-20.0, 40.0), "rh_pct": (None, 80.0)},
+    "chemical_salt": {"temperature_c": (0.0, 35.0), "rh_pct": (None, 60.0)},
+    "reactive_metal": {
+        "temperature_c": (-10.0, 35.0),
+        "rh_pct": (None, 40.0),
+        "o2_pct": (None, 1.0),
+    },
+    "rare_earth_oxide": {"rh_pct": (None, 60.0)},
+    "low_melting_metal": {"temperature_c": (-10.0, 29.8)},  # gallium melting point (storage table)
+    "semiconductor_grade": {"temperature_c": (5.0, 30.0), "rh_pct": (None, 50.0)},
+    "graphite": {"rh_pct": (None, 70.0)},
+}
+#: grade points lost per day out of limits, by storage class (assumption)
+DEGRADATION_PER_DAY = {
+    "reactive_metal": 2.0,
+    "chemical_salt": 0.5,
+    "low_melting_metal": 0.5,
+    "semiconductor_grade": 0.3,
+}
+DEFAULT_DEGRADATION = 0.1
+WINDOW, Z_LIMIT = 24, 5.0
+
+
+@dataclass
+class IngestReport:
+    """What one file added."""
+
+    file: str
+    readings: int
+    alerts: int
+
+
+def _limits(materials: list[str]) -> dict[str, tuple[float | None, float | None]]:
+    out: dict[str, tuple[float | None, float | None]] = dict(LIMITS["default"])
+    for m in materials:
+        for metric, (lo, hi) in LIMITS.get(STORAGE_CLASS.get(m, ""), {}).items():
+            olo, ohi = out.get(metric, (None, None))
+            nlo = lo if olo is None else (olo if lo is None else max(lo, olo))
+            nhi = hi if ohi is None else (ohi if hi is None else min(hi, ohi))
+            out[metric] = (nlo, nhi)
+    return out
+
+
+def _read(path: Path) -> tuple[pd.DataFrame, list[Issue]]:
+    try:
+        if path.suffix == ".json":
+            df = pd.DataFrame(json.loads(path.read_text()))
+        else:
+            df = pd.read_csv(path, dtype=str)
+    except Exception as exc:
+        return pd.DataFrame(), [
+            Issue(check="sensor", table="sensor", file=str(path), message=f"cannot be read: {exc}")
+        ]
+    issues = []
+    need = ["zone", "timestamp", "metric", "value"]
+    for col in need:
+        if col not in df.columns:
+            issues.append(
+                Issue(
+                    check="sensor",
+                    table="sensor",
+                    file=str(path),
+                    line=1,
+                    column=col,
+                    message=f"required column is missing (expected {', '.join(need)})",
+                )
+            )
+    if issues:
+        return df, issues
+    ts = pd.to_datetime(df["timestamp"], errors="coerce", utc=True)
+    val = pd.to_numeric(df["value"], errors="coerce")
+    for i in range(len(df)):
+        line = i + 2
+        if pd.isna(ts.iloc[i]):
+            issues.append(
+                Issue(
+                    check="sensor",
+                    table="sensor",
+                    file=str(path),
+                    line=line,
+                    column="timestamp",
+                    message=f"not a date-time: {df['timestamp'].iloc[i]!r}",
+                )
+            )
+        if df["metric"].iloc[i] not in METRICS:
+            issues.append(
+                Issue(
+                    check="sensor",
+                    table="sensor",
+                    file=str(path),
+                    line=line,
+                    column="metric",
+                    message=f"not one of {', '.join(METRICS)}: {df['metric'].iloc[i]!r}",
+                )
+            )
+        if pd.isna(val.iloc[i]):
+            issues.append(
+                Issue(
+                    check="sensor",
+                    table="sensor",
+                    file=str(path),
+                    line=line,
+                    column="value",
+                    message=f"not a number: {df['value'].iloc[i]!r}",
+                )
+            )
+    out = pd.DataFrame({"zone": df["zone"], "ts": ts, "metric": df["metric"], "value": val})
+    return out, issues
+
+
+def ingest(led: Ledger, path: str | Path) -> IngestReport:
+    """Load a sensor file (CSV or JSON records: zone, timestamp, metric, value) and raise alerts.
+
+    Raises
+    ------
+    InventoryError
+        Listing file, line, column and reason of every bad cell or unknown zone; nothing is loaded.
+    """
+    p = Path(path)
+    df, issues = _read(p)
+    bal = led.balances()  # read before the write transaction (SQLite: one writer at a time)
+    with Session(led.engine) as s, s.begin():
+        zones = {
+            f"{f}/{z}": zid
+            for zid, f, z in s.execute(
+                select(Zone.id, Facility.code, Zone.code).join(Facility)
+            ).all()
+        }
+        if not issues:
+            for i, z in enumerate(df["zone"]):
+                if z not in zones:
+                    issues.append(
+                        Issue(
+                            check="sensor",
+                            table="sensor",
+                            file=str(p),
+                            line=i + 2,
+                            column="zone",
+                            message=f"unknown zone {z!r}; known: " + ", ".join(sorted(zones)),
+                        )
+                    )
+        if issues:
+            lines = "\n  ".join(str(i) for i in issues[:20])
+            raise InventoryError(f"sensor file {p} refused; nothing was loaded:\n  {lines}")
+        df = df.sort_values("ts")
+        n_alerts = 0
+        for zone, g in df.groupby("zone"):
+            zid = zones[str(zone)]
+            mats = sorted(set(bal.loc[bal["location"] == zone, "material"]))
+            lim = _limits(mats)
+            for metric, gm in g.groupby("metric"):
+                hist = [
+                    float(v)
+                    for v in s.scalars(
+                        select(SensorReading.value)
+                        .where(SensorReading.zone_id == zid, SensorReading.metric == metric)
+                        .order_by(SensorReading.ts.desc())
+                        .limit(WINDOW)
+                    ).all()
+                ][::-1]
+                lo, hi = lim.get(str(metric), (None, None))
+                was_out = bool(hist) and _out(hist[-1], lo, hi)
+                for ts, v in zip(gm["ts"], gm["value"], strict=True):
+                    stamp = ts.isoformat()
+                    s.add(
+                        SensorReading(zone_id=zid, ts=stamp, metric=metric, value=v, source=p.name)
+                    )
+                    out = _out(v, lo, hi)
+                    if out and not was_out:
+                        span = abs(hi if hi is not None and v > hi else lo or 0.0) or 1.0
+                        bound = hi if hi is not None and v > hi else lo
+                        sev = "critical" if abs(v - (bound or 0.0)) > 0.1 * span else "warning"
+                        s.add(
+                            Alert(
+                                zone_id=zid,
+                                ts=stamp,
+                                metric=metric,
+                                value=v,
+                                rule="threshold",
+                                severity=sev,
+                                status="open",
+                                note="",
+                                message=f"{metric} {v:g} outside [{lo}, {hi}] for "
+                                f"{', '.join(mats) or 'empty zone'}",
+                            )
+                        )
+                        n_alerts += 1
+                    elif not out and len(hist) >= WINDOW // 2:
+                        med = float(np.median(hist))
+                        mad = float(np.median(np.abs(np.array(hist) - med)))
+                        z = 0.6745 * (v - med) / mad if mad > 0 else 0.0
+                        if abs(z) > Z_LIMIT:
+                            s.add(
+                                Alert(
+                                    zone_id=zid,
+                                    ts=stamp,
+                                    metric=metric,
+                                    value=v,
+                                    rule="anomaly",
+                                    severity="warning",
+                                    status="open",
+                                    note="",
+                                    message=f"{metric} {v:g}: robust z-score {z:.1f} against "
+                                    f"the last {len(hist)} readings (median {med:g})",
+                                )
+                            )
+                            n_alerts += 1
+                    was_out = out
+                    hist = [*hist[-(WINDOW - 1) :], v]
+    return IngestReport(str(p), len(df), n_alerts)
+
+
+def _out(v: float, lo: float | None, hi: float | None) -> bool:
+    return (lo is not None and v < lo) or (hi is not None and v > hi)
+
+
+def alerts(led: Ledger, status: str | None = None) -> pd.DataFrame:
+    """Alerts, newest first (optionally of one status)."""
+    q = (
+        select(
+            Alert.id,
+            Facility.code,
+            Zone.code,
+            Alert.ts,
+            Alert.metric,
+            Alert.value,
+            Alert.rule,
+            Alert.severity,
+            Alert.status,
+            Alert.message,
+            Alert.note,
+        )
+        .join(Zone, Zone.id == Alert.zone_id)
+        .join(Facility)
+    )
+    if status:
+        q = q.where(Alert.status == status)
+    with Session(led.engine) as s:
+        rows = s.execute(q.order_by(Alert.ts.desc())).all()
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "facility",
+            "zone",
+            "ts",
+            "metric",
+            "value",
+            "rule",
+            "severity",
+            "status",
+            "message",
+            "note",
+        ],
+    )
+    df["value"] = df["value"].astype(float)
+    return df
+
+
+def set_alert(led: Ledger, alert_id: int, status: str, note: str = "") -> None:
+    """Acknowledge or resolve an alert (resolution needs a note)."""
+    if status not in ("acknowledged", "resolved"):
+        raise InventoryError("status must be 'acknowledged' or 'resolved'")
+    if status == "resolved" and not note:
+        raise InventoryError("resolving an alert needs a note saying what was done")
+    with Session(led.engine) as s, s.begin():
+        a = s.get(Alert, alert_id)
+        if a is None:
+            raise InventoryError(f"no alert {alert_id}")
+        if a.status == "resolved":
+            raise InventoryError(f"alert {alert_id} is resolved already")
+        a.status, a.note = status, note or a.note
+
+
+def quality(led: Ledger) -> pd.DataFrame:
+    """Quality grade per lot and zone: 100 minus degradation for the time out of limits."""
+    bal = led.balances()
+    bal = bal[bal["location"] != "in transit"]
+    rows = []
+    with Session(led.engine) as s:
+        for _, b in bal.iterrows():
+            fac, _, zone = str(b["location"]).partition("/")
+            zid = s.scalar(
+                select(Zone.id).join(Facility).where(Facility.code == fac, Zone.code == zone)
+            )
+            lim = _limits([str(b["material"])])
+            hours = 0.0
+            for metric, (lo, hi) in lim.items():
+                rs = s.execute(
+                    select(SensorReading.ts, SensorReading.value)
+                    .where(SensorReading.zone_id == zid, SensorReading.metric == metric)
+                    .order_by(SensorReading.ts)
+                ).all()
+                for (t0, v0), (t1, _v1) in itertools.pairwise(rs):
+                    if _out(float(v0), lo, hi):
+                        d = dt.datetime.fromisoformat(t1) - dt.datetime.fromisoformat(t0)
+                        hours += d.total_seconds() / 3600
+            rate = DEGRADATION_PER_DAY.get(
+                STORAGE_CLASS.get(str(b["material"]), ""), DEFAULT_DEGRADATION
+            )
+            rows.append(
+                {
+                    "lot": b["lot"],
+                    "material": b["material"],
+                    "location": b["location"],
+                    "hours_out_of_limits": hours,
+                    "grade": max(0.0, 100.0 - rate * hours / 24.0),
+                }
+            )
+    return pd.DataFrame(rows)

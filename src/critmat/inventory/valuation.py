@@ -1,0 +1,177 @@
+"""Valuation, insurance coverage and rotation planning of the physical reserve.
+
+- Value: balance x the latest non-proxy price of the lot's material in the dataset (or a user
+  price feed), converted to USD per unit of the lot by critmat.data.units; every row names the
+  price series and year it used.
+- Insurance: value held per facility (and in transit) against active policies; the gap is the
+  value above the insured amount; expired policies do not count.
+- Rotation (first-expired-first-out): a lot is due when its indicative shelf life (storage table)
+  ends within the planning year or its quality grade has fallen below 80; selling it at 90% of
+  value x grade and buying the same quantity back at the current price gives the net cost
+  (assumptions stated in docs/inventory.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from critmat.data.dataset import Dataset
+from critmat.data.units import UnitError, convert_price
+from critmat.inventory.ledger import InventoryError, Ledger
+from critmat.inventory.models import Facility, InsurancePolicy, Lot
+from critmat.inventory.monitoring import quality
+
+__all__ = ["add_policy", "coverage", "rotation_plan", "valuation"]
+
+SALE_DISCOUNT = 0.10
+GRADE_FLOOR = 80.0
+
+
+def _prices(ds: Dataset, lots: pd.DataFrame, feed: dict[str, float] | None) -> pd.DataFrame:
+    pr = ds.prices
+    pr = pr[(pr["status"] != "proxy") & pr["value"].notna()]
+    rows = []
+    for _, lot in lots.drop_duplicates("material").iterrows():
+        mat, unit = str(lot["material"]), str(lot["unit"])
+        if feed and mat in feed:
+            rows.append((mat, feed[mat], "user price feed (USD/t)"))
+            continue
+        g = pr[pr["material"] == mat].sort_values(["year", "edition"])
+        price, src = float("nan"), "no price in the dataset"
+        for _, r in g[::-1].iterrows():
+            try:
+                price = float(convert_price(float(r["value"]), str(r["unit"]), "USD/t"))
+                src = f"{r['form']} {int(r['year'])} ({r['unit']}, {r['status']}; {r['edition']})"
+                break
+            except UnitError:
+                continue
+        rows.append((mat, price, src))
+        del unit
+    return pd.DataFrame(rows, columns=["material", "price_usd_per_t", "price_source"])
+
+
+def valuation(led: Ledger, ds: Dataset, feed: dict[str, float] | None = None) -> pd.DataFrame:
+    """Mark-to-market value per lot and location (USD, nominal)."""
+    bal = led.balances()
+    if bal.empty:
+        return bal.assign(price_usd_per_t=[], price_source=[], value_usd=[])
+    prices = _prices(ds, bal, feed)
+    out = bal.merge(prices, on="material", how="left")
+    tonnes = [
+        float(Decimal(q))
+        * {"t": 1.0, "kg": 1e-3, "kt": 1e3, "g": 1e-6, "lb": 0.45359237e-3}.get(u, 1.0)
+        for q, u in zip(out["quantity"], out["unit"], strict=True)
+    ]
+    out["value_usd"] = [t * p for t, p in zip(tonnes, out["price_usd_per_t"], strict=True)]
+    return out
+
+
+def add_policy(
+    led: Ledger, policy_no: str, facility: str | None, insured_value_usd: float, expires_on: dt.date
+) -> None:
+    """Register a policy for a facility (``None`` = goods in transit)."""
+    with Session(led.engine) as s, s.begin():
+        fid = None
+        if facility is not None:
+            fid = s.scalar(select(Facility.id).where(Facility.code == facility))
+            if fid is None:
+                raise InventoryError(f"unknown facility {facility!r}")
+        if s.scalar(select(InsurancePolicy).where(InsurancePolicy.policy_no == policy_no)):
+            raise InventoryError(f"policy {policy_no!r} exists already")
+        s.add(
+            InsurancePolicy(
+                policy_no=policy_no,
+                facility_id=fid,
+                insured_value_usd=Decimal(str(insured_value_usd)),
+                expires_on=expires_on,
+            )
+        )
+
+
+def coverage(
+    led: Ledger, ds: Dataset, as_of: dt.date, feed: dict[str, float] | None = None
+) -> pd.DataFrame:
+    """Value held vs insured per facility (and in transit); gap = value above cover."""
+    val = valuation(led, ds, feed)
+    val["facility"] = [
+        loc.split("/")[0] if loc != "in transit" else "in transit" for loc in val["location"]
+    ]
+    held = val.groupby("facility")["value_usd"].sum()
+    with Session(led.engine) as s:
+        pols = s.execute(
+            select(
+                Facility.code, InsurancePolicy.insured_value_usd, InsurancePolicy.expires_on
+            ).outerjoin(Facility, Facility.id == InsurancePolicy.facility_id)
+        ).all()
+    insured: dict[str, float] = {}
+    expired: dict[str, int] = {}
+    for fac, value, exp in pols:
+        key = fac or "in transit"
+        if exp >= as_of:
+            insured[key] = insured.get(key, 0.0) + float(value)
+        else:
+            expired[key] = expired.get(key, 0) + 1
+    rows = []
+    for fac in sorted(set(held.index) | set(insured)):
+        h, i = float(held.get(fac, 0.0)), insured.get(fac, 0.0)
+        rows.append(
+            {
+                "facility": fac,
+                "value_held_usd": h,
+                "insured_usd": i,
+                "gap_usd": max(0.0, h - i),
+                "expired_policies": expired.get(fac, 0),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def rotation_plan(
+    led: Ledger, ds: Dataset, year: int, feed: dict[str, float] | None = None
+) -> pd.DataFrame:
+    """Lots due for rotation in ``year`` (first expired first out) and the net cost."""
+    val = valuation(led, ds, feed)
+    if val.empty:
+        return val
+    grades = quality(led).set_index(["lot", "location"])["grade"]
+    st = ds.storage
+    life = st[st["property"] == "indicative_shelf_life_years"].set_index("material")["value"]
+    with Session(led.engine) as s:
+        acquired = dict(s.execute(select(Lot.code, Lot.acquired_on)).all())
+    end = dt.date(year, 12, 31)
+    rows = []
+    for _, r in val.iterrows():
+        years = float(life.get(r["material"], "nan"))
+        acq = acquired.get(r["lot"])
+        expiry = (
+            dt.date(acq.year + int(years), acq.month, min(acq.day, 28))
+            if acq is not None and years == years
+            else None
+        )
+        grade = float(grades.get((r["lot"], r["location"]), 100.0))
+        due = (expiry is not None and expiry <= end) or grade < GRADE_FLOOR
+        if not due:
+            continue
+        buy = float(r["value_usd"])
+        sell = buy * grade / 100.0 * (1.0 - SALE_DISCOUNT)
+        rows.append(
+            {
+                "lot": r["lot"],
+                "material": r["material"],
+                "location": r["location"],
+                "quantity": r["quantity"],
+                "unit": r["unit"],
+                "expires": expiry.isoformat() if expiry else "",
+                "grade": grade,
+                "sale_proceeds_usd": sell,
+                "replacement_usd": buy,
+                "net_cost_usd": buy - sell,
+                "reason": "shelf life ends" if expiry and expiry <= end else "grade below 80",
+            }
+        )
+    return pd.DataFrame(rows).sort_values("expires") if rows else pd.DataFrame()

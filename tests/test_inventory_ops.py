@@ -1,0 +1,107 @@
+"""Condition monitoring, degradation, valuation, insurance and rotation (SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import critmat.data as cd
+from critmat.inventory.db import make_engine, migrate
+from critmat.inventory.ledger import InventoryError, Ledger
+from critmat.inventory.monitoring import alerts, ingest, quality, set_alert
+from critmat.inventory.valuation import add_policy, coverage, rotation_plan, valuation
+
+
+@pytest.fixture
+def led(tmp_path: Path) -> Ledger:
+    url = f"sqlite:///{tmp_path}/ops.db"
+    migrate(url)
+    led = Ledger(make_engine(url))
+    led.add_facility("F", "Depot", ["A", "B"])
+    led.add_lot("GA", "gallium", "kg", acquired_on=dt.date(2024, 1, 1))
+    led.add_lot("LI", "lithium", "t", acquired_on=dt.date(2019, 6, 1))
+    led.receive("GA", "F/A", 500, "kg")
+    led.receive("LI", "F/B", 20, "t")
+    return led
+
+
+def series(path: Path, zone: str, values: list[float], metric: str = "temperature_c") -> Path:
+    t0 = dt.datetime(2026, 1, 1)
+    pd.DataFrame(
+        {
+            "zone": zone,
+            "timestamp": [(t0 + dt.timedelta(hours=h)).isoformat() for h in range(len(values))],
+            "metric": metric,
+            "value": values,
+        }
+    ).to_csv(path, index=False)
+    return path
+
+
+def test_threshold_anomaly_alerts_and_degradation(led: Ledger, tmp_path: Path) -> None:
+    temps = [22.0 + 0.1 * (h % 3) for h in range(48)]
+    temps[20] = 25.2  # an anomaly inside the limits
+    for h in range(30, 34):
+        temps[h] = 30.5  # gallium melts at 29.8 C: out of limits for 4 hours
+    rep = ingest(led, series(tmp_path / "t.csv", "F/A", temps))
+    assert rep.readings == 48 and rep.alerts == 2
+    a = alerts(led).set_index("rule")
+    assert (
+        a.loc["threshold", "severity"] == "warning" and "gallium" in a.loc["threshold", "message"]
+    )
+    assert "robust z-score" in a.loc["anomaly", "message"]
+    q = quality(led).set_index("lot")
+    assert q.loc["GA", "hours_out_of_limits"] == 4.0 and q.loc["GA", "grade"] < 100
+    assert q.loc["LI", "grade"] == 100.0
+    first = int(a.loc["threshold", "id"])
+    set_alert(led, first, "acknowledged")
+    with pytest.raises(InventoryError, match="needs a note"):
+        set_alert(led, first, "resolved")
+    set_alert(led, first, "resolved", "moved to the refrigerated room")
+    assert alerts(led, "resolved")["id"].tolist() == [first]
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            "zone,timestamp,metric,value\nF/A,2026-01-01T00:00,temperature_c,warm\n",
+            "line 2, column 'value'",
+        ),
+        ("zone,timestamp,metric,value\nF/A,yesterday,temperature_c,20\n", "column 'timestamp'"),
+        ("zone,timestamp,metric,value\nF/A,2026-01-01,smell,2\n", "column 'metric'"),
+        ("zone,timestamp,metric,value\nF/Q,2026-01-01,rh_pct,50\n", "unknown zone 'F/Q'"),
+        ("zone,when,metric,value\n", "column 'timestamp': required column is missing"),
+    ],
+)
+def test_malformed_sensor_files_write_nothing(
+    led: Ledger, tmp_path: Path, text: str, match: str
+) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    with pytest.raises(InventoryError, match=match):
+        ingest(led, p)
+    assert alerts(led).empty and quality(led)["hours_out_of_limits"].sum() == 0
+
+
+def test_valuation_insurance_and_rotation(led: Ledger, ds: cd.Dataset) -> None:
+    v = valuation(led, ds).set_index("lot")
+    assert v.loc["LI", "value_usd"] == pytest.approx(20 * v.loc["LI", "price_usd_per_t"])
+    assert "MCS2026" in v.loc["LI", "price_source"]
+    assert v.loc["GA", "value_usd"] == pytest.approx(0.5 * v.loc["GA", "price_usd_per_t"])
+    feed = valuation(led, ds, {"lithium": 10_000.0}).set_index("lot")
+    assert feed.loc["LI", "value_usd"] == 200_000.0
+    add_policy(led, "P-1", "F", 1_000.0, dt.date(2030, 1, 1))
+    add_policy(led, "P-OLD", "F", 9e12, dt.date(2020, 1, 1))
+    cov = coverage(led, ds, dt.date(2026, 11, 27)).set_index("facility")
+    assert cov.loc["F", "insured_usd"] == 1_000.0 and cov.loc["F", "expired_policies"] == 1
+    assert cov.loc["F", "gap_usd"] == pytest.approx(cov.loc["F", "value_held_usd"] - 1_000.0)
+    with pytest.raises(InventoryError, match="unknown facility"):
+        add_policy(led, "P-2", "ZZ", 1.0, dt.date(2030, 1, 1))
+    plan = rotation_plan(led, ds, 2026).set_index("lot")
+    # lithium carbonate: 5-year indicative shelf life from 2019-06 -> due in 2024
+    assert list(plan.index) == ["LI"] and plan.loc["LI", "reason"] == "shelf life ends"
+    assert plan.loc["LI", "net_cost_usd"] == pytest.approx(0.1 * plan.loc["LI", "replacement_usd"])
