@@ -105,3 +105,47 @@ def test_valuation_insurance_and_rotation(led: Ledger, ds: cd.Dataset) -> None:
     # lithium carbonate: 5-year indicative shelf life from 2019-06 -> due in 2024
     assert list(plan.index) == ["LI"] and plan.loc["LI", "reason"] == "shelf life ends"
     assert plan.loc["LI", "net_cost_usd"] == pytest.approx(0.1 * plan.loc["LI", "replacement_usd"])
+
+
+def test_maintenance_risk_and_next_service(led: Ledger) -> None:
+    from critmat.inventory.maintenance import add_equipment, failure_risk, maintenance_plan
+
+    # Weibull: a fresh unit has less 30-day risk than a worn one; risk grows with stress alerts
+    assert failure_risk(0, 720, 1.5, 20_000) < failure_risk(15_000, 720, 1.5, 20_000)
+    add_equipment(
+        led, "DH-1", "F", "dehumidifier", dt.date(2020, 1, 1), dt.date(2025, 1, 1), 15_000, 24
+    )
+    add_equipment(led, "AC-1", "F", "hvac", dt.date(2020, 1, 1), dt.date(2025, 1, 1), 100, 8)
+    with pytest.raises(InventoryError, match="unknown equipment kind"):
+        add_equipment(led, "X", "F", "toaster", dt.date(2020, 1, 1), dt.date(2025, 1, 1), 1, 1)
+    plan = maintenance_plan(led, dt.date(2025, 6, 1)).set_index("equipment")
+    assert plan.loc["DH-1", "risk_30d"] > plan.loc["AC-1", "risk_30d"]
+    assert plan.loc["DH-1", "next_service"] <= plan.loc["AC-1", "next_service"]
+    assert bool(plan.loc["DH-1", "due_now"]) == (plan.loc["DH-1", "risk_30d"] >= 0.05)
+
+
+def test_synthetic_demo_agency(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from critmat.cli.main import app
+
+    db = f"sqlite:///{tmp_path}/demo.db"
+    r = CliRunner().invoke(app, ["inventory", "demo", "--db", db])
+    assert r.exit_code == 0 and "synthetic" in r.stdout
+    led = Ledger(make_engine(db))
+    assert led.verify().ok
+    assert set(led.balances()["location"].str.split("/").str[0]) <= {
+        "SYN-NORTH",
+        "SYN-PORT",
+        "SYN-INLAND",
+    }
+    a = alerts(led)
+    assert {"threshold", "anomaly"} <= set(a["rule"])
+    assert (a["severity"] == "critical").any()  # the July dehumidifier failure
+    tg = tmp_path / "t.csv"
+    tg.write_text("material,optimal_t\ncobalt,100\nniobium,5\n")
+    r = CliRunner().invoke(app, ["inventory", "targets", str(tg), "--db", db, "-f", "json"])
+    import json
+
+    rows = {x["material"]: x for x in json.loads(r.stdout)}
+    assert rows["niobium"]["held_t"] == 0 and rows["cobalt"]["gap_t"] < 100

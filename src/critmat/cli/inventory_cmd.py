@@ -340,3 +340,88 @@ def rotate(ctx: typer.Context, year: int, db: DbOpt = None, fmt: FmtOpt = Format
         return
     plan["quantity"] = plan["quantity"].astype(float)
     emit_frame(plan, fmt, title=f"Rotation plan {year}")
+
+
+@app.command("demo")
+@refused
+def demo(db: DbOpt = None, seed: int = 7) -> None:
+    """Create the SYNTHETIC demo agency (three facilities, a year of data) in a new database."""
+    from critmat.inventory.db import migrate
+    from critmat.inventory.demo import seed_demo
+
+    migrate(db)
+    counts = seed_demo(_ledger(db), seed=seed)
+    typer.echo(
+        f"synthetic demo agency created: {counts['movements']} movements, "
+        f"{counts['readings']:,} sensor readings (all figures invented, seed {seed})"
+    )
+
+
+@app.command("equipment")
+@refused
+def equipment(
+    code: str,
+    facility: str,
+    kind: str,
+    installed_on: str,
+    last_service_on: str,
+    hours_since_service: float,
+    hours_per_day: float,
+    db: DbOpt = None,
+) -> None:
+    """Register climate equipment (kind: dehumidifier or hvac; dates YYYY-MM-DD)."""
+    import datetime as dt
+
+    from critmat.inventory.ledger import InventoryError
+    from critmat.inventory.maintenance import add_equipment
+
+    try:
+        inst, last = dt.date.fromisoformat(installed_on), dt.date.fromisoformat(last_service_on)
+    except ValueError as exc:
+        raise InventoryError(f"dates must be YYYY-MM-DD: {exc}") from None
+    add_equipment(_ledger(db), code, facility, kind, inst, last, hours_since_service, hours_per_day)
+    typer.echo(f"equipment {code} registered")
+
+
+@app.command("maintenance")
+@refused
+def maintenance(as_of: str = "", db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+    """Failure risk in the next 30 days and the next service date per unit (Weibull model)."""
+    import datetime as dt
+
+    from critmat.inventory.maintenance import maintenance_plan
+
+    day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    emit_frame(maintenance_plan(_ledger(db), day), fmt, title=f"Maintenance as of {day}")
+
+
+@app.command("targets")
+@refused
+def targets(path: str, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+    """Holdings per material next to the optimiser's targets (JSON of `critmat plan -f json`,
+    or CSV with columns material, optimal_t)."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    from critmat.inventory.ledger import InventoryError
+
+    p = Path(path)
+    try:
+        if p.suffix == ".json":
+            tgt = pd.DataFrame(json.loads(p.read_text())["composition"])
+        else:
+            tgt = pd.read_csv(p)
+        tgt = tgt[["material", "optimal_t"]]
+    except (OSError, KeyError, ValueError) as exc:
+        raise InventoryError(f"{p}: cannot read targets (material, optimal_t): {exc}") from None
+    bal = _ledger(db).balances()
+    to_t = {"t": 1.0, "kg": 1e-3, "kt": 1e3}
+    bal["held_t"] = [
+        float(q) * to_t.get(u, 1.0) for q, u in zip(bal["quantity"], bal["unit"], strict=True)
+    ]
+    held = bal.groupby("material")["held_t"].sum()
+    out = tgt.assign(held_t=tgt["material"].map(held).fillna(0.0))
+    out["gap_t"] = out["optimal_t"] - out["held_t"]
+    emit_frame(out, fmt, title="Holdings vs optimiser targets")

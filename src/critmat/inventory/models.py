@@ -154,3 +154,17 @@ class InsurancePolicy(Base):
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"), nullable=True)
     insured_value_usd: Mapped[Decimal] = mapped_column(Numeric(20, 2))
     expires_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class Equipment(Base):
+    """Climate equipment of a facility (dehumidifier, HVAC) with its run hours."""
+
+    __tablename__ = "equipment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    installed_on: Mapped[dt.date] = mapped_column(Date)
+    last_service_on: Mapped[dt.date] = mapped_column(Date)
+    hours_since_service: Mapped[float] = mapped_column(Numeric(12, 1))
+    hours_per_day: Mapped[float] = mapped_column(Numeric(6, 2))

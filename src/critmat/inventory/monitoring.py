@@ -5,7 +5,8 @@ where the dataset has a sourced fact (gallium melts at 29.8 C, storage table). A
 the strictest of the materials it currently holds. Alerts:
 
 - ``threshold``: a reading outside the zone's limits opens an alert when an excursion starts
-  (``critical`` if it exceeds the limit by more than 10% of the limit, else ``warning``);
+  (``critical`` if it exceeds the limit by more than 10% of the limit, else ``warning``); the
+  excursion ends once readings are back inside by a 2% margin (hysteresis against flicker);
 - ``anomaly``: a robust z-score ``0.6745 (x - median) / MAD`` over the previous 24 readings of the
   same zone and metric above 5 opens a ``warning`` (Iglewicz & Hoaglin 1993 modified z-score).
 
@@ -243,9 +244,18 @@ def ingest(led: Ledger, path: str | Path) -> IngestReport:
                                 )
                             )
                             n_alerts += 1
-                    was_out = out
+                    # an excursion ends only once the value is back inside by a 2% margin
+                    was_out = out or (was_out and _out(v, *_inner(lo, hi)))
                     hist = [*hist[-(WINDOW - 1) :], v]
     return IngestReport(str(p), len(df), n_alerts)
+
+
+def _inner(lo: float | None, hi: float | None) -> tuple[float | None, float | None]:
+    """Limits tightened by 2% of their size (the hysteresis band of an excursion's end)."""
+    return (
+        None if lo is None else lo + 0.02 * abs(lo),
+        None if hi is None else hi - 0.02 * abs(hi),
+    )
 
 
 def _out(v: float, lo: float | None, hi: float | None) -> bool:
