@@ -139,7 +139,7 @@ def seed_demo(led: Ledger, seed: int = 7, year: int = 2025) -> dict[str, int]:
 
 def _sensors(led: Ledger, rng: np.random.Generator, year: int) -> int:
     t = pd.date_range(f"{year}-01-01", f"{year}-12-31 18:00", freq="6h", tz="UTC")
-    day = t.dayofyear.to_numpy()
+    day = t.day_of_year.to_numpy()
     season = np.sin(2 * np.pi * (day - 100) / 365)
     frames = []
     for fac, (_n, zones, climate) in FACILITIES.items():
