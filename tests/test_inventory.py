@@ -87,8 +87,10 @@ def test_no_negative_balance_and_nothing_half_written(url: str) -> None:
     [
         (lambda led: led.receive("NOPE", "F/A", 1, "t"), "unknown lot"),
         (lambda led: led.receive("LOT", "F/Z", 1, "t"), "unknown zone 'F/Z'; known: F/A"),
-        (lambda led: led.receive("LOT", "F/A", -1, "t"), "would become"),
-        (lambda led: led.receive("LOT", "F/A", 0, "t"), "must not be zero"),
+        (lambda led: led.receive("LOT", "F/A", -1, "t"), "must be positive"),
+        (lambda led: led.receive("LOT", "F/A", 0, "t"), "must be positive"),
+        (lambda led: led.adjust("LOT", "F/A", 0, "t", "count"), "must not be zero"),
+        (lambda led: led.release("LOT", "F/A", -3, "t", "draw"), "must be positive"),
         (lambda led: led.receive("LOT", "F/A", 1, "USD"), "kept in t"),
         (lambda led: led.adjust("LOT", "F/A", 1, "t", ""), "needs a reason"),
         (lambda led: led.add_lot("X", "cobalt", "barrels"), "not a mass unit"),

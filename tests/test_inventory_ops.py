@@ -149,3 +149,44 @@ def test_synthetic_demo_agency(tmp_path: Path) -> None:
 
     rows = {x["material"]: x for x in json.loads(r.stdout)}
     assert rows["niobium"]["held_t"] == 0 and rows["cobalt"]["gap_t"] < 100
+
+
+def test_lots_sale_risks_and_price_feed(led: Ledger, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from critmat.cli.main import app
+    from critmat.inventory.ledger import lots
+    from critmat.inventory.risks import add_risk, risk_register
+
+    assert set(lots(led.engine)["lot"]) == {"GA", "LI"}
+    led.sell("LI", "F/B", 5, "t", "rotation 2026")
+    assert led.balances().set_index("lot").loc["LI", "quantity"] == 15
+    with pytest.raises(InventoryError, match="needs a reason"):
+        led.sell("LI", "F/B", 1, "t", "")
+    add_risk(
+        led,
+        "theft",
+        "palladium is small and valuable",
+        2,
+        5,
+        "vault, two-person rule",
+        "security officer",
+        "F",
+    )
+    add_risk(led, "natural_hazard", "river flooding", 3, 3, "raised racks", "site manager")
+    reg = risk_register(led)
+    assert reg["score"].tolist() == [10, 9] and reg["facility"].tolist() == ["F", "all"]
+    with pytest.raises(InventoryError, match=r"likelihood must be 1\.\.5"):
+        add_risk(led, "theft", "x", 9, 1, "", "me")
+    with pytest.raises(InventoryError, match="unknown risk category"):
+        add_risk(led, "ghosts", "x", 1, 1, "", "me")
+    feed = tmp_path / "feed.csv"
+    feed.write_text("material,price_usd_per_t\nlithium,10000\n")
+    url = str(led.engine.url)
+    r = CliRunner().invoke(
+        app, ["inventory", "value", "--price-feed", str(feed), "--db", url, "-f", "json"]
+    )
+    import json
+
+    rows = {x["lot"]: x for x in json.loads(r.stdout)}
+    assert rows["LI"]["value_usd"] == 150_000.0 and rows["LI"]["price_source"].startswith("user")

@@ -287,12 +287,33 @@ def quality(db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
 
 @app.command("value")
 @refused
-def value(ctx: typer.Context, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+def value(
+    ctx: typer.Context,
+    price_feed: Annotated[
+        str | None, typer.Option(help="CSV with material,price_usd_per_t overriding the dataset.")
+    ] = None,
+    db: DbOpt = None,
+    fmt: FmtOpt = Format.table,
+) -> None:
     """Mark-to-market value per lot (dataset prices; each row names its price series)."""
+    import pandas as pd
+
     from critmat.cli.output import dataset_from
+    from critmat.inventory.ledger import InventoryError
     from critmat.inventory.valuation import valuation
 
-    v = valuation(_ledger(db), dataset_from(ctx))
+    feed = None
+    if price_feed is not None:
+        try:
+            f = pd.read_csv(price_feed)
+            feed = {
+                str(m): float(p) for m, p in zip(f["material"], f["price_usd_per_t"], strict=True)
+            }
+        except (OSError, KeyError, ValueError) as exc:
+            raise InventoryError(
+                f"{price_feed}: needs columns material, price_usd_per_t ({exc})"
+            ) from None
+    v = valuation(_ledger(db), dataset_from(ctx), feed)
     v["quantity"] = v["quantity"].astype(float)
     emit_frame(v, fmt, title="Valuation (USD, nominal)")
 
@@ -425,3 +446,53 @@ def targets(path: str, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
     out = tgt.assign(held_t=tgt["material"].map(held).fillna(0.0))
     out["gap_t"] = out["optimal_t"] - out["held_t"]
     emit_frame(out, fmt, title="Holdings vs optimiser targets")
+
+
+@app.command("lots")
+@refused
+def lots_(db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+    """The lot register (quantities: `critmat inventory balance`)."""
+    from critmat.inventory.ledger import lots
+
+    df = lots(_ledger(db).engine)
+    df["cost_usd"] = df["cost_usd"].astype(float)
+    emit_frame(df, fmt, title="Lots")
+
+
+@app.command("sell")
+@refused
+def sell(
+    lot: str,
+    zone: str,
+    quantity: float,
+    reason: str,
+    unit: str = "t",
+    key: KeyOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """A rotation sale out of a zone (a reason is required)."""
+    _done(_ledger(db).sell(lot, zone, quantity, unit, reason, key=key))
+
+
+@app.command("risk")
+@refused
+def risk(
+    add: Annotated[str | None, typer.Option(help="Category of a risk to add.")] = None,
+    description: str = "",
+    likelihood: int = 0,
+    impact: int = 0,
+    mitigation: str = "",
+    owner: str = "",
+    facility: str | None = None,
+    db: DbOpt = None,
+    fmt: FmtOpt = Format.table,
+) -> None:
+    """The risk register (theft, espionage, accident, natural hazard ...), or add one."""
+    from critmat.inventory.risks import add_risk, risk_register
+
+    led = _ledger(db)
+    if add is not None:
+        add_risk(led, add, description, likelihood, impact, mitigation, owner, facility)
+        typer.echo(f"risk added ({add})")
+        return
+    emit_frame(risk_register(led), fmt, title="Risk register (score = likelihood x impact)")

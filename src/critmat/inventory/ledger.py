@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from critmat.data.units import MASS_UNITS, UnitError, convert_mass
 from critmat.inventory.models import Facility, LedgerEntry, LedgerHead, Lot, Zone
 
-__all__ = ["GENESIS", "InventoryError", "Ledger", "Move", "VerifyReport", "entry_hash"]
+__all__ = ["GENESIS", "InventoryError", "Ledger", "Move", "VerifyReport", "entry_hash", "lots"]
 
 GENESIS = "0" * 64
 Q6 = Decimal("0.000001")
@@ -37,6 +37,47 @@ class InventoryError(ValueError):
 
 def _q(x: Decimal | float | str) -> Decimal:
     return Decimal(str(x)).quantize(Q6)
+
+
+def _positive(x: float) -> Decimal:
+    q = _q(x)
+    if q <= 0:
+        raise InventoryError(f"quantity must be positive, not {x} (use adjust for corrections)")
+    return q
+
+
+def lots(engine: Engine) -> pd.DataFrame:
+    """The lot register."""
+    with Session(engine) as s:
+        rows = s.execute(
+            select(
+                Lot.code,
+                Lot.material,
+                Lot.form,
+                Lot.purity,
+                Lot.unit,
+                Lot.origin_country,
+                Lot.supplier,
+                Lot.acquired_on,
+                Lot.cost_usd,
+                Lot.certificate,
+            ).order_by(Lot.code)
+        ).all()
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "lot",
+            "material",
+            "form",
+            "purity",
+            "unit",
+            "origin",
+            "supplier",
+            "acquired_on",
+            "cost_usd",
+            "certificate",
+        ],
+    )
 
 
 def entry_hash(prev: str, fields: dict[str, object]) -> str:
@@ -236,7 +277,22 @@ class Ledger:
     def receive(
         self, lot: str, zone: str, quantity: float, unit: str, *, key: str | None = None
     ) -> list[int]:
-        return self.apply([Move("receipt", lot, zone, _q(quantity), unit)], key=key)
+        """Book a receipt into ``zone`` ("FACILITY/ZONE")."""
+        return self.apply([Move("receipt", lot, zone, _positive(quantity), unit)], key=key)
+
+    def sell(
+        self,
+        lot: str,
+        zone: str,
+        quantity: float,
+        unit: str,
+        reason: str,
+        *,
+        key: str | None = None,
+    ) -> list[int]:
+        """A rotation sale out of a zone (a reason is required)."""
+        move = Move("rotation_sale", lot, zone, -_positive(quantity), unit, reason=reason)
+        return self.apply([move], key=key)
 
     def dispatch(
         self,
@@ -252,7 +308,7 @@ class Ledger:
         key: str | None = None,
     ) -> list[int]:
         """Out of a zone into transit (conserved: -q in the zone, +q in transit)."""
-        q = _q(quantity)
+        q = _positive(quantity)
         common = {"transfer": transfer, "carrier": carrier, "route": route, "seal": seal}
         return self.apply(
             [
@@ -290,7 +346,8 @@ class Ledger:
         *,
         key: str | None = None,
     ) -> list[int]:
-        return self.apply([Move("release", lot, zone, -_q(quantity), unit, reason=reason)], key=key)
+        move = Move("release", lot, zone, -_positive(quantity), unit, reason=reason)
+        return self.apply([move], key=key)
 
     def adjust(
         self,

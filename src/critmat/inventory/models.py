@@ -168,3 +168,17 @@ class Equipment(Base):
     last_service_on: Mapped[dt.date] = mapped_column(Date)
     hours_since_service: Mapped[float] = mapped_column(Numeric(12, 1))
     hours_per_day: Mapped[float] = mapped_column(Numeric(6, 2))
+
+
+class Risk(Base):
+    """The risk register: theft, espionage, accident, natural hazard ..."""
+
+    __tablename__ = "risk"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"), nullable=True)
+    category: Mapped[str] = mapped_column(String(30))
+    description: Mapped[str] = mapped_column(String(300))
+    likelihood: Mapped[int] = mapped_column(Integer)
+    impact: Mapped[int] = mapped_column(Integer)
+    mitigation: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[str] = mapped_column(String(120))
