@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from critmat.data.catalogue import STORAGE_CLASS
-from critmat.data.schemas import Issue
+from critmat.data.schemas import Column, Issue, TableSpec, coerce_frame, validate_frame
 from critmat.inventory.ledger import InventoryError, Ledger
 from critmat.inventory.models import Alert, Facility, SensorReading, Zone
 
@@ -80,70 +80,49 @@ def _limits(materials: list[str]) -> dict[str, tuple[float | None, float | None]
     return out
 
 
+SENSOR_SPEC = TableSpec(
+    name="sensor",
+    description="Sensor readings: zone (FACILITY/ZONE), ISO timestamp, metric, value.",
+    key=("zone", "timestamp", "metric"),
+    columns=(
+        Column(name="zone"),
+        Column(name="timestamp"),
+        Column(name="metric", choices=frozenset(METRICS)),
+        Column(name="value", kind="float"),
+    ),
+)
+
+
 def _read(path: Path) -> tuple[pd.DataFrame, list[Issue]]:
+    """Read and validate a sensor file with the dataset's schema machinery."""
     try:
         if path.suffix == ".json":
-            df = pd.DataFrame(json.loads(path.read_text()))
+            raw = pd.DataFrame(json.loads(path.read_text())).astype(str)
         else:
-            df = pd.read_csv(path, dtype=str)
-    except Exception as exc:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except Exception as exc:  # unreadable: reported like any other bad input
         return pd.DataFrame(), [
             Issue(check="sensor", table="sensor", file=str(path), message=f"cannot be read: {exc}")
         ]
-    issues = []
-    need = ["zone", "timestamp", "metric", "value"]
-    for col in need:
-        if col not in df.columns:
-            issues.append(
-                Issue(
-                    check="sensor",
-                    table="sensor",
-                    file=str(path),
-                    line=1,
-                    column=col,
-                    message=f"required column is missing (expected {', '.join(need)})",
-                )
-            )
+    frame, issues = coerce_frame(raw, SENSOR_SPEC, file=str(path))
     if issues:
-        return df, issues
-    ts = pd.to_datetime(df["timestamp"], errors="coerce", utc=True)
-    val = pd.to_numeric(df["value"], errors="coerce")
-    for i in range(len(df)):
-        line = i + 2
-        if pd.isna(ts.iloc[i]):
-            issues.append(
-                Issue(
-                    check="sensor",
-                    table="sensor",
-                    file=str(path),
-                    line=line,
-                    column="timestamp",
-                    message=f"not a date-time: {df['timestamp'].iloc[i]!r}",
-                )
-            )
-        if df["metric"].iloc[i] not in METRICS:
-            issues.append(
-                Issue(
-                    check="sensor",
-                    table="sensor",
-                    file=str(path),
-                    line=line,
-                    column="metric",
-                    message=f"not one of {', '.join(METRICS)}: {df['metric'].iloc[i]!r}",
-                )
-            )
-        if pd.isna(val.iloc[i]):
-            issues.append(
-                Issue(
-                    check="sensor",
-                    table="sensor",
-                    file=str(path),
-                    line=line,
-                    column="value",
-                    message=f"not a number: {df['value'].iloc[i]!r}",
-                )
-            )
-    out = pd.DataFrame({"zone": df["zone"], "ts": ts, "metric": df["metric"], "value": val})
+        return frame, issues
+    issues = validate_frame(frame, SENSOR_SPEC, file=str(path))
+    ts = pd.to_datetime(frame["timestamp"], errors="coerce", utc=True, format="ISO8601")
+    issues += [
+        Issue(
+            check="schema",
+            table="sensor",
+            file=str(path),
+            line=int(i) + 2,
+            column="timestamp",
+            message=f"not a date-time: {frame['timestamp'].iloc[int(i)]!r}",
+        )
+        for i in np.flatnonzero(ts.isna().to_numpy())[:50]
+    ]
+    out = pd.DataFrame(
+        {"zone": frame["zone"], "ts": ts, "metric": frame["metric"], "value": frame["value"]}
+    )
     return out, issues
 
 
