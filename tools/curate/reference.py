@@ -182,6 +182,9 @@ def footprints(raw: Path) -> pd.DataFrame:
     )
 
 
+CURATION_YEAR = 2026
+
+
 def storage(raw: Path) -> pd.DataFrame:
     s = pd.read_csv(raw / "storage_properties.csv")
     s = s[~s.material.str.contains("multiple|,", regex=True)]  # NDS facts go to stockpile_policies
@@ -216,4 +219,14 @@ def storage(raw: Path) -> pd.DataFrame:
                     "notes": f"storage class '{cls}'",
                 }
             )
-    return pd.concat([sourced, pd.DataFrame(rows)], ignore_index=True)
+    out = pd.concat([sourced, pd.DataFrame(rows)], ignore_index=True)
+    # unit of each value, and the year: the source's year where it names one, else the year of
+    # critmat's curation (for labelled assumptions)
+    out["unit"] = out["property"].map(
+        lambda p: "years" if p.endswith("_years") else "C" if p == "melting point" else
+        "%" if "volume change" in p else "text"
+    )
+    years = out["source"].str.extract(r"((?:19|20)\d\d)")[0]
+    out["year"] = years.fillna(str(CURATION_YEAR)).astype(int)
+    return out[["material", "form", "property", "value", "unit", "year", "source", "status",
+                "notes"]]

@@ -406,6 +406,8 @@ SPECS: dict[str, TableSpec] = {
             _c("form"),
             _c("property"),
             _c("value"),
+            _c("unit"),
+            _c("year", "int", minimum=1900.0, maximum=2100.0),
             *_SOURCE,
             _NOTES,
         ),
