@@ -223,10 +223,18 @@ def storage(raw: Path) -> pd.DataFrame:
     # unit of each value, and the year: the source's year where it names one, else the year of
     # critmat's curation (for labelled assumptions)
     out["unit"] = out["property"].map(
-        lambda p: "years" if p.endswith("_years") else "C" if p == "melting point" else
-        "%" if "volume change" in p else "text"
+        lambda p: (
+            "years"
+            if p.endswith("_years")
+            else "C"
+            if p == "melting point"
+            else "%"
+            if "volume change" in p
+            else "text"
+        )
     )
     years = out["source"].str.extract(r"((?:19|20)\d\d)")[0]
     out["year"] = years.fillna(str(CURATION_YEAR)).astype(int)
-    return out[["material", "form", "property", "value", "unit", "year", "source", "status",
-                "notes"]]
+    return out[
+        ["material", "form", "property", "value", "unit", "year", "source", "status", "notes"]
+    ]
