@@ -437,15 +437,9 @@ def targets(path: str, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
         tgt = tgt[["material", "optimal_t"]]
     except (OSError, KeyError, ValueError) as exc:
         raise InventoryError(f"{p}: cannot read targets (material, optimal_t): {exc}") from None
-    bal = _ledger(db).balances()
-    to_t = {"t": 1.0, "kg": 1e-3, "kt": 1e3}
-    bal["held_t"] = [
-        float(q) * to_t.get(u, 1.0) for q, u in zip(bal["quantity"], bal["unit"], strict=True)
-    ]
-    held = bal.groupby("material")["held_t"].sum()
-    out = tgt.assign(held_t=tgt["material"].map(held).fillna(0.0))
-    out["gap_t"] = out["optimal_t"] - out["held_t"]
-    emit_frame(out, fmt, title="Holdings vs optimiser targets")
+    from critmat.inventory.valuation import holdings_vs_targets
+
+    emit_frame(holdings_vs_targets(_ledger(db), tgt), fmt, title="Holdings vs optimiser targets")
 
 
 @app.command("lots")

@@ -25,7 +25,17 @@ from sqlalchemy.orm import Session
 from critmat.data.units import MASS_UNITS, UnitError, convert_mass
 from critmat.inventory.models import Facility, LedgerEntry, LedgerHead, Lot, Zone
 
-__all__ = ["GENESIS", "InventoryError", "Ledger", "Move", "VerifyReport", "entry_hash", "lots"]
+__all__ = [
+    "GENESIS",
+    "InventoryError",
+    "Ledger",
+    "Move",
+    "VerifyReport",
+    "entry_hash",
+    "facility_id",
+    "lots",
+    "to_tonnes",
+]
 
 GENESIS = "0" * 64
 Q6 = Decimal("0.000001")
@@ -37,6 +47,19 @@ class InventoryError(ValueError):
 
 def _q(x: Decimal | float | str) -> Decimal:
     return Decimal(str(x)).quantize(Q6)
+
+
+def to_tonnes(quantity: Decimal | float, unit: str) -> float:
+    """A quantity of a lot in tonnes (conversion by critmat.data.units)."""
+    return float(convert_mass(float(quantity), unit, "t"))
+
+
+def facility_id(s: Session, code: str) -> int:
+    """The id of a facility code, or a refusal naming it."""
+    fid = s.scalar(select(Facility.id).where(Facility.code == code))
+    if fid is None:
+        raise InventoryError(f"unknown facility {code!r}")
+    return int(fid)
 
 
 def _positive(x: float) -> Decimal:

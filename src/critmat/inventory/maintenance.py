@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from critmat.inventory.ledger import InventoryError, Ledger
+from critmat.inventory.ledger import InventoryError, Ledger, facility_id
 from critmat.inventory.models import Alert, Equipment, Facility, Zone
 
 __all__ = ["WEIBULL", "add_equipment", "failure_risk", "maintenance_plan"]
@@ -55,9 +55,7 @@ def add_equipment(
     if not 0 < hours_per_day <= 24:
         raise InventoryError("hours_per_day must lie in (0, 24]")
     with Session(led.engine) as s, s.begin():
-        fid = s.scalar(select(Facility.id).where(Facility.code == facility))
-        if fid is None:
-            raise InventoryError(f"unknown facility {facility!r}")
+        fid = facility_id(s, facility)
         s.add(
             Equipment(
                 facility_id=fid,

@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from critmat.inventory.ledger import InventoryError, Ledger
+from critmat.inventory.ledger import InventoryError, Ledger, facility_id
 from critmat.inventory.models import Facility, Risk
 
 __all__ = ["CATEGORIES", "add_risk", "risk_register"]
@@ -33,11 +33,7 @@ def add_risk(
     if not owner:
         raise InventoryError("a risk needs an owner")
     with Session(led.engine) as s, s.begin():
-        fid = None
-        if facility is not None:
-            fid = s.scalar(select(Facility.id).where(Facility.code == facility))
-            if fid is None:
-                raise InventoryError(f"unknown facility {facility!r}")
+        fid = None if facility is None else facility_id(s, facility)
         s.add(
             Risk(
                 facility_id=fid,

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from critmat.data.dataset import Dataset
 from critmat.data.units import UnitError, convert_price
-from critmat.inventory.ledger import InventoryError, Ledger
+from critmat.inventory.ledger import InventoryError, Ledger, facility_id, to_tonnes
 from critmat.inventory.models import Facility, InsurancePolicy, Lot
 from critmat.inventory.monitoring import quality
 
-__all__ = ["add_policy", "coverage", "rotation_plan", "valuation"]
+__all__ = ["add_policy", "coverage", "holdings_vs_targets", "rotation_plan", "valuation"]
 
 SALE_DISCOUNT = 0.10
 GRADE_FLOOR = 80.0
@@ -62,11 +62,7 @@ def valuation(led: Ledger, ds: Dataset, feed: dict[str, float] | None = None) ->
         return bal.assign(price_usd_per_t=[], price_source=[], value_usd=[])
     prices = _prices(ds, bal, feed)
     out = bal.merge(prices, on="material", how="left")
-    tonnes = [
-        float(Decimal(q))
-        * {"t": 1.0, "kg": 1e-3, "kt": 1e3, "g": 1e-6, "lb": 0.45359237e-3}.get(u, 1.0)
-        for q, u in zip(out["quantity"], out["unit"], strict=True)
-    ]
+    tonnes = [to_tonnes(q, u) for q, u in zip(out["quantity"], out["unit"], strict=True)]
     out["value_usd"] = [t * p for t, p in zip(tonnes, out["price_usd_per_t"], strict=True)]
     return out
 
@@ -76,11 +72,7 @@ def add_policy(
 ) -> None:
     """Register a policy for a facility (``None`` = goods in transit)."""
     with Session(led.engine) as s, s.begin():
-        fid = None
-        if facility is not None:
-            fid = s.scalar(select(Facility.id).where(Facility.code == facility))
-            if fid is None:
-                raise InventoryError(f"unknown facility {facility!r}")
+        fid = None if facility is None else facility_id(s, facility)
         if s.scalar(select(InsurancePolicy).where(InsurancePolicy.policy_no == policy_no)):
             raise InventoryError(f"policy {policy_no!r} exists already")
         s.add(
@@ -175,3 +167,15 @@ def rotation_plan(
             }
         )
     return pd.DataFrame(rows).sort_values("expires") if rows else pd.DataFrame()
+
+
+def holdings_vs_targets(led: Ledger, targets: pd.DataFrame) -> pd.DataFrame:
+    """Tonnes held per material next to the optimiser's targets (columns material, optimal_t)."""
+    bal = led.balances()
+    held_t = [to_tonnes(q, u) for q, u in zip(bal["quantity"], bal["unit"], strict=True)]
+    held = bal.assign(held_t=held_t).groupby("material")["held_t"].sum()
+    out = targets[["material", "optimal_t"]].assign(
+        held_t=targets["material"].map(held).fillna(0.0)
+    )
+    out["gap_t"] = out["optimal_t"] - out["held_t"]
+    return out

@@ -116,15 +116,20 @@ def _holder_production(ds: Dataset, t: SupplyTable, members: set[str]) -> float:
     return float(convert_mass(total, t.unit, "t"))
 
 
-def _hs_for(ds: Dataset, material: str, stage: str, traded: set[str]) -> tuple[list[str], str]:
+def traded_hs_codes(ds: Dataset, material: str, traded: set[str]) -> tuple[list[str], str]:
+    """HS headings of a material present in the trade table; an element without its own falls
+    back to its group's headings (returned second, empty when not used)."""
     m = ds.materials.set_index("material")
-    mat = material
-    note = ""
-    parent = str(m.loc[material, "parent"]) if material in m.index else ""
-    codes = [c for c in str(m.loc[mat, "hs_codes"]).split(";") if c in traded]
+    codes = [c for c in str(m.loc[material, "hs_codes"]).split(";") if c in traded]
+    parent = str(m.loc[material, "parent"])
     if not codes and parent:
-        codes = [c for c in str(m.loc[parent, "hs_codes"]).split(";") if c in traded]
-        note = f"trade of the {parent} group headings used"
+        return [c for c in str(m.loc[parent, "hs_codes"]).split(";") if c in traded], parent
+    return codes, ""
+
+
+def _hs_for(ds: Dataset, material: str, stage: str, traded: set[str]) -> tuple[list[str], str]:
+    codes, parent = traded_hs_codes(ds, material, traded)
+    note = f"trade of the {parent} group headings used" if parent else ""
     staged = [c for c in codes if hs_stage(c) == stage]
     if codes and not staged:
         note = (note + "; " if note else "") + f"no {stage} HS heading: all headings used"
@@ -487,13 +492,9 @@ def sourcing_mix(ds: Dataset, holder: str, year: int, material: str) -> pd.DataF
     h = ds.resolve_holder(holder)
     mat = ds.resolve_material(material)
     members = set(str(ds.holders.set_index("holder").loc[h, "members"]).split(";"))
-    traded = set(ds.trade["hs6"].astype(str).unique())
-    m = ds.materials.set_index("material")
-    codes = [c for c in str(m.loc[mat, "hs_codes"]).split(";") if c in traded]
-    if not codes and m.loc[mat, "parent"]:
-        codes = [
-            c for c in str(m.loc[str(m.loc[mat, "parent"]), "hs_codes"]).split(";") if c in traded
-        ]
+    hs = ds.hs_codes
+    traded = set(hs.loc[hs["in_trade_table"].astype(bool), "hs6"].astype(str))
+    codes, _ = traded_hs_codes(ds, mat, traded)
     cols = ["partner", "name", "imports_t", "imports_kusd", "share", "g", "restricted_before"]
     if not codes:
         return pd.DataFrame(columns=cols)

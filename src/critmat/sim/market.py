@@ -17,6 +17,7 @@ import pandas as pd
 
 from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset, UnknownChoiceError
+from critmat.data.units import convert_mass
 from critmat.data.views import supply_by_country
 
 __all__ = ["STAGES", "Market", "SimParams", "build_market"]
@@ -140,7 +141,7 @@ def build_market(
             world[stage] = t.rows.set_index("country")["share"].fillna(0.0)
             if not t.share_only and stage == "mining":
                 mem = t.rows[t.rows["country"].isin(list(members))]["value"].fillna(0.0).sum()
-                own = float(mem) * (1e-3 if t.unit == "kg" else 1e3 if t.unit == "kt" else 1.0)
+                own = float(convert_mass(float(mem), t.unit, "t"))
         if not world:
             notes.append(f"{mat}: left out (no world supply shares)")
             continue
