@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from tools.curate.basis import content_factors, element_shares
 from tools.curate.common import ROOT, Names
+from tools.curate.eu2023 import eu_crm_inputs, eu_crm_shares, eu_end_uses, sector_value_added
 from tools.curate.events import events
 from tools.curate.holders import (
     end_uses,
@@ -58,6 +60,12 @@ def main() -> None:
         "events": events(raw),
         "control": control(),
         "storage": storage(raw),
+        "content_factors": content_factors(),
+        "element_shares": element_shares(),
+        "eu_crm_inputs": eu_crm_inputs(raw),
+        "eu_crm_shares": eu_crm_shares(raw, names),
+        "eu_end_uses": eu_end_uses(raw),
+        "sector_value_added": sector_value_added(raw),
     }
     big = {"trade", "governance", "production", "prices"}
     manifest = {}

@@ -19,6 +19,13 @@ HOLDERS = [
     ("CHN", "China", "country", ["CHN"]),
     ("IND", "India", "country", ["IND"]),
     ("GBR", "United Kingdom", "country", ["GBR"]),
+    ("DEU", "Germany", "country", ["DEU"]),
+    ("FRA", "France", "country", ["FRA"]),
+    ("ITA", "Italy", "country", ["ITA"]),
+    ("CAN", "Canada", "country", ["CAN"]),
+    ("AUS", "Australia", "country", ["AUS"]),
+    # CEPII BACI reports Taiwan's trade as "Other Asia, nes" (S19)
+    ("TWN", "Taiwan", "country", ["TWN", "S19"]),
 ]
 
 
@@ -33,6 +40,8 @@ def holders() -> pd.DataFrame:
                 "EU27 membership since 2020-02-01 (Treaty on European Union, Art. 49-50; "
                 "UK withdrawal)"
                 if h[0] == "EU27"
+                else "ISO 3166-1; BACI reports Taiwan as 'Other Asia, nes' (S19)"
+                if h[0] == "TWN"
                 else "ISO 3166-1"
                 for h in HOLDERS
             ],

@@ -225,6 +225,11 @@ def _check_references(ds: Dataset, rep: CheckReport) -> None:
         "storage",
         "trade",
         "hs_codes",
+        "content_factors",
+        "element_shares",
+        "eu_crm_inputs",
+        "eu_crm_shares",
+        "eu_end_uses",
     ):
         expect(t, "material", ds.table(t)["material"], mats, "material")
     ev = ds.events["materials"].str.split(";").explode()
@@ -236,6 +241,7 @@ def _check_references(ds: Dataset, rep: CheckReport) -> None:
         ("governance", ["country"]),
         ("control", ["country", "controller"]),
         ("import_sources", ["partner"]),
+        ("eu_crm_shares", ["country"]),
     ):
         for c in cols:
             expect(t, c, ds.table(t)[c], countries, "country")
