@@ -27,7 +27,7 @@ class Material:
     name: str
     symbol: str
     group: str
-    basis: str
+    basis: str  # the one basis every quantity and price of this material is put on
     hs_codes: tuple[str, ...] = ()
     seed: bool = True
     parent: str | None = None
@@ -83,7 +83,7 @@ MATERIALS: Final[tuple[Material, ...]] = (
         "Neodymium",
         "Nd",
         RARE_EARTHS,
-        "Nd",
+        "Nd2O3",
         ("280530", "284690"),
         parent="rare_earths",
         crm2020_key="Light Rare Earth Elements",
@@ -94,7 +94,7 @@ MATERIALS: Final[tuple[Material, ...]] = (
         "Dysprosium",
         "Dy",
         RARE_EARTHS,
-        "Dy",
+        "Dy2O3",
         ("280530", "284690"),
         parent="rare_earths",
         crm2020_key="Heavy Rare Earth Elements",
@@ -105,7 +105,7 @@ MATERIALS: Final[tuple[Material, ...]] = (
         "Terbium",
         "Tb",
         RARE_EARTHS,
-        "Tb",
+        "Tb4O7",
         ("280530", "284690"),
         parent="rare_earths",
         crm2020_key="Heavy Rare Earth Elements",

@@ -13,24 +13,26 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from critmat.data.basis import PriceQuote, basis_price
 from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset, UnknownChoiceError
-from critmat.data.units import convert_mass
 from critmat.data.views import DATASET_PRIORITY, SupplyTable, available_supply, supply_by_country
+from critmat.risk.balance import holder_balance
 from critmat.risk.concentration import concentration_terms
-from critmat.risk.exposure import exposure_terms, hs_stage, trade_flows
+from critmat.risk.eu_method import EIResult, ec_sourcing_hhi_wgi, economic_importance, substitution
+from critmat.risk.exposure import exposure_terms, trade_flows
 from critmat.risk.governance import instability
 from critmat.risk.indices import (
     EI_THRESHOLD,
     SR_THRESHOLD,
-    eu_crm_ei,
     eu_crm_sr,
     geopolrisk_wta,
     usgs_supply_risk,
 )
-from critmat.risk.inputs import AssessmentInputs
+from critmat.risk.inputs import AssessmentInputs, Substitution
 
 __all__ = [
+    "EU_SHARES",
     "METHODS",
     "SOURCES",
     "AssessmentError",
@@ -41,6 +43,7 @@ __all__ = [
 
 METHODS: tuple[str, ...] = ("eu-crm", "usgs", "geopolrisk")
 SOURCES: tuple[str, ...] = ("auto", "usgs", "wmd", "all")
+EU_SHARES: tuple[str, ...] = ("auto", "eu2023", "dataset")
 STAGES: tuple[str, ...] = ("mining", "refining")
 
 
@@ -52,6 +55,8 @@ class AssessmentError(UnknownChoiceError):
 class _Supply:
     table: SupplyTable
     note: str
+    shares_source: str = "dataset"
+    trade_factor: dict[str, float] | None = None
 
 
 def restricting_countries(events: pd.DataFrame) -> set[str]:
@@ -75,10 +80,51 @@ def _nearest(years: Iterable[int], year: int) -> int:
     return earlier[-1] if earlier else ys[0]
 
 
-def _supplies(ds: Dataset, material: str, stage: str, year: int, choice: str) -> list[_Supply]:
-    """Supply tables for a stage under the source choice, with year fallback stated."""
+def _ec_supply(ds: Dataset, material: str, stage: str) -> _Supply | None:
+    """The EC 2023 global supply shares of a stage as a share-only supply table."""
+    sh = ds.table("eu_crm_shares")
+    sh = sh[(sh["material"] == material) & (sh["stage"] == stage) & (sh["kind"] == "global")]
+    if sh.empty:
+        return None
+    names = ds.country_names()
+    rows = pd.DataFrame(
+        {
+            "country": sh["country"].to_numpy(),
+            "name": sh["country"].map(names).fillna(sh["country"]).to_numpy(),
+            "value": float("nan"),
+            # printed shares are rounded: rescale when they add up to more than 100%
+            "share": (
+                sh["share"].astype(np.float64) / max(1.0, float(sh["share"].sum()))
+            ).to_numpy(),
+            "status": sh["status"].to_numpy(),
+            "flag": "",
+            "source": sh["source"].to_numpy(),
+            "notes": sh["notes"].to_numpy(),
+        }
+    ).sort_values("share", ascending=False)
+    table = SupplyTable(
+        material, stage, 2023, "eu_crm2023", "share", "", None, rows.reset_index(drop=True), True
+    )
+    t = dict(zip(sh["country"].astype(str), sh["trade_parameter"].astype(float), strict=True))
+    return _Supply(table, "EC 2023 global supply shares (study years 2016-2020)", "eu_crm2023", t)
+
+
+def _supplies(
+    ds: Dataset, material: str, stage: str, year: int, choice: str, eu_shares: str = "auto"
+) -> list[_Supply]:
+    """Supply tables for a stage under the source choice, with year fallback stated.
+
+    ``eu_shares``: ``eu2023`` uses the EC 2023 published global supply shares (with their trade
+    parameter t) instead of the dataset's; ``auto`` uses them where the dataset has no tonnage
+    table for the stage; ``dataset`` never.
+    """
+    ec = _ec_supply(ds, material, stage) if eu_shares != "dataset" else None
+    if eu_shares == "eu2023" and ec is not None:
+        return [ec]
     av = available_supply(ds, material)
     av = av[av["stage"] == stage]
+    if eu_shares == "auto" and ec is not None and not (av["kind"] == "tonnage").any():
+        return [ec]
     if av.empty:
         return []
     rank = {d: i for i, d in enumerate(DATASET_PRIORITY)}
@@ -101,21 +147,6 @@ def _supplies(ds: Dataset, material: str, stage: str, year: int, choice: str) ->
     return out
 
 
-def _holder_production(ds: Dataset, t: SupplyTable, members: set[str]) -> float:
-    if t.share_only:
-        return 0.0
-    p = ds.production
-    rows = p[
-        (p["material"] == t.material)
-        & (p["stage"] == t.stage)
-        & (p["dataset"] == t.dataset)
-        & (p["year"] == t.year)
-        & p["country"].isin(list(members))
-    ]
-    total = float(rows["value"].fillna(0.0).sum())
-    return float(convert_mass(total, t.unit, "t"))
-
-
 def traded_hs_codes(ds: Dataset, material: str, traded: set[str]) -> tuple[list[str], str]:
     """HS headings of a material present in the trade table; an element without its own falls
     back to its group's headings (returned second, empty when not used)."""
@@ -125,16 +156,6 @@ def traded_hs_codes(ds: Dataset, material: str, traded: set[str]) -> tuple[list[
     if not codes and parent:
         return [c for c in str(m.loc[parent, "hs_codes"]).split(";") if c in traded], parent
     return codes, ""
-
-
-def _hs_for(ds: Dataset, material: str, stage: str, traded: set[str]) -> tuple[list[str], str]:
-    codes, parent = traded_hs_codes(ds, material, traded)
-    note = f"trade of the {parent} group headings used" if parent else ""
-    staged = [c for c in codes if hs_stage(c) == stage]
-    if codes and not staged:
-        note = (note + "; " if note else "") + f"no {stage} HS heading: all headings used"
-        staged = codes
-    return staged, note
 
 
 def _published_nir(ds: Dataset, holder: str, material: str, year: int) -> tuple[float, str]:
@@ -161,6 +182,7 @@ def assess(
     materials: Sequence[str] | None = None,
     sources: str = "auto",
     inputs: AssessmentInputs | None = None,
+    eu_shares: str = "auto",
 ) -> pd.DataFrame:
     """Criticality and supply risk of materials for a holder in a year.
 
@@ -177,6 +199,10 @@ def assess(
     sources
         ``auto`` (one production source per stage, by priority), ``usgs``, ``wmd`` or ``all``
         (one row per source, with the spread between them).
+    eu_shares
+        ``auto`` (EC 2023 published supply and EU sourcing shares where the dataset's own are
+        thinner), ``eu2023`` (always where published) or ``dataset`` (never): the switch to
+        compare the two.
 
     Raises
     ------
@@ -192,6 +218,8 @@ def assess(
             raise UnknownChoiceError("method", m, METHODS)
     if sources not in SOURCES:
         raise UnknownChoiceError("sources", sources, SOURCES)
+    if eu_shares not in EU_SHARES:
+        raise UnknownChoiceError("eu-shares", eu_shares, EU_SHARES)
     years = sorted(int(y) for y in ds.trade["year"].unique())
     if year not in years:
         raise UnknownChoiceError("year (trade data)", year, years)
@@ -205,7 +233,7 @@ def assess(
     trade_year = trade_year.assign(
         **{c: trade_year[c].astype(str) for c in ("hs6", "exporter", "importer")}
     )
-    ctx = _Context(trade_year, set(trade_year["hs6"]), members, restricting, g)
+    ctx = _Context(trade_year, set(trade_year["hs6"]), members, restricting, g, eu_shares)
     rows: list[dict[str, object]] = []
     for mat in mats:
         rows.extend(_material_rows(ds, h, mat, year, ctx, methods, sources, inp))
@@ -237,6 +265,7 @@ class _Context:
     members: set[str]
     restricting: set[str]
     g: pd.Series
+    eu_shares: str = "auto"
 
 
 def _material_rows(
@@ -252,21 +281,26 @@ def _material_rows(
     members, restricting, g = ctx.members, ctx.restricting, ctx.g
     eol_s = ds.materials.set_index("material")["eol_rir"]
     eol = float(eol_s[mat]) if pd.notna(eol_s[mat]) else float("nan")
-    si, si_default = inp.si(mat)
+    si, si_source = substitution(ds, mat, inp)
+    si_default = si_source.startswith("default")
+    ei = economic_importance(ds, mat, holder, inp, si.si_ei)
     control = ds.control[ds.control["material"] == mat]
     ctrl_cols = ["country", "controller", "share"]
     rows = []
+    bal = holder_balance(ds, holder, mat, year)
+    price = basis_price(ds, mat, year)
+    flows = bal.flows() if bal.assessed and bal.imports_t > 0 else None
     for stage in STAGES:
         ctrl = control[control["stage"] == stage][ctrl_cols]
-        hs, hs_note = _hs_for(ds, mat, stage, ctx.traded)
-        flows = trade_flows(ctx.trade_year, members, hs, year) if hs else None
-        for sup in _supplies(ds, mat, stage, year, sources):
+        for sup in _supplies(ds, mat, stage, year, sources, ctx.eu_shares):
             t = sup.table
             shares = t.rows.set_index("country")["share"]
-            conc = concentration_terms(shares, g, restricting, ctrl, inp.trade_restriction)
-            prod_t = _holder_production(ds, t, members)
+            conc = concentration_terms(
+                shares, g, restricting, ctrl, sup.trade_factor or inp.trade_restriction
+            )
+            prod_t = bal.production_t if bal.assessed else 0.0
             defaults: list[str] = []
-            notes = [n for n in (sup.note, hs_note) if n]
+            notes = [n for n in (sup.note,) if n]
             missing_g = [c for c in shares.index if c not in g.index and c not in AGGREGATES]
             if missing_g:
                 defaults.append(f"g={inp.missing_governance} for {','.join(missing_g)}")
@@ -284,18 +318,32 @@ def _material_rows(
                     high_risk_threshold=inp.high_risk_threshold,
                     trade_factor=inp.trade_restriction,
                 )
-                unknown = [p for p in flows.index if p not in g.index]
+                exp["import_reliance"] = bal.import_reliance
+                unknown = [p for p in flows.index if p not in g.index and p not in AGGREGATES]
                 if unknown:
                     defaults.append(f"g={inp.missing_governance} for partners {','.join(unknown)}")
             else:
-                exp = {"import_reliance": float("nan"), "hhi_wgi_sourcing": float("nan")}
-                notes.append("no trade data for this material in the shipped BACI extract")
-            if t.share_only:
-                notes.append("share-only source: holder production unknown (taken as 0)")
-            elif flows is not None and prod_t > 0:
+                exp = {
+                    "import_reliance": bal.import_reliance,
+                    "hhi_wgi_sourcing": float("nan"),
+                    "imports_t": 0.0,
+                }
                 notes.append(
-                    f"trade in gross t of HS {','.join(hs)}; own production in t {t.basis}"
+                    f"no import balance: {bal.reason}" if not bal.assessed else "no imports"
                 )
+            if t.share_only:
+                notes.append("share-only supply source")
+            notes.extend(bal.notes)
+            sourcing_source = "holder imports (balance)" if flows is not None else ""
+            if (
+                holder == "EU27"
+                and ctx.eu_shares != "dataset"
+                and (ctx.eu_shares == "eu2023" or bal.method != "trade_content")
+            ):
+                ec = ec_sourcing_hhi_wgi(ds, mat, stage, g)
+                if ec is not None:
+                    exp["hhi_wgi_sourcing"] = ec
+                    sourcing_source = "EC 2023 EU sourcing shares"
             base = {
                 "holder": holder,
                 "material": mat,
@@ -307,65 +355,82 @@ def _material_rows(
                 **conc,
                 **exp,
                 "eol_rir": eol,
+                "basis": bal.basis,
+                "unit": f"t {bal.basis}",
+                "balance_method": bal.method or "not assessed",
+                "consumption_t": bal.consumption_t,
+                "consumption_source": bal.consumption_source,
+                "ir_source": bal.ir_source,
+                "supply_shares_source": sup.shares_source,
+                "sourcing_source": sourcing_source,
+                "si_source": si_source,
             }
             ir = float(exp["import_reliance"])  # type: ignore[arg-type]
-            nir, nir_note = _published_nir(ds, holder, mat, year)
+            nir, nir_note = float("nan"), ""
             if "eu-crm" in methods:
                 rows.append(
-                    _eu_row(ds, base, mat, ir, nir, nir_note, si, si_default, inp, defaults, notes)
+                    _eu_row(base, ir, nir, nir_note, si, si_default, ei, inp, defaults, notes)
                 )
             if "usgs" in methods:
                 rows.append(_usgs_row(base, mat, ir, nir, nir_note, flows, g, inp, defaults, notes))
             if "geopolrisk" in methods:
-                rows.append(_gpr_row(base, flows, g, prod_t, inp, defaults, notes))
+                rows.append(_gpr_row(base, flows, g, prod_t, price, inp, defaults, notes))
+    if not rows:
+        reason = bal.reason or "no supply data (production or shares) for any stage"
+        if bal.assessed:
+            reason = "no supply data (production or shares) for any stage"
+        for m in methods:
+            rows.append(
+                {
+                    "holder": holder,
+                    "material": mat,
+                    "stage": "",
+                    "year": year,
+                    "method": m,
+                    "score": float("nan"),
+                    "basis": bal.basis,
+                    "unit": f"t {bal.basis}",
+                    "balance_method": bal.method or "not assessed",
+                    "defaults": "",
+                    "notes": f"not assessed: {reason}",
+                }
+            )
     return rows
 
 
 def _eu_row(
-    ds: Dataset,
     base: dict[str, object],
-    mat: str,
     ir: float,
     nir: float,
     nir_note: str,
-    si: object,
+    si: Substitution,
     si_default: bool,
+    ei_res: EIResult,
     inp: AssessmentInputs,
     defaults: list[str],
     notes: list[str],
 ) -> dict[str, object]:
     d, n = list(defaults), list(notes)
     if si_default:
-        d.append("SI_SR=SI_EI=1 (no substitution index input)")
-    if not inp.trade_restriction:
+        d.append("SI_SR=SI_EI=1 (no substitution index published or given)")
+    if not inp.trade_restriction and base["supply_shares_source"] != "eu_crm2023":
         d.append("t_c=1 for all exporters")
     sourcing = float(base["hhi_wgi_sourcing"])  # type: ignore[arg-type]
-    if np.isnan(ir) and not np.isnan(nir):
-        ir, sourcing = nir, float(base["hhi_wgi"])  # type: ignore[arg-type]
-        n.append(f"IR from {nir_note}; sourcing term taken as global supply (no trade data)")
-    elif not np.isnan(nir):
-        ir = nir  # all forms, contained-metal basis: more complete than the HS headings shipped
-        n.append(f"IR from {nir_note} (trade-based IR kept in import_reliance)")
+    if np.isnan(sourcing) and not np.isnan(ir):
+        sourcing = float(base["hhi_wgi"])  # type: ignore[arg-type]
+        n.append("sourcing term taken as global supply (no import partners)")
     eol = float(base["eol_rir"])  # type: ignore[arg-type]
     if np.isnan(eol):
         eol = 0.0
         d.append("EoL-RIR=0 (none in dataset)")
     sr = (
-        eu_crm_sr(float(base["hhi_wgi"]), sourcing, ir, eol, si.si_sr)  # type: ignore[arg-type,attr-defined]
+        eu_crm_sr(float(base["hhi_wgi"]), sourcing, ir, eol, si.si_sr)  # type: ignore[arg-type]
         if not np.isnan(ir)
         else float("nan")
     )
-    eu = ds.end_uses
-    eu = eu[(eu["material"] == mat) & (eu["region"] == "WLD") & (eu["parent_sector"] == "")]
-    if len(eu):
-        latest = eu[eu["year"] == eu["year"].max()]
-        latest = latest[latest["source"] == latest["source"].iloc[0]]
-        shares = latest.set_index("sector")["share"]
-    else:
-        shares = pd.Series(dtype=np.float64)
-    ei, ei_note = eu_crm_ei(shares, inp.end_use_nace, inp.sector_gva, si.si_ei)  # type: ignore[attr-defined]
-    if ei_note:
-        n.append(ei_note)
+    if ei_res.note:
+        n.append(ei_res.note)
+    ei = ei_res.ei
     critical = (
         bool(ei >= EI_THRESHOLD and sr >= SR_THRESHOLD)
         if not (np.isnan(ei) or np.isnan(sr))
@@ -377,10 +442,11 @@ def _eu_row(
         "score": sr,
         "sr": sr,
         "ei": ei,
+        "ei_source": ei_res.source,
         "critical": critical,
         "ir_used": ir,
-        "si_sr": si.si_sr,  # type: ignore[attr-defined]
-        "si_ei": si.si_ei,  # type: ignore[attr-defined]
+        "si_sr": si.si_sr,
+        "si_ei": si.si_ei,
         "defaults": "; ".join(d),
         "notes": "; ".join(n),
     }
@@ -435,20 +501,22 @@ def _gpr_row(
     flows: pd.DataFrame | None,
     g: pd.Series,
     prod_t: float,
+    price: PriceQuote | None,
     inp: AssessmentInputs,
     defaults: list[str],
     notes: list[str],
 ) -> dict[str, object]:
     d, n = list(defaults), list(notes)
+    uv = price.usd_per_t / 1e3 if price is not None else float("nan")  # USD/kg of the basis
     if flows is None or flows["imports_t"].sum() <= 0:
-        wta, uv = float("nan"), float("nan")
+        wta = float("nan")
         if flows is not None:
             n.append("no imports with quantities")
     else:
         gi = g.reindex(flows.index).fillna(inp.missing_governance)
         wta = geopolrisk_wta(flows["imports_t"], gi, prod_t)
-        with_q = flows[flows["imports_t"] > 0]
-        uv = float(with_q["imports_kusd"].sum() / with_q["imports_t"].sum())  # kUSD/t = USD/kg
+    if price is not None:
+        n.append(f"price {price.as_printed} ({price.source}, {price.price_year}, {price.status})")
     score = float(base["hhi"]) * wta  # type: ignore[arg-type]
     midpoint = score * uv
     if inp.copper_midpoint is None:
@@ -461,7 +529,7 @@ def _gpr_row(
         "method": "geopolrisk",
         "score": score,
         "wta": wta,
-        "unit_value_usd_per_kg": uv,
+        "price_usd_per_kg_basis": uv,
         "midpoint": midpoint,
         "cf": cf,
         "defaults": "; ".join(d),
@@ -474,11 +542,24 @@ def _finish(out: pd.DataFrame) -> pd.DataFrame:
     key = ["holder", "material", "year", "method"]
     best = out.groupby(key, dropna=False)["score"].transform("max")
     out["is_bottleneck"] = out["score"].eq(best) & out["score"].notna()
+    out["assessment"] = np.where(out["score"].notna(), "assessed", "not assessed")
     spread_key = ["holder", "material", "stage", "year", "method"]
     grp = out.groupby(spread_key)["score"]
     out["score_spread"] = grp.transform("max") - grp.transform("min")
     out.loc[grp.transform("count") < 2, "score_spread"] = np.nan
-    lead = ["holder", "material", "stage", "year", "method", "source", "score", "is_bottleneck"]
+    lead = [
+        "holder",
+        "material",
+        "stage",
+        "year",
+        "method",
+        "source",
+        "score",
+        "is_bottleneck",
+        "assessment",
+        "basis",
+        "unit",
+    ]
     rest = [c for c in out.columns if c not in lead and c not in ("defaults", "notes")]
     return out[[*lead, *rest, "defaults", "notes"]].reset_index(drop=True)
 

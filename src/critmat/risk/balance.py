@@ -1,0 +1,581 @@
+"""A holder's supply balance of one material on the material's basis: who supplies it, how much
+the holder uses, and how far it relies on imports, with the source of every figure.
+
+The balance is built by the first method that the data allow, in this order (each row of every
+output names the method used):
+
+``usgs_salient``
+    The USA, where USGS publishes apparent (or reported) consumption and imports on a
+    contained basis: consumption and imports from the salient statistics, partners from the
+    USGS import-source shares, NIR as published.
+``trade_content``
+    Extra-holder trade of the material's HS headings (CEPII BACI) converted to the basis with the
+    content factors, own production from the production tables: ``C = P + I - E``.
+``eu_sourcing``
+    The EU27 for materials whose shipped headings are missing or cover only some forms (gallium,
+    germanium, silicon metal, magnesium, refined nickel, indium, tin): partners from the EC 2023
+    EU sourcing shares, import reliance as published by the EC, consumption = world production x
+    the holder's demand share (below).
+``group_split``
+    A rare-earth element: the group's balance (REO) times the element's oxide share of REO
+    (``element_shares``), so the elements never take the whole group's tonnes.
+``world_supply``
+    Any other holder without trade data: partners in proportion to world supply at the stage,
+    consumption = world production x the holder's demand share.
+
+The holder's *demand share* is the median, over the materials whose consumption is published or
+measured from trade, of consumption / world production (interquartile range reported): a
+labelled ``proxy``.
+
+A material for which none of these works is returned with ``assessed = False`` and the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from critmat.data.basis import basis_of, mass_to_basis, trade_on_basis
+from critmat.data.countries import AGGREGATES
+from critmat.data.dataset import Dataset, UnknownChoiceError
+from critmat.data.units import UnitError
+from critmat.data.views import supply_by_country
+
+__all__ = ["INCOMPLETE_TRADE", "Balance", "demand_share", "holder_balance", "world_production"]
+
+#: Materials whose shipped HS headings miss the forms most of the trade is in (the holder's
+#: import mix then comes from published sourcing shares where they exist).
+INCOMPLETE_TRADE: dict[str, str] = {
+    "nickel": "only nickel ore (HS 2604) is in the extract; refined nickel, matte and NPI are not",
+    "germanium": "HS 8112.30 has quantities only for 2015-2016 in the extract",
+    "gallium": "HS 8112.92 is not in the extract",
+    "indium": "HS 8112.92 is not in the extract",
+    "silicon": "HS 2804.61/69 are not in the extract",
+    "magnesium": "HS 8104.11 is not in the extract",
+    "tin": "HS 2609 and 8001 are not in the extract",
+}
+
+PARTNER_COLUMNS = [
+    "partner",
+    "imports_t",
+    "imports_t_low",
+    "imports_t_high",
+    "imports_kusd",
+    "exports_t",
+    "exports_kusd",
+    "flows_without_quantity",
+]
+
+
+@dataclass
+class Balance:
+    """The supply balance of one holder, material and year, on the material's basis (t/yr)."""
+
+    holder: str
+    material: str
+    year: int
+    basis: str
+    method: str = ""
+    partners: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PARTNER_COLUMNS))
+    production_t: float = 0.0
+    consumption_t: float = float("nan")
+    consumption_low_t: float = float("nan")
+    consumption_high_t: float = float("nan")
+    consumption_source: str = ""
+    import_reliance: float = float("nan")
+    ir_source: str = ""
+    stage: str = ""
+    status: str = ""
+    notes: list[str] = field(default_factory=list)
+    reason: str = ""
+    exports_total_t: float | None = None  # published total when partners carry imports only
+
+    @property
+    def assessed(self) -> bool:
+        return not self.reason
+
+    @property
+    def imports_t(self) -> float:
+        return float(self.partners["imports_t"].sum())
+
+    @property
+    def exports_t(self) -> float:
+        if self.exports_total_t is not None:
+            return self.exports_total_t
+        return float(self.partners["exports_t"].sum())
+
+    def flows(self) -> pd.DataFrame:
+        """Partners indexed by ISO3 (as exposure_terms takes them)."""
+        return self.partners.set_index("partner")
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "holder": self.holder,
+            "material": self.material,
+            "year": self.year,
+            "basis": self.basis,
+            "unit": f"t {self.basis}",
+            "method": self.method,
+            "stage": self.stage,
+            "production_t": self.production_t,
+            "imports_t": self.imports_t if self.assessed else float("nan"),
+            "exports_t": self.exports_t if self.assessed else float("nan"),
+            "consumption_t": self.consumption_t,
+            "consumption_low_t": self.consumption_low_t,
+            "consumption_high_t": self.consumption_high_t,
+            "consumption_source": self.consumption_source,
+            "import_reliance": self.import_reliance,
+            "ir_source": self.ir_source,
+            "status": self.status if self.assessed else "not assessed",
+            "reason": self.reason,
+            "notes": "; ".join(self.notes),
+        }
+
+
+def _members(ds: Dataset, holder: str) -> set[str]:
+    return set(str(ds.holders.set_index("holder").loc[holder, "members"]).split(";"))
+
+
+def world_production(ds: Dataset, material: str, year: int) -> tuple[float, str, str]:
+    """World production on the basis (t/yr) at the material's main stage: (t, stage, source)."""
+    for stage in ("refining", "mining"):
+        try:
+            t = supply_by_country(ds, material, stage)
+        except UnknownChoiceError:
+            continue
+        if t.share_only:
+            continue
+        years = sorted(
+            int(y)
+            for y in ds.production.loc[
+                (ds.production["material"] == material)
+                & (ds.production["stage"] == stage)
+                & (ds.production["dataset"] == t.dataset),
+                "year",
+            ].unique()
+        )
+        y = max([v for v in years if v <= year], default=years[0])
+        t = supply_by_country(ds, material, stage, y, t.dataset)
+        total = t.world_total if t.world_total else float(t.rows["value"].fillna(0.0).sum())
+        try:
+            v = mass_to_basis(ds, total, t.unit, t.basis, material)
+        except UnitError:
+            continue
+        return v, stage, f"{t.dataset} {stage} {y}"
+    return float("nan"), "", ""
+
+
+def _own_production(ds: Dataset, material: str, members: set[str], year: int) -> tuple[float, str]:
+    """The holder's production on the basis at the mining stage (refining if no mining)."""
+    for stage in ("mining", "refining"):
+        try:
+            t = supply_by_country(ds, material, stage)
+        except UnknownChoiceError:
+            continue
+        if t.share_only:
+            continue
+        p = ds.production
+        sel = p[(p["material"] == material) & (p["stage"] == stage) & (p["dataset"] == t.dataset)]
+        years = sorted(int(y) for y in sel["year"].unique())
+        y = max([v for v in years if v <= year], default=years[0])
+        rows = sel[(sel["year"] == y) & sel["country"].isin(list(members))]
+        total = float(rows["value"].fillna(0.0).sum())
+        try:
+            return mass_to_basis(ds, total, t.unit, t.basis, material), f"{t.dataset} {stage} {y}"
+        except UnitError:
+            continue
+    return 0.0, ""
+
+
+def holder_balance(ds: Dataset, holder: str, material: str, year: int) -> Balance:
+    """The holder's balance of a material (see the module docstring for the methods)."""
+    h = ds.resolve_holder(holder)
+    mat = ds.resolve_material(material)
+    return _balance(ds, h, mat, year)
+
+
+def _balance(ds: Dataset, h: str, mat: str, year: int) -> Balance:
+    b = Balance(h, mat, year, basis_of(ds, mat))
+    mats = ds.materials.set_index("material")
+    parent = str(mats.loc[mat, "parent"]) if pd.notna(mats.loc[mat, "parent"]) else ""
+    es = ds.table("element_shares")
+    if parent and mat in set(es["material"]):
+        return _group_split(ds, b, parent, es[es["material"] == mat].iloc[0])
+    if h == "USA" and _usgs_salient(ds, b):
+        return b
+    members = _members(ds, h)
+    ec_ir = _ec_import_reliance(ds, mat) if h == "EU27" else None
+    if mat not in INCOMPLETE_TRADE or (h != "EU27" and _has_trade(ds, mat, members, year)):
+        if _trade_content(ds, b, members) and b.consumption_t <= 0 and b.production_t <= 0:
+            b = Balance(h, mat, year, b.basis)
+            b.notes.append(
+                "the shipped headings show net exports without own production: the imported "
+                "forms are not in the extract, so the trade balance is not used"
+            )
+        elif b.method:
+            if ec_ir is None:
+                return b
+            trade_ir = b.import_reliance
+            if not (trade_ir == 0.0 and ec_ir[0] > 0.0):
+                b.import_reliance, b.ir_source = ec_ir[0], ec_ir[1]
+                b.notes.append(f"trade-based import reliance on the content basis {trade_ir:.0%}")
+                return b
+            fallback = Balance(h, mat, year, b.basis)
+            fallback.notes.append(
+                "the shipped headings show a net exporter while the EC 2023 import reliance is "
+                f"{ec_ir[0]:.0%}: the imported forms are not in the extract"
+            )
+            b = fallback
+    if (h == "EU27" and _eu_sourcing(ds, b, members)) or _world_supply(ds, b, members):
+        if b.reason:  # why an earlier method did not apply
+            b.notes.insert(0, b.reason)
+            b.reason = ""
+        return b
+    if not b.reason:
+        b.reason = "no trade, sourcing or world supply data to build a balance"
+    return b
+
+
+def _ec_import_reliance(ds: Dataset, mat: str) -> tuple[float, str] | None:
+    inp = ds.table("eu_crm_inputs")
+    inp = inp[inp["material"] == mat]
+    if inp.empty:
+        return None
+    r = inp.iloc[0]
+    stages = [str(r["bottleneck_stage"])] if r["bottleneck_stage"] else []
+    for stage in [*stages, "refining", "mining"]:
+        if stage in ("mining", "refining") and pd.notna(r[f"ir_{stage}"]):
+            return float(r[f"ir_{stage}"]), f"EC 2023 EU import reliance ({stage})"
+    return None
+
+
+def _has_trade(ds: Dataset, mat: str, members: set[str], year: int) -> bool:
+    t = ds.trade
+    t = t[(t["year"] == year) & t["importer"].astype(str).isin(list(members))]
+    return bool(len(trade_on_basis(ds, t, mat).query("quantity_basis_t > 0")))
+
+
+@dataclass(frozen=True)
+class _Salient:
+    """Where a material's figures sit in the USGS salient statistics (indicator prefixes)."""
+
+    src: str = ""
+    cons: tuple[str, ...] = ("Consumption",)
+    imp: tuple[str, ...] = ("Imports for consumption",)
+    exp: tuple[str, ...] = ("Exports",)
+    cat: str = ""
+    nir: str = "Net import reliance"
+    prod: str = "Production"
+
+
+#: Per-material reading of the USGS MCS 2026 salient statistics (default: the plain indicators).
+USGS_SALIENT: dict[str, _Salient] = {
+    "nickel": _Salient(
+        cons=("Consumption: Apparent, total",),
+        imp=("Imports:",),
+        cat="Primary nickel",
+        prod="Production: Mine",
+    ),
+    "silicon": _Salient(
+        imp=("Imports for consumption: Silicon metal",),
+        exp=("Exports: Silicon metal",),
+        cat="Silicon metal",
+        nir="Net import reliance as a percentage of apparent consumption: Silicon",
+    ),
+    "palladium": _Salient(
+        "pgms",
+        ("Consumption, apparent: Palladium",),
+        ("Imports for consumption: Palladium",),
+        ("Exports: Palladium",),
+        "Palladium",
+        "Net import reliance as a percentage of apparent consumption: Palladium",
+        "Mine production: Palladium",
+    ),
+    "platinum": _Salient(
+        "pgms",
+        ("Consumption, apparent: Platinum",),
+        ("Imports for consumption: Platinum",),
+        ("Exports: Platinum",),
+        "Platinum",
+        "Net import reliance as a percentage of apparent consumption: Platinum",
+        "Mine production: Platinum",
+    ),
+    "gallium": _Salient(imp=("Imports for consumption: Metal",)),
+    "rare_earths": _Salient(
+        cons=("Consumption, apparent",),
+        imp=("Imports:",),
+        exp=("Exports:",),
+        prod="Production: Mineral concentrates",
+    ),
+}
+
+
+def _first(rows: pd.DataFrame, prefixes: tuple[str, ...]) -> pd.DataFrame:
+    ind = rows["indicator"].astype(str)
+    return rows[ind.str.startswith(prefixes)].dropna(subset=["value"])
+
+
+def _usgs_salient(ds: Dataset, b: Balance) -> bool:
+    spec = USGS_SALIENT.get(b.material, _Salient())
+    hi = ds.holder_indicators
+    src_mat = spec.src or b.material
+    rows = hi[(hi["holder"] == "USA") & (hi["material"] == src_mat) & (hi["year"] == b.year)]
+    imp, exp = _first(rows, spec.imp), _first(rows, spec.exp)
+    src = ds.import_sources
+    src = src[(src["holder"] == "USA") & (src["material"] == src_mat)]
+    if rows.empty or imp.empty or src.empty:
+        return False
+    unit = str(imp["unit"].iloc[0])
+    total_imp = float(imp["value"].sum()) * _t(unit)
+    total_exp = float(exp["value"].sum()) * _t(unit)
+    nir = _first(rows, (spec.nir,))
+    cons = _first(rows, spec.cons)
+    if len(cons):
+        pref = cons[cons["indicator"].str.contains("pparent")]
+        c = (pref if len(pref) else cons).iloc[0]
+        consumption = float(c["value"]) * _t(str(c["unit"]))
+        b.consumption_source = f"USGS MCS 2026 salient statistics: {c['indicator']} {b.year}"
+        b.status = "published"
+    elif len(nir) and float(nir["value"].iloc[0]) > 0 and total_imp > total_exp:
+        r = nir.iloc[0]
+        consumption = (total_imp - total_exp) / (float(r["value"]) / 100.0)
+        bound = (
+            " (NIR printed as a lower bound, so this is an upper bound)"
+            if str(r["flag"]) == "greater_than"
+            else ""
+        )
+        b.consumption_source = (
+            f"derived: (imports - exports) / NIR {r['raw_value']}%, USGS MCS 2026 {b.year}{bound}"
+        )
+        b.status = "derived"
+    else:
+        return False
+    cats = list(dict.fromkeys(src["import_category"]))
+    cat = spec.cat or next(
+        (x for x in cats if x.lower().startswith(("all", "total", "combined"))), cats[0]
+    )
+    s = src[src["import_category"].str.startswith(cat)]
+    shares = s.set_index("partner")["share"].astype(np.float64)
+    shares = shares.groupby(level=0).sum() / shares.sum()
+    b.partners = _partner_frame(shares * total_imp, shares * total_imp, shares * total_imp)
+    b.exports_total_t = total_exp
+    b.method, b.stage = "usgs_salient", "all forms"
+    b.consumption_t = b.consumption_low_t = b.consumption_high_t = consumption
+    if len(nir):
+        b.import_reliance = float(nir["value"].iloc[0]) / 100.0
+        b.ir_source = f"USGS published NIR {nir['raw_value'].iloc[0]}%"
+    prod = _first(rows, (spec.prod,))
+    b.production_t = (
+        float(prod["value"].iloc[0]) * _t(str(prod["unit"].iloc[0])) if len(prod) else 0.0
+    )
+    b.notes.append(
+        f"imports {total_imp:,.0f} t and exports {total_exp:,.0f} t ({b.basis} content, USGS); "
+        f"partners: USGS import sources '{cat}' ({s['period'].iloc[0]})"
+    )
+    return True
+
+
+def _t(unit: str) -> float:
+    return {"t": 1.0, "kt": 1e3, "kg": 1e-3}.get(unit, 1.0)
+
+
+def _partner_frame(imp: pd.Series, low: pd.Series, high: pd.Series) -> pd.DataFrame:
+    imp = imp[~imp.index.isin(list(AGGREGATES)) | (imp > 0)]
+    return pd.DataFrame(
+        {
+            "partner": imp.index.astype(str),
+            "imports_t": imp.to_numpy(np.float64),
+            "imports_t_low": low.reindex(imp.index).to_numpy(np.float64),
+            "imports_t_high": high.reindex(imp.index).to_numpy(np.float64),
+            "imports_kusd": np.full(len(imp), np.nan),
+            "exports_t": np.zeros(len(imp)),
+            "exports_kusd": np.zeros(len(imp)),
+            "flows_without_quantity": np.zeros(len(imp), dtype=int),
+        }
+    )
+
+
+def _trade_content(ds: Dataset, b: Balance, members: set[str]) -> bool:
+    t = ds.trade
+    t = t[t["year"] == b.year]
+    t = trade_on_basis(ds, t, b.material)
+    if t.empty:
+        b.reason = "no traded heading with a content factor in the shipped trade extract"
+        return False
+    exp_ = t["exporter"].astype(str)
+    imp_ = t["importer"].astype(str)
+    inbound = t[imp_.isin(members) & ~exp_.isin(members)]
+    outbound = t[exp_.isin(members) & ~imp_.isin(members)]
+    cols = ["quantity_basis_t", "quantity_basis_t_low", "quantity_basis_t_high", "value_kusd"]
+    i = inbound.groupby(inbound["exporter"].astype(str))[cols].sum()
+    e = outbound.groupby(outbound["importer"].astype(str))[cols].sum()
+    if i["quantity_basis_t"].sum() <= 0:
+        b.reason = f"no imports with quantities in {b.year} in the shipped trade extract"
+        return False
+    no_q = pd.concat([inbound, outbound])
+    no_q = no_q[no_q["quantity_t"].isna()]
+    nq = pd.concat([no_q["exporter"], no_q["importer"]]).astype(str).value_counts()
+    idx = i.index.union(e.index)
+    fr = pd.DataFrame(
+        {
+            "partner": idx,
+            "imports_t": i["quantity_basis_t"].reindex(idx).fillna(0.0).to_numpy(),
+            "imports_t_low": i["quantity_basis_t_low"].reindex(idx).fillna(0.0).to_numpy(),
+            "imports_t_high": i["quantity_basis_t_high"].reindex(idx).fillna(0.0).to_numpy(),
+            "imports_kusd": i["value_kusd"].reindex(idx).fillna(0.0).to_numpy(),
+            "exports_t": e["quantity_basis_t"].reindex(idx).fillna(0.0).to_numpy(),
+            "exports_kusd": e["value_kusd"].reindex(idx).fillna(0.0).to_numpy(),
+            "flows_without_quantity": nq.reindex(idx).fillna(0).astype(int).to_numpy(),
+        }
+    )
+    b.partners = fr.sort_values("imports_t", ascending=False).reset_index(drop=True)
+    prod, psrc = _own_production(ds, b.material, members, b.year)
+    b.production_t = prod
+    imp, exp = b.imports_t, b.exports_t
+    lo = prod + float(fr["imports_t_low"].sum()) - float(e["quantity_basis_t_low"].sum())
+    hi = prod + float(fr["imports_t_high"].sum()) - float(e["quantity_basis_t_high"].sum())
+    b.consumption_t = prod + imp - exp
+    b.consumption_low_t, b.consumption_high_t = min(lo, hi), max(lo, hi)
+    hs = ",".join(sorted(set(t["hs6"].astype(str))))
+    b.consumption_source = f"P + I - E: production {psrc or 'none'}; BACI HS {hs} x content factors"
+    b.method, b.stage, b.status = "trade_content", "all forms", "derived"
+    if b.consumption_t <= 0:
+        b.import_reliance = 0.0
+        b.notes.append("net exporter of the shipped headings on the content basis")
+        b.consumption_t = max(b.consumption_t, 0.0)
+    else:
+        b.import_reliance = float(np.clip((imp - exp) / b.consumption_t, 0.0, 1.0))
+    b.ir_source = "trade on the content basis: (I - E) / (P + I - E)"
+    if b.material in INCOMPLETE_TRADE:
+        b.notes.append(f"trade incomplete: {INCOMPLETE_TRADE[b.material]}")
+    return True
+
+
+def _eu_sourcing(ds: Dataset, b: Balance, members: set[str]) -> bool:
+    inp = ds.table("eu_crm_inputs")
+    inp = inp[inp["material"] == b.material]
+    sh = ds.table("eu_crm_shares")
+    sh = sh[(sh["material"] == b.material) & (sh["kind"] == "eu_sourcing")]
+    if inp.empty or sh.empty:
+        return False
+    r = inp.iloc[0]
+    stage = str(r["bottleneck_stage"]) or "refining"
+    if stage not in set(sh["stage"]):
+        stage = str(sh["stage"].iloc[0])
+    s = sh[sh["stage"] == stage].set_index("country")["share"].astype(np.float64)
+    s = s.groupby(level=0).sum()
+    own = float(s[s.index.isin([*list(members), "EU27"])].sum())
+    foreign = s[~s.index.isin([*list(members), "EU27"])]
+    ir = r[f"ir_{stage}"]
+    if pd.isna(ir):
+        ir = 1.0 - own
+    share, lo, hi = demand_share(ds, b.holder, b.year)
+    world, _wstage, wsrc = world_production(ds, b.material, b.year)
+    if not np.isfinite(world) or not np.isfinite(share):
+        b.reason = "EC sourcing shares found but no world production on the basis to scale them"
+        return False
+    c = world * share
+    imports = c * float(ir)
+    w = foreign / foreign.sum() if foreign.sum() > 0 else foreign
+    b.partners = _partner_frame(w * imports, w * world * lo * float(ir), w * world * hi * float(ir))
+    b.production_t = c * (1.0 - float(ir))
+    b.consumption_t, b.consumption_low_t, b.consumption_high_t = c, world * lo, world * hi
+    b.consumption_source = (
+        f"proxy: world production ({wsrc}) x {b.holder} demand share {share:.1%} "
+        f"(IQR {lo:.1%}-{hi:.1%}, median over materials with trade data)"
+    )
+    b.import_reliance, b.ir_source = float(ir), f"EC 2023 import reliance ({stage})"
+    b.method, b.stage, b.status = "eu_sourcing", stage, "secondary"
+    b.notes.append(f"import partners: EC 2023 EU sourcing shares ({stage})")
+    if b.material in INCOMPLETE_TRADE:
+        b.notes.append(f"trade not used: {INCOMPLETE_TRADE[b.material]}")
+    return True
+
+
+def _world_supply(ds: Dataset, b: Balance, members: set[str]) -> bool:
+    world, stage, wsrc = world_production(ds, b.material, b.year)
+    share, lo, hi = demand_share(ds, b.holder, b.year)
+    if not np.isfinite(world) or not np.isfinite(share):
+        b.reason = (b.reason + "; " if b.reason else "") + "no world production on the basis"
+        return False
+    t = supply_by_country(ds, b.material, stage)
+    s = t.rows.set_index("country")["share"].astype(np.float64).fillna(0.0)
+    s = s[~s.index.isin(list(members))]
+    prod, _ = _own_production(ds, b.material, members, b.year)
+    c = world * share
+    imports = max(c - prod, 0.0)
+    w = s / s.sum() if s.sum() > 0 else s
+    b.partners = _partner_frame(
+        w * imports, w * max(world * lo - prod, 0), w * max(world * hi - prod, 0)
+    )
+    b.production_t = prod
+    b.consumption_t, b.consumption_low_t, b.consumption_high_t = c, world * lo, world * hi
+    b.consumption_source = (
+        f"proxy: world production ({wsrc}) x {b.holder} demand share {share:.1%} "
+        f"(IQR {lo:.1%}-{hi:.1%})"
+    )
+    b.import_reliance = float(np.clip(imports / c, 0.0, 1.0)) if c > 0 else float("nan")
+    b.ir_source = "proxy: 1 - own production / consumption"
+    b.method, b.stage, b.status = "world_supply", stage, "proxy"
+    b.notes.append(f"import partners in proportion to world {stage} supply ({t.dataset} {t.year})")
+    return True
+
+
+def _group_split(ds: Dataset, b: Balance, parent: str, es: pd.Series) -> Balance:
+    g = _balance(ds, b.holder, parent, b.year)
+    if not g.assessed:
+        b.reason = f"the {parent} group balance is not available: {g.reason}"
+        return b
+    share, lo, hi = float(es["share"]), float(es["share_low"]), float(es["share_high"])
+    p = g.partners.copy()
+    for col in ("imports_t", "exports_t"):
+        p[col] = p[col] * share
+    p["imports_t_low"] = g.partners["imports_t_low"] * lo
+    p["imports_t_high"] = g.partners["imports_t_high"] * hi
+    p["imports_kusd"] = g.partners["imports_kusd"] * share
+    p["exports_kusd"] = g.partners["exports_kusd"] * share
+    b.partners = p
+    b.production_t = g.production_t * share
+    b.consumption_t = g.consumption_t * share
+    b.consumption_low_t, b.consumption_high_t = g.consumption_low_t * lo, g.consumption_high_t * hi
+    b.consumption_source = (
+        f"{parent} ({g.method}) x {b.basis} share of REO {share:g} ({lo:g}-{hi:g})"
+    )
+    b.import_reliance, b.ir_source = g.import_reliance, f"as the {parent} group ({g.ir_source})"
+    b.method, b.stage, b.status = "group_split", g.stage, "derived"
+    b.notes = [f"element share of the group: {es['notes']}", *g.notes]
+    return b
+
+
+_SHARES: dict[tuple[int, str, int], tuple[float, float, float]] = {}
+
+
+def demand_share(ds: Dataset, holder: str, year: int) -> tuple[float, float, float]:
+    """The holder's share of world demand: median and interquartile range, over the seed
+    materials whose consumption is published (USGS) or measured from trade, of consumption /
+    world production (a proxy)."""
+    key = (id(ds), holder, year)
+    if key in _SHARES:
+        return _SHARES[key]
+    members = _members(ds, holder)
+    ratios = []
+    seeds = ds.materials.loc[ds.materials["seed"].astype(bool), "material"]
+    for mat in seeds:
+        if mat in INCOMPLETE_TRADE or mat in set(ds.table("element_shares")["material"]):
+            continue
+        b = Balance(holder, mat, year, basis_of(ds, mat))
+        ok = (holder == "USA" and _usgs_salient(ds, b)) or _trade_content(ds, b, members)
+        if not ok or b.consumption_t <= 0:
+            continue
+        world, _, _ = world_production(ds, mat, year)
+        if np.isfinite(world) and world > 0:
+            ratios.append(min(b.consumption_t / world, 1.0))
+    if len(ratios) < 3:
+        out = (float("nan"),) * 3
+    else:
+        q = np.quantile(ratios, [0.5, 0.25, 0.75])
+        out = (float(q[0]), float(q[1]), float(q[2]))
+    _SHARES[key] = out
+    return out
