@@ -59,8 +59,10 @@ def test_eu_bloc_nets_out_intra_eu_trade(ds: cd.Dataset) -> None:
 
 def test_missing_inputs_are_reported_not_silent(eu: pd.DataFrame) -> None:
     row = eu[(eu["material"] == "cobalt") & (eu["method"] == "eu-crm")].iloc[0]
-    assert "SI_SR=SI_EI=1" in row["defaults"] and "t_c=1" in row["defaults"]
-    assert pd.isna(row["ei"]) and "no sector GVA" in row["notes"]
+    assert "t_c=1" in row["defaults"]
+    # published EC 2023 inputs are used by default, and said so per row
+    assert row["si_source"] == "EC 2023" and "SI_SR=SI_EI=1" not in row["defaults"]
+    assert row["ei"] > 0 and "EC 2023 end uses" in row["ei_source"]
     usgs = eu[(eu["material"] == "cobalt") & (eu["method"] == "usgs")].iloc[0]
     assert "EV=1" in usgs["defaults"]
     gpr = eu[(eu["material"] == "cobalt") & (eu["method"] == "geopolrisk")].iloc[0]
@@ -80,9 +82,12 @@ def test_inputs_change_the_result(ds: cd.Dataset) -> None:
     )
     base = assess(ds, "EU27", 2022, methods=["eu-crm"], materials=["cobalt"])
     more = assess(ds, "EU27", 2022, methods=["eu-crm", "geopolrisk"], materials=["Co"], inputs=inp)
-    b = base.set_index("stage")["sr"]
+    b = base.set_index("stage")
     m = more[more["method"] == "eu-crm"].set_index("stage")
-    assert m.loc["mining", "sr"] == pytest.approx(0.5 * b.loc["mining"])
+    ratio = 0.5 / b.loc["mining", "si_sr"]  # the user's SI replaces the EC's
+    assert m.loc["mining", "sr"] == pytest.approx(ratio * b.loc["mining", "sr"])
+    assert m.loc["mining", "si_source"] == "user input"
+    assert "user input" in m.loc["mining", "ei_source"]
     assert m["ei"].notna().all() and "SI_SR" not in m.loc["mining", "defaults"]
     assert more.loc[more["method"] == "geopolrisk", "cf"].notna().all()
 
@@ -90,7 +95,8 @@ def test_inputs_change_the_result(ds: cd.Dataset) -> None:
 def test_usa_uses_published_nir_for_usgs_trade_exposure(ds: cd.Dataset) -> None:
     r = assess(ds, "USA", 2022, methods=["usgs"], materials=["cobalt"])
     assert (r["nir_used"] == 0.73).all()
-    assert r["notes"].str.contains("USGS published NIR 73%").all()
+    assert r["ir_source"].str.contains("USGS published NIR 73%").all()
+    assert (r["balance_method"] == "usgs_salient").all() and (r["unit"] == "t Co").all()
 
 
 def test_sources_all_reports_spread(ds: cd.Dataset) -> None:
@@ -119,8 +125,9 @@ def test_bad_choices(ds: cd.Dataset, kwargs: dict[str, object], match: str) -> N
 
 
 def test_method_missing_an_input_for_a_material(ds: cd.Dataset) -> None:
-    with pytest.raises(AssessmentError, match=r"geopolrisk.*gallium.*no trade data") as err:
-        assess(ds, "EU27", 2022, methods=["geopolrisk"], materials=["gallium"])
+    # iridium (a reference material) has neither supply figures nor trade headings
+    with pytest.raises(AssessmentError, match=r"geopolrisk.*iridium.*no import balance") as err:
+        assess(ds, "EU27", 2022, methods=["geopolrisk"], materials=["iridium"])
     assert "cobalt" in str(err.value)  # the valid choices are listed
 
 

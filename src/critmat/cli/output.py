@@ -34,11 +34,12 @@ def friendly(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from critmat.data import DatasetError, UnknownChoiceError
+        from critmat.data.dataset import InputError
         from critmat.data.units import UnitError
 
         try:
             return func(*args, **kwargs)
-        except (UnknownChoiceError, DatasetError, UnitError) as exc:
+        except (UnknownChoiceError, DatasetError, UnitError, InputError) as exc:
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
             raise typer.Exit(2) from None
 

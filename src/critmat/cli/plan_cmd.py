@@ -5,9 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from critmat.cli.output import Format, dataset_from, emit_frame, emit_json, friendly
+
+
+def _short(source: str) -> str:
+    """The publisher part of a source string (before the first comma or semicolon)."""
+    head = source.split(";")[0].split(",")[0]
+    return head.replace("Mineral Commodity Summaries", "MCS")[:32]
 
 
 @friendly
@@ -70,11 +77,36 @@ def plan(
     if fmt is Format.csv:
         emit_frame(comp, fmt)
         return
-    comp = comp[comp["optimal_t"] > 0].assign(usd_m=comp["optimal_usd"] / 1e6)
+    held = comp[comp["optimal_t"].fillna(0) > 0]
+    view = pd.DataFrame(
+        {
+            "material": held["material"],
+            "stock": [
+                f"{q:,.1f} t {b}" for q, b in zip(held["optimal_t"], held["basis"], strict=True)
+            ],
+            "USD m": (held["optimal_usd"] / 1e6).round(1),
+            "days": held["days_of_cover"].round(0),
+            "price": [
+                f"{v:,.0f} {u}"
+                for v, u in zip(held["price_usd_per_t"], held["price_unit"], strict=True)
+            ],
+            "price source": [
+                f"{_short(src)}: {int(y)}, {st}"
+                for src, y, st in zip(
+                    held["price_source"], held["price_year"], held["price_status"], strict=True
+                )
+            ],
+        }
+    )
+    total = float(held["optimal_usd"].sum())
+    skipped = comp[comp["reason"].astype(str) != ""]
     emit_frame(
-        comp[["material", "optimal_t", "usd_m", "days_of_cover"]].round(1),
+        view,
         fmt,
-        title=f"Recommended stockpile: {res.holder}, budget {budget / 1e6:,.0f} USD m",
+        title=f"Recommended stockpile: {res.holder}, budget {budget / 1e6:,.0f} USD m "
+        f"(total {total / 1e6:,.1f} USD m)",
+        caption="stock in t of each material's basis; price in USD per t of that basis"
+        + "".join(f"\n{r.material}: {r.reason}" for r in skipped.itertuples()),
     )
     c = res.comparison
     view = c.assign(

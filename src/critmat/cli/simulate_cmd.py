@@ -16,12 +16,18 @@ scenarios_app = typer.Typer(help="The historical scenario library.", no_args_is_
 @friendly
 def scenarios_list(
     ctx: typer.Context,
+    holder: Annotated[
+        str | None, typer.Option(help="Say whether each scenario touches this holder's market.")
+    ] = None,
+    year: Annotated[int, typer.Option(help="Base year of the holder's market.")] = 2023,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
-    """Recorded disruptions and whether each runs as a scenario."""
+    """Recorded disruptions and whether each runs as a scenario (for a holder, with --holder)."""
     from critmat.sim.library import library_frame
 
-    emit_frame(library_frame(dataset_from(ctx)), fmt, title="Scenario library (events table)")
+    frame = library_frame(dataset_from(ctx), holder, year)
+    title = "Scenario library (events table)" + (f", holder {holder}" if holder else "")
+    emit_frame(frame, fmt, title=title)
 
 
 @scenarios_app.command("show")
@@ -45,7 +51,9 @@ def simulate(
     scenario: Annotated[
         str, typer.Argument(help="Scenario YAML file, library id (GR-2023) or 'stochastic'.")
     ],
-    holder: Annotated[str, typer.Option(help="Holder: USA, EU27, JPN, KOR, CHN, IND, GBR.")],
+    holder: Annotated[
+        str, typer.Option(help="Holder: USA, EU27, DEU, FRA, ITA, GBR, JPN, KOR, TWN, CAN, ...")
+    ],
     year: Annotated[int, typer.Option(help="Base year of the market (trade data).")] = 2023,
     stockpile: Annotated[
         Path | None, typer.Option(help="Stockpile YAML (holdings and release policy).")
@@ -107,7 +115,9 @@ def simulate(
 
         path = write_sim_report(res, html, notes)
         typer.echo(f"wrote {path.resolve()}", err=True)
-    summary = res.summary()
+    full = res.summary()
+    summary = full[full["simulated"].astype(bool)]
+    skipped = full[~full["simulated"].astype(bool)]
     if fmt is Format.json:
         emit_json(
             {
@@ -116,16 +126,17 @@ def simulate(
                 "seed": seed,
                 "runs": runs,
                 "notes": notes,
-                "summary": summary.to_dict(orient="records"),
+                "summary": full.to_dict(orient="records"),
             }
         )
         return
     if fmt is Format.csv:
-        emit_frame(summary, fmt)
+        emit_frame(full, fmt)
         return
     view = summary.assign(loss_avoided_musd=summary["loss_avoided_usd"] / 1e6)[
         [
             "material",
+            "unit",
             "expected_unmet_t",
             "p95_unmet_t",
             "cvar95_unmet_t",
@@ -151,6 +162,7 @@ def simulate(
         view,
         fmt,
         title=f"{sc.name}: {res.market.holder}, {runs:,} runs, seed {seed}",
-        caption="t of traded forms over the horizon; price ratio = price / base price; loss "
-        "proxy = unmet t x 10 x base price (assumption, docs/methods.md).",
+        caption="t of each material's basis (unit column) over the horizon; price ratio = "
+        "price / base price; loss proxy = unmet t x 10 x base price (assumption, "
+        "docs/methods.md)." + "".join(f"\n{r.material}: {r.reason}" for r in skipped.itertuples()),
     )

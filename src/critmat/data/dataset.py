@@ -20,7 +20,11 @@ from critmat.data.loader import (
 )
 from critmat.data.schemas import SPECS
 
-__all__ = ["Dataset", "UnknownChoiceError", "load"]
+__all__ = ["Dataset", "InputError", "UnknownChoiceError", "load"]
+
+
+class InputError(ValueError):
+    """A request the data cannot answer (e.g. a scenario that touches nothing of the holder's)."""
 
 
 class UnknownChoiceError(ValueError):

@@ -174,7 +174,7 @@ def holdings_vs_targets(led: Ledger, targets: pd.DataFrame) -> pd.DataFrame:
     bal = led.balances()
     held_t = [to_tonnes(q, u) for q, u in zip(bal["quantity"], bal["unit"], strict=True)]
     held = bal.assign(held_t=held_t).groupby("material")["held_t"].sum()
-    out = targets[["material", "optimal_t"]].assign(
+    out = targets.dropna(subset=["optimal_t"])[["material", "optimal_t"]].assign(
         held_t=targets["material"].map(held).fillna(0.0)
     )
     out["gap_t"] = out["optimal_t"] - out["held_t"]

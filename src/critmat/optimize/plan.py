@@ -197,24 +197,46 @@ def run_plan(
     comparison = _compare(market, ev_prob, x, prob.shortfall, budget, current)
     frontier = _frontier(prob, ev_prob, budget, c)
     t["evaluate"] = time.perf_counter() - t0
+    info = market.info.set_index("material").reindex(market.materials)
     comp = pd.DataFrame(
         {
             "material": market.materials,
+            "basis": market.basis,
             "optimal_t": x,
             "optimal_usd": x * market.price0,
             "days_of_cover": x / (market.demand0 * 12 / 365.25),
             "current_t": current.stock0 if current is not None else np.zeros(market.n_materials),
             "price_usd_per_t": market.price0,
+            "price_unit": info["price_unit"].to_numpy(),
+            "price_year": info["price_year"].to_numpy(),
+            "price_age_years": info["price_age_years"].to_numpy(),
+            "price_as_printed": info["price_as_printed"].to_numpy(),
+            "price_source": info["price_source"].to_numpy(),
+            "price_status": info["price_status"].to_numpy(),
+            "consumption_t": info["consumption_t"].to_numpy(),
+            "consumption_source": info["consumption_source"].to_numpy(),
+            "balance_method": info["method"].to_numpy(),
             "cap_t": prob.cap,
             "p95_shortfall_t": np.quantile(base.aggregates["shortfall"], 0.95, axis=0),
         }
     )
+    skipped = pd.DataFrame(
+        {
+            "material": list(market.not_simulated),
+            "reason": [f"not planned: {r}" for r in market.not_simulated.values()],
+        }
+    )
+    comp = pd.concat([comp.assign(reason=""), skipped], ignore_index=True)
     prov = {
         "dataset": f"critmat shipped dataset; holder {market.holder}; base year {c.year}",
         "scenario set": f"{scenario.name}: {c.runs:,} runs (seed {c.seed}) for optimisation, "
         f"{c.eval_runs:,} fresh runs (seed {c.seed + 1_000_003}) for evaluation, "
         f"{c.batches} batches for the SAA lower bound",
-        "prices": "holder's import unit values, CEPII BACI, base year (USD/t)",
+        "prices": "USD per t of each material's basis, base year: published series (USGS MCS, "
+        "Argus via USGS, LME) converted in critmat.data.basis; the source and status of each "
+        "are in the composition table",
+        "quantities": "t of each material's basis (basis column): Li content, Ni, Co, Nd2O3, "
+        "Dy2O3, Tb4O7 ...; holder consumption from critmat.risk.balance",
         "loss model": f"unmet t x {params.value_added_multiplier:g} x price (assumption)",
         "holding": f"storage {c.storage_cost_share:.1%} + insurance {c.insurance_share:.1%} + "
         f"financing {c.financing_rate:.1%} of value per year, {horizon} months",

@@ -42,7 +42,7 @@ def _fans(res: PlanResult) -> str:
     if paths is None:
         return ""
     m = res.market
-    q = res.composition.set_index("material")["p95_shortfall_t"]
+    q = res.composition.set_index("material")["p95_shortfall_t"].dropna()
     top = list(q.sort_values(ascending=False).index[:6])
     fig = go.Figure()
     months = np.arange(paths.shape[2])
@@ -68,8 +68,9 @@ def _composition(res: PlanResult) -> str:
 
     m = res.market
     fig = go.Figure()
-    fig.add_bar(x=m.materials, y=res.composition["optimal_usd"] / 1e6, name="critmat optimum")
-    fig.add_bar(x=m.materials, y=res.composition["current_t"] * m.price0 / 1e6, name="current")
+    planned = res.composition.set_index("material").reindex(m.materials)
+    fig.add_bar(x=m.materials, y=planned["optimal_usd"] / 1e6, name="critmat optimum")
+    fig.add_bar(x=m.materials, y=planned["current_t"] * m.price0 / 1e6, name="current")
     for rule in ("jogmec_60d", "iea_90d_net_imports", "nds_p90_shortfall"):
         x, _ = rule_stock(
             rule, m, res.sim_no_stock.aggregates["shortfall"].astype(float), res.budget

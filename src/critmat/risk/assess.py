@@ -540,8 +540,9 @@ def _gpr_row(
 def _finish(out: pd.DataFrame) -> pd.DataFrame:
     """Bottleneck stage (the riskier stage, under any source) and cross-source spread."""
     key = ["holder", "material", "year", "method"]
-    best = out.groupby(key, dropna=False)["score"].transform("max")
-    out["is_bottleneck"] = out["score"].eq(best) & out["score"].notna()
+    scored = out[out["score"].notna()]
+    first_max = scored.groupby(key, dropna=False)["score"].idxmax()  # ties: the first stage
+    out["is_bottleneck"] = out.index.isin(first_max.to_numpy())
     out["assessment"] = np.where(out["score"].notna(), "assessed", "not assessed")
     spread_key = ["holder", "material", "stage", "year", "method"]
     grp = out.groupby(spread_key)["score"]

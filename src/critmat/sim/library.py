@@ -227,8 +227,28 @@ def restrict_to_market(scenario: Scenario, market: Market) -> tuple[Scenario, li
     return scenario.model_copy(update={"events": kept}), dropped
 
 
-def library_frame(ds: Dataset) -> pd.DataFrame:
-    """The library as a table for the CLI."""
+def library_frame(ds: Dataset, holder: str | None = None, year: int = 2023) -> pd.DataFrame:
+    """The library as a table for the CLI; with a holder, whether each scenario touches that
+    holder's market (``runnable_for_holder``) and, if not, why."""
+    frame = _library_table(ds)
+    if holder is None:
+        return frame
+    from critmat.sim.market import build_market
+
+    market = build_market(ds, holder, year)
+    ok, why = [], []
+    for e in library(ds):
+        if e.scenario is None:
+            ok.append(False)
+            why.append(e.reason)
+            continue
+        kept, dropped = restrict_to_market(e.scenario, market)
+        ok.append(bool(kept.events))
+        why.append("" if kept.events else "; ".join(dropped))
+    return frame.assign(holder=market.holder, runnable_for_holder=ok, holder_note=why)
+
+
+def _library_table(ds: Dataset) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {

@@ -1,10 +1,10 @@
 """The holder's market as arrays: baseline demand, sourcing, world shares, prices, sectors.
 
 Built once from the dataset (:func:`build_market`) and then used by the pure, vectorised engine.
-Baseline monthly demand is the holder's apparent consumption from trade and own production,
-``(P + I - E) / 12`` in tonnes of the traded forms (docs/methods.md, "Simulate"); the holder's
-supply is split into its own production and imports by partner; world supply shares per stage
-come from the production tables.
+Baseline monthly demand is the holder's consumption on each material's basis divided by 12 (the
+holder balance of :mod:`critmat.risk.balance`, docs/methods.md, "Simulate"); the holder's supply is
+split into its own production and imports by partner; world supply shares per stage come from the
+production tables; prices are USD per tonne of the basis.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from critmat.data.basis import basis_price, trade_on_basis
 from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset, UnknownChoiceError
-from critmat.data.units import convert_mass
 from critmat.data.views import supply_by_country
+from critmat.risk.balance import world_production
 
 __all__ = ["STAGES", "Market", "SimParams", "build_market"]
 
@@ -56,8 +57,8 @@ class Market:
     year: int
     materials: list[str]
     countries: list[str]
-    demand0: F32  # [M] t/month
-    price0: F32  # [M] USD/t (holder's import unit value)
+    demand0: F32  # [M] t/month of each material's basis
+    price0: F32  # [M] USD per t of the basis (critmat.data.basis.basis_price)
     recycling: F32  # [M] EoL-RIR fraction of supply
     import_share: F32  # [M, C] share of holder supply from imports of country c
     world_share: F32  # [2, M, C] world supply share by stage
@@ -67,6 +68,15 @@ class Market:
     notes: list[str] = field(default_factory=list)
     members: list[str] = field(default_factory=list)  # the holder's own economies (ISO3)
     world_exports_t: F32 = field(default_factory=lambda: np.zeros(0, np.float32))  # [M] t/yr
+    info: pd.DataFrame = field(default_factory=pd.DataFrame)  # per material: basis, price source
+    not_simulated: dict[str, str] = field(default_factory=dict)  # material -> reason
+
+    @property
+    def basis(self) -> list[str]:
+        """The basis of each material (``t`` of it for quantities, ``USD/t`` of it for prices)."""
+        if self.info.empty:
+            return ["" for _ in self.materials]
+        return [str(b) for b in self.info["basis"]]
 
     @property
     def n_materials(self) -> int:
@@ -103,6 +113,13 @@ def _sector_shares(ds: Dataset, materials: list[str], defence: float) -> tuple[l
     return names, out
 
 
+def _world_trade_basis(ds: Dataset, trade: pd.DataFrame, mat: str) -> tuple[pd.Series, float]:
+    """World exports by exporter on the material's basis (t/yr), from the shipped headings."""
+    t = trade_on_basis(ds, trade, mat)
+    exp = t.groupby(t["exporter"].astype(str))["quantity_basis_t"].sum()
+    return exp, float(exp.sum())
+
+
 def build_market(
     ds: Dataset,
     holder: str,
@@ -110,56 +127,75 @@ def build_market(
     materials: list[str] | None = None,
     params: SimParams | None = None,
 ) -> Market:
-    """Build the market of a holder for a base year from the dataset.
+    """Build the market of a holder for a base year from the dataset, on each material's basis.
 
-    Materials without trade data for the holder are left out, and the market's ``notes`` say so.
+    Demand, stocks and shortfalls are in t of the basis (``Market.basis``), prices in USD per t of
+    the basis (:func:`critmat.data.basis.basis_price`); the holder's supply comes from
+    :func:`critmat.risk.balance.holder_balance`. A material that cannot be simulated is left out and
+    listed in ``Market.not_simulated`` with the reason (every output shows it).
     """
-    from critmat.risk.assess import sourcing_mix
+    from critmat.risk.balance import holder_balance
 
     p = params or SimParams()
     h = ds.resolve_holder(holder)
     seeds = ds.materials.loc[ds.materials["seed"].astype(bool), "material"].tolist()
     wanted = [ds.resolve_material(m) for m in materials] if materials else seeds
     members = set(str(ds.holders.set_index("holder").loc[h, "members"]).split(";"))
+    groups = set(ds.table("element_shares")["group"])
+    es = ds.table("element_shares").set_index("material")
     notes: list[str] = []
+    skipped: dict[str, str] = {}
     trade = ds.trade[ds.trade["year"] == year]
-    trade = trade.assign(hs6=trade["hs6"].astype(str), exporter=trade["exporter"].astype(str))
-    mats_tab = ds.materials.set_index("material")
     rows = []
     for mat in wanted:
-        mix = sourcing_mix(ds, h, year, mat)
-        if mix.empty or mix["imports_t"].sum() <= 0:
-            notes.append(f"{mat}: left out (no import data for {h} in {year})")
+        if mat in groups:
+            skipped[mat] = (
+                "a group of elements: its elements are simulated on their own oxide basis "
+                "(a reserve holds separated oxides, not a group)"
+            )
+            continue
+        bal = holder_balance(ds, h, mat, year)
+        if not bal.assessed or not bal.consumption_t > 0:
+            skipped[mat] = bal.reason or "no consumption on the basis"
+            continue
+        price = basis_price(ds, mat, year)
+        if price is None:
+            skipped[mat] = f"no price on the {bal.basis} basis"
             continue
         world = {}
-        own = 0.0
         for stage in STAGES:
             try:
                 t = supply_by_country(ds, mat, stage)
             except UnknownChoiceError:
                 continue
             world[stage] = t.rows.set_index("country")["share"].fillna(0.0)
-            if not t.share_only and stage == "mining":
-                mem = t.rows[t.rows["country"].isin(list(members))]["value"].fillna(0.0).sum()
-                own = float(convert_mass(float(mem), t.unit, "t"))
         if not world:
-            notes.append(f"{mat}: left out (no world supply shares)")
+            skipped[mat] = "no world supply shares"
             continue
-        imports = float(mix["imports_t"].sum())
-        uv = float(mix["imports_kusd"].sum() / imports * 1e3)
-        codes = str(mats_tab.loc[mat, "hs_codes"]).split(";")
-        if mats_tab.loc[mat, "parent"]:
-            codes += str(mats_tab.loc[str(mats_tab.loc[mat, "parent"]), "hs_codes"]).split(";")
-        exp = trade[trade["hs6"].isin(codes)].groupby("exporter")["quantity_t"].sum()
-        world_t = float(exp.sum())
-        exp = exp / world_t if world_t > 0 else exp
-        rows.append((mat, mix, world, own, imports, uv, exp, world_t))
+        owner = str(ds.materials.set_index("material").loc[mat, "parent"] or "")
+        src = owner if mat in es.index else mat
+        exp, world_t = _world_trade_basis(ds, trade, src)
+        if mat in es.index:
+            world_t *= float(es.loc[mat, "share"])
+        if world_t > 0:
+            exp = exp / exp.sum()
+            export_note = "world export shares from BACI on the basis"
+        else:
+            stage_rows = world.get("refining", world.get("mining"))
+            exp = stage_rows if stage_rows is not None else pd.Series(dtype=np.float64)
+            world_t, _, _ = world_production(ds, mat, year)
+            world_t = world_t if np.isfinite(world_t) else 0.0
+            export_note = "world export shares proxied by world supply shares (no trade data)"
+            notes.append(f"{mat}: {export_note}")
+        rows.append((mat, bal, world, exp, world_t, price, export_note))
+    for mat, why in skipped.items():
+        notes.append(f"{mat}: not simulated ({why})")
     if not rows:
-        raise UnknownChoiceError(f"material with trade data for {h} {year}", wanted, seeds)
+        raise UnknownChoiceError(f"material that can be simulated for {h} {year}", wanted, seeds)
     countries = sorted(
-        {c for _, mix, *_ in rows for c in mix["partner"]}
+        {c for _, bal, *_ in rows for c in bal.partners["partner"]}
         | {c for _, _, world, *_ in rows for s in world.values() for c in s.index}
-        | {c for *_, exp, _ in rows for c in exp.index}
+        | {c for _, _, _, exp, *_ in rows for c in exp.index}
     )
     countries = [c for c in countries if c not in AGGREGATES]
     ci = {c: i for i, c in enumerate(countries)}
@@ -172,17 +208,18 @@ def build_market(
     eol = ds.materials.set_index("material")["eol_rir"]
     rec = np.zeros(m_n, np.float32)
     wx = np.zeros(m_n, np.float32)
-    for i, (mat, mix, world, own, imports, uv, exp, world_t) in enumerate(rows):
+    info = []
+    for i, (mat, bal, world, exp, world_t, price, export_note) in enumerate(rows):
         wx[i] = world_t
         for c, v in exp.items():
             if c in ci:
                 xsh[i, ci[c]] = v
-        total = own + imports  # supply to the holder before exports
-        demand0[i] = total / 12.0
-        price0[i] = uv
-        for c, s in zip(mix["partner"], mix["share"], strict=True):
-            if c in ci:
-                imp[i, ci[c]] = s * imports / total
+        supply = bal.production_t + bal.imports_t  # the holder's supply before exports
+        demand0[i] = bal.consumption_t / 12.0
+        price0[i] = price.usd_per_t
+        for c, q in zip(bal.partners["partner"], bal.partners["imports_t"], strict=True):
+            if c in ci and supply > 0:
+                imp[i, ci[c]] = q / supply
         for k, stage in enumerate(STAGES):
             other = "refining" if stage == "mining" else "mining"
             s = world[stage] if stage in world else world[other]
@@ -190,6 +227,21 @@ def build_market(
                 if c in ci:
                     wsh[k, i, ci[c]] = v
         rec[i] = 0.0 if pd.isna(eol.get(mat)) else float(eol[mat])
+        info.append(
+            {
+                **bal.summary(),
+                "price_usd_per_t": price.usd_per_t,
+                "price_unit": price.unit,
+                "price_form": price.form,
+                "price_year": price.price_year,
+                "price_age_years": price.age_years,
+                "price_as_printed": price.as_printed,
+                "price_source": price.source,
+                "price_status": price.status,
+                "world_exports_t": world_t,
+                "export_shares": export_note,
+            }
+        )
     sectors, sshare = _sector_shares(ds, [r[0] for r in rows], p.defence_share)
     return Market(
         holder=h,
@@ -207,4 +259,6 @@ def build_market(
         notes=notes,
         members=sorted(members),
         world_exports_t=wx,
+        info=pd.DataFrame(info),
+        not_simulated=skipped,
     )

@@ -112,6 +112,7 @@ class SimResult:
             data,
             coords={
                 "material": mats,
+                "basis": ("material", self.market.basis),
                 "sector": secs,
                 "month": np.arange(self.horizon),
                 "run": np.arange(self.runs),
@@ -123,7 +124,8 @@ class SimResult:
                 "base_year": self.market.year,
                 "seed": self.seed,
                 "runs": self.runs,
-                "units": "t and t/month of traded forms; price USD/t (nominal); loss USD",
+                "units": "t and t/month of each material's basis (coordinate 'basis'); price USD "
+                "per t of the basis (nominal); loss USD",
             },
         )
         return ds
@@ -143,6 +145,9 @@ class SimResult:
             rows.append(
                 {
                     "material": mat,
+                    "basis": m.basis[i],
+                    "unit": f"t {m.basis[i]}",
+                    "simulated": True,
                     "expected_shortfall_t": float(a["shortfall"][:, i].mean()),
                     "expected_unmet_t": float(u.mean()),
                     "p95_unmet_t": q95,
@@ -164,6 +169,8 @@ class SimResult:
                     ),
                 }
             )
+        for mat, why in m.not_simulated.items():
+            rows.append({"material": mat, "simulated": False, "reason": f"not simulated: {why}"})
         return pd.DataFrame(rows)
 
 

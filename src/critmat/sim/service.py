@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from critmat.data.dataset import Dataset
+from critmat.data.dataset import Dataset, InputError
 from critmat.sim.events import EventTable, compile_events, concat
 from critmat.sim.generator import StochasticSpec, stochastic_events
 from critmat.sim.library import restrict_to_market, scenario_by_id
@@ -31,6 +31,11 @@ def build_events(
 ) -> tuple[EventTable, list[str]]:
     """Compile a scenario's events (and its stochastic part) for a market."""
     sc, dropped = restrict_to_market(scenario, market)
+    if scenario.events and not sc.events and scenario.stochastic is None:
+        raise InputError(
+            f"scenario {scenario.name!r} touches nothing in the {market.holder} market: "
+            + "; ".join(dropped)
+        )
     ev = compile_events(sc, market, params)
     if scenario.stochastic is not None:
         spec = StochasticSpec.model_validate(scenario.stochastic)
