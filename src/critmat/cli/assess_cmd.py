@@ -23,6 +23,14 @@ class Method(StrEnum):
     all = "all"
 
 
+class EuShares(StrEnum):
+    """Which supply shares the EU method uses (docs/methods.md, "EU 2023 inputs")."""
+
+    auto = "auto"
+    eu2023 = "eu2023"
+    dataset = "dataset"
+
+
 class Sources(StrEnum):
     """Which production source(s) to use for shares."""
 
@@ -47,10 +55,14 @@ def _summary(result: pd.DataFrame) -> pd.DataFrame:
             "stage": r["stage"] + r["is_bottleneck"].map({True: " *", False: ""}),
             "method": r["method"],
             "score": r["score"].round(3),
+            "EI": r["ei"].round(2) if "ei" in r else float("nan"),
+            "critical": r["critical"].map({True: "yes", False: "no"}).fillna("")
+            if "critical" in r
+            else "",
             "HHI": r["hhi"].round(3),
             "top supplier": r["top1_country"] + " " + r["top1_share"].map(pct),
             "IR": r["import_reliance"].map(pct),
-            "high-risk imports": r["high_risk_import_share"].map(pct),
+            "balance": r["balance_method"],
             "source": r["source"] + " " + r["data_year"].astype(str),
         }
     )
@@ -59,7 +71,9 @@ def _summary(result: pd.DataFrame) -> pd.DataFrame:
 @friendly
 def assess(
     ctx: typer.Context,
-    holder: Annotated[str, typer.Option(help="Holder: USA, EU27, JPN, KOR, CHN, IND, GBR.")],
+    holder: Annotated[
+        str, typer.Option(help="Holder: USA, EU27, DEU, FRA, ITA, GBR, JPN, KOR, TWN, CAN, ...")
+    ],
     year: Annotated[int, typer.Option(help="Year (trade data cover 2015-2024).")],
     method: Annotated[Method, typer.Option(help="Index to compute.")] = Method.all,
     material: Annotated[
@@ -75,6 +89,13 @@ def assess(
         Path | None,
         typer.Option(help="YAML file of inputs the dataset lacks (substitution, GVA, ...)."),
     ] = None,
+    eu_shares: Annotated[
+        EuShares,
+        typer.Option(
+            help="EC 2023 published supply and EU sourcing shares: auto (where the dataset's "
+            "are thinner), eu2023 (always) or dataset (never)."
+        ),
+    ] = EuShares.auto,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     html: Annotated[
         Path | None, typer.Option(help="Also write an HTML page with the charts here.")
@@ -95,6 +116,7 @@ def assess(
         materials=material,
         sources=sources.value,
         inputs=load_inputs(inputs),
+        eu_shares=eu_shares.value,
     )
     if html is not None:
         from critmat.report.assess_report import write_assess_report
@@ -112,6 +134,12 @@ def assess(
     caption = (
         f"{len(result)} rows; {n_defaults} use a documented default (see the 'defaults' column "
         "with --format csv/json). Scores: eu-crm = EU supply risk SR (critical if SR >= 1.0 and "
-        "EI >= 2.8); usgs = DP x TE x EV; geopolrisk = HHI x WTA. '*' = bottleneck stage."
+        "EI >= 2.8); usgs = DP x TE x EV; geopolrisk = HHI x WTA. '*' = bottleneck stage. "
+        "IR = import reliance on each material's basis; balance = how the holder's supply was "
+        "measured (usgs_salient, trade_content, eu_sourcing, group_split, world_supply)."
     )
+    missing = result[result["assessment"] != "assessed"]
+    for mat in sorted(set(missing["material"])):
+        why = missing.loc[missing["material"] == mat, "notes"].iloc[0]
+        caption += f"\n{mat}: not assessed ({why})"
     emit_frame(view, fmt, title=f"Assessment: {result['holder'].iloc[0]} {year}", caption=caption)

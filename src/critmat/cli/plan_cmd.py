@@ -20,7 +20,9 @@ def _short(source: str) -> str:
 @friendly
 def plan(
     ctx: typer.Context,
-    holder: Annotated[str, typer.Option(help="Holder: USA, EU27, JPN, KOR, CHN, IND, GBR.")],
+    holder: Annotated[
+        str, typer.Option(help="Holder: USA, EU27, DEU, FRA, ITA, GBR, JPN, KOR, TWN, CAN, ...")
+    ],
     budget: Annotated[float, typer.Option(min=0.0, help="Acquisition budget, USD (e.g. 2e9).")],
     config: Annotated[
         Path | None, typer.Option(help="Plan YAML (scenario, runs, costs, caps, floors).")

@@ -17,7 +17,11 @@ def _c(name: str, kind: Kind = "str", *, required: bool = True, **kw: object) ->
 
 
 _SOURCE = (_c("source"), _c("status", choices=STATUSES), _c("notes", required=False))
-_FRACTION = {"minimum": 0.0, "maximum": 1.0}
+
+
+def _frac(name: str, *, required: bool = True) -> Column:
+    return Column(name=name, kind="float", required=required, minimum=0.0, maximum=1.0)
+
 
 BASIS_SPECS: tuple[TableSpec, ...] = (
     TableSpec(
@@ -45,9 +49,9 @@ BASIS_SPECS: tuple[TableSpec, ...] = (
             _c("group"),
             _c("material"),
             _c("basis"),
-            _c("share", "float", **_FRACTION),
-            _c("share_low", "float", **_FRACTION),
-            _c("share_high", "float", **_FRACTION),
+            _frac("share"),
+            _frac("share_low"),
+            _frac("share_high"),
             *_SOURCE,
         ),
     ),
@@ -58,11 +62,11 @@ BASIS_SPECS: tuple[TableSpec, ...] = (
         key=("material",),
         columns=(
             _c("material"),
-            _c("si_ei", "float", required=False, **_FRACTION),
-            _c("si_sr", "float", required=False, **_FRACTION),
-            _c("eol_rir", "float", required=False, **_FRACTION),
-            _c("ir_mining", "float", required=False, **_FRACTION),
-            _c("ir_refining", "float", required=False, **_FRACTION),
+            _frac("si_ei", required=False),
+            _frac("si_sr", required=False),
+            _frac("eol_rir", required=False),
+            _frac("ir_mining", required=False),
+            _frac("ir_refining", required=False),
             _c("bottleneck_stage", required=False),
             *_SOURCE,
         ),
@@ -77,7 +81,7 @@ BASIS_SPECS: tuple[TableSpec, ...] = (
             _c("stage", choices=STAGES),
             _c("kind", choices=frozenset({"global", "eu_sourcing"})),
             _c("country"),
-            _c("share", "float", **_FRACTION),
+            _frac("share"),
             _c("trade_parameter", "float", minimum=0.0, maximum=3.0),
             *_SOURCE,
         ),
@@ -90,7 +94,7 @@ BASIS_SPECS: tuple[TableSpec, ...] = (
         columns=(
             _c("material"),
             _c("application"),
-            _c("share", "float", **_FRACTION),
+            _frac("share"),
             _c("nace", required=False, description="empty: 'other' uses the EC left unassigned"),
             *_SOURCE,
         ),

@@ -198,8 +198,8 @@ def holder_balance(ds: Dataset, holder: str, material: str, year: int) -> Balanc
 
 def _balance(ds: Dataset, h: str, mat: str, year: int) -> Balance:
     b = Balance(h, mat, year, basis_of(ds, mat))
-    mats = ds.materials.set_index("material")
-    parent = str(mats.loc[mat, "parent"]) if pd.notna(mats.loc[mat, "parent"]) else ""
+    parents = ds.materials.set_index("material")["parent"].fillna("").astype(str)
+    parent = parents.get(mat, "")
     es = ds.table("element_shares")
     if parent and mat in set(es["material"]):
         return _group_split(ds, b, parent, es[es["material"] == mat].iloc[0])

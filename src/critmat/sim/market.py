@@ -142,7 +142,7 @@ def build_market(
     wanted = [ds.resolve_material(m) for m in materials] if materials else seeds
     members = set(str(ds.holders.set_index("holder").loc[h, "members"]).split(";"))
     groups = set(ds.table("element_shares")["group"])
-    es = ds.table("element_shares").set_index("material")
+    es = ds.table("element_shares").set_index("material")["share"].astype(float)
     notes: list[str] = []
     skipped: dict[str, str] = {}
     trade = ds.trade[ds.trade["year"] == year]
@@ -176,7 +176,7 @@ def build_market(
         src = owner if mat in es.index else mat
         exp, world_t = _world_trade_basis(ds, trade, src)
         if mat in es.index:
-            world_t *= float(es.loc[mat, "share"])
+            world_t *= float(es[mat])
         if world_t > 0:
             exp = exp / exp.sum()
             export_note = "world export shares from BACI on the basis"
