@@ -1,0 +1,185 @@
+"""Every seed material counted for every holder, nothing silent, EU economic importance computed,
+and every quantity or price in the CLI's JSON outputs naming its basis and unit."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import critmat.data as cd
+from critmat.cli.main import app
+from critmat.risk.assess import assess
+from critmat.risk.eu_method import economic_importance
+from critmat.risk.indices import EI_THRESHOLD, eu_crm_ei
+from critmat.risk.inputs import AssessmentInputs
+from critmat.sim.service import resolve_scenario, run_scenario
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    r = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    return r.exit_code, r.stdout, r.stderr
+
+
+@pytest.mark.parametrize("holder", ["EU27", "USA"])
+def test_gallium_and_germanium_have_supply_risk(ds: cd.Dataset, holder: str) -> None:
+    r = assess(ds, holder, 2023, materials=["gallium", "germanium"])
+    for mat in ("gallium", "germanium"):
+        for method in ("eu-crm", "usgs", "geopolrisk"):
+            sel = r[(r["material"] == mat) & (r["method"] == method)]
+            assert sel["score"].notna().any(), (mat, method)
+        eu = r[(r["material"] == mat) & (r["method"] == "eu-crm") & r["is_bottleneck"]]
+        assert eu["sr"].iloc[0] > 1.0  # both are on the EU 2023 list as supply-risky
+        assert (eu["unit"] == f"t {mat[:2].capitalize()}").all()
+
+
+def test_every_seed_material_appears_for_every_holder(ds: cd.Dataset) -> None:
+    seeds = set(ds.materials.loc[ds.materials["seed"].astype(bool), "material"])
+    for holder in ds.holders["holder"]:
+        r = assess(ds, holder, 2023, methods=["eu-crm"])
+        assert set(r["material"]) == seeds, holder
+        bad = r[r["assessment"] != "assessed"]
+        assert bad["notes"].str.contains("not assessed|no import balance").all()
+
+
+def test_gage_2023_moves_gallium_and_germanium(ds: cd.Dataset) -> None:
+    sc = resolve_scenario(ds, "GAGE-2023")
+    for holder in ("EU27", "USA"):
+        res, notes = run_scenario(ds, sc, holder, runs=200, seed=3)
+        s = res.summary().set_index("material")
+        assert any("rare_earths: not simulated" in n for n in notes)
+        for mat in ("gallium", "germanium"):
+            assert s.loc[mat, "expected_shortfall_t"] > 0, (holder, mat)
+            assert s.loc[mat, "p95_max_price_ratio"] > 1.0
+        assert not s.loc["rare_earths", "simulated"]
+        assert "not simulated" in s.loc["rare_earths", "reason"]
+
+
+def test_a_scenario_touching_nothing_exits_nonzero(tmp_path: Path) -> None:
+    f = tmp_path / "nothing.yaml"
+    f.write_text(
+        "name: nothing\nevents:\n  - type: export_restriction\n    material: gallium\n"
+        "    country: ATA\n    start: 1\n    duration: 6\n    severity: 0.5\n"
+    )
+    code, _, err = invoke("simulate", str(f), "--holder", "EU27", "--runs", "10")
+    assert code == 2
+    assert "touches nothing in the EU27 market" in err and "ATA not in the market" in err
+
+
+def test_scenarios_list_says_per_holder_whether_runnable() -> None:
+    code, out, _ = invoke("scenarios", "list", "--holder", "USA", "-f", "json")
+    assert code == 0
+    rows = {r["id"]: r for r in json.loads(out)}
+    assert rows["GAGE-2023"]["runnable_for_holder"] is True
+    assert rows["NI-LME-2022"]["runnable_for_holder"] is False
+    assert rows["NI-LME-2022"]["holder_note"]
+
+
+def test_ei_by_hand_on_a_small_table() -> None:
+    """EC 2017 eq. 1 on two sectors: EI = 10 x (0.6 x 50 + 0.4 x 100) / 200 x 0.9 = 3.15."""
+    shares = pd.Series({"cars": 0.6, "chips": 0.4})
+    ei, note = eu_crm_ei(
+        shares, {"cars": "C29", "chips": "C26"}, {"C29": 50.0, "C26": 100.0, "C28": 200.0}, 0.9
+    )
+    assert ei == pytest.approx(3.15) and note == ""
+
+
+def test_ei_of_gallium_reproduces_the_ec_inputs(ds: cd.Dataset) -> None:
+    """EC 2023 Appendix 6: gallium 70% integrated circuits + 5% CIGS (C26, VA 77,000 MEUR), 25%
+    lighting (C27, 89,422 MEUR); scale C28 204,200 MEUR; SI_EI 0.98 (EC 2023 results table)."""
+    r = economic_importance(ds, "gallium", "EU27", AssessmentInputs(), 0.98)
+    hand = 10 * (0.75 * 77_000 + 0.25 * 89_422) / 204_200 * 0.98
+    assert r.ei == pytest.approx(hand, rel=1e-6)
+    assert r.ei > EI_THRESHOLD and r.status == "secondary"
+
+
+def test_ei_falls_back_to_global_end_uses_and_says_so(ds: cd.Dataset) -> None:
+    r = economic_importance(ds, "lithium", "EU27", AssessmentInputs(), 1.0)
+    assert np.isfinite(r.ei) and r.status == "derived"
+    assert "not in the EC 2023 end-use table" in r.note
+
+
+def test_critical_flag_is_produced_and_matches_the_eu_list_mostly(ds: cd.Dataset) -> None:
+    r = assess(ds, "EU27", 2022, methods=["eu-crm"])
+    b = r[r["is_bottleneck"]].set_index("material")
+    assert b["critical"].notna().sum() >= 18
+    # on the EU 2023 CRM list (Annex II of Reg. (EU) 2024/1252)
+    for mat in ("gallium", "magnesium", "cobalt", "lithium", "silicon", "tungsten", "niobium"):
+        assert bool(b.loc[mat, "critical"]), mat
+    # assessed by the EC and not critical in 2023
+    for mat in ("tin", "indium"):
+        assert not b.loc[mat, "critical"], mat
+
+
+def test_eu_shares_switch_changes_the_inputs(ds: cd.Dataset) -> None:
+    mine = assess(ds, "EU27", 2022, methods=["eu-crm"], materials=["cobalt"], eu_shares="dataset")
+    ec = assess(ds, "EU27", 2022, methods=["eu-crm"], materials=["cobalt"], eu_shares="eu2023")
+    assert set(mine["supply_shares_source"]) == {"dataset"}
+    assert set(ec["supply_shares_source"]) == {"eu_crm2023"}
+    assert "EC 2023 EU sourcing shares" in set(ec["sourcing_source"])
+    assert not np.allclose(mine["sr"].to_numpy(), ec["sr"].to_numpy()[: len(mine)])
+
+
+# -- every JSON output names the basis and unit of its quantities -----------------------------
+QUANTITY = re.compile(r"(_t|_t_low|_t_high|_usd_per_t)$")
+
+
+def _walk(node: object, inherited: bool, bad: list[str], path: str) -> None:
+    if isinstance(node, dict):
+        has = inherited or any(k in node for k in ("basis", "unit", "price_unit"))
+        for k, v in node.items():
+            if isinstance(v, int | float) and QUANTITY.search(k) and not has:
+                bad.append(f"{path}.{k}")
+            _walk(v, has, bad, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node[:50]):
+            _walk(v, inherited, bad, f"{path}[{i}]")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["data", "show", "cobalt", "--stage", "mining", "--year", "2024"],
+        ["assess", "--holder", "EU27", "--year", "2023", "-m", "gallium", "-m", "dysprosium"],
+        ["assess", "--holder", "USA", "--year", "2023", "-m", "nickel", "--method", "usgs"],
+        ["simulate", "GAGE-2023", "--holder", "EU27", "--runs", "50"],
+        ["plan", "--holder", "USA", "--budget", "1e8", "--config", "{cfg}", "--html", "{html}"],
+    ],
+)
+def test_every_json_output_names_basis_and_unit(tmp_path: Path, args: list[str]) -> None:
+    cfg = tmp_path / "plan.yaml"
+    cfg.write_text("runs: 100\neval_runs: 100\nbatches: 2\nfrontier: [0.5, 1.0]\n")
+    args = [a.format(cfg=cfg, html=tmp_path / "p.html") for a in args]
+    code, out, err = invoke(*args, "-f", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    bad: list[str] = []
+    _walk(doc, False, bad, "$")
+    assert not bad, bad[:10]
+
+
+def test_plan_prints_price_basis_and_source(tmp_path: Path) -> None:
+    cfg = tmp_path / "plan.yaml"
+    cfg.write_text("runs: 100\neval_runs: 100\nbatches: 2\nfrontier: [1.0]\n")
+    code, out, _ = invoke(
+        "plan",
+        "--holder",
+        "EU27",
+        "--budget",
+        "2e9",
+        "--config",
+        str(cfg),
+        "--html",
+        str(tmp_path / "p.html"),
+    )
+    assert code == 0
+    assert re.search(r"USD/t (Ni|Co|Li|Ga|Dy2O3|Tb4O7|Mg|Nb)", out)
+    assert "USGS MCS" in out and "published" in out
+    assert "rare_earths: not planned" in out
