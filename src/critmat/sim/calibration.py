@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from critmat.data.dataset import Dataset, UnknownChoiceError
+from critmat.data.dataset import Dataset, InputError, UnknownChoiceError
 from critmat.sim.library import library
 from critmat.sim.service import run_scenario
 
@@ -27,7 +27,7 @@ def calibration_table(ds: Dataset, year: int = 2023) -> pd.DataFrame:
         holder = HOLDER.get(entry.event_id, "EU27")
         try:
             res, notes = run_scenario(ds, entry.scenario, holder, year=year, runs=1, seed=0)
-        except UnknownChoiceError as exc:
+        except (UnknownChoiceError, InputError) as exc:
             rows.append({"event_id": entry.event_id, "holder": holder, "material": "",
                          "note": str(exc).split(".")[0]})  # fmt: skip
             continue
