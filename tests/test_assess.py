@@ -187,4 +187,8 @@ def test_sourcing_mix(ds: cd.Dataset) -> None:
     assert mix["share"].sum() == pytest.approx(1.0)
     assert mix["share"].is_monotonic_decreasing
     assert not set(mix["partner"]) & set(EU27)
-    assert sourcing_mix(ds, "EU27", 2022, "gallium").empty  # no trade headings shipped
+    assert (mix["unit"] == "t Co").all() and (mix["source"] == "trade_content").all()
+    # gallium has no trade headings: the EC 2023 EU sourcing shares stand in, China first
+    ga = sourcing_mix(ds, "EU27", 2022, "gallium")
+    assert ga["source"].iloc[0] == "eu_sourcing" and ga["partner"].iloc[0] == "CHN"
+    assert sourcing_mix(ds, "EU27", 2022, "iridium").empty  # no balance: nothing invented

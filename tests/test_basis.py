@@ -247,3 +247,14 @@ def test_more_holders(ds: cd.Dataset, holder: str) -> None:
 def test_unknown_holder_lists_the_holders(ds: cd.Dataset) -> None:
     with pytest.raises(cd.UnknownChoiceError, match="TWN"):
         holder_balance(ds, "Atlantis", "cobalt", 2023)
+
+
+def test_value_implied_content_in_the_notes_is_computed(ds: cd.Dataset) -> None:
+    """The cobalt oxide factor's note quotes 2024 world unit value / LME price = 0.41."""
+    from critmat.data.basis import basis_price
+
+    uv = ds.prices
+    uv = uv[(uv["form"].str.startswith("HS 282200")) & (uv["year"] == 2024)]
+    lme = basis_price(ds, "cobalt", 2024)
+    assert lme is not None and lme.price_year == 2024
+    assert float(uv["value"].iloc[0]) / lme.usd_per_t == pytest.approx(0.41, abs=0.01)

@@ -129,3 +129,14 @@ def test_console_script_runs_as_subprocess() -> None:
     )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["material"] == "graphite"
+
+
+def test_help_stays_fast_no_heavy_imports_at_cli_import() -> None:
+    """`critmat --help` must not pay for pandas, numpy or the maths packages (lazy imports)."""
+    code = (
+        "import sys, critmat.cli.main; "
+        "heavy = [m for m in ('pandas', 'numpy', 'scipy', 'xarray', 'critmat.risk') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == ""

@@ -151,12 +151,18 @@ def _walk(node: object, inherited: bool, bad: list[str], path: str) -> None:
         ["assess", "--holder", "USA", "--year", "2023", "-m", "nickel", "--method", "usgs"],
         ["simulate", "GAGE-2023", "--holder", "EU27", "--runs", "50"],
         ["plan", "--holder", "USA", "--budget", "1e8", "--config", "{cfg}", "--html", "{html}"],
+        ["scenarios", "list", "--holder", "JPN"],
+        ["inventory", "value", "--db", "{db}"],
     ],
 )
 def test_every_json_output_names_basis_and_unit(tmp_path: Path, args: list[str]) -> None:
     cfg = tmp_path / "plan.yaml"
     cfg.write_text("runs: 100\neval_runs: 100\nbatches: 2\nfrontier: [0.5, 1.0]\n")
-    args = [a.format(cfg=cfg, html=tmp_path / "p.html") for a in args]
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    if args[0] == "inventory":
+        code, _, err = invoke("inventory", "demo", "--db", db)
+        assert code == 0, err
+    args = [a.format(cfg=cfg, html=tmp_path / "p.html", db=db) for a in args]
     code, out, err = invoke(*args, "-f", "json")
     assert code == 0, err
     doc = json.loads(out)

@@ -90,7 +90,8 @@ def test_malformed_sensor_files_write_nothing(
 def test_valuation_insurance_and_rotation(led: Ledger, ds: cd.Dataset) -> None:
     v = valuation(led, ds).set_index("lot")
     assert v.loc["LI", "value_usd"] == pytest.approx(20 * v.loc["LI", "price_usd_per_t"])
-    assert "MCS2026" in v.loc["LI", "price_source"]
+    assert "lithium carbonate" in v.loc["LI", "price_source"]
+    assert "USD/t Li" in v.loc["LI", "price_source"]  # a lot is booked in t of the basis
     assert v.loc["GA", "value_usd"] == pytest.approx(0.5 * v.loc["GA", "price_usd_per_t"])
     feed = valuation(led, ds, {"lithium": 10_000.0}).set_index("lot")
     assert feed.loc["LI", "value_usd"] == 200_000.0

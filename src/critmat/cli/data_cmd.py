@@ -36,6 +36,7 @@ def list_(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
             "material": m["material"],
             "name": m["name"],
             "group": m["group"],
+            "basis": m["reference_basis"],
             "eol_rir": m["eol_rir"],
             "mining_years": [years(p, x, "mining") or years(s, x, "mining") for x in m["material"]],
             "refining_years": [

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from critmat.cli.output import Format, dataset_from, emit_frame, emit_json, friendly
@@ -36,6 +35,7 @@ def plan(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """With this budget: which materials to hold, how much, and the loss that avoids vs practice."""
+    import pandas as pd
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from critmat.optimize.plan import load_plan_config, run_plan

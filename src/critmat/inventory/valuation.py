@@ -1,8 +1,8 @@
 """Valuation, insurance coverage and rotation planning of the physical reserve.
 
-- Value: balance x the latest non-proxy price of the lot's material in the dataset (or a user
-  price feed), converted to USD per unit of the lot by critmat.data.units; every row names the
-  price series and year it used.
+- Value: balance (t of the material's basis) x the latest published price on that basis
+  (critmat.data.basis.basis_price, or a user price feed); every row names the price series, its
+  year and unit.
 - Insurance: value held per facility (and in transit) against active policies; the gap is the
   value above the insured amount; expired policies do not count.
 - Rotation (first-expired-first-out): a lot is due when its indicative shelf life (storage table)
@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from critmat.data.dataset import Dataset
-from critmat.data.units import UnitError, convert_price
 from critmat.inventory.ledger import InventoryError, Ledger, facility_id, to_tonnes
 from critmat.inventory.models import Facility, InsurancePolicy, Lot
 from critmat.inventory.monitoring import quality
@@ -33,25 +32,22 @@ GRADE_FLOOR = 80.0
 
 
 def _prices(ds: Dataset, lots: pd.DataFrame, feed: dict[str, float] | None) -> pd.DataFrame:
-    pr = ds.prices
-    pr = pr[(pr["status"] != "proxy") & pr["value"].notna()]
+    """USD per t of each material's basis: the user's feed, else the latest published series on
+    the basis (:func:`critmat.data.basis.basis_price`; lots are booked in t of the basis)."""
+    from critmat.data.basis import basis_price
+
+    year = dt.date.today().year
     rows = []
-    for _, lot in lots.drop_duplicates("material").iterrows():
-        mat, unit = str(lot["material"]), str(lot["unit"])
+    for mat in lots["material"].drop_duplicates().astype(str):
         if feed and mat in feed:
             rows.append((mat, feed[mat], "user price feed (USD/t)"))
             continue
-        g = pr[pr["material"] == mat].sort_values(["year", "edition"])
-        price, src = float("nan"), "no price in the dataset"
-        for _, r in g[::-1].iterrows():
-            try:
-                price = float(convert_price(float(r["value"]), str(r["unit"]), "USD/t"))
-                src = f"{r['form']} {int(r['year'])} ({r['unit']}, {r['status']}; {r['edition']})"
-                break
-            except UnitError:
-                continue
-        rows.append((mat, price, src))
-        del unit
+        q = basis_price(ds, mat, year)
+        if q is None or q.status == "proxy":
+            rows.append((mat, float("nan"), "no published price on the basis in the dataset"))
+            continue
+        src = f"{q.form} {q.price_year} ({q.as_printed}; {q.status}; {q.unit})"
+        rows.append((mat, q.usd_per_t, src))
     return pd.DataFrame(rows, columns=["material", "price_usd_per_t", "price_source"])
 
 

@@ -20,7 +20,7 @@ from critmat.data.views import DATASET_PRIORITY, SupplyTable, available_supply, 
 from critmat.risk.balance import holder_balance
 from critmat.risk.concentration import concentration_terms
 from critmat.risk.eu_method import EIResult, ec_sourcing_hhi_wgi, economic_importance, substitution
-from critmat.risk.exposure import exposure_terms, trade_flows
+from critmat.risk.exposure import exposure_terms
 from critmat.risk.governance import instability
 from critmat.risk.indices import (
     EI_THRESHOLD,
@@ -566,33 +566,35 @@ def _finish(out: pd.DataFrame) -> pd.DataFrame:
 
 
 def sourcing_mix(ds: Dataset, holder: str, year: int, material: str) -> pd.DataFrame:
-    """Where a holder's imports of a material come from (all shipped HS headings of it).
+    """Where a holder's imports of a material come from, on the material's basis.
 
-    One row per exporting partner: ``imports_t`` (gross t), ``imports_kusd``, ``share`` of the
-    tonnes, instability ``g`` (NaN without a WGI score) and ``restricted_before``.
+    One row per exporting partner of the holder balance (:mod:`critmat.risk.balance`):
+    ``imports_t`` (t of the basis, named in ``unit``), ``share`` of the tonnes, instability ``g``
+    (NaN without a WGI score), ``restricted_before`` and ``source`` (how the balance was built).
     """
     h = ds.resolve_holder(holder)
     mat = ds.resolve_material(material)
-    members = set(str(ds.holders.set_index("holder").loc[h, "members"]).split(";"))
-    hs = ds.hs_codes
-    traded = set(hs.loc[hs["in_trade_table"].astype(bool), "hs6"].astype(str))
-    codes, _ = traded_hs_codes(ds, mat, traded)
-    cols = ["partner", "name", "imports_t", "imports_kusd", "share", "g", "restricted_before"]
-    if not codes:
+    bal = holder_balance(ds, h, mat, year)
+    cols = ["partner", "name", "imports_t", "unit", "share", "g", "restricted_before", "source"]
+    if not bal.assessed:
         return pd.DataFrame(columns=cols)
-    f = trade_flows(ds.trade, members, codes, year)
-    f = f[f["imports_t"] > 0]
-    g, _ = instability(ds.governance, year, f.index, missing=float("nan"))
+    f = bal.partners[bal.partners["imports_t"] > 0]
+    if f.empty:
+        return pd.DataFrame(columns=cols)
+    g, _ = instability(ds.governance, year, f["partner"], missing=float("nan"))
     names = ds.country_names()
     out = pd.DataFrame(
         {
-            "partner": f.index,
-            "name": [names.get(p, p) for p in f.index],
+            "partner": f["partner"].to_numpy(),
+            "name": [names.get(p, p) for p in f["partner"]],
             "imports_t": f["imports_t"].to_numpy(),
-            "imports_kusd": f["imports_kusd"].to_numpy(),
+            "unit": f"t {bal.basis}",
             "share": (f["imports_t"] / f["imports_t"].sum()).to_numpy(),
-            "g": g.reindex(f.index).to_numpy(),
-            "restricted_before": f.index.isin(list(restricting_countries(ds.events))),
+            "g": g.reindex(f["partner"]).to_numpy(),
+            "restricted_before": f["partner"]
+            .isin(list(restricting_countries(ds.events)))
+            .to_numpy(),
+            "source": bal.method,
         }
     )
     return out[cols].sort_values("share", ascending=False).reset_index(drop=True)
