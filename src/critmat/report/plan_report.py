@@ -49,14 +49,17 @@ def _fans(res: PlanResult) -> str:
     for mat in top:
         i = m.index(mat)
         lo, med, hi = np.quantile(paths[:, i, :], [0.05, 0.5, 0.95], axis=0)
-        fig.add_scatter(x=months, y=hi, mode="lines", name=f"{mat} P95", line={"dash": "dot"})
-        fig.add_scatter(x=months, y=med, mode="lines", name=f"{mat} median")
+        unit = f"t {m.basis[i]}"
+        fig.add_scatter(
+            x=months, y=hi, mode="lines", name=f"{mat} P95 ({unit})", line={"dash": "dot"}
+        )
+        fig.add_scatter(x=months, y=med, mode="lines", name=f"{mat} median ({unit})")
         del lo
     fig.update_layout(
         height=380,
-        title="Unmet demand without a reserve (t/month; median and P95 "
-        "of the evaluation runs kept as paths)",
-        yaxis_title="t/month",
+        title="Unmet demand without a reserve (t of each material's basis per month; median "
+        "and P95 of the evaluation runs kept as paths)",
+        yaxis_title="t of the basis / month",
     )
     return _fig(fig)
 

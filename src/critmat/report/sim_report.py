@@ -24,9 +24,11 @@ def _fan(res: SimResult, variable: str, title: str, unit: str) -> str:
     keep = sorted(set(touched) | set(moving)) or list(range(data.shape[1]))
     data = data[:, keep, :]
     mats = [res.market.materials[i] for i in keep]
+    bases = [res.market.basis[i] for i in keep]
     cols = 3
     rows = int(np.ceil(len(mats) / cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=mats)
+    titles = [f"{m} ({unit} {b})".replace("  ", " ") for m, b in zip(mats, bases, strict=True)]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles)
     months = np.arange(res.horizon)
     for i, _m in enumerate(mats):
         lo, med, hi = np.quantile(data[:, i, :], [0.05, 0.5, 0.95], axis=0)
@@ -56,7 +58,8 @@ def _fan(res: SimResult, variable: str, title: str, unit: str) -> str:
         )
     fig.update_layout(
         height=max(320, 260 * rows),
-        title=f"{title} ({unit}): median and 5-95% band; materials touched by the scenario",
+        title=f"{title} ({unit} of each material's basis): median and 5-95% band; materials "
+        "touched by the scenario",
     )
     return str(fig.to_html(full_html=False, include_plotlyjs=False))
 
@@ -72,7 +75,7 @@ def write_sim_report(res: SimResult, out: str | Path, notes: list[str]) -> Path:
 summary from all runs.</p>
 <ul class="note">{note_html}</ul>
 <h2>Summary</h2>{table_html(res.summary())}
-<h2>Unmet demand</h2>{_fan(res, "unmet", "Unmet demand per month", "t")}
+<h2>Unmet demand</h2>{_fan(res, "unmet", "Unmet demand per month", "t/month")}
 <h2>Price</h2>{_fan(res, "price", "Price paid by the holder", "USD/t")}
 <h2>Stock</h2>{_fan(res, "stock", "Stockpile", "t")}
 """
