@@ -46,3 +46,11 @@ def test_data_doc_lists_every_table_and_column() -> None:
         body = section[1].split("### ", 1)[0]
         for col in spec.names:
             assert f"`{col}`" in body, f"docs/data.md, table {name}: column {col} not described"
+
+
+def test_plan_file_keys_are_documented() -> None:
+    from critmat.optimize.plan import PlanConfig
+
+    doc = (ROOT / "docs" / "scenarios.md").read_text().split("## Plan files", 1)[1]
+    for key in PlanConfig.model_fields:
+        assert f"| `{key}` |" in doc, key

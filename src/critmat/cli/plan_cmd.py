@@ -111,15 +111,22 @@ def plan(
         + "".join(f"\n{r.material}: {r.reason}" for r in skipped.itertuples()),
     )
     c = res.comparison
-    view = c.assign(
-        spent_usd_m=c["spent_usd"] / 1e6,
-        expected_loss_usd_m=c["expected_loss_usd"] / 1e6,
-        cvar_loss_usd_m=c["cvar_loss_usd"] / 1e6,
+    view = pd.DataFrame(
+        {
+            "plan": c["plan"],
+            "spent": (c["spent_usd"] / 1e6).round(1),
+            "holding": ((c["holding_usd"] + c["transaction_usd"]) / 1e6).round(1),
+            "worth at end": (c["residual_value_usd"] / 1e6).round(1),
+            "E loss": (c["expected_loss_usd"] / 1e6).round(1),
+            "total cost": (c["total_cost_usd"] / 1e6).round(1),
+        }
     )
-    cols = ["plan", "spent_usd_m", "expected_loss_usd_m", "cvar_loss_usd_m", "loss_avoided_per_usd"]
     emit_frame(
-        view[cols].round(2),
+        view,
         fmt,
-        title="Against practice (same budget)",
-        caption="; ".join(f"{k}: {v}" for k, v in res.provenance.items()),
+        title="Against practice (same budget), USD m on the evaluation scenarios",
+        caption="total cost = spent + holding (storage, insurance, financing, purchase spread) "
+        "- worth at end (the stock left at the end of the horizon, valued as under 'stock left "
+        "at the end') + E loss (expected loss of unmet demand); "
+        + "; ".join(f"{k}: {v}" for k, v in res.provenance.items()),
     )

@@ -15,9 +15,9 @@ Z95 = 1.959963984540054
 
 
 def total_cost(p: Problem, x: F64) -> F64:
-    """Per-scenario total cost of a stock (acquisition + holding + loss), USD [S]."""
-    unmet = np.maximum(p.shortfall - x[None, :], 0.0)
-    return float((p.price + p.holding) @ x) + unmet @ p.value_lost
+    """Per-scenario total cost of a stock, USD [S]: purchase + transaction + holding - residual
+    value of the stock left at the end + loss of unmet demand (the full accounting)."""
+    return p.scenario_costs(x)["total"]
 
 
 @dataclass

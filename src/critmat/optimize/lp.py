@@ -93,27 +93,35 @@ def build_lp(p: Problem) -> LPArrays:
         row_lo.append(np.array([-np.inf]))
         row_hi.append(np.array([cap]))
         nxt += 1
+    e = p.residual  # [S, M] worth of a tonne left at the end
+    w = p.value_lost[None, :] - e  # [S, M] >= 0: loss saved per tonne of U
     if cvar:
-        # z_s + eta - sum_m v_m U_sm >= 0
+        # z_s + eta - sum_m (v_m - e_sm) U_sm + sum_m e_sm x_m >= sum_m e_sm Q_sm
         eta = m_n + n_u
         z0 = eta + 1
         r_s = nxt + np.arange(s_n)
-        rows += [r_s, r_s, np.repeat(r_s, m_n)]
-        cols += [z0 + np.arange(s_n), np.full(s_n, eta), u0 + np.arange(n_u)]
-        vals += [np.ones(s_n), np.ones(s_n), -np.tile(p.value_lost, s_n)]
-        row_lo.append(np.zeros(s_n))
+        rows += [r_s, r_s, np.repeat(r_s, m_n), np.repeat(r_s, m_n)]
+        cols += [
+            z0 + np.arange(s_n),
+            np.full(s_n, eta),
+            u0 + np.arange(n_u),
+            np.tile(np.arange(m_n), s_n),
+        ]
+        vals += [np.ones(s_n), np.ones(s_n), -w.reshape(-1), e.reshape(-1)]
+        row_lo.append(np.sum(e * p.shortfall, axis=1))
         row_hi.append(np.full(s_n, np.inf))
         nxt += s_n
     a = sp.csc_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nxt, n_cols)
     )
     c = np.zeros(n_cols)
-    c[:m_n] = p.price + p.holding
     if cvar:
+        c[:m_n] = p.unit_cost
         c[m_n + n_u] = 1.0
         c[m_n + n_u + 1 :] = 1.0 / ((1.0 - p.alpha) * s_n)
     else:
-        c[u0 : u0 + n_u] = np.tile(p.value_lost, s_n) / s_n
+        c[:m_n] = p.unit_cost - e.mean(axis=0)
+        c[u0 : u0 + n_u] = w.reshape(-1) / s_n
     col_lo = np.zeros(n_cols)
     col_hi = np.full(n_cols, np.inf)
     col_lo[:m_n] = p.floor
@@ -164,6 +172,8 @@ def solve_lp(p: Problem, *, solver: str = "auto") -> LPResult:
         raise InfeasibleError(f"HiGHS could not solve the sizing LP: {status}")
     x: npt.NDArray[np.float64] = np.asarray(h.getSolution().col_value[: p.n_materials])
     obj = float(h.getInfo().objective_function_value)
+    if p.risk != "cvar":  # the expectation LP leaves out the constant mean_s sum_m e'_sm Q_sm
+        obj += float(np.sum(p.residual * p.shortfall, axis=1).mean())
     return LPResult(
         np.maximum(x, p.floor), obj, status, t1 - t0, t2 - t1, arr.c.size, arr.row_lo.size
     )

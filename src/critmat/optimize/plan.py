@@ -7,6 +7,7 @@ scenario set (name, runs, seed) and the configuration (costs, caps, floors), rec
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,11 @@ class PlanConfig(BaseModel):
         default_factory=lambda: [0.0, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0]
     )
     max_release_share: Annotated[float, Field(ge=0.0)] = 0.5
+    buy_spread_share: Share = 0.02
+    sell_spread_share: Share = 0.05
+    degradation_share_per_year: Share = 0.005
+    residual_value: bool = True
+    residual_price: Literal["base", "scenario"] = "base"
 
 
 def load_plan_config(path: str | Path | None) -> PlanConfig:
@@ -86,13 +92,34 @@ class PlanResult:
 
 
 def _problem(
-    market: Market, q: F64, budget: float, cfg: PlanConfig, classes: list[str], params: SimParams
+    market: Market,
+    sim: SimResult,
+    budget: float,
+    cfg: PlanConfig,
+    classes: list[str],
+    params: SimParams,
 ) -> Problem:
+    """The sizing problem on a simulation's scenarios, with the full accounting (docs/methods.md,
+    "Decide"): holding over the scenario's horizon, the purchase spread, and the worth of the
+    stock left at the end, net of the sale spread and degradation: at the base price by default
+    (``residual_price: scenario`` uses each scenario's final price; ``residual_value: false``
+    values it at zero, the earlier model)."""
     price = market.price0.astype(np.float64)
-    years = 60 / 12.0
+    years = sim.horizon / 12.0
     hold = price * (cfg.storage_cost_share + cfg.insurance_share + cfg.financing_rate) * years
     cap = np.where(market.world_exports_t > 0, cfg.cap_share * market.world_exports_t, np.inf)
     floor = np.array([cfg.floors_t.get(m, 0.0) for m in market.materials])
+    q = sim.aggregates["shortfall"].astype(np.float64)
+    if cfg.residual_value:
+        kept = (1.0 - cfg.sell_spread_share) * (1.0 - cfg.degradation_share_per_year) ** years
+        ratio = (
+            sim.aggregates["final_price_ratio"].astype(np.float64)
+            if cfg.residual_price == "scenario"
+            else np.ones_like(q)
+        )
+        end = ratio * price[None, :] * kept
+    else:
+        end = np.zeros_like(q)
     return Problem(
         materials=list(market.materials),
         shortfall=q,
@@ -106,6 +133,8 @@ def _problem(
         capacity=dict(cfg.capacity_t),
         risk=cfg.risk,
         alpha=cfg.alpha,
+        end_value=end,
+        transaction=cfg.buy_spread_share * price,
     )
 
 
@@ -164,27 +193,17 @@ def run_plan(
     t0 = time.perf_counter()
     classes_map = ds.materials.set_index("material")["storage_class"].to_dict()
     classes = [str(classes_map.get(m, "")) or "other" for m in market.materials]
-    prob = _problem(
-        market, base.aggregates["shortfall"].astype(np.float64), budget, c, classes, params
-    )
+    prob = _problem(market, base, budget, c, classes, params)
     x = _solver(prob)
     t["optimise"] = time.perf_counter() - t0
+    notes_budget = _budget_note(prob, x)
     say("evaluate")
     t0 = time.perf_counter()
-    ev_prob = _problem(
-        market, fresh.aggregates["shortfall"].astype(np.float64), budget, c, classes, params
-    )
+    ev_prob = _problem(market, fresh, budget, c, classes, params)
     gap = None
     if c.risk == "expectation":
         batches = [
-            _problem(
-                market,
-                run(c.seed + 7919 * (k + 1), c.runs).aggregates["shortfall"].astype(np.float64),
-                budget,
-                c,
-                classes,
-                params,
-            )
+            _problem(market, run(c.seed + 7919 * (k + 1), c.runs), budget, c, classes, params)
             for k in range(c.batches)
         ]
         gap = saa_gap(batches, _solver, x, ev_prob)
@@ -238,6 +257,14 @@ def run_plan(
         "quantities": "t of each material's basis (basis column): Li content, Ni, Co, Nd2O3, "
         "Dy2O3, Tb4O7 ...; holder consumption from critmat.risk.balance",
         "loss model": f"unmet t x {params.value_added_multiplier:g} x price (assumption)",
+        "stock left at the end": (
+            "worth nothing (residual_value: false)"
+            if not c.residual_value
+            else f"{'the scenario' if c.residual_price == 'scenario' else 'the base'} price less "
+            f"a {c.sell_spread_share:.0%} sale spread and {c.degradation_share_per_year:.1%}/yr "
+            "degradation (assumptions)"
+        ),
+        "purchase": f"price plus a {c.buy_spread_share:.0%} spread (assumption)",
         "holding": f"storage {c.storage_cost_share:.1%} + insurance {c.insurance_share:.1%} + "
         f"financing {c.financing_rate:.1%} of value per year, {horizon} months",
     }
@@ -255,8 +282,25 @@ def run_plan(
         with_stock,
         t,
         prov,
-        [*market.notes, *dropped],
+        [*market.notes, *dropped, *notes_budget],
     )
+
+
+def _budget_note(p: Problem, x: F64) -> list[str]:
+    """Say why the budget does not bind, when it does not (docs/methods.md, "Decide")."""
+    spent = float(p.price @ x)
+    if spent >= p.budget * (1 - 1e-6):
+        return []
+    at_cap = [m for i, m in enumerate(p.materials) if np.isfinite(p.cap[i]) and x[i] >= p.cap[i]]
+    why = (
+        "beyond it, the next tonne of every material costs more (purchase, spread and holding "
+        "less its expected worth at the end) than the loss it is expected to avoid"
+    )
+    if at_cap:
+        why += f"; at the market-impact cap: {', '.join(at_cap)}"
+    return [
+        f"the budget does not bind: {spent / 1e6:,.1f} of {p.budget / 1e6:,.1f} USD m spent; {why}"
+    ]
 
 
 def _compare(
@@ -284,9 +328,13 @@ def _compare(
                 "description": desc,
                 "spent_usd": spent,
                 "scaled_to_budget": scale,
+                "transaction_usd": terms["transaction"],
+                "holding_usd": terms["holding"],
+                "residual_value_usd": terms["residual_value"],
                 "expected_loss_usd": terms["expected_loss"],
                 "cvar_loss_usd": terms["cvar_loss"],
-                "holding_usd": terms["holding"],
+                "total_cost_usd": terms["total_cost"],
+                "cvar_total_cost_usd": terms["cvar_total_cost"],
                 "loss_avoided_usd": avoided,
                 "loss_avoided_per_usd": avoided / spent if spent > 0 else float("nan"),
             }
@@ -298,20 +346,7 @@ def _frontier(prob: Problem, ev: Problem, budget: float, c: PlanConfig) -> pd.Da
     rows = []
     for f in c.frontier:
         b = budget * f
-        pb = Problem(
-            prob.materials,
-            prob.shortfall,
-            prob.price,
-            prob.value_lost,
-            prob.holding,
-            b,
-            prob.floor,
-            prob.cap,
-            prob.storage_class,
-            prob.capacity,
-            prob.risk,
-            prob.alpha,
-        )
+        pb = dataclasses.replace(prob, budget=b)
         if float(pb.price @ pb.floor) > b:
             continue
         x = _solver(pb)
@@ -322,6 +357,8 @@ def _frontier(prob: Problem, ev: Problem, budget: float, c: PlanConfig) -> pd.Da
                 "spent_usd": terms["acquisition"],
                 "expected_loss_usd": terms["expected_loss"],
                 "cvar_loss_usd": terms["cvar_loss"],
+                "residual_value_usd": terms["residual_value"],
+                "total_cost_usd": terms["total_cost"],
             }
         )
     return pd.DataFrame(rows)

@@ -171,6 +171,7 @@ def simulate_chunk(
     has_demand = bool(np.any(coef["demand"] > 0))
     has_own = bool(np.any(coef["world_holder"] != coef["world"]))
     zero = np.zeros((s_n, m_n), np.float32)
+    ratio = np.ones((s_n, m_n), np.float32)
     for t in range(horizon):
         since = t - start
         active = (since >= 0) & (since < dur)
@@ -254,6 +255,8 @@ def simulate_chunk(
         **acc,
         "any_outage_months": any_outage,
         "final_stock": stock,
+        # the price a stock left at the end of the horizon is worth (ratio to the base price)
+        "final_price_ratio": ratio,
     }
     out.update({f"full_{k}": v for k, v in full.items()})
     return out
