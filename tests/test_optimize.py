@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -288,3 +289,41 @@ def test_plan_config_errors(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["plan", "--holder", "EU27", "--budget", "1e8", "--config", str(p)])
     assert r.exit_code == 2
     assert "runs" in r.stderr and "risk" in r.stderr
+
+
+def test_tonnes_ranges_are_ordered_and_reproducible() -> None:
+    from critmat.optimize.sensitivity import tonnes_ranges
+
+    rng = np.random.default_rng(5)
+    q = rng.exponential(10, (60, 3)) * (rng.random((60, 3)) < 0.5)
+    p = Problem(["a", "b", "c"], q, np.ones(3), np.full(3, 8.0), np.full(3, 0.3), budget=1e9)
+    r1 = tonnes_ranges(p, lambda pb: solve_marginal(pb).x, seed=3, replicates=50)
+    r2 = tonnes_ranges(p, lambda pb: solve_marginal(pb).x, seed=3, replicates=50)
+    pd.testing.assert_frame_equal(r1, r2)
+    assert (r1["p05_t"] <= r1["p50_t"]).all() and (r1["p50_t"] <= r1["p95_t"]).all()
+    # no resampling noise and no parameter draws: every replicate is the optimum itself
+    same = Problem(["a"], np.full((20, 1), 7.0), np.ones(1), np.full(1, 8.0), np.zeros(1), 1e9)
+    r = tonnes_ranges(
+        same, lambda pb: solve_marginal(pb).x, seed=1, replicates=10,
+        loss_range=(1.0, 1.0), holding_range=(1.0, 1.0),
+    )  # fmt: skip
+    assert r.loc[0, "p05_t"] == r.loc[0, "p95_t"] == pytest.approx(7.0)
+
+
+def test_plan_sensitivity_tornado(ds: cd.Dataset, tmp_path: Path) -> None:
+    from critmat.optimize.sensitivity import ASSUMPTIONS
+    from critmat.report.plan_report import write_plan_report
+
+    cfg = PlanConfig(runs=100, eval_runs=100, batches=2, frontier=[1.0])
+    r = run_plan(ds, "EU27", 5e8, cfg, sensitivity=True)
+    assert r.sensitivity is not None and r.tonnes_ranges is not None
+    s = r.sensitivity.set_index(["assumption", "setting"])
+    assert len(s) == 2 * len(ASSUMPTIONS)
+    # common random numbers: a dearer loss or holding can only raise the optimal total cost
+    loss = s.loc["loss per tonne unmet", "total_cost_usd"]
+    assert loss["high"] >= loss["low"]
+    hold = s.loc["holding cost", "total_cost_usd"]
+    assert hold["high"] >= hold["low"]
+    assert set(r.tonnes_ranges["basis"]) >= {"Li", "Dy2O3"}
+    out = write_plan_report(r, tmp_path / "plan.html")
+    assert "Tornado" in out.read_text()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from critmat.cli.output import Format, dataset_from, emit_frame, emit_json, friendly
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _short(source: str) -> str:
@@ -33,6 +36,14 @@ def plan(
         "out/plan-report.html"
     ),
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--sensitivity",
+            help="Also re-plan under each major assumption's low and high value (tornado) and "
+            "give ranges on the tonnes (bootstrap with parameter draws).",
+        ),
+    ] = False,
 ) -> None:
     """With this budget: which materials to hold, how much, and the loss that avoids vs practice."""
     import pandas as pd
@@ -48,7 +59,9 @@ def plan(
     current = None
     if stockpile is not None:
         current = load_stockpile(stockpile).arrays(build_market(ds, holder, cfg.year))
-    stages = ["assess", "simulate", "optimise", "evaluate"]
+    stages = ["assess", "simulate", "optimise", "evaluate"] + (
+        ["sensitivity"] if sensitivity else []
+    )
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
     ) as bar:
@@ -57,7 +70,9 @@ def plan(
         def stage(name: str) -> None:
             bar.update(task, description=f"planning: {name}", completed=stages.index(name))
 
-        res = run_plan(ds, holder, budget, cfg, current=current, stage=stage)
+        res = run_plan(
+            ds, holder, budget, cfg, current=current, stage=stage, sensitivity=sensitivity
+        )
     path = write_plan_report(res, html)
     typer.echo(f"wrote {path.resolve()}", err=True)
     for n in res.notes:
@@ -72,6 +87,12 @@ def plan(
                 "comparison": res.comparison.to_dict("records"),
                 "frontier": res.frontier.to_dict("records"),
                 "timings_s": res.timings,
+                "sensitivity": None
+                if res.sensitivity is None
+                else res.sensitivity.to_dict("records"),
+                "tonnes_ranges": None
+                if res.tonnes_ranges is None
+                else res.tonnes_ranges.to_dict("records"),
             }
         )
         return
@@ -129,4 +150,50 @@ def plan(
         "- worth at end (the stock left at the end of the horizon, valued as under 'stock left "
         "at the end') + E loss (expected loss of unmet demand); "
         + "; ".join(f"{k}: {v}" for k, v in res.provenance.items()),
+    )
+    if res.sensitivity is not None and res.tonnes_ranges is not None:
+        _emit_sensitivity(res.sensitivity, res.tonnes_ranges, fmt)
+
+
+def _emit_sensitivity(sens: pd.DataFrame, ranges: pd.DataFrame, fmt: Format) -> None:
+    """The tornado and the tonnes' ranges as terminal tables."""
+    import pandas as pd
+
+    ok = sens[sens["total_cost_usd"].notna()] if "total_cost_usd" in sens else sens.iloc[:0]
+    emit_frame(
+        pd.DataFrame(
+            {
+                "assumption": ok["assumption"],
+                "setting": ok["setting"] + " " + ok["value"].map("{:g}".format) + " " + ok["unit"],
+                "total cost": (ok["total_cost_usd"] / 1e6).round(1),
+                "vs base": (ok["delta_total_cost_usd"] / 1e6).round(1),
+                "spent": (ok["spent_usd"] / 1e6).round(1),
+            }
+        ),
+        fmt,
+        title="How sure: re-planned under each assumption's low and high value, USD m",
+        caption="\n".join(
+            f"{a}: {n}"
+            for a, n, st in zip(sens["assumption"], sens["note"], sens["setting"], strict=True)
+            if st == "low"
+        ),
+    )
+    held = ranges[ranges["recommended_t"] > 0]
+    emit_frame(
+        pd.DataFrame(
+            {
+                "material": held["material"],
+                "recommended": [
+                    f"{v:,.1f} t {b}"
+                    for v, b in zip(held["recommended_t"], held["basis"], strict=True)
+                ],
+                "P5": held["p05_t"].round(1),
+                "P50": held["p50_t"].round(1),
+                "P95": held["p95_t"].round(1),
+            }
+        ),
+        fmt,
+        title="Ranges on the tonnes (t of the basis)",
+        caption=f"{int(ranges['replicates'].iloc[0])} bootstrap resamples of the scenarios, each "
+        "with the loss per tonne x U(0.5, 2) and the holding cost x U(0.5, 1.5)",
     )

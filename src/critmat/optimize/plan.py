@@ -27,6 +27,7 @@ from critmat.optimize.rules import RULES, rule_stock
 from critmat.sim.engine import Stockpile
 from critmat.sim.market import Market, SimParams, build_market
 from critmat.sim.run import SimResult, simulate
+from critmat.sim.scenario import Scenario
 from critmat.sim.service import build_events, resolve_scenario
 
 __all__ = ["PlanConfig", "PlanResult", "load_plan_config", "run_plan"]
@@ -89,6 +90,8 @@ class PlanResult:
     timings: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    sensitivity: pd.DataFrame | None = None  # tornado rows (critmat.optimize.sensitivity)
+    tonnes_ranges: pd.DataFrame | None = None  # bootstrap percentiles of the tonnes
 
 
 def _problem(
@@ -152,8 +155,10 @@ def run_plan(
     *,
     current: Stockpile | None = None,
     stage: Callable[[str], None] | None = None,
+    sensitivity: bool = False,
 ) -> PlanResult:
-    """Assess, simulate, optimise and evaluate for a holder and a budget (USD)."""
+    """Assess, simulate, optimise and evaluate for a holder and a budget (USD); with
+    ``sensitivity``, also the tornado over the major assumptions and the ranges on the tonnes."""
     import time
 
     from critmat.risk.assess import assess
@@ -216,6 +221,14 @@ def run_plan(
     comparison = _compare(market, ev_prob, x, prob.shortfall, budget, current)
     frontier = _frontier(prob, ev_prob, budget, c)
     t["evaluate"] = time.perf_counter() - t0
+    sens = ranges = None
+    if sensitivity:
+        say("sensitivity")
+        t0 = time.perf_counter()
+        sens, ranges = _how_sure(
+            ds, market, scenario, params, c, classes, budget, prob, ev_prob, x, base, fresh
+        )
+        t["sensitivity"] = time.perf_counter() - t0
     info = market.info.set_index("material").reindex(market.materials)
     comp = pd.DataFrame(
         {
@@ -283,7 +296,57 @@ def run_plan(
         t,
         prov,
         [*market.notes, *dropped, *notes_budget],
+        sens,
+        ranges,
     )
+
+
+def _how_sure(
+    ds: Dataset,
+    market: Market,
+    scenario: Scenario,
+    params: SimParams,
+    c: PlanConfig,
+    classes: list[str],
+    budget: float,
+    prob: Problem,
+    ev_prob: Problem,
+    x: F64,
+    base: SimResult,
+    fresh: SimResult,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tornado and the tonnes' ranges (critmat.optimize.sensitivity) for this plan."""
+    from critmat.optimize.sensitivity import tonnes_ranges, tornado
+
+    def sim(sc: Scenario, pr: SimParams, seed: int, runs: int) -> SimResult:
+        events, _ = build_events(ds, sc, market, pr)
+        return simulate(
+            market, events, runs=runs, seed=seed, horizon=sc.horizon_months, scenario=sc.name,
+            params=pr, keep_full_runs=0,
+        )  # fmt: skip
+
+    def build(res: SimResult, loss: float, hold: float) -> Problem:
+        cfg = c.model_copy(
+            update={
+                "storage_cost_share": c.storage_cost_share * hold,
+                "insurance_share": c.insurance_share * hold,
+                "financing_rate": c.financing_rate * hold,
+            }
+        )
+        pr = dataclasses.replace(params, value_added_multiplier=loss)
+        return _problem(market, res, budget, cfg, classes, pr)
+
+    base_total = ev_prob.objective(x)["total_cost"]
+    sens = tornado(
+        market, scenario, params, sim, build, _solver,
+        base_opt=base, base_fresh=fresh, seeds=(c.seed, c.seed + 1_000_003),
+        runs=c.runs, eval_runs=c.eval_runs, base_total=base_total,
+    )  # fmt: skip
+    fast = prob.risk == "expectation" and not prob.capacity
+    ranges = tonnes_ranges(prob, _solver, seed=c.seed, replicates=200 if fast else 20)
+    ranges.insert(1, "recommended_t", x)
+    ranges.insert(2, "basis", market.basis)
+    return sens, ranges
 
 
 def _budget_note(p: Problem, x: F64) -> list[str]:

@@ -123,6 +123,50 @@ def _frontier(res: PlanResult) -> str:
     return _fig(fig)
 
 
+def _how_sure(res: PlanResult) -> str:
+    """Tornado of the total cost and the ranges on the tonnes (with --sensitivity)."""
+    if res.sensitivity is None or res.tonnes_ranges is None:
+        return (
+            "<h2>7. How sure</h2><p>Run <code>critmat plan ... --sensitivity</code> for the "
+            "tornado over the major assumptions and ranges on the tonnes.</p>"
+        )
+    import plotly.graph_objects as go
+
+    sens = res.sensitivity[res.sensitivity["total_cost_usd"].notna()]
+    order = (
+        sens.groupby("assumption")["delta_total_cost_usd"]
+        .apply(lambda d: float(d.abs().max()))
+        .sort_values()
+        .index.tolist()
+    )
+    fig = go.Figure()
+    for setting, colour in (("low", "rgb(31,119,180)"), ("high", "rgb(214,39,40)")):
+        sel = sens[sens["setting"] == setting].set_index("assumption").reindex(order)
+        labels = [
+            f"{setting} {v:g} {u}".strip()
+            for v, u in zip(sel["value"], sel["unit"].fillna(""), strict=True)
+        ]
+        fig.add_bar(
+            y=order,
+            x=sel["delta_total_cost_usd"] / 1e6,
+            orientation="h",
+            name=setting,
+            marker_color=colour,
+            text=labels,
+            textposition="auto",
+        )
+    fig.update_layout(
+        barmode="overlay",
+        height=120 + 60 * len(order),
+        title="Tornado: change of the re-planned total cost against the base plan (USD m)",
+        xaxis_title="USD million",
+    )
+    return (
+        f"<h2>7. How sure</h2>{_fig(fig)}{table_html(res.sensitivity)}"
+        f"<h3>Ranges on the tonnes</h3>{table_html(res.tonnes_ranges)}"
+    )
+
+
 def write_plan_report(res: PlanResult, out: str | Path) -> Path:
     """Write the planning report."""
     g = res.gap
@@ -157,5 +201,6 @@ expected loss {sim_loss / 1e6:,.1f} USD m with the reserve vs {sim_none / 1e6:,.
 without.</p>
 <h2>5. Efficient frontier</h2>{_frontier(res)}{table_html(res.frontier)}
 <h2>6. Optimality gap</h2>{gap_html}
+{_how_sure(res)}
 """
     return write_page(out, page(f"critmat plan {res.holder}", body))
