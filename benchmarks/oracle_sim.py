@@ -44,6 +44,9 @@ def oracle(
             stock = float(stockpile.stock0[m])
             dis = high = elev = 0
             maxp = 1.0
+            eps = float(params.elasticities.get(market.materials[m], params.elasticity))
+            expo = 1.0 / (params.supply_elasticity - eps)
+            lbar = 0.0
             for t in range(horizon):
                 l_d = l_w = l_w_own = shock = 0.0
                 for j in range(ev.n):
@@ -80,14 +83,19 @@ def oracle(
                 l_w = min(max(l_w, 0.0), 0.95)
                 dis = dis + 1 if l_d > 0 else 0
                 repl = min(max(l_d, 0.0), params.spare_capacity * min(dis / params.ramp_months, 1))
+                inv = 0.0
+                if params.precaution:
+                    inv = max(params.precaution * (l_w_holder - lbar), -0.9)
+                    lbar += (l_w_holder - lbar) / max(params.precaution_months, 1.0)
                 ratio = min(
-                    max((1.0 - l_w_holder) ** (1.0 / params.elasticity), 1.0), params.price_cap
+                    max(((1.0 + inv) / (1.0 - l_w_holder)) ** expo, params.price_floor),
+                    params.price_cap,
                 )
                 high += ratio > params.high_price
                 sub = min(params.substitution_max, params.substitution_rate * high)
                 elev = elev + 1 if ratio > 1.0001 else 0
                 adj = min(elev / params.demand_adjust_months, 1.0)
-                demand = d0 * (1 + shock) * ratio ** (params.elasticity * adj) * (1 - sub)
+                demand = d0 * (1 + shock) * max(ratio, 1.0) ** (eps * adj) * (1 - sub)
                 avail = d0 * (1 - r) * (1 - l_d + repl) + d0 * r
                 gap = demand - avail
                 short = gap if gap > 1e-5 * d0 else 0.0

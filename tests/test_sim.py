@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -142,18 +143,29 @@ def test_invariants_hold_for_any_seed_and_stock(seed: int, days: float) -> None:
     np.testing.assert_allclose(f["consumption"] + f["unmet"], f["demand"], rtol=1e-5, atol=1e-3)
 
 
-def test_oracle_matches_vectorised_engine() -> None:
+PRICE_RESPONSE = dataclasses.replace(
+    P,
+    supply_elasticity=0.05,
+    precaution=0.8,
+    precaution_months=4.0,
+    price_floor=0.5,
+    elasticities={"graphite": -0.2},
+)
+
+
+@pytest.mark.parametrize("params", [P, PRICE_RESPONSE], ids=["constant-elasticity", "full"])
+def test_oracle_matches_vectorised_engine(params: SimParams) -> None:
     m = toy_market()
     sc = Scenario.model_validate(ALL_EVENTS)
-    ev = compile_events(sc, m, P)
+    ev = compile_events(sc, m, params)
     d = block_draws(ev, seed=3, block=0, n=40, horizon=36)
     sp = Stockpile(
         (m.demand0 * 2).astype(np.float32),
         (0.5 * m.demand0).astype(np.float32),
         np.array([100.0, 0.0], np.float32),
     )
-    fast = simulate_chunk(m, P, ev, d, sp, 36, keep_full=False)
-    slow = oracle(m, P, ev, d, sp, 36)
+    fast = simulate_chunk(m, params, ev, d, sp, 36, keep_full=False)
+    slow = oracle(m, params, ev, d, sp, 36)
     for k in (
         "unmet",
         "shortfall",

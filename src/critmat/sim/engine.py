@@ -7,7 +7,8 @@ works on whole arrays (float32). Per month t, for each run and material (docs/me
     L_w  = world supply loss (events x world export shares for restrictions and withholding,
            x world production shares for outages), drives the price
     R    = replacement by other suppliers: min(L_d, spare * min(1, months disrupted / ramp))
-    p    = p0 * clip((1 - L_w) ** (1 / eps), 1, cap)                 (constant elasticity)
+    I    = kappa * (L_w - Lbar),  Lbar += (L_w - Lbar) / tau           (precautionary stocks)
+    p    = p0 * clip(((1 + I) / (1 - L_w)) ** (1 / (eta - eps_m)), floor, cap)
     D    = D0 * (1 + shock) * (p / p0) ** (eps * a) * (1 - substitution),  a = min(1, n / 12)
            (n: months the price has been above base: demand adjusts over a year)
     A    = D0 * (1 - r) * (1 - L_d + R) + D0 * r                      (primary + recycling)
@@ -128,8 +129,12 @@ def simulate_chunk(
     d0 = market.demand0[None, :]
     p0 = market.price0[None, :]
     r = market.recycling[None, :]
-    eps = np.float32(params.elasticity)
-    inv_eps = np.float32(1.0 / params.elasticity)
+    eps = params.demand_elasticity(market.materials)[None, :]
+    # price exponent 1 / (eta - eps) > 0 (docs/methods.md, "Price response")
+    expo = (1.0 / (np.float32(params.supply_elasticity) - eps)).astype(np.float32)
+    kappa = np.float32(params.precaution)
+    tau_inv = np.float32(1.0 / max(params.precaution_months, 1.0))
+    p_floor, p_cap = np.float32(params.price_floor), np.float32(params.price_cap)
     share_k = market.sector_share
     before = np.cumsum(share_k, axis=1) - share_k
     out_cut = np.where(
@@ -172,6 +177,8 @@ def simulate_chunk(
     has_own = bool(np.any(coef["world_holder"] != coef["world"]))
     zero = np.zeros((s_n, m_n), np.float32)
     ratio = np.ones((s_n, m_n), np.float32)
+    lbar_w = np.zeros((s_n, m_n), np.float32)  # the market's running memory of the world loss
+    lbar_h = np.zeros((s_n, m_n), np.float32)
     for t in range(horizon):
         since = t - start
         active = (since >= 0) & (since < dur)
@@ -190,18 +197,32 @@ def simulate_chunk(
         dis_months = np.where(l_d > 0, dis_months + 1.0, 0.0)
         ramp = np.minimum(dis_months / np.float32(params.ramp_months), 1.0)
         repl = np.minimum(np.maximum(l_d, 0.0), np.float32(params.spare_capacity) * ramp)
-        ratio_row = np.clip((1.0 - l_w) ** inv_eps, 1.0, params.price_cap).astype(np.float32)
-        ratio = (
-            np.clip((1.0 - l_w_holder) ** inv_eps, 1.0, params.price_cap).astype(np.float32)
-            if has_own
-            else ratio_row
+        if kappa:  # precautionary stocks build on a fresh loss and come back as it fades
+            inv_w = np.maximum(kappa * (l_w - lbar_w), -0.9)
+            lbar_w += (l_w - lbar_w) * tau_inv
+        else:
+            inv_w = zero
+        ratio_row = np.clip(((1.0 + inv_w) / (1.0 - l_w)) ** expo, p_floor, p_cap).astype(
+            np.float32
         )
+        if has_own:
+            if kappa:
+                inv_h = np.maximum(kappa * (l_w_holder - lbar_h), -0.9)
+                lbar_h += (l_w_holder - lbar_h) * tau_inv
+            else:
+                inv_h = zero
+            ratio = np.clip(((1.0 + inv_h) / (1.0 - l_w_holder)) ** expo, p_floor, p_cap).astype(
+                np.float32
+            )
+        else:
+            ratio = ratio_row
         high_months += ratio > params.high_price
         sub = np.minimum(params.substitution_max, params.substitution_rate * high_months)
         # demand adjusts to a price rise over demand_adjust_months (short run: nearly fixed)
         elevated = np.where(ratio > 1.0001, elevated + 1.0, 0.0)
         adj = np.minimum(elevated * adjust, 1.0)
-        demand = d0 * (1.0 + shock) * ratio ** (eps * adj) * (1.0 - sub)
+        # a price below base (stocks coming back) does not create demand beyond the baseline
+        demand = d0 * (1.0 + shock) * np.maximum(ratio, 1.0) ** (eps * adj) * (1.0 - sub)
         primary = d0 * (1.0 - r) * (1.0 - l_d + repl)
         recyc = d0 * r
         # below 1e-5 of baseline demand a gap is float32 rounding, not a shortfall

@@ -9,6 +9,7 @@ production tables; prices are USD per tonne of the basis.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,12 +32,28 @@ F32 = npt.NDArray[np.float32]
 class SimParams:
     """Behavioural parameters; every default is a labelled assumption (docs/methods.md).
 
-    ``elasticity``: short-run price elasticity of demand (constant-elasticity market); -0.1 is the
-    order of magnitude used for small metal markets (a sourced per-material set is a known gap).
+    The world price responds to the share ``L`` of world supply lost and to precautionary and
+    speculative inventory demand ``I`` (docs/methods.md, "Price response")::
+
+        p / p0 = clip(((1 + I) / (1 - L)) ** (1 / (eta - eps_m)), price_floor, price_cap)
+        I_t = precaution * (L_t - Lbar_{t-1}),  Lbar_t = Lbar_{t-1} + (L_t - Lbar_{t-1}) / tau
+
+    ``elasticity``: short-run price elasticity of demand ``eps`` (-0.1 is the order of magnitude
+    used for small metal markets), overridden per material by ``elasticities``;
+    ``supply_elasticity``: ``eta``, the short-run response of the other producers;
+    ``precaution`` and ``precaution_months`` (``tau``): buyers and traders build stocks when a
+    loss appears and release them as it fades (a spike and its collapse); ``price_floor`` below
+    1 lets the price fall under its base when those stocks come back. The defaults (eta = 0,
+    no precautionary demand, floor 1) are the constant-elasticity market of the first version.
     """
 
     elasticity: float = -0.1
     price_cap: float = 10.0
+    supply_elasticity: float = 0.0
+    precaution: float = 0.0
+    precaution_months: float = 6.0
+    price_floor: float = 1.0
+    elasticities: Mapping[str, float] = field(default_factory=dict)
     spare_capacity: float = 0.10
     ramp_months: int = 6
     demand_adjust_months: int = 12
@@ -47,6 +64,12 @@ class SimParams:
     defence_share: float = 0.05
     value_added_multiplier: float = 10.0
     outage_threshold: float = 0.5
+
+    def demand_elasticity(self, materials: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Per material: the override in ``elasticities`` or the common ``elasticity``."""
+        return np.array(
+            [self.elasticities.get(m, self.elasticity) for m in materials], dtype=np.float32
+        )
 
 
 @dataclass
