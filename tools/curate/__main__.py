@@ -15,6 +15,7 @@ import pandas as pd
 
 from tools.curate.basis import content_factors, element_shares
 from tools.curate.common import ROOT, Names
+from tools.curate.elasticities import elasticity_estimates
 from tools.curate.eu2023 import eu_crm_inputs, eu_crm_shares, eu_end_uses, sector_value_added
 from tools.curate.events import events
 from tools.curate.holders import (
@@ -66,6 +67,7 @@ def main() -> None:
         "eu_crm_shares": eu_crm_shares(raw, names),
         "eu_end_uses": eu_end_uses(raw),
         "sector_value_added": sector_value_added(raw),
+        "elasticity_estimates": elasticity_estimates(raw),
     }
     big = {"trade", "governance", "production", "prices"}
     manifest = {}

@@ -238,6 +238,15 @@ MATERIALS: Final[tuple[Material, ...]] = (
     Material("iridium", "Iridium", "Ir", PRECIOUS, "Ir", seed=False),
     Material("copper", "Copper", "Cu", OTHER, "Cu", seed=False, eol_key="copper"),
     Material(
+        "aluminium",
+        "Aluminium",
+        "Al",
+        OTHER,
+        "Al",
+        seed=False,
+        notes="reference only: literature price elasticities (elasticity_estimates)",
+    ),
+    Material(
         "titanium",
         "Titanium (ores)",
         "Ti",

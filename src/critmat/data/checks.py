@@ -230,6 +230,7 @@ def _check_references(ds: Dataset, rep: CheckReport) -> None:
         "eu_crm_inputs",
         "eu_crm_shares",
         "eu_end_uses",
+        "elasticity_estimates",
     ):
         expect(t, "material", ds.table(t)["material"], mats, "material")
     ev = ds.events["materials"].str.split(";").explode()

@@ -25,6 +25,24 @@ def _frac(name: str, *, required: bool = True) -> Column:
 
 BASIS_SPECS: tuple[TableSpec, ...] = (
     TableSpec(
+        name="elasticity_estimates",
+        description="Literature price elasticities of metal demand and primary supply, one "
+        "row per published estimate (flagged rows of the source left out).",
+        key=("estimate",),
+        columns=(
+            _c("estimate"),
+            _c("material"),
+            _c("kind", choices=frozenset({"demand", "supply"})),
+            _c("horizon", choices=frozenset({"short_run", "long_run", "static", "unspecified"})),
+            _c("value", "float", minimum=-5.0, maximum=5.0),
+            _c("study"),
+            _c("method", required=False),
+            _c("period", required=False),
+            _c("region", required=False),
+            *_SOURCE,
+        ),
+    ),
+    TableSpec(
         name="content_factors",
         description="Tonnes of the material's basis per tonne of a traded form (HS heading), "
         "with a low-high range.",

@@ -316,7 +316,7 @@ def _how_sure(
     fresh: SimResult,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The tornado and the tonnes' ranges (critmat.optimize.sensitivity) for this plan."""
-    from critmat.optimize.sensitivity import tonnes_ranges, tornado
+    from critmat.optimize.sensitivity import assumptions_from_data, tonnes_ranges, tornado
 
     def sim(sc: Scenario, pr: SimParams, seed: int, runs: int) -> SimResult:
         events, _ = build_events(ds, sc, market, pr)
@@ -341,6 +341,7 @@ def _how_sure(
         market, scenario, params, sim, build, _solver,
         base_opt=base, base_fresh=fresh, seeds=(c.seed, c.seed + 1_000_003),
         runs=c.runs, eval_runs=c.eval_runs, base_total=base_total,
+        assumptions=assumptions_from_data(ds),
     )  # fmt: skip
     fast = prob.risk == "expectation" and not prob.capacity
     ranges = tonnes_ranges(prob, _solver, seed=c.seed, replicates=200 if fast else 20)

@@ -16,18 +16,19 @@ stream derived from the plan's seed, so the result is the same for the same seed
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from critmat.data.dataset import Dataset
 from critmat.optimize.problem import F64, Problem
 from critmat.sim.market import Market, SimParams
 from critmat.sim.run import SimResult
 from critmat.sim.scenario import Scenario
 
-__all__ = ["ASSUMPTIONS", "Assumption", "tonnes_ranges", "tornado"]
+__all__ = ["ASSUMPTIONS", "Assumption", "assumptions_from_data", "tonnes_ranges", "tornado"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,30 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                "storage, insurance and financing halved and raised by half"),
     Assumption("horizon", 36.0, 84.0, "sim", "months", "three and seven years instead of five"),
 )  # fmt: skip
+
+
+def assumptions_from_data(ds: Dataset) -> list[Assumption]:
+    """:data:`ASSUMPTIONS` with the elasticity range computed from the shipped literature
+    estimates (interquartile range of the pooled short-run demand elasticities)."""
+    from critmat.sim.elasticities import pooled_range
+
+    r = pooled_range(ds, "demand", "short_run")
+    if not r["n"]:
+        return list(ASSUMPTIONS)
+    mats = ", ".join(
+        sorted(set(ds.table("elasticity_estimates").query("kind == 'demand'")["material"]))
+    )
+    el = Assumption(
+        "price elasticity of demand",
+        round(r["p75"], 3),
+        round(r["p25"], 3),
+        "sim",
+        "",
+        f"interquartile range of {int(r['n'])} short-run demand estimates ({mats}; "
+        "elasticity_estimates, GLOMBO / Dahl MEDS)",
+    )
+    return [el if a.name == el.name else a for a in ASSUMPTIONS]
+
 
 #: Simulate (market, scenario, params, seed, runs) -> result; supplied by the plan service.
 Simulator = Callable[[Scenario, SimParams, int, int], SimResult]
@@ -106,6 +131,7 @@ def tornado(
     runs: int,
     eval_runs: int,
     base_total: float,
+    assumptions: Sequence[Assumption] = ASSUMPTIONS,
 ) -> pd.DataFrame:
     """One row per assumption and setting: the re-optimised plan and its evaluated total cost.
 
@@ -115,7 +141,7 @@ def tornado(
     from sampling noise.
     """
     rows = []
-    for a in ASSUMPTIONS:
+    for a in assumptions:
         for setting, value in (("low", a.low), ("high", a.high)):
             sc, pr, loss, hold, note = _variant(a, value, scenario, params)
             if note:

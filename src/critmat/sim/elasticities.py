@@ -1,0 +1,42 @@
+"""Literature price elasticities as ranges (table ``elasticity_estimates``; GLOMBO / Dahl MEDS).
+
+Estimates scatter widely, so they are used as ranges, never as one number: the interquartile
+range of the estimates of a material, kind (demand or supply) and horizon, with the median and
+the count beside it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from critmat.data.dataset import Dataset
+
+__all__ = ["literature_ranges", "pooled_range"]
+
+
+def literature_ranges(ds: Dataset) -> pd.DataFrame:
+    """Per material, kind and horizon: n, min, 25th percentile, median, 75th percentile, max."""
+    e = ds.table("elasticity_estimates")
+    g = e.groupby(["material", "kind", "horizon"])["value"]
+    out = g.agg(
+        n="size",
+        min="min",
+        p25=lambda v: float(np.percentile(v, 25)),
+        median="median",
+        p75=lambda v: float(np.percentile(v, 75)),
+        max="max",
+    )
+    out["studies"] = e.groupby(["material", "kind", "horizon"])["study"].nunique()
+    return out.reset_index()
+
+
+def pooled_range(ds: Dataset, kind: str = "demand", horizon: str = "short_run") -> dict[str, float]:
+    """The estimates of all metals pooled for one kind and horizon: 25th, 50th, 75th percentile
+    and the count (a range for metals without estimates of their own)."""
+    e = ds.table("elasticity_estimates")
+    v = e.loc[(e["kind"] == kind) & (e["horizon"] == horizon), "value"].astype(float).to_numpy()
+    if v.size == 0:
+        return {"p25": float("nan"), "median": float("nan"), "p75": float("nan"), "n": 0.0}
+    p25, med, p75 = np.percentile(v, [25, 50, 75])
+    return {"p25": float(p25), "median": float(med), "p75": float(p75), "n": float(v.size)}
