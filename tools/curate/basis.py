@@ -47,6 +47,13 @@ def _row(
     }
 
 
+def _definition(
+    hs6: str, material: str, form: str, basis: str, low: float, source: str
+) -> dict[str, object]:
+    """A heading that is the basis itself (a metal heading, the traded graphite product)."""
+    return _row(hs6, material, form, basis, 1.0, low, 1.0, "derived", source, "")
+
+
 def content_factors() -> pd.DataFrame:
     """Tonnes of basis per tonne traded, per HS heading of the shipped trade extract."""
     li_oh = _ef("LiOH·H2O", "Li")
@@ -124,31 +131,23 @@ def content_factors() -> pd.DataFrame:
             ASSUME,
             "mix of low-grade intermediates and metal; 2024 world unit value / LME price = 0.26",
         ),
-        _row(
+        _definition(
             "250410",
             "graphite",
             "natural graphite, powder or flakes",
             "natural graphite",
             1.0,
-            1.0,
-            1.0,
-            "derived",
             "definition: the basis is the traded product (USGS reports "
             "natural graphite in gross tonnes)",
-            "",
         ),
-        _row(
+        _definition(
             "250490",
             "graphite",
             "natural graphite, other forms",
             "natural graphite",
             1.0,
-            1.0,
-            1.0,
-            "derived",
             "definition: the basis is the traded product (USGS reports "
             "natural graphite in gross tonnes)",
-            "",
         ),
         _row(
             "260200",
@@ -199,77 +198,53 @@ def content_factors() -> pd.DataFrame:
             ASSUME,
             "separated oxides are 1.0 REO; chlorides about 0.45, carbonates about 0.5",
         ),
-        _row(
+        _definition(
             "711011",
             "platinum",
             "platinum, unwrought or powder",
             "Pt",
-            1.0,
             0.95,
-            1.0,
-            "derived",
             "definition: metal heading (alloys of >= 95% Pt possible)",
-            "",
         ),
-        _row(
+        _definition(
             "711019",
             "platinum",
             "platinum, semi-manufactured",
             "Pt",
-            1.0,
             0.90,
-            1.0,
-            "derived",
             "definition: metal heading",
-            "",
         ),
-        _row(
+        _definition(
             "711021",
             "palladium",
             "palladium, unwrought or powder",
             "Pd",
-            1.0,
             0.95,
-            1.0,
-            "derived",
             "definition: metal heading",
-            "",
         ),
-        _row(
+        _definition(
             "711029",
             "palladium",
             "palladium, semi-manufactured",
             "Pd",
-            1.0,
             0.90,
-            1.0,
-            "derived",
             "definition: metal heading",
-            "",
         ),
-        _row(
+        _definition(
             "711031",
             "rhodium",
             "rhodium, unwrought or powder",
             "Rh",
-            1.0,
             0.95,
-            1.0,
-            "derived",
             "definition: metal heading",
-            "",
         ),
-        _row(
+        _definition(
             "711039",
             "rhodium",
             "rhodium, semi-manufactured",
             "Rh",
-            1.0,
             0.90,
-            1.0,
-            "derived",
             "definition: metal heading",
-            "",
         ),
         _row(
             "811230",
@@ -296,17 +271,8 @@ def content_factors() -> pd.DataFrame:
             f"standard concentrate 65% WO3 (range 50-75%); W is {w_wo3:.4f} of WO3 "
             "(USGS: 1 mtu WO3 = 7.93 kg W)",
         ),
-        _row(
-            "810110",
-            "tungsten",
-            "tungsten powders",
-            "W",
-            1.0,
-            0.95,
-            1.0,
-            "derived",
-            "definition: metal heading",
-            "",
+        _definition(
+            "810110", "tungsten", "tungsten powders", "W", 0.95, "definition: metal heading"
         ),
         _row(
             "282530",
@@ -344,17 +310,13 @@ def content_factors() -> pd.DataFrame:
             ASSUME,
             "standard ferroniobium is 60-70% Nb",
         ),
-        _row(
+        _definition(
             "810310",
             "tantalum",
             "tantalum, unwrought, powders",
             "Ta",
-            1.0,
             0.95,
-            1.0,
-            "derived",
             "definition: metal heading",
-            "",
         ),
         _row(
             "261710",

@@ -41,7 +41,7 @@ from critmat.data.basis import basis_of, mass_to_basis, trade_on_basis
 from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.units import UnitError
-from critmat.data.views import supply_by_country
+from critmat.data.views import SupplyTable, supply_by_country
 
 __all__ = ["INCOMPLETE_TRADE", "Balance", "demand_share", "holder_balance", "world_production"]
 
@@ -145,52 +145,49 @@ def _members(ds: Dataset, holder: str) -> set[str]:
     return set(str(ds.holders.set_index("holder").loc[holder, "members"]).split(";"))
 
 
+def _tonnage_table(ds: Dataset, material: str, stage: str, year: int) -> SupplyTable | None:
+    """The first-priority tonnage table of a stage, for the latest year at or before ``year``
+    (else the earliest); ``None`` when the stage has only shares or nothing."""
+    try:
+        t = supply_by_country(ds, material, stage)
+    except UnknownChoiceError:
+        return None
+    if t.share_only:
+        return None
+    p = ds.production
+    sel = p[(p["material"] == material) & (p["stage"] == stage) & (p["dataset"] == t.dataset)]
+    years = sorted(int(y) for y in sel["year"].unique())
+    y = max([v for v in years if v <= year], default=years[0])
+    return supply_by_country(ds, material, stage, y, t.dataset)
+
+
 def world_production(ds: Dataset, material: str, year: int) -> tuple[float, str, str]:
     """World production on the basis (t/yr) at the material's main stage: (t, stage, source)."""
     for stage in ("refining", "mining"):
-        try:
-            t = supply_by_country(ds, material, stage)
-        except UnknownChoiceError:
+        t = _tonnage_table(ds, material, stage, year)
+        if t is None:
             continue
-        if t.share_only:
-            continue
-        years = sorted(
-            int(y)
-            for y in ds.production.loc[
-                (ds.production["material"] == material)
-                & (ds.production["stage"] == stage)
-                & (ds.production["dataset"] == t.dataset),
-                "year",
-            ].unique()
-        )
-        y = max([v for v in years if v <= year], default=years[0])
-        t = supply_by_country(ds, material, stage, y, t.dataset)
         total = t.world_total if t.world_total else float(t.rows["value"].fillna(0.0).sum())
         try:
             v = mass_to_basis(ds, total, t.unit, t.basis, material)
         except UnitError:
             continue
-        return v, stage, f"{t.dataset} {stage} {y}"
+        return v, stage, f"{t.dataset} {stage} {t.year}"
     return float("nan"), "", ""
 
 
 def _own_production(ds: Dataset, material: str, members: set[str], year: int) -> tuple[float, str]:
     """The holder's production on the basis at the mining stage (refining if no mining)."""
     for stage in ("mining", "refining"):
-        try:
-            t = supply_by_country(ds, material, stage)
-        except UnknownChoiceError:
+        t = _tonnage_table(ds, material, stage, year)
+        if t is None:
             continue
-        if t.share_only:
-            continue
-        p = ds.production
-        sel = p[(p["material"] == material) & (p["stage"] == stage) & (p["dataset"] == t.dataset)]
-        years = sorted(int(y) for y in sel["year"].unique())
-        y = max([v for v in years if v <= year], default=years[0])
-        rows = sel[(sel["year"] == y) & sel["country"].isin(list(members))]
+        rows = t.rows[t.rows["country"].isin(list(members))]
         total = float(rows["value"].fillna(0.0).sum())
         try:
-            return mass_to_basis(ds, total, t.unit, t.basis, material), f"{t.dataset} {stage} {y}"
+            return mass_to_basis(
+                ds, total, t.unit, t.basis, material
+            ), f"{t.dataset} {stage} {t.year}"
         except UnitError:
             continue
     return 0.0, ""

@@ -25,6 +25,7 @@ demand is unmet, i.e. when consumption / demand < cumshare_{k-1} + (1 - threshol
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -107,6 +108,28 @@ def _slot_coefficients(market: Market, ev: EventTable) -> dict[str, F32]:
         "demand": (ev.demand_scale * (kind == KINDS.index("demand_shock"))).astype(np.float32),
         "restr": (kind == KINDS.index("export_restriction")).astype(np.float32),
     }
+
+
+def _price_ratio(
+    loss: npt.NDArray[Any],
+    lbar: F32,
+    kappa: np.float32,
+    tau_inv: np.float32,
+    expo: F32,
+    floor: np.float32,
+    cap: np.float32,
+) -> F32:
+    """Price / base price for a world supply loss, with precautionary stocks (docs/methods.md):
+    ``clip(((1 + I) / (1 - L)) ** expo, floor, cap)``, ``I = kappa (L - Lbar)``; updates the
+    market's running memory ``Lbar`` of the loss in place."""
+    if kappa:  # precautionary stocks build on a fresh loss and come back as it fades
+        inv = np.maximum(kappa * (loss - lbar), -0.9)
+        lbar += (loss - lbar) * tau_inv
+        base = (1.0 + inv) / (1.0 - loss)
+    else:
+        base = 1.0 / (1.0 - loss)
+    out: F32 = np.clip(base**expo, floor, cap).astype(np.float32)
+    return out
 
 
 def simulate_chunk(
@@ -197,23 +220,9 @@ def simulate_chunk(
         dis_months = np.where(l_d > 0, dis_months + 1.0, 0.0)
         ramp = np.minimum(dis_months / np.float32(params.ramp_months), 1.0)
         repl = np.minimum(np.maximum(l_d, 0.0), np.float32(params.spare_capacity) * ramp)
-        if kappa:  # precautionary stocks build on a fresh loss and come back as it fades
-            inv_w = np.maximum(kappa * (l_w - lbar_w), -0.9)
-            lbar_w += (l_w - lbar_w) * tau_inv
-        else:
-            inv_w = zero
-        ratio_row = np.clip(((1.0 + inv_w) / (1.0 - l_w)) ** expo, p_floor, p_cap).astype(
-            np.float32
-        )
+        ratio_row = _price_ratio(l_w, lbar_w, kappa, tau_inv, expo, p_floor, p_cap)
         if has_own:
-            if kappa:
-                inv_h = np.maximum(kappa * (l_w_holder - lbar_h), -0.9)
-                lbar_h += (l_w_holder - lbar_h) * tau_inv
-            else:
-                inv_h = zero
-            ratio = np.clip(((1.0 + inv_h) / (1.0 - l_w_holder)) ** expo, p_floor, p_cap).astype(
-                np.float32
-            )
+            ratio = _price_ratio(l_w_holder, lbar_h, kappa, tau_inv, expo, p_floor, p_cap)
         else:
             ratio = ratio_row
         high_months += ratio > params.high_price
