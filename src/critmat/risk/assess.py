@@ -147,17 +147,6 @@ def _supplies(
     return out
 
 
-def traded_hs_codes(ds: Dataset, material: str, traded: set[str]) -> tuple[list[str], str]:
-    """HS headings of a material present in the trade table; an element without its own falls
-    back to its group's headings (returned second, empty when not used)."""
-    m = ds.materials.set_index("material")
-    codes = [c for c in str(m.loc[material, "hs_codes"]).split(";") if c in traded]
-    parent = str(m.loc[material, "parent"])
-    if not codes and parent:
-        return [c for c in str(m.loc[parent, "hs_codes"]).split(";") if c in traded], parent
-    return codes, ""
-
-
 def _published_nir(ds: Dataset, holder: str, material: str, year: int) -> tuple[float, str]:
     hi = ds.holder_indicators
     rows = hi[
@@ -229,11 +218,7 @@ def assess(
     restricting = restricting_countries(ds.events)
     all_countries = set(ds.countries["country"]) - set(AGGREGATES)
     g, _ = instability(ds.governance, year, all_countries, missing=inp.missing_governance)
-    trade_year = ds.trade[ds.trade["year"] == year]
-    trade_year = trade_year.assign(
-        **{c: trade_year[c].astype(str) for c in ("hs6", "exporter", "importer")}
-    )
-    ctx = _Context(trade_year, set(trade_year["hs6"]), members, restricting, g, eu_shares)
+    ctx = _Context(members, restricting, g, eu_shares)
     rows: list[dict[str, object]] = []
     for mat in mats:
         rows.extend(_material_rows(ds, h, mat, year, ctx, methods, sources, inp))
@@ -260,8 +245,6 @@ def assess(
 class _Context:
     """What every material of one assessment shares (computed once)."""
 
-    trade_year: pd.DataFrame
-    traded: set[str]
     members: set[str]
     restricting: set[str]
     g: pd.Series

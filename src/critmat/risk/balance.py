@@ -42,6 +42,7 @@ from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.units import UnitError
 from critmat.data.views import SupplyTable, supply_by_country
+from critmat.risk.exposure import extra_holder
 
 __all__ = ["INCOMPLETE_TRADE", "Balance", "demand_share", "holder_balance", "world_production"]
 
@@ -408,19 +409,11 @@ def _trade_content(ds: Dataset, b: Balance, members: set[str]) -> bool:
     if t.empty:
         b.reason = "no traded heading with a content factor in the shipped trade extract"
         return False
-    exp_ = t["exporter"].astype(str)
-    imp_ = t["importer"].astype(str)
-    inbound = t[imp_.isin(members) & ~exp_.isin(members)]
-    outbound = t[exp_.isin(members) & ~imp_.isin(members)]
     cols = ["quantity_basis_t", "quantity_basis_t_low", "quantity_basis_t_high", "value_kusd"]
-    i = inbound.groupby(inbound["exporter"].astype(str))[cols].sum()
-    e = outbound.groupby(outbound["importer"].astype(str))[cols].sum()
+    i, e, nq = extra_holder(t, members, cols)
     if i["quantity_basis_t"].sum() <= 0:
         b.reason = f"no imports with quantities in {b.year} in the shipped trade extract"
         return False
-    no_q = pd.concat([inbound, outbound])
-    no_q = no_q[no_q["quantity_t"].isna()]
-    nq = pd.concat([no_q["exporter"], no_q["importer"]]).astype(str).value_counts()
     idx = i.index.union(e.index)
     fr = pd.DataFrame(
         {

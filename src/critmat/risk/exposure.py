@@ -8,8 +8,8 @@ Import reliance (EC 2017; USGS net import reliance without stock changes)::
 
     IR = (I - E) / (P + I - E)      clipped to [0, 1]
 
-with I, E extra-holder imports and exports (t, gross weight of the material's HS headings for
-the stage) and P the holder's own production at that stage (t of the published basis).
+with I, E extra-holder imports and exports and P the holder's own production, all on the
+material's basis (the holder balance, critmat.risk.balance, puts traded tonnes on it).
 """
 
 from __future__ import annotations
@@ -19,39 +19,45 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-__all__ = ["exposure_terms", "hs_stage", "net_import_reliance", "trade_flows"]
+__all__ = ["exposure_terms", "extra_holder", "net_import_reliance", "trade_flows"]
 
 
-def hs_stage(code: str) -> str:
-    """Stage of an HS heading: ores and concentrates (chapters 25-26) are ``mining``."""
-    return "mining" if code[:2] in ("25", "26") else "refining"
+def extra_holder(
+    trade: pd.DataFrame, members: Iterable[str], columns: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Trade with the rest of the world only (a bloc's internal trade netted out).
+
+    Returns the sums of ``columns`` over imports by exporting partner and over exports by
+    importing partner, and per partner the count of flows whose quantity is missing (their value
+    counts, their tonnes cannot).
+    """
+    mem = set(members)
+    exp_ = trade["exporter"].astype(str)
+    imp_ = trade["importer"].astype(str)
+    inbound = trade[imp_.isin(mem) & ~exp_.isin(mem)]
+    outbound = trade[exp_.isin(mem) & ~imp_.isin(mem)]
+    i = inbound.groupby(inbound["exporter"].astype(str))[columns].sum()
+    e = outbound.groupby(outbound["importer"].astype(str))[columns].sum()
+    both = pd.concat([inbound, outbound])
+    no_q = both[both["quantity_t"].isna()]
+    counts = (
+        pd.concat([no_q["exporter"], no_q["importer"]]).astype(str).value_counts()
+        if len(no_q)
+        else pd.Series(dtype=np.int64)
+    )
+    return i, e, counts
 
 
 def trade_flows(
     trade: pd.DataFrame, members: Iterable[str], hs_codes: Iterable[str], year: int
 ) -> pd.DataFrame:
-    """Extra-holder trade by partner for some HS headings and one year.
+    """Extra-holder trade by partner for some HS headings and one year (gross tonnes).
 
     Returns a frame indexed by partner with ``imports_t``, ``imports_kusd``, ``exports_t``,
-    ``exports_kusd`` and ``flows_without_quantity`` (BACI rows whose quantity is missing: their
-    value counts, their tonnes cannot).
+    ``exports_kusd`` and ``flows_without_quantity``.
     """
-    mem = set(members)
     t = trade[(trade["year"] == year) & trade["hs6"].astype(str).isin(list(hs_codes))]
-    exp_ = t["exporter"].astype(str)
-    imp_ = t["importer"].astype(str)
-    inbound = t[imp_.isin(mem) & ~exp_.isin(mem)]
-    outbound = t[exp_.isin(mem) & ~imp_.isin(mem)]
-    cols = {"quantity_t": "sum", "value_kusd": "sum"}
-    i = inbound.assign(partner=inbound["exporter"].astype(str)).groupby("partner").agg(cols)
-    e = outbound.assign(partner=outbound["importer"].astype(str)).groupby("partner").agg(cols)
-    missing = pd.concat([inbound, outbound])
-    no_q = missing[missing["quantity_t"].isna()]
-    no_q_count = (
-        pd.concat([no_q["exporter"], no_q["importer"]]).astype(str).value_counts()
-        if len(no_q)
-        else pd.Series(dtype=np.int64)
-    )
+    i, e, no_q = extra_holder(t, members, ["quantity_t", "value_kusd"])
     out = pd.DataFrame(
         {
             "imports_t": i["quantity_t"],
@@ -60,7 +66,7 @@ def trade_flows(
             "exports_kusd": e["value_kusd"],
         }
     ).fillna(0.0)
-    out["flows_without_quantity"] = no_q_count.reindex(out.index).fillna(0).astype(int)
+    out["flows_without_quantity"] = no_q.reindex(out.index).fillna(0).astype(int)
     out.index.name = "partner"
     return out.sort_values("imports_t", ascending=False)
 
