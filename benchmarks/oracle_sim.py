@@ -44,7 +44,11 @@ def oracle(
             stock = float(stockpile.stock0[m])
             dis = high = elev = 0
             maxp = 1.0
+            fac = {k: float(v[s]) for k, v in draws.factors.items()}
             eps = float(params.elasticities.get(market.materials[m], params.elasticity))
+            eps *= fac.get("elasticity", 1.0)
+            spare = params.spare_capacity * fac.get("spare_capacity", 1.0)
+            va = params.value_added_multiplier * p0 * fac.get("loss", 1.0)
             expo = 1.0 / (params.supply_elasticity - eps)
             lbar = 0.0
             for t in range(horizon):
@@ -82,7 +86,7 @@ def oracle(
                 l_w_holder = min(max(l_w - l_w_own, 0.0), 0.95)
                 l_w = min(max(l_w, 0.0), 0.95)
                 dis = dis + 1 if l_d > 0 else 0
-                repl = min(max(l_d, 0.0), params.spare_capacity * min(dis / params.ramp_months, 1))
+                repl = min(max(l_d, 0.0), spare * min(dis / params.ramp_months, 1))
                 inv = 0.0
                 if params.precaution:
                     inv = max(params.precaution * (l_w_holder - lbar), -0.9)
@@ -119,7 +123,7 @@ def oracle(
                 out["unmet"][s, m] += unmet
                 out["shortfall"][s, m] += short
                 out["release"][s, m] += rel
-                out["loss_usd"][s, m] += unmet * params.value_added_multiplier * p0
+                out["loss_usd"][s, m] += unmet * va
                 maxp = max(maxp, ratio)
             out["max_price_ratio"][s, m] = maxp
             out["final_stock"][s, m] = stock

@@ -189,3 +189,17 @@ def test_plan_prints_price_basis_and_source(tmp_path: Path) -> None:
     assert re.search(r"USD/t (Ni|Co|Li|Ga|Dy2O3|Tb4O7|Mg|Nb)", out)
     assert "USGS MCS" in out and "published" in out
     assert "rare_earths: not planned" in out
+
+
+def test_parameter_uncertainty_from_the_cli_and_the_plan(ds: cd.Dataset) -> None:
+    from critmat.optimize.plan import PlanConfig, run_plan
+
+    code, out, err = invoke(
+        "simulate", "GAGE-2023", "--holder", "EU27", "--runs", "100", "--parameter-uncertainty",
+        "-f", "json",
+    )  # fmt: skip
+    assert code == 0 and "parameter draws per run" in err and "elasticity" in err
+    assert json.loads(out)["summary"]
+    cfg = PlanConfig(runs=100, eval_runs=100, batches=2, frontier=[1.0], parameter_uncertainty=True)
+    r = run_plan(ds, "USA", 1e8, cfg)
+    assert "per-run log-uniform draws" in r.provenance["parameter uncertainty"]

@@ -150,6 +150,7 @@ PRICE_RESPONSE = dataclasses.replace(
     precaution_months=4.0,
     price_floor=0.5,
     elasticities={"graphite": -0.2},
+    uncertainty={"elasticity": (0.5, 2.0), "spare_capacity": (0.5, 1.5), "loss": (0.5, 2.0)},
 )
 
 
@@ -158,7 +159,7 @@ def test_oracle_matches_vectorised_engine(params: SimParams) -> None:
     m = toy_market()
     sc = Scenario.model_validate(ALL_EVENTS)
     ev = compile_events(sc, m, params)
-    d = block_draws(ev, seed=3, block=0, n=40, horizon=36)
+    d = block_draws(ev, seed=3, block=0, n=40, horizon=36, uncertainty=dict(params.uncertainty))
     sp = Stockpile(
         (m.demand0 * 2).astype(np.float32),
         (0.5 * m.demand0).astype(np.float32),
@@ -497,3 +498,46 @@ def test_price_split_for_the_restricting_country() -> None:
     assert r.aggregates["max_price_ratio"][:, 0].max() == 1.0
     assert r.aggregates["max_row_price_ratio"][:, 0].min() > 1.5
     assert (r.paths["price_row"][:, 0, 5] > r.paths["price"][:, 0, 5]).all()
+
+
+def test_parameter_draws_are_reproducible_and_leave_event_draws_alone() -> None:
+    m = toy_market()
+    sc = Scenario.model_validate(ALL_EVENTS)
+    ev = compile_events(sc, m, P)
+    unc = {"elasticity": (0.5, 2.0), "loss": (0.25, 4.0)}
+    a = block_draws(ev, seed=9, block=2, n=64, horizon=36, uncertainty=unc)
+    b = block_draws(ev, seed=9, block=2, n=64, horizon=36, uncertainty=unc)
+    plain = block_draws(ev, seed=9, block=2, n=64, horizon=36)
+    np.testing.assert_array_equal(a.factors["loss"], b.factors["loss"])
+    np.testing.assert_array_equal(a.start, plain.start)  # events drawn as without the factors
+    np.testing.assert_array_equal(a.severity, plain.severity)
+    assert (a.factors["loss"] >= 0.25).all() and (a.factors["loss"] <= 4.0).all()
+    assert a.factors["loss"].std() > 0 and plain.factors == {}
+
+
+def test_parameter_uncertainty_whatever_the_chunking_and_degenerate_ranges() -> None:
+    m = toy_market()
+    sc = Scenario.model_validate(ALL_EVENTS)
+    ev = compile_events(sc, m, P)
+    wide = dataclasses.replace(P, uncertainty={"elasticity": (0.5, 2.0), "loss": (0.5, 2.0)})
+    r1 = simulate(m, ev, runs=2500, seed=4, horizon=36, params=wide, chunk_runs=1024)
+    r2 = simulate(m, ev, runs=2500, seed=4, horizon=36, params=wide, chunk_runs=4096)
+    np.testing.assert_array_equal(r1.aggregates["loss_usd"], r2.aggregates["loss_usd"])
+    # a range of width zero is the point value: same results as without uncertainty
+    flat = dataclasses.replace(P, uncertainty={"elasticity": (1.0, 1.0), "loss": (1.0, 1.0)})
+    r3 = simulate(m, ev, runs=500, seed=4, horizon=36, params=flat)
+    r4 = simulate(m, ev, runs=500, seed=4, horizon=36, params=P)
+    np.testing.assert_allclose(r3.aggregates["loss_usd"], r4.aggregates["loss_usd"], rtol=1e-6)
+    # the loss factor moves the loss, not the physical shortfall
+    np.testing.assert_array_equal(r1.aggregates["shortfall"].shape, (2500, 2))
+    loss_only = dataclasses.replace(P, uncertainty={"loss": (0.5, 2.0)})
+    r5 = simulate(m, ev, runs=500, seed=4, horizon=36, params=loss_only)
+    np.testing.assert_allclose(r5.aggregates["shortfall"], r4.aggregates["shortfall"], rtol=1e-6)
+    assert not np.allclose(r5.aggregates["loss_usd"], r4.aggregates["loss_usd"])
+
+
+def test_unknown_uncertain_parameter_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown uncertain parameter"):
+        SimParams(uncertainty={"vibes": (0.5, 2.0)})
+    with pytest.raises(ValueError, match="0 < low <= high"):
+        SimParams(uncertainty={"loss": (2.0, 0.5)})

@@ -68,6 +68,14 @@ def simulate(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the xarray Dataset (netCDF).")] = None,
     html: Annotated[Path | None, typer.Option(help="Write fan charts to this HTML page.")] = None,
+    parameter_uncertainty: Annotated[
+        bool,
+        typer.Option(
+            "--parameter-uncertainty",
+            help="Draw the demand elasticity (literature short-run range) and the other "
+            "suppliers' spare capacity per run, so the fan charts carry model uncertainty.",
+        ),
+    ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """If X restricts exports of Y: how short, how long, at what price, and what a reserve buys."""
@@ -80,6 +88,14 @@ def simulate(
         raise typer.BadParameter("give --workers or --scheduler, not both")
     ds = dataset_from(ctx)
     sc = resolve_scenario(ds, scenario)
+    params = None
+    if parameter_uncertainty:
+        from critmat.sim.elasticities import default_uncertainty
+        from critmat.sim.market import SimParams
+
+        base = SimParams()
+        params = SimParams(uncertainty=default_uncertainty(ds, base.elasticity))
+        typer.echo(f"parameter draws per run: {dict(params.uncertainty)}", err=True)
     spec = load_stockpile(stockpile)
     with Progress(
         TextColumn("simulating {task.description}"),
@@ -98,6 +114,7 @@ def simulate(
             runs=runs,
             seed=seed,
             stockpile=spec,
+            params=params,
             workers=workers,
             scheduler=scheduler,
             progress=lambda n: bar.advance(task, n),

@@ -63,6 +63,7 @@ class PlanConfig(BaseModel):
     degradation_share_per_year: Share = 0.005
     residual_value: bool = True
     residual_price: Literal["base", "scenario"] = "base"
+    parameter_uncertainty: bool = False
 
 
 def load_plan_config(path: str | Path | None) -> PlanConfig:
@@ -166,6 +167,10 @@ def run_plan(
     c = cfg or PlanConfig()
     say = stage or (lambda _s: None)
     params = SimParams()
+    if c.parameter_uncertainty:
+        from critmat.sim.elasticities import default_uncertainty
+
+        params = dataclasses.replace(params, uncertainty=default_uncertainty(ds, params.elasticity))
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     say("assess")
@@ -259,8 +264,14 @@ def run_plan(
         }
     )
     comp = pd.concat([comp.assign(reason=""), skipped], ignore_index=True)
+    unc = ", ".join(f"{k} x{lo:g}-{hi:g}" for k, (lo, hi) in sorted(params.uncertainty.items()))
     prov = {
         "dataset": f"critmat shipped dataset; holder {market.holder}; base year {c.year}",
+        "parameter uncertainty": (
+            f"per-run log-uniform draws: {unc} (elasticity range: literature short-run IQR)"
+            if unc
+            else "off: every run uses the point values (parameter_uncertainty: true to draw them)"
+        ),
         "scenario set": f"{scenario.name}: {c.runs:,} runs (seed {c.seed}) for optimisation, "
         f"{c.eval_runs:,} fresh runs (seed {c.seed + 1_000_003}) for evaluation, "
         f"{c.batches} batches for the SAA lower bound",

@@ -40,3 +40,16 @@ def pooled_range(ds: Dataset, kind: str = "demand", horizon: str = "short_run") 
         return {"p25": float("nan"), "median": float("nan"), "p75": float("nan"), "n": 0.0}
     p25, med, p75 = np.percentile(v, [25, 50, 75])
     return {"p25": float(p25), "median": float(med), "p75": float(p75), "n": float(v.size)}
+
+
+def default_uncertainty(ds: Dataset, elasticity: float) -> dict[str, tuple[float, float]]:
+    """Per-run parameter ranges (multiplicative factors) used when parameter uncertainty is on:
+    the demand elasticity over the interquartile range of the pooled short-run literature
+    estimates relative to ``elasticity``, and the other suppliers' spare capacity x0.5-x1.5
+    (a labelled assumption)."""
+    r = pooled_range(ds, "demand", "short_run")
+    out: dict[str, tuple[float, float]] = {"spare_capacity": (0.5, 1.5)}
+    if r["n"] and elasticity < 0:
+        lo, hi = sorted((r["p75"] / elasticity, r["p25"] / elasticity))
+        out["elasticity"] = (round(lo, 3), round(hi, 3))
+    return out

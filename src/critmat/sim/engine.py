@@ -24,7 +24,7 @@ demand is unmet, i.e. when consumption / demand < cumshare_{k-1} + (1 - threshol
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -73,6 +73,7 @@ class Draws:
     start: npt.NDArray[np.int32]  # [S, J] month
     duration: npt.NDArray[np.int32]  # [S, J] months
     severity: F32  # [S, J]
+    factors: dict[str, F32] = field(default_factory=dict)  # per-run parameter factors [S]
 
 
 def _slot_coefficients(market: Market, ev: EventTable) -> dict[str, F32]:
@@ -153,6 +154,9 @@ def simulate_chunk(
     p0 = market.price0[None, :]
     r = market.recycling[None, :]
     eps = params.demand_elasticity(market.materials)[None, :]
+    f = draws.factors
+    if "elasticity" in f:  # per-run parameter draws (SimParams.uncertainty)
+        eps = (eps * f["elasticity"][:, None]).astype(np.float32)
     # price exponent 1 / (eta - eps) > 0 (docs/methods.md, "Price response")
     expo = (1.0 / (np.float32(params.supply_elasticity) - eps)).astype(np.float32)
     kappa = np.float32(params.precaution)
@@ -191,6 +195,14 @@ def simulate_chunk(
         {v: np.zeros((s_n, m_n, horizon), np.float32) for v in FULL_VARIABLES} if keep_full else {}
     )
     va = np.float32(params.value_added_multiplier) * p0
+    if "loss" in f:
+        va = (va * f["loss"][:, None]).astype(np.float32)
+    spare = np.float32(params.spare_capacity)
+    spare_run = (
+        (spare * f["spare_capacity"][:, None]).astype(np.float32)
+        if "spare_capacity" in f
+        else spare
+    )
     tol = np.float32(1e-5) * d0
     restr = coef["restr"][None, :] > 0
     has_quota = bool(np.any(ev.quota > 0))
@@ -219,7 +231,7 @@ def simulate_chunk(
         shock = (eff * coef["demand"]) @ onehot if has_demand else zero
         dis_months = np.where(l_d > 0, dis_months + 1.0, 0.0)
         ramp = np.minimum(dis_months / np.float32(params.ramp_months), 1.0)
-        repl = np.minimum(np.maximum(l_d, 0.0), np.float32(params.spare_capacity) * ramp)
+        repl = np.minimum(np.maximum(l_d, 0.0), spare_run * ramp)
         ratio_row = _price_ratio(l_w, lbar_w, kappa, tau_inv, expo, p_floor, p_cap)
         if has_own:
             ratio = _price_ratio(l_w_holder, lbar_h, kappa, tau_inv, expo, p_floor, p_cap)

@@ -22,7 +22,10 @@ from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.views import supply_by_country
 from critmat.risk.balance import world_production
 
-__all__ = ["STAGES", "Market", "SimParams", "build_market"]
+__all__ = ["STAGES", "UNCERTAIN", "Market", "SimParams", "build_market"]
+
+#: Parameters that can be drawn per run (SimParams.uncertainty).
+UNCERTAIN: tuple[str, ...] = ("elasticity", "spare_capacity", "loss")
 
 STAGES: tuple[str, ...] = ("mining", "refining")
 F32 = npt.NDArray[np.float32]
@@ -54,6 +57,10 @@ class SimParams:
     precaution_months: float = 6.0
     price_floor: float = 1.0
     elasticities: Mapping[str, float] = field(default_factory=dict)
+    #: per-run parameter uncertainty: name -> (low, high) multiplicative factor, drawn
+    #: log-uniformly once per run (common to all materials of the run) from the run's own stream;
+    #: names: "elasticity", "spare_capacity", "loss" (empty: every run uses the point values)
+    uncertainty: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     spare_capacity: float = 0.10
     ramp_months: int = 6
     demand_adjust_months: int = 12
@@ -64,6 +71,16 @@ class SimParams:
     defence_share: float = 0.05
     value_added_multiplier: float = 10.0
     outage_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        bad = set(self.uncertainty) - set(UNCERTAIN)
+        if bad:
+            raise ValueError(
+                f"unknown uncertain parameter(s) {sorted(bad)}; known: {', '.join(UNCERTAIN)}"
+            )
+        for name, (lo, hi) in self.uncertainty.items():
+            if not 0.0 < lo <= hi:
+                raise ValueError(f"uncertainty range of {name} must satisfy 0 < low <= high")
 
     def demand_elasticity(self, materials: Sequence[str]) -> npt.NDArray[np.float32]:
         """Per material: the override in ``elasticities`` or the common ``elasticity``."""

@@ -30,8 +30,20 @@ BLOCK = 1024
 Arrays = dict[str, npt.NDArray[np.float32] | npt.NDArray[np.int32]]
 
 
-def block_draws(ev: EventTable, seed: int, block: int, n: int, horizon: int) -> Draws:
-    """Draws of one block (its own random stream); order: per slot start, duration, severity."""
+def block_draws(
+    ev: EventTable,
+    seed: int,
+    block: int,
+    n: int,
+    horizon: int,
+    uncertainty: dict[str, tuple[float, float]] | None = None,
+) -> Draws:
+    """Draws of one block (its own random stream); order: per slot start, duration, severity.
+
+    Parameter factors (``uncertainty``: name -> (low, high)) come from a second stream of the
+    block, ``SeedSequence([seed, block, 1])``, so turning them on leaves the event draws as
+    they were; each is log-uniform in its range, one per run.
+    """
     rng = np.random.Generator(np.random.Philox(np.random.SeedSequence([seed, block])))
     start = np.zeros((n, ev.n), np.int32)
     dur = np.zeros((n, ev.n), np.int32)
@@ -49,7 +61,14 @@ def block_draws(ev: EventTable, seed: int, block: int, n: int, horizon: int) -> 
         dur[:, j] = np.maximum(1, np.rint(draw_spec(ev.duration[j], rng, n)))
         hi = 5.0 if ev.kind[j] == demand else 1.0
         sev[:, j] = np.clip(draw_spec(ev.severity[j], rng, n), 0.0, hi)
-    return Draws(start, dur, sev)
+    factors: dict[str, npt.NDArray[np.float32]] = {}
+    if uncertainty:
+        prng = np.random.Generator(np.random.Philox(np.random.SeedSequence([seed, block, 1])))
+        for name in sorted(uncertainty):
+            lo, hi_f = uncertainty[name]
+            u = prng.random(n)
+            factors[name] = np.exp(np.log(lo) + u * (np.log(hi_f) - np.log(lo))).astype(np.float32)
+    return Draws(start, dur, sev, factors)
 
 
 def run_blocks(
@@ -63,11 +82,13 @@ def run_blocks(
     keep_full_runs: int,
 ) -> Arrays:
     """Simulate a group of blocks as one chunk (also the Dask task)."""
-    draws = [block_draws(ev, seed, b, n, horizon) for b, n in blocks]
+    unc = dict(params.uncertainty)
+    draws = [block_draws(ev, seed, b, n, horizon, unc) for b, n in blocks]
     d = Draws(
         np.concatenate([x.start for x in draws]),
         np.concatenate([x.duration for x in draws]),
         np.concatenate([x.severity for x in draws]),
+        {k: np.concatenate([x.factors[k] for x in draws]) for k in draws[0].factors},
     )
     first = blocks[0][0] * BLOCK
     keep = first < keep_full_runs
