@@ -51,6 +51,7 @@ def oracle(
             va = params.value_added_multiplier * p0 * fac.get("loss", 1.0)
             expo = 1.0 / (params.supply_elasticity - eps)
             lbar = 0.0
+            buf = params.buffer_months
             for t in range(horizon):
                 l_d = l_w = l_w_own = shock = 0.0
                 for j in range(ev.n):
@@ -88,11 +89,21 @@ def oracle(
                 dis = dis + 1 if l_d > 0 else 0
                 repl = min(max(l_d, 0.0), spare * min(dis / params.ramp_months, 1))
                 inv = 0.0
+                eff = l_w_holder
+                if params.buffer_months:
+                    draw = min(buf, l_w_holder)
+                    eff = l_w_holder - draw
+                    refill = (
+                        0.0
+                        if l_w_holder > 0
+                        else (params.buffer_months - buf) / max(params.buffer_refill_months, 1.0)
+                    )
+                    buf += refill - draw
                 if params.precaution:
                     inv = max(params.precaution * (l_w_holder - lbar), -0.9)
                     lbar += (l_w_holder - lbar) / max(params.precaution_months, 1.0)
                 ratio = min(
-                    max(((1.0 + inv) / (1.0 - l_w_holder)) ** expo, params.price_floor),
+                    max(((1.0 + inv) / (1.0 - eff)) ** expo, params.price_floor),
                     params.price_cap,
                 )
                 high += ratio > params.high_price

@@ -149,6 +149,7 @@ PRICE_RESPONSE = dataclasses.replace(
     precaution=0.8,
     precaution_months=4.0,
     price_floor=0.5,
+    buffer_months=1.5,
     elasticities={"graphite": -0.2},
     uncertainty={"elasticity": (0.5, 2.0), "spare_capacity": (0.5, 1.5), "loss": (0.5, 2.0)},
 )

@@ -11,7 +11,14 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli import assess_cmd, data_cmd, inventory_cmd, plan_cmd, simulate_cmd
+from critmat.cli import (
+    assess_cmd,
+    calibrate_cmd,
+    data_cmd,
+    inventory_cmd,
+    plan_cmd,
+    simulate_cmd,
+)
 
 app = typer.Typer(
     name="critmat",
@@ -24,6 +31,7 @@ app.add_typer(data_cmd.app, name="data")
 app.command("assess")(assess_cmd.assess)
 app.command("simulate")(simulate_cmd.simulate)
 app.add_typer(simulate_cmd.scenarios_app, name="scenarios")
+app.command("calibrate")(calibrate_cmd.calibrate)
 app.command("plan")(plan_cmd.plan)
 app.add_typer(inventory_cmd.app, name="inventory")
 

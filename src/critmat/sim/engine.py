@@ -7,8 +7,9 @@ works on whole arrays (float32). Per month t, for each run and material (docs/me
     L_w  = world supply loss (events x world export shares for restrictions and withholding,
            x world production shares for outages), drives the price
     R    = replacement by other suppliers: min(L_d, spare * min(1, months disrupted / ramp))
+    draw = min(stocks, L_w), Le = L_w - draw                          (world stocks absorb it)
     I    = kappa * (L_w - Lbar),  Lbar += (L_w - Lbar) / tau           (precautionary stocks)
-    p    = p0 * clip(((1 + I) / (1 - L_w)) ** (1 / (eta - eps_m)), floor, cap)
+    p    = p0 * clip(((1 + I) / (1 - Le)) ** (1 / (eta - eps_m)), floor, cap)
     D    = D0 * (1 + shock) * (p / p0) ** (eps * a) * (1 - substitution),  a = min(1, n / 12)
            (n: months the price has been above base: demand adjusts over a year)
     A    = D0 * (1 - r) * (1 - L_d + R) + D0 * r                      (primary + recycling)
@@ -111,25 +112,47 @@ def _slot_coefficients(market: Market, ev: EventTable) -> dict[str, F32]:
     }
 
 
-def _price_ratio(
-    loss: npt.NDArray[Any],
-    lbar: F32,
-    kappa: np.float32,
-    tau_inv: np.float32,
-    expo: F32,
-    floor: np.float32,
-    cap: np.float32,
-) -> F32:
-    """Price / base price for a world supply loss, with precautionary stocks (docs/methods.md):
-    ``clip(((1 + I) / (1 - L)) ** expo, floor, cap)``, ``I = kappa (L - Lbar)``; updates the
-    market's running memory ``Lbar`` of the loss in place."""
-    if kappa:  # precautionary stocks build on a fresh loss and come back as it fades
-        inv = np.maximum(kappa * (loss - lbar), -0.9)
-        lbar += (loss - lbar) * tau_inv
-        base = (1.0 + inv) / (1.0 - loss)
+@dataclass(frozen=True)
+class _PriceLaw:
+    """Constants of the world price response (docs/methods.md, "Price response")."""
+
+    expo: F32  # [1, M] 1 / (eta - eps), or [S, M] with per-run elasticities
+    kappa: np.float32  # precautionary demand strength
+    tau_inv: np.float32  # 1 / memory of the loss, months
+    buffer: np.float32  # world stocks that absorb a loss, months of world supply
+    refill_inv: np.float32  # 1 / months to rebuild them after the loss
+    floor: np.float32
+    cap: np.float32
+
+
+@dataclass
+class _PriceState:
+    """Per run and material: the market's memory of the loss and the stocks left."""
+
+    lbar: F32
+    stock: F32
+
+
+def _price_ratio(loss: npt.NDArray[Any], st: _PriceState, law: _PriceLaw) -> F32:
+    """Price / base price for a world supply loss ``L`` (updates ``st`` in place)::
+
+    draw = min(stock, L)          (stocks cover the loss while they last)
+    Le   = L - draw;  I = kappa (L - Lbar);  p/p0 = clip(((1 + I) / (1 - Le)) ** expo, ...)
+    """
+    eff = loss
+    if law.buffer:
+        draw = np.minimum(st.stock, loss)
+        eff = loss - draw
+        refill = np.where(loss > 0, 0.0, (law.buffer - st.stock) * law.refill_inv)
+        st.stock += refill - draw
+    if law.kappa:  # precautionary stocks build on a fresh loss and come back as it fades
+        inv = np.maximum(law.kappa * (loss - st.lbar), -0.9)
+        st.lbar += (loss - st.lbar) * law.tau_inv
+        base = (1.0 + inv) / (1.0 - eff)
     else:
-        base = 1.0 / (1.0 - loss)
-    out: F32 = np.clip(base**expo, floor, cap).astype(np.float32)
+        base = 1.0 / (1.0 - eff)
+    with np.errstate(over="ignore"):  # an overflow is a price above the cap: clipped
+        out: F32 = np.clip(base**law.expo, law.floor, law.cap).astype(np.float32)
     return out
 
 
@@ -159,9 +182,15 @@ def simulate_chunk(
         eps = (eps * f["elasticity"][:, None]).astype(np.float32)
     # price exponent 1 / (eta - eps) > 0 (docs/methods.md, "Price response")
     expo = (1.0 / (np.float32(params.supply_elasticity) - eps)).astype(np.float32)
-    kappa = np.float32(params.precaution)
-    tau_inv = np.float32(1.0 / max(params.precaution_months, 1.0))
-    p_floor, p_cap = np.float32(params.price_floor), np.float32(params.price_cap)
+    law = _PriceLaw(
+        expo,
+        np.float32(params.precaution),
+        np.float32(1.0 / max(params.precaution_months, 1.0)),
+        np.float32(params.buffer_months),
+        np.float32(1.0 / max(params.buffer_refill_months, 1.0)),
+        np.float32(params.price_floor),
+        np.float32(params.price_cap),
+    )
     share_k = market.sector_share
     before = np.cumsum(share_k, axis=1) - share_k
     out_cut = np.where(
@@ -212,8 +241,10 @@ def simulate_chunk(
     has_own = bool(np.any(coef["world_holder"] != coef["world"]))
     zero = np.zeros((s_n, m_n), np.float32)
     ratio = np.ones((s_n, m_n), np.float32)
-    lbar_w = np.zeros((s_n, m_n), np.float32)  # the market's running memory of the world loss
-    lbar_h = np.zeros((s_n, m_n), np.float32)
+    world_st = _PriceState(
+        np.zeros((s_n, m_n), np.float32), np.full((s_n, m_n), params.buffer_months, np.float32)
+    )
+    holder_st = _PriceState(world_st.lbar.copy(), world_st.stock.copy())
     for t in range(horizon):
         since = t - start
         active = (since >= 0) & (since < dur)
@@ -232,11 +263,8 @@ def simulate_chunk(
         dis_months = np.where(l_d > 0, dis_months + 1.0, 0.0)
         ramp = np.minimum(dis_months / np.float32(params.ramp_months), 1.0)
         repl = np.minimum(np.maximum(l_d, 0.0), spare_run * ramp)
-        ratio_row = _price_ratio(l_w, lbar_w, kappa, tau_inv, expo, p_floor, p_cap)
-        if has_own:
-            ratio = _price_ratio(l_w_holder, lbar_h, kappa, tau_inv, expo, p_floor, p_cap)
-        else:
-            ratio = ratio_row
+        ratio_row = _price_ratio(l_w, world_st, law)
+        ratio = _price_ratio(l_w_holder, holder_st, law) if has_own else ratio_row
         high_months += ratio > params.high_price
         sub = np.minimum(params.substitution_max, params.substitution_rate * high_months)
         # demand adjusts to a price rise over demand_adjust_months (short run: nearly fixed)

@@ -38,7 +38,8 @@ class SimParams:
     The world price responds to the share ``L`` of world supply lost and to precautionary and
     speculative inventory demand ``I`` (docs/methods.md, "Price response")::
 
-        p / p0 = clip(((1 + I) / (1 - L)) ** (1 / (eta - eps_m)), price_floor, price_cap)
+        draw_t = min(S_t, L_t),  Le_t = L_t - draw_t      (world stocks S absorb the loss)
+        p / p0 = clip(((1 + I) / (1 - Le)) ** (1 / (eta - eps_m)), price_floor, price_cap)
         I_t = precaution * (L_t - Lbar_{t-1}),  Lbar_t = Lbar_{t-1} + (L_t - Lbar_{t-1}) / tau
 
     ``elasticity``: short-run price elasticity of demand ``eps`` (-0.1 is the order of magnitude
@@ -46,8 +47,11 @@ class SimParams:
     ``supply_elasticity``: ``eta``, the short-run response of the other producers;
     ``precaution`` and ``precaution_months`` (``tau``): buyers and traders build stocks when a
     loss appears and release them as it fades (a spike and its collapse); ``price_floor`` below
-    1 lets the price fall under its base when those stocks come back. The defaults (eta = 0,
-    no precautionary demand, floor 1) are the constant-elasticity market of the first version.
+    1 lets the price fall under its base when those stocks come back; ``buffer_months``: world
+    stocks (industry, traders, exchanges) in months of world supply that cover a loss while they
+    last, rebuilt over ``buffer_refill_months`` once it ends. The defaults (eta = 0, no
+    precautionary demand, no buffer, floor 1) are the constant-elasticity market of the first
+    version.
     """
 
     elasticity: float = -0.1
@@ -56,6 +60,8 @@ class SimParams:
     precaution: float = 0.0
     precaution_months: float = 6.0
     price_floor: float = 1.0
+    buffer_months: float = 0.0
+    buffer_refill_months: float = 12.0
     elasticities: Mapping[str, float] = field(default_factory=dict)
     #: per-run parameter uncertainty: name -> (low, high) multiplicative factor, drawn
     #: log-uniformly once per run (common to all materials of the run) from the run's own stream;

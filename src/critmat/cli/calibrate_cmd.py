@@ -1,0 +1,75 @@
+"""``critmat calibrate``: fit the price response to the recorded disruptions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from critmat.cli.output import Format, dataset_from, emit_frame, emit_json, friendly
+
+
+@friendly
+def calibrate(
+    ctx: typer.Context,
+    holder: Annotated[
+        str | None, typer.Option(help="Replay every recorded event in this holder's market.")
+    ] = None,
+    event: Annotated[
+        str | None, typer.Option(help="Show this event only (the fit still uses all).")
+    ] = None,
+    events: Annotated[
+        Path | None, typer.Option(help="YAML file of your own recorded moves, added to the fit.")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+) -> None:
+    """Fit elasticity, precautionary demand and world stocks to the record; leave-one-event-out."""
+    from critmat.data.dataset import UnknownChoiceError
+    from critmat.sim.fit import calibrate as run
+    from critmat.sim.fit import library_targets, load_user_targets
+
+    ds = dataset_from(ctx)
+    extra = load_user_targets(events) if events is not None else []
+    if event is not None:
+        known = sorted({t.event for t in [*library_targets(ds)[0], *extra]})
+        if event not in known:
+            raise UnknownChoiceError("calibrated event", event, known)
+    typer.echo("calibrating (a grid of 540 parameter sets per event) ...", err=True)
+    table, params, excluded = run(ds, holder=holder, extra=extra)
+    if event is not None:
+        table = table[table["event"] == event]
+    if fmt is Format.json:
+        emit_json(
+            {
+                "targets": table.to_dict("records"),
+                "parameters": params.to_dict(),
+                "excluded": excluded.to_dict("records"),
+            }
+        )
+        return
+    if fmt is Format.csv:
+        emit_frame(table, fmt)
+        return
+    view = table.assign(
+        recorded=table["recorded_pct"].map("{:+,.0f}%".format),
+        fitted=table["fitted_pct"].map("{:+,.0f}%".format),
+        out_of_sample=table["loo_pct"].map("{:+,.0f}%".format),
+    )[["target", "holder", "year", "window_months", "recorded", "fitted", "out_of_sample"]]
+    p = params
+    emit_frame(
+        view,
+        fmt,
+        title="Price response against the record (world price, largest move in the window)",
+        caption=(
+            f"fitted: elasticity {p.elasticity} (folds {p.elasticity_folds[0]} to "
+            f"{p.elasticity_folds[1]}) for materials without literature estimates; precaution "
+            f"{p.precaution} (folds {p.precaution_folds[0]}-{p.precaution_folds[1]}); world "
+            f"stocks {p.buffer_months} months (folds {p.buffer_months_folds[0]}-"
+            f"{p.buffer_months_folds[1]}); loss {p.loss:.3f} = {p.loss_function}; price cap "
+            f"{p.price_cap:g}x while calibrating. out_of_sample = predicted by the fit on the "
+            "other events."
+        ),
+    )
+    if not excluded.empty:
+        emit_frame(excluded, fmt, title="Recorded events not used, and why")

@@ -1,0 +1,118 @@
+"""Calibration of the price response: recovery on synthetic events, leave-one-out hygiene, CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import critmat.data as cd
+import critmat.sim.fit as fitmod
+from critmat.cli.main import app
+from critmat.sim.events import compile_events
+from critmat.sim.fit import Target, Theta, fit, leave_one_out, load_user_targets, simulated_move
+from critmat.sim.market import SimParams
+from critmat.sim.run import simulate
+from critmat.sim.scenario import Scenario
+from tests.test_sim import toy_market
+
+GRID = {
+    "elasticity": (-0.05, -0.1, -0.2),
+    "precaution": (0.0, 1.0, 3.0),
+    "buffer_months": (0.0, 1.0, 3.0),
+}
+TRUE: Theta = (-0.1, 1.0, 1.0)
+
+
+def _scenario(severity: float, duration: int) -> Scenario:
+    return Scenario.model_validate(
+        {
+            "name": f"s{severity}",
+            "horizon_months": 36,
+            "events": [
+                {
+                    "type": "export_restriction",
+                    "country": "CHN",
+                    "material": "graphite",
+                    "start": 2,
+                    "duration": duration,
+                    "severity": severity,
+                }
+            ],
+        }
+    )
+
+
+def _evaluate(target: Target, theta: Theta) -> float:
+    m = toy_market()
+    p = SimParams(elasticity=theta[0], precaution=theta[1], buffer_months=theta[2], price_cap=100.0)
+    ev = compile_events(target.scenario, m, p)
+    res = simulate(m, ev, runs=1, seed=0, horizon=36, params=p, keep_full_runs=1)
+    return simulated_move(res.paths["price_row"][0], m, ev, target)
+
+
+def _synthetic() -> list[Target]:
+    out = []
+    for k, (sev, dur, win) in enumerate([(0.3, 12, 1), (0.6, 6, 4), (0.9, 20, 12), (0.5, 3, 2)]):
+        t = Target(f"e{k}", f"e{k}", "graphite", "EU27", 2023, 0.0, win, _scenario(sev, dur))
+        out.append(dataclasses.replace(t, recorded_pct=_evaluate(t, TRUE)))
+    return out
+
+
+def test_calibration_recovers_known_parameters() -> None:
+    theta, loss = fit(_synthetic(), _evaluate, GRID)
+    assert theta == TRUE and loss == pytest.approx(0.0, abs=1e-10)
+
+
+def test_leave_one_out_never_sees_its_held_out_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    targets = _synthetic()
+    seen: list[set[str]] = []
+    original = fitmod.fit
+
+    def spy(train, evaluate, grid=fitmod.GRID):  # type: ignore[no-untyped-def]
+        seen.append({t.event for t in train})
+        return original(train, evaluate, grid)
+
+    monkeypatch.setattr(fitmod, "fit", spy)
+    loo = leave_one_out(targets, _evaluate, GRID)
+    events = list(dict.fromkeys(t.event for t in targets))
+    assert len(seen) == len(events)
+    for held, train in zip(events, seen, strict=True):
+        assert held not in train and train == set(events) - {held}
+    # on noise-free synthetic events, each held-out move is predicted from the others
+    rec = {t.id: t.recorded_pct for t in targets}
+    for row in loo.itertuples():
+        assert row.loo_pct == pytest.approx(rec[row.id], rel=0.05, abs=0.5)
+
+
+def test_user_event_file(tmp_path: Path) -> None:
+    f = tmp_path / "mine.yaml"
+    f.write_text(
+        "targets:\n  - id: my-ban\n    material: graphite\n    holder: EU27\n    year: 2023\n"
+        "    recorded_pct: 80\n    window_months: 3\n    scenario:\n      name: my-ban\n"
+        "      events:\n        - {type: export_restriction, country: CHN, material: graphite,"
+        " start: 1, duration: 6, severity: 0.5}\n"
+    )
+    (t,) = load_user_targets(f)
+    assert t.id == "my-ban" and t.recorded_pct == 80 and t.scenario.events
+    f.write_text("targets:\n  - id: x\n    recorded_pct: -150\n")
+    with pytest.raises(cd.DatasetError) as err:
+        load_user_targets(f)
+    assert {i.column for i in err.value.issues} >= {"targets.0.recorded_pct", "targets.0.material"}
+
+
+def test_calibrate_cli_on_the_library() -> None:
+    r = CliRunner().invoke(app, ["calibrate", "--event", "REE-2010", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    rows = doc["targets"]
+    assert {x["event"] for x in rows} == {"REE-2010"}
+    dy = next(x for x in rows if x["material"] == "dysprosium")
+    assert dy["recorded_pct"] == 2512.0 and dy["fitted_pct"] > 100.0
+    assert doc["parameters"]["loss_function"].startswith("sum over targets")
+    assert {x["event"] for x in doc["excluded"]} >= {"GAGE-2024", "NI-ID-2014"}
+    bad = CliRunner().invoke(app, ["calibrate", "--event", "NOPE"])
+    assert bad.exit_code == 2 and "unknown calibrated event" in bad.stderr
