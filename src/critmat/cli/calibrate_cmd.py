@@ -25,6 +25,8 @@ def calibrate(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """Fit elasticity, precautionary demand and world stocks to the record; leave-one-event-out."""
+    import numpy as np
+
     from critmat.data.dataset import UnknownChoiceError
     from critmat.sim.fit import calibrate as run
     from critmat.sim.fit import library_targets, load_user_targets
@@ -35,7 +37,10 @@ def calibrate(
         known = sorted({t.event for t in [*library_targets(ds)[0], *extra]})
         if event not in known:
             raise UnknownChoiceError("calibrated event", event, known)
-    typer.echo("calibrating (a grid of 540 parameter sets per event) ...", err=True)
+    from critmat.sim.fit import GRID
+
+    n = int(np.prod([len(v) for v in GRID.values()]))
+    typer.echo(f"calibrating: {n} parameter sets, leave-one-event-out (about 30 s) ...", err=True)
     table, params, excluded = run(ds, holder=holder, extra=extra)
     if event is not None:
         table = table[table["event"] == event]
