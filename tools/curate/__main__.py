@@ -70,20 +70,7 @@ def main() -> None:
         "elasticity_estimates": elasticity_estimates(raw),
     }
     big = {"trade", "governance", "production", "prices"}
-    manifest: dict[str, object] = {}
-    _write(tables, out, big, manifest)
-    # the calibration replays the recorded events on the package's tables (the ones just written
-    # when --out is the package; the test checks that both agree), docs/methods.md 6.6
-    import critmat.data as cd
-    from critmat.sim.fit import price_response_table
-
-    print("calibrating the price response (about 30 s) ...")
-    _write({"price_response": price_response_table(cd.load(use_env=False))}, out, big, manifest)
-
-
-def _write(
-    tables: dict[str, pd.DataFrame], out: Path, big: set[str], manifest: dict[str, object]
-) -> None:
+    manifest = {}
     for name, df in tables.items():
         for p in out.glob(f"{name}.*"):
             p.unlink()

@@ -90,13 +90,11 @@ def simulate(
     sc = resolve_scenario(ds, scenario)
     params = None
     if parameter_uncertainty:
-        import dataclasses
-
         from critmat.sim.elasticities import default_uncertainty
-        from critmat.sim.fit import calibrated_params
+        from critmat.sim.market import SimParams
 
-        base = calibrated_params(ds)
-        params = dataclasses.replace(base, uncertainty=default_uncertainty(ds, base.elasticity))
+        base = SimParams()
+        params = SimParams(uncertainty=default_uncertainty(ds, base.elasticity))
         typer.echo(f"parameter draws per run: {dict(params.uncertainty)}", err=True)
     spec = load_stockpile(stockpile)
     with Progress(

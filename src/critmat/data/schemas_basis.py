@@ -25,20 +25,6 @@ def _frac(name: str, *, required: bool = True) -> Column:
 
 BASIS_SPECS: tuple[TableSpec, ...] = (
     TableSpec(
-        name="price_response",
-        description="Calibrated parameters of the simulator's price response (critmat "
-        "calibrate), with their range over the leave-one-event-out folds.",
-        key=("parameter",),
-        columns=(
-            _c("parameter", choices=frozenset({"elasticity", "precaution", "buffer_months"})),
-            _c("value", "float"),
-            _c("low", "float"),
-            _c("high", "float"),
-            _c("unit", required=False),
-            *_SOURCE,
-        ),
-    ),
-    TableSpec(
         name="elasticity_estimates",
         description="Literature price elasticities of metal demand and primary supply, one "
         "row per published estimate (flagged rows of the source left out).",

@@ -166,9 +166,7 @@ def run_plan(
 
     c = cfg or PlanConfig()
     say = stage or (lambda _s: None)
-    from critmat.sim.fit import calibrated_params
-
-    params = calibrated_params(ds)  # the price response calibrated on the record (methods 6.6)
+    params = SimParams()
     if c.parameter_uncertainty:
         from critmat.sim.elasticities import default_uncertainty
 

@@ -44,20 +44,11 @@ def pooled_range(ds: Dataset, kind: str = "demand", horizon: str = "short_run") 
 
 def default_uncertainty(ds: Dataset, elasticity: float) -> dict[str, tuple[float, float]]:
     """Per-run parameter ranges (multiplicative factors) used when parameter uncertainty is on:
-    the demand elasticity over its calibrated range (``price_response``: the leave-one-event-out
-    folds) relative to ``elasticity``, else over the interquartile range of the pooled short-run
-    literature estimates; the other suppliers' spare capacity x0.5-x1.5 (a labelled assumption).
-    """
-    out: dict[str, tuple[float, float]] = {"spare_capacity": (0.5, 1.5)}
-    pr = ds.table("price_response")
-    row = pr[pr["parameter"] == "elasticity"]
-    if len(row) and elasticity < 0:
-        bounds = row[["low", "high"]].astype(float).to_numpy()[0] / elasticity
-        lo, hi = float(bounds.min()), float(bounds.max())
-        if hi > lo:
-            out["elasticity"] = (round(lo, 3), round(hi, 3))
-            return out
+    the demand elasticity over the interquartile range of the pooled short-run literature
+    estimates relative to ``elasticity``, and the other suppliers' spare capacity x0.5-x1.5
+    (a labelled assumption)."""
     r = pooled_range(ds, "demand", "short_run")
+    out: dict[str, tuple[float, float]] = {"spare_capacity": (0.5, 1.5)}
     if r["n"] and elasticity < 0:
         lo, hi = sorted((r["p75"] / elasticity, r["p25"] / elasticity))
         out["elasticity"] = (round(lo, 3), round(hi, 3))

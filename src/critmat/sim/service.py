@@ -57,15 +57,8 @@ def run_scenario(
     scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[SimResult, list[str]]:
-    """Build the holder's market, compile the scenario and simulate it; returns result and notes.
-
-    Without ``params`` the simulator runs with the calibrated price response (table
-    ``price_response``, docs/methods.md 6.6)."""
-    if params is None:
-        from critmat.sim.fit import calibrated_params
-
-        params = calibrated_params(ds)  # the price response calibrated on the record
-    p = params
+    """Build the holder's market, compile the scenario and simulate it; returns result and notes."""
+    p = params or SimParams()
     market = build_market(ds, holder, year, params=p)
     ev, dropped = build_events(ds, scenario, market, p)
     sp = (stockpile or StockpileSpec()).arrays(market)
