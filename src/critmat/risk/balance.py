@@ -32,6 +32,7 @@ A material for which none of these works is returned with ``assessed = False`` a
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -546,16 +547,20 @@ def _group_split(ds: Dataset, b: Balance, parent: str, es: pd.Series) -> Balance
     return b
 
 
-_SHARES: dict[tuple[int, str, int], tuple[float, float, float]] = {}
+#: per dataset (weakly held, so a dataset's results never outlive it or reach another one)
+_SHARES: weakref.WeakKeyDictionary[Dataset, dict[tuple[str, int], tuple[float, float, float]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def demand_share(ds: Dataset, holder: str, year: int) -> tuple[float, float, float]:
     """The holder's share of world demand: median and interquartile range, over the seed
     materials whose consumption is published (USGS) or measured from trade, of consumption /
     world production (a proxy)."""
-    key = (id(ds), holder, year)
-    if key in _SHARES:
-        return _SHARES[key]
+    cache = _SHARES.setdefault(ds, {})
+    key = (holder, year)
+    if key in cache:
+        return cache[key]
     members = _members(ds, holder)
     ratios = []
     seeds = ds.materials.loc[ds.materials["seed"].astype(bool), "material"]
@@ -574,5 +579,5 @@ def demand_share(ds: Dataset, holder: str, year: int) -> tuple[float, float, flo
     else:
         q = np.quantile(ratios, [0.5, 0.25, 0.75])
         out = (float(q[0]), float(q[1]), float(q[2]))
-    _SHARES[key] = out
+    cache[key] = out
     return out
