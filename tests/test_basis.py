@@ -249,12 +249,21 @@ def test_unknown_holder_lists_the_holders(ds: cd.Dataset) -> None:
         holder_balance(ds, "Atlantis", "cobalt", 2023)
 
 
-def test_value_implied_content_in_the_notes_is_computed(ds: cd.Dataset) -> None:
-    """The cobalt oxide factor's note quotes 2024 world unit value / LME price = 0.41."""
+@pytest.mark.parametrize(
+    ("hs6", "material", "quoted"), [("282200", "cobalt", 0.41), ("810510", "cobalt", 0.26),
+                                    ("260200", "manganese", 0.27)],
+)  # fmt: skip
+def test_value_implied_content_in_the_notes_is_computed(
+    ds: cd.Dataset, hs6: str, material: str, quoted: float
+) -> None:
+    """The factor notes quote 2024 world unit value / published price on the basis."""
     from critmat.data.basis import basis_price
 
     uv = ds.prices
-    uv = uv[(uv["form"].str.startswith("HS 282200")) & (uv["year"] == 2024)]
-    lme = basis_price(ds, "cobalt", 2024)
-    assert lme is not None and lme.price_year == 2024
-    assert float(uv["value"].iloc[0]) / lme.usd_per_t == pytest.approx(0.41, abs=0.01)
+    uv = uv[(uv["form"].str.startswith(f"HS {hs6}")) & (uv["year"] == 2024)]
+    pub = basis_price(ds, material, 2024)
+    assert pub is not None and pub.price_year == 2024
+    assert float(uv["value"].iloc[0]) / pub.usd_per_t == pytest.approx(quoted, abs=0.01)
+    cf = ds.table("content_factors")
+    note = cf.loc[cf["hs6"].astype(str) == hs6, "notes"].iloc[0]
+    assert f"{quoted:.2f}" in str(note)

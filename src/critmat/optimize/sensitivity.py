@@ -81,7 +81,7 @@ def assumptions_from_data(ds: Dataset) -> list[Assumption]:
     return [el if a.name == el.name else a for a in ASSUMPTIONS]
 
 
-#: Simulate (market, scenario, params, seed, runs) -> result; supplied by the plan service.
+#: Simulate (scenario, params, seed, runs) -> result on the plan's market; supplied by the plan.
 Simulator = Callable[[Scenario, SimParams, int, int], SimResult]
 #: Build the sizing problem for a simulation result with a loss multiplier and holding scale.
 ProblemBuilder = Callable[[SimResult, float, float], Problem]

@@ -147,21 +147,6 @@ def _supplies(
     return out
 
 
-def _published_nir(ds: Dataset, holder: str, material: str, year: int) -> tuple[float, str]:
-    hi = ds.holder_indicators
-    rows = hi[
-        (hi["holder"] == holder)
-        & (hi["material"] == material)
-        & (hi["year"] == year)
-        & hi["indicator"].str.startswith("Net import reliance")
-    ].dropna(subset=["value"])
-    if rows.empty:
-        return float("nan"), ""
-    r = rows.iloc[0]
-    flag = " (lower bound, printed '>')" if r["flag"] == "greater_than" else ""
-    return float(r["value"]) / 100.0, f"USGS published NIR {r['raw_value']}%{flag}"
-
-
 def assess(
     ds: Dataset,
     holder: str,
@@ -349,13 +334,10 @@ def _material_rows(
                 "si_source": si_source,
             }
             ir = float(exp["import_reliance"])  # type: ignore[arg-type]
-            nir, nir_note = float("nan"), ""
             if "eu-crm" in methods:
-                rows.append(
-                    _eu_row(base, ir, nir, nir_note, si, si_default, ei, inp, defaults, notes)
-                )
+                rows.append(_eu_row(base, ir, si, si_default, ei, inp, defaults, notes))
             if "usgs" in methods:
-                rows.append(_usgs_row(base, mat, ir, nir, nir_note, flows, g, inp, defaults, notes))
+                rows.append(_usgs_row(base, mat, ir, flows, g, inp, defaults, notes))
             if "geopolrisk" in methods:
                 rows.append(_gpr_row(base, flows, g, prod_t, price, inp, defaults, notes))
     if not rows:
@@ -384,8 +366,6 @@ def _material_rows(
 def _eu_row(
     base: dict[str, object],
     ir: float,
-    nir: float,
-    nir_note: str,
     si: Substitution,
     si_default: bool,
     ei_res: EIResult,
@@ -439,8 +419,6 @@ def _usgs_row(
     base: dict[str, object],
     mat: str,
     ir: float,
-    nir: float,
-    nir_note: str,
     flows: pd.DataFrame | None,
     g: pd.Series,
     inp: AssessmentInputs,
@@ -448,9 +426,7 @@ def _usgs_row(
     notes: list[str],
 ) -> dict[str, object]:
     d, n = list(defaults), list(notes)
-    used_ir = nir if not np.isnan(nir) else ir
-    if not np.isnan(nir):
-        n.append(f"trade exposure from {nir_note}")
+    used_ir = ir  # the balance's import reliance (USGS NIR for the USA), see ir_source
     partner_risk = float("nan")
     if flows is not None and flows["imports_t"].sum() > 0:
         sh = flows["imports_t"] / flows["imports_t"].sum()

@@ -90,8 +90,8 @@ class AssessmentInputs(BaseModel):
 
     substitution: dict[str, Substitution] = Field(
         default_factory=dict,
-        description="Default si_sr = si_ei = 1 (no substitute; the conservative end of the EC "
-        "2017 scale) for materials not listed: published indices are not in the dataset.",
+        description="Overrides the EC 2023 published indices (table eu_crm_inputs); a material "
+        "with neither gets si_sr = si_ei = 1 (no substitute, the conservative end of the scale).",
     )
     trade_restriction: dict[str, Annotated[float, Field(gt=0.0, le=3.0)]] = Field(
         default_factory=dict,
@@ -99,8 +99,8 @@ class AssessmentInputs(BaseModel):
     )
     sector_gva: dict[str, Annotated[float, Field(gt=0.0)]] = Field(
         default_factory=dict,
-        description="Gross value added by NACE 2-digit sector; no default (not in the dataset): "
-        "without it EI is not computed and the result says so.",
+        description="Value added by NACE 2-digit sector; replaces the EU27 value added used by the "
+        "EC 2023 study (table sector_value_added).",
     )
     end_use_nace: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_END_USE_NACE))
     economic_vulnerability: dict[str, UnitInterval] = Field(
@@ -119,12 +119,6 @@ class AssessmentInputs(BaseModel):
         description="Instability g for an exporter without a WGI score (the GeoPolRisk "
         "convention); every use is reported in the result's 'defaults' column.",
     )
-
-    def si(self, material: str) -> tuple[Substitution, bool]:
-        """Substitution indices for a material and whether the default was used."""
-        if material in self.substitution:
-            return self.substitution[material], False
-        return Substitution(), True
 
 
 def load_inputs(path: str | Path | None) -> AssessmentInputs:
