@@ -11,6 +11,7 @@ import numpy as np
 
 from critmat.sim.engine import Draws, Stockpile
 from critmat.sim.events import KINDS, EventTable
+from critmat.sim.loss import loss_per_tonne
 from critmat.sim.market import Market, SimParams
 
 RESTR, EMB, CHOKE, OUT, DEM, WITH = range(6)
@@ -34,13 +35,10 @@ def oracle(
     }
     out["outage_months"] = np.zeros((s_n, m_n, k_n))
     out["unmet_by_sector"] = np.zeros((s_n, m_n, k_n))
+    v_loss = loss_per_tonne(market, params)
     for s in range(s_n):
         for m in range(m_n):
-            d0, p0, r = (
-                float(market.demand0[m]),
-                float(market.price0[m]),
-                float(market.recycling[m]),
-            )
+            d0, r = float(market.demand0[m]), float(market.recycling[m])
             stock = float(stockpile.stock0[m])
             dis = high = elev = 0
             maxp = 1.0
@@ -48,7 +46,7 @@ def oracle(
             eps = float(params.elasticities.get(market.materials[m], params.elasticity))
             eps *= fac.get("elasticity", 1.0)
             spare = params.spare_capacity * fac.get("spare_capacity", 1.0)
-            va = params.value_added_multiplier * p0 * fac.get("loss", 1.0)
+            va = float(v_loss[m]) * fac.get("loss", 1.0)
             expo = 1.0 / (params.supply_elasticity - eps)
             lbar = 0.0
             buf = params.buffer_months
@@ -134,7 +132,8 @@ def oracle(
                 out["unmet"][s, m] += unmet
                 out["shortfall"][s, m] += short
                 out["release"][s, m] += rel
-                out["loss_usd"][s, m] += unmet * va
+                stop = params.loss_line_stop if unmet > params.outage_threshold * demand else 1.0
+                out["loss_usd"][s, m] += unmet * va * stop
                 maxp = max(maxp, ratio)
             out["max_price_ratio"][s, m] = maxp
             out["final_stock"][s, m] = stock

@@ -16,6 +16,7 @@ from critmat.cli import (
     calibrate_cmd,
     data_cmd,
     inventory_cmd,
+    loss_cmd,
     plan_cmd,
     simulate_cmd,
 )
@@ -32,6 +33,7 @@ app.command("assess")(assess_cmd.assess)
 app.command("simulate")(simulate_cmd.simulate)
 app.add_typer(simulate_cmd.scenarios_app, name="scenarios")
 app.command("calibrate")(calibrate_cmd.calibrate)
+app.command("loss")(loss_cmd.loss)
 app.command("plan")(plan_cmd.plan)
 app.add_typer(inventory_cmd.app, name="inventory")
 

@@ -15,6 +15,8 @@ Sources
   (1 lb = 0.45359237 kg exactly; 1 troy oz = 31.1034768 g exactly; 1 short ton = 2000 lb).
 - Metric ton unit: 1 mtu = 10 kg of the quoted compound
   (USGS MCS 2026 tungsten: "1 mtu WO3 = 7.93 kg W").
+- Euro: ECB euro foreign exchange reference rates, US dollar, annual averages
+  (https://www.ecb.europa.eu/stats/policy_and_exchange_rates/euro_reference_exchange_rates/).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "convert_mass",
     "convert_price",
     "element_fraction",
+    "eur_to_usd",
     "is_known_unit",
     "molar_mass",
     "normalise_basis",
@@ -112,6 +115,28 @@ MASS_UNITS: Mapping[str, float] = {
 
 #: Currency units, expressed in US dollars (nominal unless a series says otherwise).
 CURRENCY_UNITS: Mapping[str, float] = {"USD": 1.0, "USc": 0.01, "kUSD": 1.0e3, "USD m": 1.0e6}
+
+#: US dollars per euro, ECB reference rate, annual average (nominal; see the module docstring).
+USD_PER_EUR: Mapping[int, float] = {
+    2016: 1.1069,
+    2017: 1.1297,
+    2018: 1.1810,
+    2019: 1.1195,
+    2020: 1.1422,
+    2021: 1.1827,
+    2022: 1.0530,
+    2023: 1.0813,
+}
+
+
+def eur_to_usd(value: Number, year: int) -> Number:
+    """Nominal euros of ``year`` -> nominal US dollars at that year's ECB average rate."""
+    if year not in USD_PER_EUR:
+        raise UnitError(
+            f"no USD/EUR rate for {year}; known years: {min(USD_PER_EUR)}-{max(USD_PER_EUR)}"
+        )
+    return value * USD_PER_EUR[year]
+
 
 #: Units without a mass dimension.
 DIMENSIONLESS_UNITS: frozenset[str] = frozenset({"share", "%", "fraction", "index", "days"})

@@ -25,6 +25,7 @@ from critmat.optimize.marginal import solve_marginal
 from critmat.optimize.problem import F64, Problem
 from critmat.optimize.rules import RULES, rule_stock
 from critmat.sim.engine import Stockpile
+from critmat.sim.loss import LOSS_DEPENDENCY_RANGE, loss_per_tonne
 from critmat.sim.market import Market, SimParams, build_market
 from critmat.sim.run import SimResult, simulate
 from critmat.sim.scenario import Scenario
@@ -128,7 +129,7 @@ def _problem(
         materials=list(market.materials),
         shortfall=q,
         price=price,
-        value_lost=params.value_added_multiplier * price,
+        value_lost=loss_per_tonne(market, params),
         holding=hold,
         budget=budget,
         floor=floor,
@@ -280,7 +281,12 @@ def run_plan(
         "are in the composition table",
         "quantities": "t of each material's basis (basis column): Li content, Ni, Co, Nd2O3, "
         "Dy2O3, Tb4O7 ...; holder consumption from critmat.risk.balance",
-        "loss model": f"unmet t x {params.value_added_multiplier:g} x price (assumption)",
+        "loss model": "unmet t x loss per t from downstream value added: EC 2023 end uses x "
+        f"EU27 NACE value added / EU27 use x SI_EI x dependency {params.loss_dependency:g} "
+        "(assumption, range 0.01-0.10), at least the price; x "
+        f"{params.loss_line_stop:g} in the simulator's months with more than "
+        f"{params.outage_threshold:.0%} unmet (lines stop); the sizing problem uses the base "
+        "loss (`critmat loss` shows the derivation; docs/methods.md 6.7)",
         "stock left at the end": (
             "worth nothing (residual_value: false)"
             if not c.residual_value
@@ -344,7 +350,7 @@ def _how_sure(
                 "financing_rate": c.financing_rate * hold,
             }
         )
-        pr = dataclasses.replace(params, value_added_multiplier=loss)
+        pr = dataclasses.replace(params, loss_dependency=loss)
         return _problem(market, res, budget, cfg, classes, pr)
 
     base_total = ev_prob.objective(x)["total_cost"]
@@ -355,7 +361,14 @@ def _how_sure(
         assumptions=assumptions_from_data(ds),
     )  # fmt: skip
     fast = prob.risk == "expectation" and not prob.capacity
-    ranges = tonnes_ranges(prob, _solver, seed=c.seed, replicates=200 if fast else 20)
+    lo, hi = LOSS_DEPENDENCY_RANGE
+    ranges = tonnes_ranges(
+        prob,
+        _solver,
+        seed=c.seed,
+        replicates=200 if fast else 20,
+        loss_range=(lo / params.loss_dependency, hi / params.loss_dependency),
+    )
     ranges.insert(1, "recommended_t", x)
     ranges.insert(2, "basis", market.basis)
     return sens, ranges

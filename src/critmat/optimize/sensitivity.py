@@ -48,8 +48,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption("price elasticity of demand", -0.05, -0.3, "sim", "",
                "short-run range of the metals literature (metal_price_elasticities: nickel, "
                "cobalt, copper estimates mostly -0.05 to -0.3)"),
-    Assumption("loss per tonne unmet", 5.0, 20.0, "problem", "x price",
-               "the simulator's loss proxy (10 x price) halved and doubled"),
+    Assumption("loss per tonne unmet", 0.01, 0.10, "problem", "dependency share",
+               "the share of the using sectors' value added lost per share of the material "
+               "missing (docs/methods.md 6.7) at the ends of its range"),
     Assumption("event rates", 0.5, 2.0, "sim", "x base",
                "the stochastic generator's restriction and crisis rates halved and doubled"),
     Assumption("holding cost", 0.5, 1.5, "problem", "x base",
@@ -91,7 +92,7 @@ def _variant(
     a: Assumption, value: float, scenario: Scenario, params: SimParams
 ) -> tuple[Scenario, SimParams, float, float, str]:
     """Scenario, parameters, loss multiplier and holding scale for one setting."""
-    loss, hold, note = params.value_added_multiplier, 1.0, ""
+    loss, hold, note = params.loss_dependency, 1.0, ""
     if a.name == "price elasticity of demand":
         params = dataclasses.replace(params, elasticity=value)
     elif a.name == "loss per tonne unmet":
@@ -182,14 +183,15 @@ def tonnes_ranges(
     holding_range: tuple[float, float] = (0.5, 1.5),
 ) -> pd.DataFrame:
     """Percentiles of each material's optimal tonnes over bootstrap resamples of the scenarios,
-    each with the loss per tonne and the holding cost scaled by a uniform draw from their ranges.
+    each with the loss per tonne scaled by a log-uniform draw from ``loss_range`` and the holding
+    cost by a uniform draw from ``holding_range``.
     """
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 7_919])))
     s_n = prob.n_scenarios
     xs = np.empty((replicates, prob.n_materials))
     for b in range(replicates):
         idx = rng.integers(0, s_n, s_n)
-        f_loss = rng.uniform(*loss_range)
+        f_loss = float(np.exp(rng.uniform(np.log(loss_range[0]), np.log(loss_range[1]))))
         f_hold = rng.uniform(*holding_range)
         pb = dataclasses.replace(
             prob,

@@ -21,7 +21,14 @@ from critmat.data.dataset import Dataset
 from critmat.risk.indices import eu_crm_ei
 from critmat.risk.inputs import AssessmentInputs, Substitution
 
-__all__ = ["EIResult", "ec_sourcing_hhi_wgi", "economic_importance", "substitution"]
+__all__ = [
+    "EIResult",
+    "ec_sourcing_hhi_wgi",
+    "economic_importance",
+    "nace_end_use_shares",
+    "substitution",
+    "value_added_by_nace",
+]
 
 #: A material missing from the EC 2023 end-use table -> the global end-use material used instead.
 END_USE_STAND_IN: dict[str, str] = {"dysprosium": "magnet_rees"}
@@ -50,7 +57,28 @@ def substitution(ds: Dataset, material: str, inp: AssessmentInputs) -> tuple[Sub
     return Substitution(), "default 1 (no published index)"
 
 
-def _value_added(ds: Dataset, inp: AssessmentInputs) -> tuple[dict[str, float], str]:
+def nace_end_use_shares(
+    ds: Dataset, material: str, inp: AssessmentInputs
+) -> tuple[pd.Series, str, str]:
+    """End-use shares A_s by NACE division (index ``""``: uses the EC or the mapping leave
+    unassigned), with the source label and status: the EC 2023 table where it lists the material,
+    else the global end-use table mapped with ``inp.end_use_nace`` (``derived``). Empty when no
+    end-use shares are known."""
+    eu = ds.table("eu_end_uses")
+    eu = eu[eu["material"] == material]
+    if len(eu):
+        a = eu.groupby(eu["nace"].astype(str))["share"].sum()
+        return a, "EC 2023 end uses (Appendix 6)", "secondary"
+    shares, label = _global_shares(ds, material)
+    if shares.empty:
+        return pd.Series(dtype=np.float64), "", ""
+    a = shares.groupby(lambda k: inp.end_use_nace.get(str(k), "")).sum()
+    return a, f"derived: {label} mapped to NACE", "derived"
+
+
+def value_added_by_nace(ds: Dataset, inp: AssessmentInputs) -> tuple[dict[str, float], str]:
+    """Value added per NACE division (EUR m, EU27 as used by the EC 2023 study, unless the
+    user's inputs give ``sector_gva``) and where it comes from."""
     if inp.sector_gva:
         return dict(inp.sector_gva), "user input"
     va = ds.table("sector_value_added")
@@ -81,7 +109,7 @@ def economic_importance(
 ) -> EIResult:
     """EI of a material: EC 2023 end uses by NACE division where the EC lists the material,
     else the global end-use table mapped to NACE (``derived``, said so)."""
-    va, va_src = _value_added(ds, inp)
+    va, va_src = value_added_by_nace(ds, inp)
     proxy = "" if holder == "EU27" else f"; EU27 value added stands in for {holder}'s"
     eu = ds.table("eu_end_uses")
     eu = eu[eu["material"] == material]

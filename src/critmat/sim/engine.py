@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from critmat.sim.events import KINDS, EventTable
+from critmat.sim.loss import loss_per_tonne
 from critmat.sim.market import Market, SimParams
 
 __all__ = ["FULL_VARIABLES", "Draws", "Stockpile", "simulate_chunk"]
@@ -223,7 +224,10 @@ def simulate_chunk(
     full = (
         {v: np.zeros((s_n, m_n, horizon), np.float32) for v in FULL_VARIABLES} if keep_full else {}
     )
-    va = np.float32(params.value_added_multiplier) * p0
+    # loss per tonne short from downstream value added (critmat.sim.loss, docs/methods.md 6.7)
+    va = loss_per_tonne(market, params).astype(np.float32)[None, :]
+    stop_extra = np.float32(params.loss_line_stop - 1.0)
+    stop_share = np.float32(params.outage_threshold)
     if "loss" in f:
         va = (va * f["loss"][:, None]).astype(np.float32)
     spare = np.float32(params.spare_capacity)
@@ -302,8 +306,11 @@ def simulate_chunk(
         acc["unmet"] += unmet
         acc["release"] += release
         acc["months_short"] += unmet > 0
-        acc["loss_usd"] += unmet * va
-        acc["loss_usd_nostock"] += shortfall * va
+        if unmet.any():  # a month with more than the threshold unmet stops whole lines
+            acc["loss_usd"] += unmet * va * (1.0 + stop_extra * (unmet > stop_share * demand))
+        if shortfall.any():
+            lost = shortfall * va * (1.0 + stop_extra * (shortfall > stop_share * demand))
+            acc["loss_usd_nostock"] += lost
         np.maximum(acc["max_price_ratio"], ratio, out=acc["max_price_ratio"])
         np.maximum(acc["max_row_price_ratio"], ratio_row, out=acc["max_row_price_ratio"])
         np.minimum(acc["min_stock"], stock, out=acc["min_stock"])

@@ -75,7 +75,12 @@ class SimParams:
     high_price: float = 1.5
     targeted_world_factor: float = 0.5
     defence_share: float = 0.05
-    value_added_multiplier: float = 10.0
+    #: share of the using divisions' value added lost per unit share of the material missing
+    #: (assumption 0.03, range 0.01-0.10; docs/methods.md 6.7, critmat.sim.loss)
+    loss_dependency: float = 0.03
+    #: the loss per tonne is this many times higher in a month when more than
+    #: ``outage_threshold`` of demand is unmet (whole lines stop; assumption, range 1-5)
+    loss_line_stop: float = 2.0
     outage_threshold: float = 0.5
 
     def __post_init__(self) -> None:
@@ -116,6 +121,8 @@ class Market:
     world_exports_t: F32 = field(default_factory=lambda: np.zeros(0, np.float32))  # [M] t/yr
     info: pd.DataFrame = field(default_factory=pd.DataFrame)  # per material: basis, price source
     not_simulated: dict[str, str] = field(default_factory=dict)  # material -> reason
+    #: per material: value added at stake per tonne of use (critmat.sim.loss)
+    loss_inputs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def basis(self) -> list[str]:
@@ -289,6 +296,9 @@ def build_market(
             }
         )
     sectors, sshare = _sector_shares(ds, [r[0] for r in rows], p.defence_share)
+    from critmat.sim.loss import value_added_per_tonne
+
+    loss_inputs = value_added_per_tonne(ds, h, [r[0] for r in rows], year)
     return Market(
         holder=h,
         year=year,
@@ -307,4 +317,5 @@ def build_market(
         world_exports_t=wx,
         info=pd.DataFrame(info),
         not_simulated=skipped,
+        loss_inputs=loss_inputs,
     )

@@ -1,0 +1,70 @@
+"""``critmat loss``: the loss of a tonne short per material, with its derivation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from critmat.cli.output import Format, dataset_from, emit_frame, friendly
+
+
+@friendly
+def loss(
+    ctx: typer.Context,
+    holder: Annotated[str, typer.Option(help="Holder whose market is built.")] = "EU27",
+    year: Annotated[int, typer.Option(help="Base year of the market (trade data).")] = 2023,
+    dependency: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of the using sectors' value added lost per share of the material "
+            "missing (assumption; range 0.01-0.10).",
+        ),
+    ] = 0.03,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+) -> None:
+    """Loss per tonne short from downstream value added (docs/methods.md 6.7)."""
+    import pandas as pd
+
+    from critmat.sim.loss import loss_table
+    from critmat.sim.market import SimParams, build_market
+
+    params = SimParams(loss_dependency=dependency)
+    market = build_market(dataset_from(ctx), holder, year, params=params)
+    table = loss_table(market, params)
+    if fmt is not Format.table:
+        emit_frame(table, fmt)
+        return
+
+    def usd(v: float) -> str:
+        return "" if v != v else f"{v:,.0f}"
+
+    view = pd.DataFrame(
+        {
+            "material": table["material"],
+            "basis": table["basis"],
+            "VA at stake USD/t": table["value_added_usd_per_t"].map(usd),
+            "SI_EI": table["si_ei"].map("{:.2f}".format),
+            "price USD/t": table["price_usd_per_t"].map(usd),
+            "loss USD/t": table["loss_usd_per_t"].map(usd),
+            "loss/price": table["loss_to_price"].map("{:.1f}x".format),
+            "status": table["status"].where(table["bound"] != "price (floor)", "price floor"),
+        }
+    )
+    emit_frame(
+        view,
+        fmt,
+        title=f"Loss of a tonne short, {market.holder} {year} (t and USD/t of each basis)",
+        caption=(
+            "loss = max(price, SI_EI x dependency x VA at stake per t); VA at stake per t = "
+            "EU27 value added of the NACE divisions using the material, weighted by end-use "
+            "share (EC 2023), per t of EU27 use; SI_EI: EC 2023 substitution index (1 = no "
+            f"substitute); dependency {dependency:g} (assumption). In a month with more than "
+            f"{params.outage_threshold:.0%} of demand unmet the simulator counts "
+            f"{params.loss_line_stop:g}x (lines stop). status assumption: no end-use shares, "
+            "median loss/price of the others. --format csv for every column and the sources."
+            + ("" if market.holder == "EU27" else " EU27 value added per t stands in.")
+        ),
+    )
