@@ -7,6 +7,8 @@ benchmark can measure the speed ratio. It is the oracle, not a second product: k
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from critmat.sim.engine import Draws, Stockpile
@@ -49,7 +51,11 @@ def oracle(
             va = float(v_loss[m]) * fac.get("loss", 1.0)
             expo = 1.0 / (params.supply_elasticity - eps)
             lbar = 0.0
-            buf = params.buffer_months
+            age = 0
+            kappa = params.precaution * fac.get("precaution", 1.0)
+            buf_max = params.buffer_months * fac.get("buffer_months", 1.0)
+            buf = buf_max
+            lr_months = params.long_run_months * fac.get("long_run_months", 1.0)
             for t in range(horizon):
                 l_d = l_w = l_w_own = shock = 0.0
                 for j in range(ev.n):
@@ -88,20 +94,25 @@ def oracle(
                 repl = min(max(l_d, 0.0), spare * min(dis / params.ramp_months, 1))
                 inv = 0.0
                 eff = l_w_holder
-                if params.buffer_months:
+                if buf_max:
                     draw = min(buf, l_w_holder)
                     eff = l_w_holder - draw
                     refill = (
                         0.0
                         if l_w_holder > 0
-                        else (params.buffer_months - buf) / max(params.buffer_refill_months, 1.0)
+                        else (buf_max - buf) / max(params.buffer_refill_months, 1.0)
                     )
                     buf += refill - draw
-                if params.precaution:
-                    inv = max(params.precaution * (l_w_holder - lbar), -0.9)
+                if kappa:
+                    inv = max(kappa * (l_w_holder - lbar), -0.9)
                     lbar += (l_w_holder - lbar) / max(params.precaution_months, 1.0)
+                e_t = 1.0 / expo
+                if params.long_run_response > 0:
+                    age = age + 1 if l_w_holder > 0 else 0
+                    frac = 1.0 - math.exp(-age / lr_months)
+                    e_t += (params.long_run_response - e_t) * frac
                 ratio = min(
-                    max(((1.0 + inv) / (1.0 - eff)) ** expo, params.price_floor),
+                    max(((1.0 + inv) / (1.0 - eff)) ** (1.0 / e_t), params.price_floor),
                     params.price_cap,
                 )
                 high += ratio > params.high_price

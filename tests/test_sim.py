@@ -151,7 +151,16 @@ PRICE_RESPONSE = dataclasses.replace(
     price_floor=0.5,
     buffer_months=1.5,
     elasticities={"graphite": -0.2},
-    uncertainty={"elasticity": (0.5, 2.0), "spare_capacity": (0.5, 1.5), "loss": (0.5, 2.0)},
+    long_run_response=1.24,
+    long_run_months=6.0,
+    uncertainty={
+        "elasticity": (0.5, 2.0),
+        "spare_capacity": (0.5, 1.5),
+        "loss": (0.5, 2.0),
+        "precaution": (0.5, 2.0),
+        "buffer_months": (0.5, 2.0),
+        "long_run_months": (0.5, 2.0),
+    },
 )
 
 

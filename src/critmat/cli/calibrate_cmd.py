@@ -40,7 +40,7 @@ def calibrate(
     from critmat.sim.fit import GRID
 
     n = int(np.prod([len(v) for v in GRID.values()]))
-    typer.echo(f"calibrating: {n} parameter sets, leave-one-event-out (about 30 s) ...", err=True)
+    typer.echo(f"calibrating: {n:,} parameter sets, leave-one-event-out (about 25 s) ...", err=True)
     table, params, excluded = run(ds, holder=holder, extra=extra)
     if event is not None:
         table = table[table["event"] == event]
@@ -60,20 +60,23 @@ def calibrate(
         recorded=table["recorded_pct"].map("{:+,.0f}%".format),
         fitted=table["fitted_pct"].map("{:+,.0f}%".format),
         out_of_sample=table["loo_pct"].map("{:+,.0f}%".format),
-    )[["target", "holder", "year", "window_months", "recorded", "fitted", "out_of_sample"]]
+    )[["target", "kind", "holder", "year", "window_months", "recorded", "fitted", "out_of_sample"]]
     p = params
     emit_frame(
         view,
         fmt,
-        title="Price response against the record (world price, largest move in the window)",
+        title="Price response against the record (world price: peak in window or level at end)",
         caption=(
             f"fitted: elasticity {p.elasticity} (folds {p.elasticity_folds[0]} to "
             f"{p.elasticity_folds[1]}) for materials without literature estimates; precaution "
             f"{p.precaution} (folds {p.precaution_folds[0]}-{p.precaution_folds[1]}); world "
             f"stocks {p.buffer_months} months (folds {p.buffer_months_folds[0]}-"
-            f"{p.buffer_months_folds[1]}); loss {p.loss:.3f} = {p.loss_function}; price cap "
-            f"{p.price_cap:g}x while calibrating. out_of_sample = predicted by the fit on the "
-            "other events."
+            f"{p.buffer_months_folds[1]}); long-run response {p.long_run_response:.2f} "
+            f"(literature) reached over {p.long_run_months:g} months (folds "
+            f"{p.long_run_months_folds[0]:g}-{p.long_run_months_folds[1]:g}); loss {p.loss:.3f} "
+            f"= {p.loss_function}; price cap {p.price_cap:g}x while calibrating. kind: peak = "
+            "largest move in the window, level = the move at its end. out_of_sample = "
+            "predicted by the fit on the other events."
         ),
     )
     if not excluded.empty:

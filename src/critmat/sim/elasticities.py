@@ -12,7 +12,7 @@ import pandas as pd
 
 from critmat.data.dataset import Dataset
 
-__all__ = ["literature_ranges", "pooled_range"]
+__all__ = ["literature_ranges", "long_run_response", "pooled_range"]
 
 
 def literature_ranges(ds: Dataset) -> pd.DataFrame:
@@ -40,6 +40,21 @@ def pooled_range(ds: Dataset, kind: str = "demand", horizon: str = "short_run") 
         return {"p25": float("nan"), "median": float("nan"), "p75": float("nan"), "n": 0.0}
     p25, med, p75 = np.percentile(v, [25, 50, 75])
     return {"p25": float(p25), "median": float(med), "p75": float(p75), "n": float(v.size)}
+
+
+def long_run_response(ds: Dataset) -> tuple[float, str]:
+    """``eta_l - eps_l``: the pooled median long-run supply elasticity minus the pooled median
+    long-run demand elasticity of the shipped estimates (the long-run response the price
+    exponent moves to as a loss lasts; docs/methods.md 6.6), with its provenance."""
+    s = pooled_range(ds, "supply", "long_run")
+    d = pooled_range(ds, "demand", "long_run")
+    if not (s["n"] and d["n"]):
+        return 0.0, "no long-run estimates in elasticity_estimates: long-run response off"
+    return float(s["median"] - d["median"]), (
+        f"median long-run supply elasticity {s['median']:.3f} ({int(s['n'])} estimates) minus "
+        f"median long-run demand elasticity {d['median']:.3f} ({int(d['n'])} estimates), "
+        "elasticity_estimates (GLOMBO / Dahl MEDS; aluminium, copper, nickel)"
+    )
 
 
 def default_uncertainty(ds: Dataset, elasticity: float) -> dict[str, tuple[float, float]]:

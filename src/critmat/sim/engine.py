@@ -117,21 +117,38 @@ def _slot_coefficients(market: Market, ev: EventTable) -> dict[str, F32]:
 class _PriceLaw:
     """Constants of the world price response (docs/methods.md, "Price response")."""
 
+    # per-run parameter draws make kappa, buffer and long_inv [S, 1] arrays (else scalars)
     expo: F32  # [1, M] 1 / (eta - eps), or [S, M] with per-run elasticities
-    kappa: np.float32  # precautionary demand strength
+    kappa: Any  # precautionary demand strength
     tau_inv: np.float32  # 1 / memory of the loss, months
-    buffer: np.float32  # world stocks that absorb a loss, months of world supply
+    buffer: Any  # world stocks that absorb a loss, months of world supply
     refill_inv: np.float32  # 1 / months to rebuild them after the loss
     floor: np.float32
     cap: np.float32
+    long: np.float32  # eta_l - eps_l, the long-run response (0: off)
+    long_inv: Any  # 1 / months for the response to reach it
+
+    @property
+    def has_kappa(self) -> bool:
+        return bool(np.any(self.kappa))
+
+    @property
+    def has_buffer(self) -> bool:
+        return bool(np.any(self.buffer))
+
+    @property
+    def has_long(self) -> bool:
+        return bool(self.long > 0 and np.any(self.long_inv))
 
 
 @dataclass
 class _PriceState:
-    """Per run and material: the market's memory of the loss and the stocks left."""
+    """Per run and material: the market's memory of the loss, the stocks left, and how many
+    months the current loss has lasted."""
 
     lbar: F32
     stock: F32
+    age: F32 | None = None
 
 
 def _price_ratio(loss: npt.NDArray[Any], st: _PriceState, law: _PriceLaw) -> F32:
@@ -139,21 +156,27 @@ def _price_ratio(loss: npt.NDArray[Any], st: _PriceState, law: _PriceLaw) -> F32
 
     draw = min(stock, L)          (stocks cover the loss while they last)
     Le   = L - draw;  I = kappa (L - Lbar);  p/p0 = clip(((1 + I) / (1 - Le)) ** expo, ...)
+    expo = 1 / (e_s + (e_l - e_s) (1 - exp(-age / T)))   with the long-run response on
     """
     eff = loss
-    if law.buffer:
+    if law.has_buffer:
         draw = np.minimum(st.stock, loss)
         eff = loss - draw
         refill = np.where(loss > 0, 0.0, (law.buffer - st.stock) * law.refill_inv)
         st.stock += refill - draw
-    if law.kappa:  # precautionary stocks build on a fresh loss and come back as it fades
+    if law.has_kappa:  # precautionary stocks build on a fresh loss and come back as it fades
         inv = np.maximum(law.kappa * (loss - st.lbar), -0.9)
         st.lbar += (loss - st.lbar) * law.tau_inv
         base = (1.0 + inv) / (1.0 - eff)
     else:
         base = 1.0 / (1.0 - eff)
+    expo = law.expo
+    if law.has_long and st.age is not None:  # demand and supply respond more as the loss lasts
+        st.age = np.where(loss > 0, st.age + 1.0, 0.0).astype(np.float32)
+        short = 1.0 / law.expo
+        expo = 1.0 / (short + (law.long - short) * -np.expm1(-st.age * law.long_inv))
     with np.errstate(over="ignore"):  # an overflow is a price above the cap: clipped
-        out: F32 = np.clip(base**law.expo, law.floor, law.cap).astype(np.float32)
+        out: F32 = np.clip(base**expo, law.floor, law.cap).astype(np.float32)
     return out
 
 
@@ -183,14 +206,24 @@ def simulate_chunk(
         eps = (eps * f["elasticity"][:, None]).astype(np.float32)
     # price exponent 1 / (eta - eps) > 0 (docs/methods.md, "Price response")
     expo = (1.0 / (np.float32(params.supply_elasticity) - eps)).astype(np.float32)
+
+    def per_run(name: str, value: float) -> Any:  # a per-run factor, if drawn, on a [S, 1] axis
+        v = np.float32(value)
+        return (v * f[name][:, None]).astype(np.float32) if name in f else v
+
+    months = per_run("long_run_months", params.long_run_months)
     law = _PriceLaw(
         expo,
-        np.float32(params.precaution),
+        per_run("precaution", params.precaution),
         np.float32(1.0 / max(params.precaution_months, 1.0)),
-        np.float32(params.buffer_months),
+        per_run("buffer_months", params.buffer_months),
         np.float32(1.0 / max(params.buffer_refill_months, 1.0)),
         np.float32(params.price_floor),
         np.float32(params.price_cap),
+        np.float32(params.long_run_response),
+        (1.0 / np.maximum(months, np.float32(1e-6))).astype(np.float32)
+        if params.long_run_response > 0
+        else np.float32(0.0),
     )
     share_k = market.sector_share
     before = np.cumsum(share_k, axis=1) - share_k
@@ -246,9 +279,15 @@ def simulate_chunk(
     zero = np.zeros((s_n, m_n), np.float32)
     ratio = np.ones((s_n, m_n), np.float32)
     world_st = _PriceState(
-        np.zeros((s_n, m_n), np.float32), np.full((s_n, m_n), params.buffer_months, np.float32)
+        np.zeros((s_n, m_n), np.float32),
+        np.broadcast_to(law.buffer, (s_n, m_n)).astype(np.float32),
+        np.zeros((s_n, m_n), np.float32) if law.has_long else None,
     )
-    holder_st = _PriceState(world_st.lbar.copy(), world_st.stock.copy())
+    holder_st = _PriceState(
+        world_st.lbar.copy(),
+        world_st.stock.copy(),
+        None if world_st.age is None else world_st.age.copy(),
+    )
     for t in range(horizon):
         since = t - start
         active = (since >= 0) & (since < dur)

@@ -5,13 +5,19 @@ base year of the trade data) and the move within a window of months. Each is rep
 library scenario (one run: the library's events have fixed start, duration and severity) and the
 simulated move is the largest world price ratio in the window from the event's start.
 
-Free parameters (``THETA``): the demand elasticity of the materials without a literature estimate
-and the precautionary-demand strength; a material with literature estimates keeps the median of
-its short-run (else unspecified) demand estimates. Loss function (stated)::
+Two kinds of target: the ``peak`` (largest world price ratio in the window) and the ``level``
+(the ratio at the window's end: what a sustained restriction does to the price).
+
+Free parameters (``Theta``): the demand elasticity of the materials without a literature estimate,
+the precautionary-demand strength, the world stocks that absorb a loss and the months for the
+long-run response (the literature's long-run supply and demand elasticities, pooled) to take
+over; a material with literature estimates keeps the median of its short-run (else unspecified)
+demand estimates. Loss function (stated)::
 
     loss(theta) = sum_targets (log(1 + simulated) - log(1 + recorded))^2
 
-minimised over a grid (log-spaced elasticities x precaution strengths). Leave-one-event-out
+minimised over a grid, every grid point of a target simulated in one vectorised call (the grid
+point of each run is a per-run parameter factor of the engine). Leave-one-event-out
 cross-validation fits on all events but one and predicts the held-out one; the fit function is
 only ever given the training targets.
 """
@@ -22,7 +28,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -54,24 +60,50 @@ LIBRARY_TARGETS: dict[str, list[tuple[str, str, int]]] = {
     "GAGE-2023": [("gallium", "EU27", 2023)],
     "NI-ID-2020": [("nickel", "EU27", 2019)],
 }
+#: Sustained moves: (event id of the record, material, holder, year, library scenario replayed,
+#: months after the scenario's start, recorded change in percent, where the numbers come from).
+LEVEL_TARGETS: list[tuple[str, str, str, int, str, int, float, str]] = [
+    (
+        "REE-2010b",
+        "dysprosium",
+        "JPN",
+        2015,
+        "REE-2010",
+        36,
+        round(100.0 * (800.0 / 150.0 - 1.0), 1),
+        "events REE-2010b: Dy ~150 USD/kg at the start of 2010 (value_before) and 'later fell "
+        "to ... ~800 (Dy) by 2013' (notes); mid-2013 = 36 months after 2010-07",
+    ),
+    (
+        "GAGE-2024",
+        "gallium",
+        "EU27",
+        2023,
+        "GAGE-2023",
+        22,
+        150.0,
+        "events GAGE-2024: Rotterdam Ga price from the pre-control price of July 2023 to May "
+        "2025 (+150%, 22 months), i.e. the level 22 months into the GAGE-2023 licensing",
+    ),
+]
 #: recorded events the fit cannot use, and why (shown in the calibration table).
 EXCLUDED: dict[str, str] = {
     "NI-ID-2014": "no pre-ban trade year: the extract starts in 2015, after the ban, when "
     "Indonesia exported no ore",
-    "GAGE-2024": "a targeted ban: the model diverts flows to other buyers and moves no world "
-    "price by design",
     "GR-2023": "the record is an export volume (-94%), an input of the scenario, not a price",
     "SB-2024": "no recorded magnitude",
 }
 #: The grid: demand elasticity of materials without estimates x precautionary strength x world
-#: stocks that absorb a loss (months of world supply).
+#: stocks that absorb a loss (months of world supply) x months for the long-run response.
 GRID: dict[str, tuple[float, ...]] = {
     "elasticity": tuple(float(-v) for v in np.round(np.geomspace(0.01, 1.0, 15), 4)),
     # the anticipation effect is strong per unit: with |eps| ~ 0.04 a strength of 0.02 already
     # lifts the price ~1.7x on a full loss, so the grid is dense near zero
     "precaution": (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
     "buffer_months": (0.0, 1.0, 2.0, 3.0, 4.0, 6.0),
+    "long_run_months": (6.0, 12.0, 24.0, 48.0, 96.0, 192.0, 384.0),
 }
+KEYS: tuple[str, ...] = ("elasticity", "precaution", "buffer_months", "long_run_months")
 #: The price cap while calibrating: above the largest recorded move (Dy oxide, 26-fold).
 CALIBRATION_CAP = 50.0
 
@@ -89,6 +121,7 @@ class Target:
     window: int
     scenario: Scenario
     source: str = ""
+    kind: str = "peak"  # "peak": largest move in the window; "level": the move at its end
 
 
 def _parent(ev: pd.DataFrame, event_id: str) -> str:
@@ -126,6 +159,24 @@ def library_targets(ds: Dataset) -> tuple[list[Target], pd.DataFrame]:
                     f"{rec['metric']}; {rec['source']} ({rec['status']})",
                 )
             )
+    for event_id, mat, holder, year, replay, months, pct, where in LEVEL_TARGETS:
+        if event_id not in ev.index or replay not in ev.index:
+            continue
+        rec_l = ev.loc[event_id]
+        out.append(
+            Target(
+                _parent(ev, replay),
+                f"{event_id}:{mat}:level",
+                mat,
+                holder,
+                year,
+                pct,
+                months,
+                scenario_by_id(ds, replay),
+                f"{rec_l['metric']!s}; {where}; {rec_l['source']!s} ({rec_l['status']!s})",
+                "level",
+            )
+        )
     for event_id, why in EXCLUDED.items():
         if event_id in ev.index:
             excluded.append(
@@ -150,6 +201,7 @@ class UserTarget(BaseModel):
     year: Annotated[int, Field(ge=2015, le=2024)]
     recorded_pct: Annotated[float, Field(gt=-100.0)]
     window_months: Annotated[int, Field(ge=1, le=600)]
+    kind: Literal["peak", "level"] = "peak"
     scenario: dict[str, Any]
 
 
@@ -173,6 +225,7 @@ def load_user_targets(path: str | Path) -> list[Target]:
             t.window_months,
             Scenario.model_validate(t.scenario),
             f"user file {path}",
+            t.kind,
         )
         for t in doc.targets
     ]
@@ -185,10 +238,14 @@ class FitResult:
     elasticity: float
     precaution: float
     buffer_months: float
+    long_run_months: float
     loss: float
     elasticity_folds: tuple[float, float]
     precaution_folds: tuple[float, float]
     buffer_months_folds: tuple[float, float]
+    long_run_months_folds: tuple[float, float]
+    long_run_response: float
+    long_run_source: str
     sourced_elasticities: dict[str, float]
     price_cap: float
     grid: dict[str, list[float]]
@@ -200,17 +257,24 @@ class FitResult:
         return dataclasses.asdict(self)
 
 
-Theta = tuple[float, float, float]  # (elasticity without estimates, precaution, buffer months)
+#: (elasticity without estimates, precaution, buffer months, long-run months)
+Theta = tuple[float, ...]
 Evaluate = Callable[[Target, Theta], float]
 
 
 @dataclass
 class Evaluator:
-    """Simulated move of a target for parameters theta (markets and events built once)."""
+    """Simulated move of a target for parameters theta (markets and events built once).
+
+    The first call for a target simulates every point of ``grid`` at once: one run per point,
+    the point's values given to the engine as per-run parameter factors (the library's events
+    are fixed, so every run sees the same events); a theta off the grid is simulated alone.
+    """
 
     ds: Dataset
     base: SimParams
     sourced: dict[str, float] = field(default_factory=dict)
+    grid: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(GRID))
     _markets: dict[tuple[str, int], Market] = field(default_factory=dict)
     _cache: dict[tuple[str, Theta], float] = field(default_factory=dict)
 
@@ -222,42 +286,77 @@ class Evaluator:
             elasticity=theta[0],
             precaution=theta[1],
             buffer_months=theta[2],
+            long_run_months=theta[3],
             elasticities={**self.base.elasticities, **self.sourced},
         )
 
     def __call__(self, target: Target, theta: Theta) -> float:
-        key = (target.id, theta)
+        key = (target.id, tuple(theta))
         if key not in self._cache:
-            self._cache[key] = self._run(target, theta)
+            points = list(itertools.product(*(self.grid[k] for k in KEYS)))
+            if tuple(theta) in set(points) and (target.id, points[0]) not in self._cache:
+                self._run(target, points)
+            if key not in self._cache:
+                self._run(target, [tuple(theta)])
         return self._cache[key]
 
-    def _run(self, target: Target, theta: Theta) -> float:
+    def _run(self, target: Target, thetas: list[Theta], chunk: int = 1024) -> None:
+        import dataclasses
+
+        from critmat.sim.engine import Stockpile, simulate_chunk
         from critmat.sim.library import restrict_to_market
-        from critmat.sim.run import simulate
+        from critmat.sim.run import block_draws
 
         mk = (target.holder, target.year)
         if mk not in self._markets:
             self._markets[mk] = build_market(self.ds, target.holder, target.year)
         market = self._markets[mk]
         if target.material not in market.materials:
-            return float("nan")
-        p = self.params(theta)
-        sc, _ = restrict_to_market(target.scenario, market)
-        ev = compile_events(sc, market, p)
-        res = simulate(
-            market, ev, runs=1, seed=0, horizon=sc.horizon_months, params=p, keep_full_runs=1
+            self._cache.update({(target.id, th): float("nan") for th in thetas})
+            return
+        # unit base values: each run's factor is its grid value (the sourced elasticity of a
+        # material with literature estimates stays as it is: factor 1)
+        unit = dataclasses.replace(
+            self.params((-1.0, 1.0, 1.0, 1.0)),
+            elasticities={m: v for m, v in {**self.base.elasticities, **self.sourced}.items()},
         )
-        return simulated_move(res.paths["price_row"][0], market, ev, target)
+        sourced = target.material in unit.elasticities
+        sc, _ = restrict_to_market(target.scenario, market)
+        ev = compile_events(sc, market, unit)
+        empty = Stockpile.empty(market.n_materials)
+        for i in range(0, len(thetas), chunk):
+            part = np.array(thetas[i : i + chunk], np.float64)
+            n = len(part)
+            draws = block_draws(ev, seed=0, block=0, n=n, horizon=sc.horizon_months)
+            f = {
+                "elasticity": np.ones(n) if sourced else -part[:, 0],
+                "precaution": part[:, 1],
+                "buffer_months": part[:, 2],
+                "long_run_months": part[:, 3],
+            }
+            draws = dataclasses.replace(
+                draws, factors={k: v.astype(np.float32) for k, v in f.items()}
+            )
+            out = simulate_chunk(market, unit, ev, draws, empty, sc.horizon_months, True)
+            for j in range(n):
+                th = tuple(float(x) for x in part[j])
+                self._cache[target.id, th] = simulated_move(
+                    out["full_price_row"][j], market, ev, target
+                )
 
 
 def simulated_move(price: np.ndarray, market: Market, ev: Any, target: Target) -> float:
-    """Largest world price change (percent) within the target's window from its event start."""
+    """World price change (percent) from the target's event start: the largest within the
+    window (``peak``) or the one at the window's end (``level``)."""
     i = market.index(target.material)
     starts = [
         int(s) for s, m in zip(ev.start, ev.mat, strict=True) if m == i and isinstance(s, float)
     ]
     t0 = min(starts) if starts else 0
     path = price[i] / float(market.price0[i])
+    if target.kind == "level":
+        t = t0 + target.window
+        return float(100.0 * (path[t] - 1.0)) if t < path.size else float("nan")
     win = path[t0 : t0 + target.window + 1]
     return float(100.0 * (win.max() - 1.0)) if win.size else float("nan")
 
@@ -275,10 +374,10 @@ def fit(
     targets: Sequence[Target], evaluate: Evaluate, grid: dict[str, tuple[float, ...]] = GRID
 ) -> tuple[Theta, float]:
     """The grid point of least loss over ``targets`` (and that loss)."""
-    keys = ("elasticity", "precaution", "buffer_months")
-    best: tuple[Theta, float] = ((grid[keys[0]][0], grid[keys[1]][0], grid[keys[2]][0]), np.inf)
-    for e, k, b in itertools.product(*(grid[key] for key in keys)):
-        theta: Theta = (e, k, b)
+    keys = [k for k in KEYS if k in grid]
+    best: tuple[Theta, float] = (tuple(grid[k][0] for k in keys), np.inf)
+    for point in itertools.product(*(grid[key] for key in keys)):
+        theta: Theta = tuple(float(x) for x in point)
         loss = _loss(targets, evaluate, theta)
         if loss < best[1]:
             best = (theta, loss)
@@ -303,6 +402,7 @@ def leave_one_out(
                         "loo_elasticity": theta[0],
                         "loo_precaution": theta[1],
                         "loo_buffer_months": theta[2],
+                        "loo_long_run_months": theta[3] if len(theta) > 3 else float("nan"),
                         "loo_train_loss": loss,
                     }
                 )
@@ -347,7 +447,11 @@ def calibrate(
     targets = [*targets, *extra]
     if not targets:
         raise UnknownChoiceError("calibration target", "", list(LIBRARY_TARGETS))
-    ev = Evaluator(ds, SimParams(price_cap=CALIBRATION_CAP), sourced_elasticities(ds))
+    from critmat.sim.elasticities import long_run_response
+
+    lr, lr_src = long_run_response(ds)
+    base = SimParams(price_cap=CALIBRATION_CAP, long_run_response=lr)
+    ev = Evaluator(ds, base, sourced_elasticities(ds), dict(grid))
     theta, loss = fit(targets, ev, grid)
     loo = leave_one_out(targets, ev, grid).set_index("id")
     table = pd.DataFrame(
@@ -358,6 +462,7 @@ def calibrate(
                 "material": t.material,
                 "holder": t.holder,
                 "year": t.year,
+                "kind": t.kind,
                 "window_months": t.window,
                 "recorded_pct": t.recorded_pct,
                 "fitted_pct": ev(t, theta),
@@ -379,10 +484,14 @@ def calibrate(
         theta[0],
         theta[1],
         theta[2],
+        theta[3],
         loss,
         span("loo_elasticity"),
         span("loo_precaution"),
         span("loo_buffer_months"),
+        span("loo_long_run_months"),
+        lr,
+        lr_src,
         dict(ev.sourced),
         CALIBRATION_CAP,
         {k: list(v) for k, v in grid.items()},

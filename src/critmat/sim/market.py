@@ -25,7 +25,14 @@ from critmat.risk.balance import world_production
 __all__ = ["STAGES", "UNCERTAIN", "Market", "SimParams", "build_market"]
 
 #: Parameters that can be drawn per run (SimParams.uncertainty).
-UNCERTAIN: tuple[str, ...] = ("elasticity", "spare_capacity", "loss")
+UNCERTAIN: tuple[str, ...] = (
+    "elasticity",
+    "spare_capacity",
+    "loss",
+    "precaution",
+    "buffer_months",
+    "long_run_months",
+)
 
 STAGES: tuple[str, ...] = ("mining", "refining")
 F32 = npt.NDArray[np.float32]
@@ -39,8 +46,12 @@ class SimParams:
     speculative inventory demand ``I`` (docs/methods.md, "Price response")::
 
         draw_t = min(S_t, L_t),  Le_t = L_t - draw_t      (world stocks S absorb the loss)
-        p / p0 = clip(((1 + I) / (1 - Le)) ** (1 / (eta - eps_m)), price_floor, price_cap)
+        p / p0 = clip(((1 + I) / (1 - Le)) ** (1 / e_t), price_floor, price_cap)
+        e_t = (eta - eps_m) + (long_run_response - (eta - eps_m)) * (1 - exp(-a_t / T))
         I_t = precaution * (L_t - Lbar_{t-1}),  Lbar_t = Lbar_{t-1} + (L_t - Lbar_{t-1}) / tau
+
+    with ``a_t`` the months the current loss has lasted and ``T`` = ``long_run_months`` (the
+    long-run response is off when ``long_run_response`` is 0).
 
     ``elasticity``: short-run price elasticity of demand ``eps`` (-0.1 is the order of magnitude
     used for small metal markets), overridden per material by ``elasticities``;
@@ -62,10 +73,15 @@ class SimParams:
     price_floor: float = 1.0
     buffer_months: float = 0.0
     buffer_refill_months: float = 12.0
+    #: eta_l - eps_l: the long-run supply and demand response the exponent's denominator moves to
+    #: as a loss lasts (0: off); the pooled literature medians give 0.935 + 0.305 = 1.24
+    long_run_response: float = 0.0
+    #: months for that adjustment (1 - exp(-age / T)); calibrated (docs/methods.md 6.6)
+    long_run_months: float = 24.0
     elasticities: Mapping[str, float] = field(default_factory=dict)
     #: per-run parameter uncertainty: name -> (low, high) multiplicative factor, drawn
     #: log-uniformly once per run (common to all materials of the run) from the run's own stream;
-    #: names: "elasticity", "spare_capacity", "loss" (empty: every run uses the point values)
+    #: names: :data:`UNCERTAIN` (empty: every run uses the point values)
     uncertainty: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     spare_capacity: float = 0.10
     ramp_months: int = 6
