@@ -38,6 +38,14 @@ def test_readme_python_blocks_run(block: str) -> None:
     exec(compile(block, "README.md", "exec"), {})
 
 
+API = (ROOT / "docs" / "python-api.md").read_text()
+
+
+@pytest.mark.parametrize("block", blocks(API, "python"))
+def test_python_api_doc_blocks_run(block: str) -> None:
+    exec(compile(block, "docs/python-api.md", "exec"), {})
+
+
 def test_data_doc_lists_every_table_and_column() -> None:
     doc = (ROOT / "docs" / "data.md").read_text()
     for name, spec in SPECS.items():

@@ -6,7 +6,7 @@ import pytest
 
 import critmat.data as cd
 from critmat.data.units import element_fraction
-from critmat.report.data_report import concentration_ranking, coverage_table, source_spread
+from critmat.services.data import concentration_ranking, coverage_table, source_spread
 
 
 def test_coverage_lists_every_seed_material(ds: cd.Dataset) -> None:

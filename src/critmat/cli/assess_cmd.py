@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from critmat.cli.output import Format, dataset_from, emit_frame, emit_json, friendly
+from critmat.cli.output import (
+    Format,
+    check_out,
+    dataset_from,
+    emit_frame,
+    emit_json,
+    emit_tables,
+    friendly,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,29 +108,44 @@ def assess(
     html: Annotated[
         Path | None, typer.Option(help="Also write an HTML page with the charts here.")
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the result here: FILE.xlsx (--format xlsx), FILE.json, FILE.csv or a "
+            "directory of CSV files (--format csv).",
+        ),
+    ] = None,
 ) -> None:
     """Which materials are at risk for a holder, at which stage, and why (every term shown)."""
-    from critmat.risk.assess import METHODS
-    from critmat.risk.assess import assess as run
-    from critmat.risk.inputs import load_inputs
+    from critmat.services.assess import AssessRequest, run_assess, write_assess_report
 
+    check_out(fmt, out)
     ds = dataset_from(ctx)
-    methods = list(METHODS) if method is Method.all else [method.value]
-    result = run(
-        ds,
-        holder,
-        year,
-        methods=methods,
+    req = AssessRequest(
+        holder=holder,
+        year=year,
+        methods=None if method is Method.all else [method.value],
         materials=material,
         sources=sources.value,
-        inputs=load_inputs(inputs),
+        inputs=inputs,
         eu_shares=eu_shares.value,
     )
+    res = run_assess(ds, req, details=html is not None)
+    result = res.table
     if html is not None:
-        from critmat.report.assess_report import write_assess_report
-
-        path = write_assess_report(ds, result, html)
+        path = write_assess_report(res, html)
         typer.echo(f"wrote {path.resolve()}", err=True)
+    readme = {
+        "command": f"critmat assess --holder {res.holder} --year {res.year}",
+        "dataset": "critmat shipped dataset" + (" + overlay" if ds.overlays else ""),
+        "units": "quantities in t of each material's basis; shares as fractions; scores "
+        "dimensionless (docs/methods.md 5)",
+        "provenance": "every row carries source, data_year and status columns",
+    }
+    if emit_tables(res.tables(), fmt, out, readme, main="assessment"):
+        return
     if fmt is Format.json:
         emit_json(result.astype(object).where(result.notna(), None).to_dict(orient="records"))
         return

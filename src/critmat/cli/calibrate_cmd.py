@@ -25,25 +25,13 @@ def calibrate(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """Fit elasticity, precautionary demand and world stocks to the record; leave-one-event-out."""
-    import numpy as np
-
-    from critmat.data.dataset import UnknownChoiceError
-    from critmat.sim.fit import calibrate as run
-    from critmat.sim.fit import library_targets, load_user_targets
+    from critmat.services.calibrate import check_request, grid_size, run_calibrate
 
     ds = dataset_from(ctx)
-    extra = load_user_targets(events) if events is not None else []
-    if event is not None:
-        known = sorted({t.event for t in [*library_targets(ds)[0], *extra]})
-        if event not in known:
-            raise UnknownChoiceError("calibrated event", event, known)
-    from critmat.sim.fit import GRID
-
-    n = int(np.prod([len(v) for v in GRID.values()]))
+    check_request(ds, event, events)
+    n = grid_size()
     typer.echo(f"calibrating: {n:,} parameter sets, leave-one-event-out (about 25 s) ...", err=True)
-    table, params, excluded = run(ds, holder=holder, extra=extra)
-    if event is not None:
-        table = table[table["event"] == event]
+    table, params, excluded = run_calibrate(ds, holder=holder, event=event, events=events)
     if fmt is Format.json:
         emit_json(
             {

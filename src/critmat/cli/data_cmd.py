@@ -89,12 +89,10 @@ def show(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Supply of a material by country: value, share, status and source."""
-    from critmat.data.views import supply_by_country
-    from critmat.risk.concentration import hhi_of_supply
+    from critmat.services.data import supply_table
 
     ds = dataset_from(ctx)
-    t = supply_by_country(ds, material, stage=stage, year=year, dataset=source)
-    hhi = hhi_of_supply(t.rows)
+    t, hhi = supply_table(ds, material, stage=stage, year=year, dataset=source)
     if fmt is Format.json:
         payload = t.to_dict()
         payload["hhi"] = hhi
@@ -170,8 +168,8 @@ def report(
     ),
 ) -> None:
     """Write an HTML page: coverage tables and charts of the dataset."""
-    from critmat.report.data_report import write_data_report
+    from critmat.services.data import write_data_report
 
     ds = dataset_from(ctx)
-    path = write_data_report(ds, out, material=material)
+    path = Path(write_data_report(ds, str(out), material=material))
     typer.echo(f"wrote {path.resolve()}")

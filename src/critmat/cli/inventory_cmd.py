@@ -11,7 +11,7 @@ import typer
 from critmat.cli.output import Format, emit_frame, emit_json
 
 if TYPE_CHECKING:
-    from critmat.inventory.ledger import Ledger
+    from critmat.services.inventory import Ledger
 
 app = typer.Typer(help="Facilities, lots and the hash-chained ledger.", no_args_is_help=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,7 +32,7 @@ def refused(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
-        from critmat.inventory.ledger import InventoryError
+        from critmat.services.inventory import InventoryError
 
         try:
             return func(*args, **kwargs)
@@ -51,8 +51,7 @@ def refused(func: F) -> F:
 
 
 def _ledger(db: str | None) -> Ledger:
-    from critmat.inventory.db import make_engine
-    from critmat.inventory.ledger import Ledger
+    from critmat.services.inventory import Ledger, make_engine
 
     return Ledger(make_engine(db))
 
@@ -65,7 +64,7 @@ def _done(seqs: list[int]) -> None:
 @refused
 def init(db: DbOpt = None) -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
-    from critmat.inventory.db import migrate
+    from critmat.services.inventory import migrate
 
     url = migrate(db)
     typer.echo(f"inventory database ready: {url}")
@@ -241,7 +240,7 @@ FmtOpt = Annotated[Format, typer.Option("--format", "-f")]
 @refused
 def ingest(path: str, db: DbOpt = None) -> None:
     """Load sensor readings (CSV/JSON: zone, timestamp, metric, value); raise alerts."""
-    from critmat.inventory.monitoring import ingest as run
+    from critmat.services.inventory import ingest as run
 
     rep = run(_ledger(db), path)
     typer.echo(f"{rep.readings} readings from {rep.file}; {rep.alerts} new alerts")
@@ -251,7 +250,7 @@ def ingest(path: str, db: DbOpt = None) -> None:
 @refused
 def alerts(status: str | None = None, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
     """Condition alerts (open, acknowledged, resolved)."""
-    from critmat.inventory.monitoring import alerts as list_alerts
+    from critmat.services.inventory import alerts as list_alerts
 
     emit_frame(list_alerts(_ledger(db), status), fmt, title="Alerts")
 
@@ -260,7 +259,7 @@ def alerts(status: str | None = None, db: DbOpt = None, fmt: FmtOpt = Format.tab
 @refused
 def ack(alert_id: int, note: str = "", db: DbOpt = None) -> None:
     """Acknowledge an alert."""
-    from critmat.inventory.monitoring import set_alert
+    from critmat.services.inventory import set_alert
 
     set_alert(_ledger(db), alert_id, "acknowledged", note)
     typer.echo(f"alert {alert_id} acknowledged")
@@ -270,7 +269,7 @@ def ack(alert_id: int, note: str = "", db: DbOpt = None) -> None:
 @refused
 def resolve(alert_id: int, note: str, db: DbOpt = None) -> None:
     """Resolve an alert (say what was done)."""
-    from critmat.inventory.monitoring import set_alert
+    from critmat.services.inventory import set_alert
 
     set_alert(_ledger(db), alert_id, "resolved", note)
     typer.echo(f"alert {alert_id} resolved")
@@ -280,7 +279,7 @@ def resolve(alert_id: int, note: str, db: DbOpt = None) -> None:
 @refused
 def quality(db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
     """Quality grade per lot: 100 minus degradation while its zone was out of limits."""
-    from critmat.inventory.monitoring import quality as grades
+    from critmat.services.inventory import quality as grades
 
     emit_frame(grades(_ledger(db)), fmt, title="Quality grades")
 
@@ -299,8 +298,7 @@ def value(
     import pandas as pd
 
     from critmat.cli.output import dataset_from
-    from critmat.inventory.ledger import InventoryError
-    from critmat.inventory.valuation import valuation
+    from critmat.services.inventory import InventoryError, valuation
 
     feed = None
     if price_feed is not None:
@@ -333,8 +331,7 @@ def insurance(
     import datetime as dt
 
     from critmat.cli.output import dataset_from
-    from critmat.inventory.ledger import InventoryError
-    from critmat.inventory.valuation import add_policy, coverage
+    from critmat.services.inventory import InventoryError, add_policy, coverage
 
     led = _ledger(db)
     if add is not None:
@@ -353,7 +350,7 @@ def insurance(
 def rotate(ctx: typer.Context, year: int, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
     """Lots to sell and replace in a year (first expired first out) and the net cost."""
     from critmat.cli.output import dataset_from
-    from critmat.inventory.valuation import rotation_plan
+    from critmat.services.inventory import rotation_plan
 
     plan = rotation_plan(_ledger(db), dataset_from(ctx), year)
     if plan.empty:
@@ -367,8 +364,7 @@ def rotate(ctx: typer.Context, year: int, db: DbOpt = None, fmt: FmtOpt = Format
 @refused
 def demo(db: DbOpt = None, seed: int = 7) -> None:
     """Create the SYNTHETIC demo agency (three facilities, a year of data) in a new database."""
-    from critmat.inventory.db import migrate
-    from critmat.inventory.demo import seed_demo
+    from critmat.services.inventory import migrate, seed_demo
 
     migrate(db)
     counts = seed_demo(_ledger(db), seed=seed)
@@ -393,8 +389,7 @@ def equipment(
     """Register climate equipment (kind: dehumidifier or hvac; dates YYYY-MM-DD)."""
     import datetime as dt
 
-    from critmat.inventory.ledger import InventoryError
-    from critmat.inventory.maintenance import add_equipment
+    from critmat.services.inventory import InventoryError, add_equipment
 
     try:
         inst, last = dt.date.fromisoformat(installed_on), dt.date.fromisoformat(last_service_on)
@@ -410,7 +405,7 @@ def maintenance(as_of: str = "", db: DbOpt = None, fmt: FmtOpt = Format.table) -
     """Failure risk in the next 30 days and the next service date per unit (Weibull model)."""
     import datetime as dt
 
-    from critmat.inventory.maintenance import maintenance_plan
+    from critmat.services.inventory import maintenance_plan
 
     day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     emit_frame(maintenance_plan(_ledger(db), day), fmt, title=f"Maintenance as of {day}")
@@ -426,7 +421,7 @@ def targets(path: str, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
 
     import pandas as pd
 
-    from critmat.inventory.ledger import InventoryError
+    from critmat.services.inventory import InventoryError
 
     p = Path(path)
     try:
@@ -437,7 +432,7 @@ def targets(path: str, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
         tgt = tgt[["material", "optimal_t"]]
     except (OSError, KeyError, ValueError) as exc:
         raise InventoryError(f"{p}: cannot read targets (material, optimal_t): {exc}") from None
-    from critmat.inventory.valuation import holdings_vs_targets
+    from critmat.services.inventory import holdings_vs_targets
 
     emit_frame(holdings_vs_targets(_ledger(db), tgt), fmt, title="Holdings vs optimiser targets")
 
@@ -446,7 +441,7 @@ def targets(path: str, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
 @refused
 def lots_(db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
     """The lot register (quantities: `critmat inventory balance`)."""
-    from critmat.inventory.ledger import lots
+    from critmat.services.inventory import lots
 
     df = lots(_ledger(db).engine)
     df["cost_usd"] = df["cost_usd"].astype(float)
@@ -482,7 +477,7 @@ def risk(
     fmt: FmtOpt = Format.table,
 ) -> None:
     """The risk register (theft, espionage, accident, natural hazard ...), or add one."""
-    from critmat.inventory.risks import add_risk, risk_register
+    from critmat.services.inventory import add_risk, risk_register
 
     led = _ledger(db)
     if add is not None:

@@ -28,12 +28,11 @@ def loss(
     """Loss per tonne short from downstream value added (docs/methods.md 6.7)."""
     import pandas as pd
 
-    from critmat.sim.loss import loss_table
-    from critmat.sim.market import SimParams, build_market
+    from critmat.services.loss import loss_per_tonne_table
 
-    params = SimParams(loss_dependency=dependency)
-    market = build_market(dataset_from(ctx), holder, year, params=params)
-    table = loss_table(market, params)
+    table, code, threshold, line_stop = loss_per_tonne_table(
+        dataset_from(ctx), holder, year, dependency
+    )
     if fmt is not Format.table:
         emit_frame(table, fmt)
         return
@@ -56,15 +55,15 @@ def loss(
     emit_frame(
         view,
         fmt,
-        title=f"Loss of a tonne short, {market.holder} {year} (t and USD/t of each basis)",
+        title=f"Loss of a tonne short, {code} {year} (t and USD/t of each basis)",
         caption=(
             "loss = max(price, SI_EI x dependency x VA at stake per t); VA at stake per t = "
             "EU27 value added of the NACE divisions using the material, weighted by end-use "
             "share (EC 2023), per t of EU27 use; SI_EI: EC 2023 substitution index (1 = no "
             f"substitute); dependency {dependency:g} (assumption). In a month with more than "
-            f"{params.outage_threshold:.0%} of demand unmet the simulator counts "
-            f"{params.loss_line_stop:g}x (lines stop). status assumption: no end-use shares, "
+            f"{threshold:.0%} of demand unmet the simulator counts "
+            f"{line_stop:g}x (lines stop). status assumption: no end-use shares, "
             "median loss/price of the others. --format csv for every column and the sources."
-            + ("" if market.holder == "EU27" else " EU27 value added per t stands in.")
+            + ("" if code == "EU27" else " EU27 value added per t stands in.")
         ),
     )

@@ -15,6 +15,7 @@ from critmat.cli import (
     assess_cmd,
     calibrate_cmd,
     data_cmd,
+    glossary_cmd,
     inventory_cmd,
     loss_cmd,
     plan_cmd,
@@ -36,6 +37,7 @@ app.command("calibrate")(calibrate_cmd.calibrate)
 app.command("loss")(loss_cmd.loss)
 app.command("plan")(plan_cmd.plan)
 app.add_typer(inventory_cmd.app, name="inventory")
+app.command("glossary")(glossary_cmd.glossary)
 
 
 @app.callback()

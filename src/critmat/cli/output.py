@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,24 +28,101 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    xlsx = "xlsx"
+
+
+def one_line(exc: Exception, most: int = 5) -> str:
+    """An error as one line: a validation error's issues joined (the first ``most``)."""
+    issues = list(getattr(exc, "issues", []) or [])
+    head = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if not issues:
+        return " ".join(x.strip() for x in str(exc).splitlines() if x.strip()) or head
+    parts = [str(i).strip().removeprefix("error: ") for i in issues[:most]]
+    more = f"; ... and {len(issues) - most} more" if len(issues) > most else ""
+    return f"{head}: {'; '.join(parts)}{more}"
 
 
 def friendly(func: F) -> F:
-    """Turn expected user errors into a clear message on stderr and exit status 2."""
+    """The CLI's one error boundary: a user error (:class:`critmat.errors.CritmatError`, or a
+    request model that refuses its values) becomes one clear line on stderr and exit status 2,
+    no traceback; anything else is a bug and keeps its traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from critmat.data import DatasetError, UnknownChoiceError
-        from critmat.data.dataset import InputError
-        from critmat.data.units import UnitError
+        from pydantic import ValidationError
+
+        from critmat.errors import CritmatError
 
         try:
             return func(*args, **kwargs)
-        except (UnknownChoiceError, DatasetError, UnitError, InputError) as exc:
-            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        except CritmatError as exc:
+            typer.secho(f"error: {one_line(exc)}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(2) from None
+        except ValidationError as exc:
+            parts = [
+                f"{'.'.join(str(x) for x in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+            ]
+            typer.secho(f"error: {'; '.join(parts)}", err=True, fg=typer.colors.RED)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int, unit: str) -> Iterator[Callable[[int], None]]:
+    """Advance-by-n callback: a bar on a terminal, plain log lines (every 10%) otherwise."""
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(
+            TextColumn(label),
+            BarColumn(),
+            TextColumn(f"{{task.completed:,}}/{{task.total:,}} {unit}"),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task(label, total=total)
+            yield lambda n: bar.advance(task, n)
+        return
+    start = time.perf_counter()
+    done = [0, 0]  # completed, last decile printed
+
+    def advance(n: int) -> None:
+        done[0] += n
+        decile = int(10 * done[0] / max(total, 1))
+        if decile > done[1]:
+            done[1] = decile
+            print(
+                f"{label}: {done[0]:,}/{total:,} {unit} ({time.perf_counter() - start:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    yield advance
+
+
+@contextlib.contextmanager
+def stage_reporter(label: str, stages: list[str]) -> Iterator[Callable[[str], None]]:
+    """Stage callback: a spinner on a terminal, one log line per stage otherwise."""
+    if sys.stderr.isatty():
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
+        ) as bar:
+            task = bar.add_task(label, total=len(stages))
+
+            def stage(name: str) -> None:
+                bar.update(task, description=f"{label}: {name}", completed=stages.index(name))
+
+            yield stage
+        return
+    start = time.perf_counter()
+
+    def log(name: str) -> None:
+        print(f"{label}: {name} ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+
+    yield log
 
 
 def dataset_from(ctx: typer.Context) -> Dataset:
@@ -72,8 +151,99 @@ def _clean(obj: object) -> object:
     return obj
 
 
+def check_out(fmt: Format, out: Path | None) -> None:
+    """Refuse, before any work, an output request that cannot be written."""
+    from critmat.errors import CritmatError
+
+    if fmt is Format.xlsx and (out is None or out.suffix.lower() != ".xlsx"):
+        raise CritmatError("--format xlsx needs --out FILE.xlsx (where to write the workbook)")
+    if out is not None and fmt is Format.table:
+        raise CritmatError("--out needs --format xlsx, json or csv")
+    if out is not None and fmt in (Format.xlsx, Format.json) and out.is_dir():
+        raise CritmatError(f"--out {out} is a directory; give a file name")
+
+
+def emit_tables(
+    tables: dict[str, pd.DataFrame],
+    fmt: Format,
+    out: Path | None,
+    readme: dict[str, str],
+    *,
+    main: str | None = None,
+) -> bool:
+    """Write every table of a result to ``--out``; returns False when there is nothing to
+    write (``table``, or csv/json without ``--out``: the caller prints to stdout as before).
+
+    csv: ``--out FILE.csv`` the ``main`` table, ``--out DIR`` one file per table and a
+    README.csv; json: one object (the README and every table as records) at ``--out FILE``;
+    xlsx: one workbook at ``--out FILE.xlsx`` (required: nothing is written where you did not
+    ask). Files are written atomically.
+    """
+    import pandas as pd
+
+    from critmat.errors import CritmatError
+
+    if fmt is Format.table or (out is None and fmt is not Format.xlsx):
+        return False
+    assert out is not None or fmt is Format.xlsx
+    if fmt is Format.xlsx:
+        if out is None or out.suffix.lower() != ".xlsx":
+            raise CritmatError("--format xlsx needs --out FILE.xlsx (where to write the workbook)")
+        from critmat.report.xlsx import write_workbook
+
+        path = write_workbook(tables, out, readme)
+        typer.echo(f"wrote {path.resolve()}", err=True)
+        return True
+    if fmt is Format.json:
+        payload = {
+            "readme": readme,
+            **{
+                k: df.astype(object).where(df.notna(), None).to_dict(orient="records")
+                for k, df in tables.items()
+            },
+        }
+        assert out is not None
+        _atomic_text(out, json.dumps(_clean(payload), indent=2) + "\n")
+        typer.echo(f"wrote {out.resolve()}", err=True)
+        return True
+    key = main or next(iter(tables))
+    assert out is not None
+    if out.suffix.lower() == ".csv":
+        _atomic_text(out, tables[key].to_csv(index=False))
+        typer.echo(f"wrote {out.resolve()}", err=True)
+        return True
+    out.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        _atomic_text(out / f"{name}.csv", df.to_csv(index=False))
+    _atomic_text(
+        out / "README.csv",
+        pd.DataFrame({"key": list(readme), "value": list(readme.values())}).to_csv(index=False),
+    )
+    typer.echo(f"wrote {len(tables) + 1} CSV files to {out.resolve()}", err=True)
+    return True
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    from critmat.errors import CritmatError
+
+    if path.is_dir():
+        raise CritmatError(f"--out {path} is a directory; give a file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def emit_frame(df: pd.DataFrame, fmt: Format, title: str = "", caption: str = "") -> None:
-    """Print a DataFrame as a Rich table, CSV or JSON records."""
+    """Print a DataFrame as a Rich table, CSV or JSON records (``xlsx`` needs a file: commands
+    that offer it write it with :func:`emit_tables`)."""
+    if fmt is Format.xlsx:
+        from critmat.errors import CritmatError
+
+        raise CritmatError("this command has no --out: use --format csv or json for a file")
     if fmt is Format.csv:
         df.to_csv(sys.stdout, index=False)
         return
@@ -84,6 +254,16 @@ def emit_frame(df: pd.DataFrame, fmt: Format, title: str = "", caption: str = ""
     from rich.console import Console
     from rich.table import Table
 
+    from critmat.glossary import terms_in
+
+    terms = terms_in(" ".join(str(c) for c in df.columns))
+    if terms:
+        caption = (
+            (caption + "\n" if caption else "")
+            + "Terms: "
+            + "; ".join(f"{k} = {v.split(':')[0]}" for k, v in terms.items())
+            + " (critmat glossary)"
+        )
     table = Table(title=title or None, caption=caption or None, caption_justify="left")
     for col in df.columns:
         numeric = df[col].dtype.kind in "fi"

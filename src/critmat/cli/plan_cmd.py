@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from critmat.cli.output import Format, dataset_from, emit_frame, emit_json, friendly
+from critmat.cli.output import (
+    Format,
+    check_out,
+    dataset_from,
+    emit_frame,
+    emit_json,
+    emit_tables,
+    friendly,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,10 +40,17 @@ def plan(
     stockpile: Annotated[
         Path | None, typer.Option(help="Current holdings (stockpile YAML) to compare.")
     ] = None,
-    html: Annotated[Path, typer.Option(help="Where to write the report.")] = Path(
-        "out/plan-report.html"
-    ),
+    html: Annotated[Path | None, typer.Option(help="Also write the HTML report here.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the result here: FILE.xlsx (--format xlsx), FILE.json, FILE.csv or a "
+            "directory of CSV files (--format csv).",
+        ),
+    ] = None,
     sensitivity: Annotated[
         bool,
         typer.Option(
@@ -47,41 +62,34 @@ def plan(
 ) -> None:
     """With this budget: which materials to hold, how much, and the loss that avoids vs practice."""
     import pandas as pd
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from critmat.optimize.plan import load_plan_config, run_plan
-    from critmat.report.plan_report import write_plan_report
-    from critmat.sim.market import build_market
-    from critmat.sim.stockpile import load_stockpile
+    from critmat.cli.output import stage_reporter
+    from critmat.services.plan import load_plan_config, plan_tables, run_plan, write_plan_report
 
+    check_out(fmt, out)
     ds = dataset_from(ctx)
     cfg = load_plan_config(config)
-    current = None
-    if stockpile is not None:
-        current = load_stockpile(stockpile).arrays(build_market(ds, holder, cfg.year))
     stages = ["assess", "simulate", "optimise", "evaluate"] + (
         ["sensitivity"] if sensitivity else []
     )
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
-    ) as bar:
-        task = bar.add_task("planning", total=len(stages))
-
-        def stage(name: str) -> None:
-            bar.update(task, description=f"planning: {name}", completed=stages.index(name))
-
+    with stage_reporter("planning", stages) as stage:
         res = run_plan(
-            ds, holder, budget, cfg, current=current, stage=stage, sensitivity=sensitivity
+            ds, holder, budget, cfg, stockpile=stockpile, stage=stage, sensitivity=sensitivity
         )
-    path = write_plan_report(res, html)
-    typer.echo(f"wrote {path.resolve()}", err=True)
+    if html is not None:
+        path = write_plan_report(res, html)
+        typer.echo(f"wrote {path.resolve()}", err=True)
     for n in res.notes:
         typer.secho(f"note: {n}", err=True, fg=typer.colors.YELLOW)
+    tables, readme = plan_tables(res)
+    if emit_tables(tables, fmt, out, readme, main="composition"):
+        return
     if fmt is Format.json:
         emit_json(
             {
                 "holder": res.holder,
                 "budget_usd": budget,
+                "summary": res.summary,
                 "provenance": res.provenance,
                 "composition": res.composition.to_dict("records"),
                 "comparison": res.comparison.to_dict("records"),
@@ -100,6 +108,13 @@ def plan(
     if fmt is Format.csv:
         emit_frame(comp, fmt)
         return
+    from rich.console import Console
+
+    Console().print(
+        f"[bold]Plan for {res.holder}, budget {budget / 1e6:,.0f} m USD[/bold]\n"
+        + "\n".join(f"- {line}" for line in res.summary)
+        + "\n"
+    )
     held = comp[comp["optimal_t"].fillna(0) > 0]
     view = pd.DataFrame(
         {
@@ -195,5 +210,6 @@ def _emit_sensitivity(sens: pd.DataFrame, ranges: pd.DataFrame, fmt: Format) -> 
         fmt,
         title="Ranges on the tonnes (t of the basis)",
         caption=f"{int(ranges['replicates'].iloc[0])} bootstrap resamples of the scenarios, each "
-        "with the loss per tonne x U(0.5, 2) and the holding cost x U(0.5, 1.5)",
+        "with the loss per tonne scaled over its dependency range (0.01-0.10, log-uniform) and "
+        "the holding cost x U(0.5, 1.5)",
     )

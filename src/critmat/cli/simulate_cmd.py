@@ -23,9 +23,9 @@ def scenarios_list(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """Recorded disruptions and whether each runs as a scenario (for a holder, with --holder)."""
-    from critmat.sim.library import library_frame
+    from critmat.services.simulate import library
 
-    frame = library_frame(dataset_from(ctx), holder, year)
+    frame = library(dataset_from(ctx), holder, year)
     title = "Scenario library (events table)" + (f", holder {holder}" if holder else "")
     emit_frame(frame, fmt, title=title)
 
@@ -39,9 +39,9 @@ def scenarios_show(
     """Print a library scenario as YAML (copy it to a file to edit and run it)."""
     import yaml
 
-    from critmat.sim.library import scenario_by_id
+    from critmat.services.simulate import scenario as by_id
 
-    sc = scenario_by_id(dataset_from(ctx), scenario)
+    sc = by_id(dataset_from(ctx), scenario)
     typer.echo(yaml.safe_dump(sc.model_dump(mode="json", exclude_unset=True), sort_keys=False))
 
 
@@ -66,7 +66,15 @@ def simulate(
     scheduler: Annotated[
         str | None, typer.Option(help="Use an existing Dask scheduler, e.g. tcp://host:8786.")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the xarray Dataset (netCDF).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="FILE.nc: the xarray Dataset (netCDF); FILE.xlsx (--format xlsx), FILE.json, "
+            "FILE.csv or a directory (--format csv): the summary and fan tables.",
+        ),
+    ] = None,
     html: Annotated[Path | None, typer.Option(help="Write fan charts to this HTML page.")] = None,
     parameter_uncertainty: Annotated[
         bool,
@@ -79,66 +87,66 @@ def simulate(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """If X restricts exports of Y: how short, how long, at what price, and what a reserve buys."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from critmat.sim.service import resolve_scenario, run_scenario
-    from critmat.sim.stockpile import load_stockpile
+    from critmat.cli.output import check_out, emit_tables, progress_bar
+    from critmat.errors import CritmatError
+    from critmat.services.simulate import SimulateRequest, fan_table, run_simulate
 
     if workers is not None and scheduler is not None:
-        raise typer.BadParameter("give --workers or --scheduler, not both")
+        raise CritmatError("give --workers or --scheduler, not both")
+    netcdf = out is not None and out.suffix.lower() == ".nc"
+    if not netcdf:
+        check_out(fmt, out)
     ds = dataset_from(ctx)
-    sc = resolve_scenario(ds, scenario)
-    params = None
-    if parameter_uncertainty:
-        from critmat.sim.elasticities import default_uncertainty
-        from critmat.sim.market import SimParams
-
-        base = SimParams()
-        params = SimParams(uncertainty=default_uncertainty(ds, base.elasticity))
-        typer.echo(f"parameter draws per run: {dict(params.uncertainty)}", err=True)
-    spec = load_stockpile(stockpile)
-    with Progress(
-        TextColumn("simulating {task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,} runs"),
-        TimeRemainingColumn(),
-        transient=True,
-        console=None,
-    ) as bar:
-        task = bar.add_task(sc.name, total=runs)
-        res, notes = run_scenario(
-            ds,
-            sc,
-            holder,
-            year=year,
-            runs=runs,
-            seed=seed,
-            stockpile=spec,
-            params=params,
-            workers=workers,
-            scheduler=scheduler,
-            progress=lambda n: bar.advance(task, n),
-        )
+    req = SimulateRequest(
+        scenario=scenario,
+        holder=holder,
+        year=year,
+        runs=runs,
+        seed=seed,
+        stockpile=stockpile,
+        workers=workers,
+        scheduler=scheduler,
+        parameter_uncertainty=parameter_uncertainty,
+    )
+    with progress_bar(f"simulating {scenario}", runs, "runs") as advance:
+        res, notes, ranges = run_simulate(ds, req, progress=advance)
+    if ranges:
+        typer.echo(f"parameter draws per run: {ranges}", err=True)
     for n in notes:
         typer.secho(f"note: {n}", err=True, fg=typer.colors.YELLOW)
-    if out is not None:
+    if out is not None and netcdf:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(out.suffix + ".tmp")
-        res.to_xarray().to_netcdf(tmp, engine="scipy")
-        tmp.replace(out)
+        try:
+            res.to_xarray().to_netcdf(tmp, engine="scipy")
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
         typer.echo(f"wrote {out.resolve()}", err=True)
     if html is not None:
-        from critmat.report.sim_report import write_sim_report
+        from critmat.services.simulate import write_sim_report
 
         path = write_sim_report(res, html, notes)
         typer.echo(f"wrote {path.resolve()}", err=True)
     full = res.summary()
     summary = full[full["simulated"].astype(bool)]
     skipped = full[~full["simulated"].astype(bool)]
+    readme = {
+        "command": f"critmat simulate {scenario} --holder {res.market.holder} --runs {runs} "
+        f"--seed {seed}",
+        "units": "t of each material's basis (unit column); prices USD per t of the basis; "
+        "loss USD (docs/methods.md 6)",
+        "fan table": "5th, 50th and 95th percentile per month over the first kept runs",
+        **{f"note {i + 1}": n for i, n in enumerate(notes)},
+    }
+    if not netcdf and emit_tables(
+        {"summary": full, "fans": fan_table(res)}, fmt, out, readme, main="summary"
+    ):
+        return
     if fmt is Format.json:
         emit_json(
             {
-                "scenario": sc.name,
+                "scenario": res.scenario,
                 "holder": res.market.holder,
                 "seed": seed,
                 "runs": runs,
@@ -178,8 +186,9 @@ def simulate(
     emit_frame(
         view,
         fmt,
-        title=f"{sc.name}: {res.market.holder}, {runs:,} runs, seed {seed}",
+        title=f"{res.scenario}: {res.market.holder}, {runs:,} runs, seed {seed}",
         caption="t of each material's basis (unit column) over the horizon; price ratio = "
-        "price / base price; loss proxy = unmet t x 10 x base price (assumption, "
-        "docs/methods.md)." + "".join(f"\n{r.material}: {r.reason}" for r in skipped.itertuples()),
+        "price / base price; loss = unmet t x loss per t from downstream value added "
+        "(critmat loss; docs/methods.md 6.7)."
+        + "".join(f"\n{r.material}: {r.reason}" for r in skipped.itertuples()),
     )

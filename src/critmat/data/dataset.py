@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 
 from critmat.data.loader import (
-    ENV_VAR,
     DatasetError,
     OverlayFile,
     manifest,
@@ -19,15 +18,16 @@ from critmat.data.loader import (
     read_shipped_table,
 )
 from critmat.data.schemas import SPECS
+from critmat.errors import CritmatError
 
 __all__ = ["Dataset", "InputError", "UnknownChoiceError", "load"]
 
 
-class InputError(ValueError):
+class InputError(CritmatError):
     """A request the data cannot answer (e.g. a scenario that touches nothing of the holder's)."""
 
 
-class UnknownChoiceError(ValueError):
+class UnknownChoiceError(CritmatError):
     """A name (material, holder, stage, year ...) is not among the valid choices."""
 
     def __init__(self, kind: str, value: object, choices: Iterable[object]) -> None:
@@ -196,9 +196,11 @@ def load(data_dir: str | os.PathLike[str] | None = None, *, use_env: bool = True
     DatasetError
         If an overlay file is malformed (file, line, column and reason are listed).
     """
+    from critmat.settings import Settings
+
     chosen: str | os.PathLike[str] | None = data_dir
-    if chosen is None and use_env and os.environ.get(ENV_VAR):
-        chosen = os.environ[ENV_VAR]
+    if chosen is None and use_env:
+        chosen = Settings.from_env().data_dir
     overlays = read_overlay_dir(Path(chosen)) if chosen is not None else []
     return Dataset(overlays)
 

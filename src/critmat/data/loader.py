@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from critmat.data.schemas import SPECS, Issue, TableSpec, coerce_frame, validate_frame
+from critmat.errors import CritmatError
 
 __all__ = ["ENV_VAR", "DatasetError", "OverlayFile", "read_overlay_dir", "read_shipped_table"]
 
@@ -26,7 +27,7 @@ __all__ = ["ENV_VAR", "DatasetError", "OverlayFile", "read_overlay_dir", "read_s
 ENV_VAR = "CRITMAT_DATA"
 
 
-class DatasetError(ValueError):
+class DatasetError(CritmatError):
     """The dataset (or a user's overlay file) failed validation; ``issues`` says where and why."""
 
     def __init__(self, message: str, issues: Iterable[Issue] = ()) -> None:

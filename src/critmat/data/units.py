@@ -28,6 +28,8 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from critmat.errors import CritmatError
+
 __all__ = [
     "ATOMIC_WEIGHTS",
     "BASIS_ALIASES",
@@ -48,7 +50,7 @@ __all__ = [
 Number = TypeVar("Number", float, npt.NDArray[np.float64])
 
 
-class UnitError(ValueError):
+class UnitError(CritmatError):
     """A unit or basis is unknown, or a conversion between two of them is impossible."""
 
 

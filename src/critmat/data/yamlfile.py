@@ -15,6 +15,25 @@ __all__ = ["load_yaml_model"]
 M = TypeVar("M", bound=BaseModel)
 
 
+#: The largest YAML file critmat reads (a scenario or plan file is a few kB).
+MAX_BYTES = 1_000_000
+#: The most alias references a file may use.
+MAX_ALIASES = 200
+
+
+def _decode(data: bytes, p: Path, what: str) -> str:
+    """UTF-8 (with or without a byte-order mark) or UTF-16 with its mark; anything else is
+    refused with the reason."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(
+            f"{what} file {p} is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        ) from None
+
+
 def load_yaml_model(path: str | Path, model: type[M], what: str, *, empty_ok: bool = False) -> M:
     """Validate a YAML mapping file as ``model``.
 
@@ -29,10 +48,22 @@ def load_yaml_model(path: str | Path, model: type[M], what: str, *, empty_ok: bo
     p = Path(path)
     if not p.is_file():
         raise DatasetError(f"{what} file {p} does not exist")
+    data = p.read_bytes()
+    if len(data) > MAX_BYTES:
+        raise DatasetError(
+            f"{what} file {p} is {len(data):,} bytes; the limit is {MAX_BYTES:,} (is it the "
+            "right file?)"
+        )
+    text = _decode(data, p, what)
+    if text.count("*") > MAX_ALIASES and "&" in text:  # alias bombs ("billion laughs")
+        raise DatasetError(f"{what} file {p} uses more than {MAX_ALIASES} YAML aliases")
     try:
-        raw = yaml.safe_load(p.read_text())
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise DatasetError(f"{what} file {p} is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DatasetError(f"{what} file {p} is not valid YAML{where}: {problem}") from None
     if raw is None and empty_ok:
         raw = {}
     if not isinstance(raw, dict):

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, make_url
 
+from critmat.settings import DATABASE_ENV, DEFAULT_DATABASE_URL, Settings
+
 __all__ = ["DEFAULT_URL", "ENV_URL", "database_url", "make_engine", "migrate"]
 
-ENV_URL = "CRITMAT_DATABASE_URL"
-DEFAULT_URL = "sqlite:///critmat-inventory.db"
+ENV_URL = DATABASE_ENV
+DEFAULT_URL = DEFAULT_DATABASE_URL
 
 
 def database_url(url: str | None = None) -> str:
     """The URL given, else ``$CRITMAT_DATABASE_URL``, else a SQLite file in the working folder."""
-    return url or os.environ.get(ENV_URL) or DEFAULT_URL
+    return url or Settings.from_env().database_url
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from critmat.data.units import MASS_UNITS, UnitError, convert_mass
+from critmat.errors import CritmatError
 from critmat.inventory.models import Facility, LedgerEntry, LedgerHead, Lot, Zone
 
 __all__ = [
@@ -41,7 +42,7 @@ GENESIS = "0" * 64
 Q6 = Decimal("0.000001")
 
 
-class InventoryError(ValueError):
+class InventoryError(CritmatError):
     """A refused operation; nothing was written."""
 
 

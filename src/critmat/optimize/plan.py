@@ -30,6 +30,7 @@ from critmat.sim.market import Market, SimParams, build_market
 from critmat.sim.run import SimResult, simulate
 from critmat.sim.scenario import Scenario
 from critmat.sim.service import build_events, resolve_scenario
+from critmat.sim.streams import derive_seed
 
 __all__ = ["PlanConfig", "PlanResult", "load_plan_config", "run_plan"]
 
@@ -94,6 +95,11 @@ class PlanResult:
     notes: list[str] = field(default_factory=list)
     sensitivity: pd.DataFrame | None = None  # tornado rows (critmat.optimize.sensitivity)
     tonnes_ranges: pd.DataFrame | None = None  # bootstrap percentiles of the tonnes
+    #: tonnes of each material per compared plan (rows: plan, columns: materials): the stocks
+    #: behind every figure of the comparison table, so charts show the same numbers
+    plan_stocks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the one-screen summary (critmat.services.plan.plan_summary)
+    summary: list[str] = field(default_factory=list)
 
 
 def _problem(
@@ -173,16 +179,19 @@ def run_plan(
 
         params = dataclasses.replace(params, uncertainty=default_uncertainty(ds, params.elasticity))
     t: dict[str, float] = {}
+    # the cheap checks first: a request that cannot be met fails before any expensive step
+    scenario = resolve_scenario(ds, c.scenario)
+    market = build_market(ds, holder, c.year, params=params)
+    _check_request(market, budget, c)
+    events, dropped = build_events(ds, scenario, market, params)
+    horizon = scenario.horizon_months
+    eval_seed = derive_seed(c.seed, "evaluation")
     t0 = time.perf_counter()
     say("assess")
-    crit = assess(ds, holder, c.year, methods=["eu-crm"])
+    crit = assess(ds, market.holder, c.year, methods=["eu-crm"])
     t["assess"] = time.perf_counter() - t0
     say("simulate")
     t0 = time.perf_counter()
-    scenario = resolve_scenario(ds, c.scenario)
-    market = build_market(ds, holder, c.year, params=params)
-    events, dropped = build_events(ds, scenario, market, params)
-    horizon = scenario.horizon_months
 
     def run(seed: int, runs: int, stock: Stockpile | None = None) -> SimResult:
         return simulate(
@@ -198,7 +207,7 @@ def run_plan(
         )
 
     base = run(c.seed, c.runs)
-    fresh = run(c.seed + 1_000_003, c.eval_runs)
+    fresh = run(eval_seed, c.eval_runs)
     t["simulate"] = time.perf_counter() - t0
     say("optimise")
     t0 = time.perf_counter()
@@ -214,7 +223,14 @@ def run_plan(
     gap = None
     if c.risk == "expectation":
         batches = [
-            _problem(market, run(c.seed + 7919 * (k + 1), c.runs), budget, c, classes, params)
+            _problem(
+                market,
+                run(derive_seed(c.seed, "saa_batches", k), c.runs),
+                budget,
+                c,
+                classes,
+                params,
+            )
             for k in range(c.batches)
         ]
         gap = saa_gap(batches, _solver, x, ev_prob)
@@ -223,8 +239,8 @@ def run_plan(
         (c.max_release_share * market.demand0).astype(np.float32),
         np.zeros(market.n_materials, np.float32),
     )
-    with_stock = run(c.seed + 1_000_003, c.eval_runs, stock)
-    comparison = _compare(market, ev_prob, x, prob.shortfall, budget, current)
+    with_stock = run(eval_seed, c.eval_runs, stock)
+    comparison, plan_stocks = _compare(market, ev_prob, x, prob.shortfall, budget, current)
     frontier = _frontier(prob, ev_prob, budget, c)
     t["evaluate"] = time.perf_counter() - t0
     sens = ranges = None
@@ -236,6 +252,9 @@ def run_plan(
         )
         t["sensitivity"] = time.perf_counter() - t0
     info = market.info.set_index("material").reindex(market.materials)
+    from critmat.sim.loss import loss_table
+
+    loss_t = loss_table(market, params)
     comp = pd.DataFrame(
         {
             "material": market.materials,
@@ -256,6 +275,9 @@ def run_plan(
             "balance_method": info["method"].to_numpy(),
             "cap_t": prob.cap,
             "p95_shortfall_t": np.quantile(base.aggregates["shortfall"], 0.95, axis=0),
+            "loss_usd_per_t": loss_t["loss_usd_per_t"].to_numpy(),
+            "loss_to_price": loss_t["loss_to_price"].to_numpy(),
+            "loss_status": loss_t["status"].to_numpy(),
         }
     )
     skipped = pd.DataFrame(
@@ -274,7 +296,7 @@ def run_plan(
             else "off: every run uses the point values (parameter_uncertainty: true to draw them)"
         ),
         "scenario set": f"{scenario.name}: {c.runs:,} runs (seed {c.seed}) for optimisation, "
-        f"{c.eval_runs:,} fresh runs (seed {c.seed + 1_000_003}) for evaluation, "
+        f"{c.eval_runs:,} fresh runs (seed {eval_seed}, spawned from {c.seed}) for evaluation, "
         f"{c.batches} batches for the SAA lower bound",
         "prices": "USD per t of each material's basis, base year: published series (USGS MCS, "
         "Argus via USGS, LME) converted in critmat.data.basis; the source and status of each "
@@ -315,6 +337,7 @@ def run_plan(
         [*market.notes, *dropped, *notes_budget],
         sens,
         ranges,
+        plan_stocks,
     )
 
 
@@ -356,7 +379,7 @@ def _how_sure(
     base_total = ev_prob.objective(x)["total_cost"]
     sens = tornado(
         market, scenario, params, sim, build, _solver,
-        base_opt=base, base_fresh=fresh, seeds=(c.seed, c.seed + 1_000_003),
+        base_opt=base, base_fresh=fresh, seeds=(c.seed, derive_seed(c.seed, "evaluation")),
         runs=c.runs, eval_runs=c.eval_runs, base_total=base_total,
         assumptions=assumptions_from_data(ds),
     )  # fmt: skip
@@ -372,6 +395,35 @@ def _how_sure(
     ranges.insert(1, "recommended_t", x)
     ranges.insert(2, "basis", market.basis)
     return sens, ranges
+
+
+def _check_request(market: Market, budget: float, c: PlanConfig) -> None:
+    """Refuse, before any simulation, a plan whose floors exceed the caps or the budget."""
+    from critmat.errors import InfeasibleRequestError
+
+    unknown = sorted(set(c.floors_t) - set(market.materials))
+    if unknown:
+        raise InfeasibleRequestError(
+            f"plan floors name materials not in the {market.holder} market: {', '.join(unknown)} "
+            f"(planned: {', '.join(market.materials)})"
+        )
+    over = []
+    cost = 0.0
+    for i, m in enumerate(market.materials):
+        f = float(c.floors_t.get(m, 0.0))
+        cap = c.cap_share * float(market.world_exports_t[i])
+        if f > 0 and market.world_exports_t[i] > 0 and f > cap:
+            over.append(
+                f"{m} floor {f:,.0f} t > cap {cap:,.0f} t ({c.cap_share:.0%} of world exports)"
+            )
+        cost += f * float(market.price0[i])
+    if over:
+        raise InfeasibleRequestError("plan floors above the market-impact caps: " + "; ".join(over))
+    if cost > budget:
+        raise InfeasibleRequestError(
+            f"plan floors cost {cost / 1e6:,.1f} m USD at base prices, more than the budget "
+            f"{budget / 1e6:,.1f} m USD"
+        )
 
 
 def _budget_note(p: Problem, x: F64) -> list[str]:
@@ -393,7 +445,8 @@ def _budget_note(p: Problem, x: F64) -> list[str]:
 
 def _compare(
     market: Market, ev: Problem, x: F64, q_opt: F64, budget: float, current: Stockpile | None
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The comparison table (full accounting on the evaluation scenarios) and the stocks."""
     zero = total_cost(ev, np.zeros_like(x))
     loss0 = float(zero.mean())
     rows = []
@@ -427,7 +480,11 @@ def _compare(
                 "loss_avoided_per_usd": avoided / spent if spent > 0 else float("nan"),
             }
         )
-    return pd.DataFrame(rows)
+    stocks = pd.DataFrame(
+        [xs for _, _, xs, _ in plans], index=[n for n, *_ in plans], columns=market.materials
+    )
+    stocks.index.name = "plan"
+    return pd.DataFrame(rows), stocks
 
 
 def _frontier(prob: Problem, ev: Problem, budget: float, c: PlanConfig) -> pd.DataFrame:

@@ -37,12 +37,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from critmat.errors import InfeasibleRequestError
+
 __all__ = ["InfeasibleError", "Problem", "check_feasible"]
 
 F64 = npt.NDArray[np.float64]
 
 
-class InfeasibleError(ValueError):
+class InfeasibleError(InfeasibleRequestError):
     """The constraints cannot all hold; the message names the binding ones."""
 
 

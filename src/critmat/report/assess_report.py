@@ -8,11 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from critmat.data.dataset import Dataset
 from critmat.report.html import page, table_html, write_page
-from critmat.risk.assess import sourcing_mix
-from critmat.risk.indices import EI_THRESHOLD, SR_THRESHOLD
-from critmat.risk.trend import hhi_trend
+from critmat.services.assess import AssessResult
 
 __all__ = ["write_assess_report"]
 
@@ -21,7 +18,7 @@ def _fig(fig: object) -> str:
     return str(fig.to_html(full_html=False, include_plotlyjs=False))  # type: ignore[attr-defined]
 
 
-def _matrix(res: pd.DataFrame) -> str:
+def _matrix(res: pd.DataFrame, ei_threshold: float, sr_threshold: float) -> str:
     import plotly.express as px
 
     eu = res[(res["method"] == "eu-crm") & res["is_bottleneck"]].copy()
@@ -39,8 +36,8 @@ def _matrix(res: pd.DataFrame) -> str:
             hover_data=["stage", "source", "import_value_musd", "defaults"],
             title="Criticality matrix: economic importance vs supply risk (bubble: import value)",
         )
-        fig.add_vline(x=EI_THRESHOLD, line_dash="dot")
-        fig.add_hline(y=SR_THRESHOLD, line_dash="dot")
+        fig.add_vline(x=ei_threshold, line_dash="dot")
+        fig.add_hline(y=sr_threshold, line_dash="dot")
         note = ""
     else:
         fig = px.scatter(
@@ -53,7 +50,7 @@ def _matrix(res: pd.DataFrame) -> str:
             hover_data=["stage", "source", "defaults"],
             title="Supply risk vs import value (EI not computed: no sector GVA input)",
         )
-        fig.add_hline(y=SR_THRESHOLD, line_dash="dot", annotation_text="SR = 1.0")
+        fig.add_hline(y=sr_threshold, line_dash="dot", annotation_text="SR = 1.0")
         note = (
             "<p class='note'>Economic importance needs gross value added by NACE sector, which "
             "the dataset does not hold: pass it with <code>--inputs</code> (docs/methods.md). "
@@ -67,7 +64,9 @@ def _matrix(res: pd.DataFrame) -> str:
 def _stage_bars(res: pd.DataFrame) -> str:
     import plotly.express as px
 
-    first = res.drop_duplicates(["material", "stage", "source"])
+    # one bar per material and stage (the source the assessment used first; hover names it),
+    # never two sources stacked on one bar
+    first = res.drop_duplicates(["material", "stage"])
     first = first.assign(hhi_10000=first["hhi"] * 1e4, controller=first["hhi_by_controller"] * 1e4)
     fig = px.bar(
         first,
@@ -83,10 +82,9 @@ def _stage_bars(res: pd.DataFrame) -> str:
     return _fig(fig)
 
 
-def _trend(ds: Dataset, materials: list[str]) -> str:
+def _trend(tr: pd.DataFrame) -> str:
     import plotly.express as px
 
-    tr = hhi_trend(ds, materials)
     if tr.empty:
         return ""
     fig = px.line(
@@ -102,7 +100,7 @@ def _trend(ds: Dataset, materials: list[str]) -> str:
     return _fig(fig)
 
 
-def _sourcing(ds: Dataset, holder: str, year: int, materials: list[str]) -> str:
+def _sourcing(sourcing: dict[str, pd.DataFrame], holder: str, year: int) -> str:
     import plotly.express as px
     import plotly.graph_objects as go
 
@@ -110,8 +108,7 @@ def _sourcing(ds: Dataset, holder: str, year: int, materials: list[str]) -> str:
     shown: set[str] = set()
     palette = px.colors.qualitative.Dark24 + px.colors.qualitative.Light24
     colours: dict[str, str] = {}
-    for mat in materials:
-        mix = sourcing_mix(ds, holder, year, mat)
+    for mat, mix in sourcing.items():
         if mix.empty:
             continue
         top = mix.head(6)
@@ -152,10 +149,10 @@ def _sourcing(ds: Dataset, holder: str, year: int, materials: list[str]) -> str:
     return _fig(fig)
 
 
-def write_assess_report(ds: Dataset, result: pd.DataFrame, out: str | Path) -> Path:
-    """Write the assessment page for a result of :func:`critmat.risk.assess.assess`."""
-    holder, year = str(result["holder"].iloc[0]), int(result["year"].iloc[0])
-    mats = list(dict.fromkeys(result["material"]))
+def write_assess_report(res: AssessResult, out: str | Path) -> Path:
+    """Write the assessment page for a :class:`critmat.services.assess.AssessResult`."""
+    result = res.table
+    holder, year = res.holder, res.year
     ranking = result[result["is_bottleneck"]].pivot_table(
         index="material", columns="method", values="score", aggfunc="max"
     )
@@ -178,11 +175,11 @@ def write_assess_report(ds: Dataset, result: pd.DataFrame, out: str | Path) -> P
 <h1>critmat - assessment: {html.escape(holder)} {year}</h1>
 <p class="sub">Methods: {html.escape(", ".join(sorted(set(result["method"]))))}. Every
 intermediate term is in the CSV/JSON output (<code>critmat assess --format csv</code>).</p>
-<h2>1. Criticality</h2>{_matrix(result)}
+<h2>1. Criticality</h2>{_matrix(result, res.ei_threshold, res.sr_threshold)}
 <h2>2. Ranking (bottleneck stage)</h2>{table_html(ranking.reset_index())}
 <h2>3. Concentration by stage</h2>{_stage_bars(result)}
-<h2>4. Concentration over time</h2>{_trend(ds, mats)}
-<h2>5. Import sourcing</h2>{_sourcing(ds, holder, year, mats)}
+<h2>4. Concentration over time</h2>{_trend(res.trend)}
+<h2>5. Import sourcing</h2>{_sourcing(res.sourcing, holder, year)}
 <h2>6. Results</h2>{table_html(result[[c for c in cols if c in result.columns]])}
 """
     return write_page(out, page(f"critmat assessment {holder} {year}", body))

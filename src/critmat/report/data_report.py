@@ -14,17 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
-from critmat.data.units import UnitError, convert_mass
 from critmat.data.views import supply_by_country
 from critmat.report.html import page, table_html, write_page
-from critmat.risk.concentration import hhi_of_supply
+from critmat.services.data import DataOverview, price_series
 
-__all__ = [
-    "concentration_ranking",
-    "coverage_table",
-    "source_spread",
-    "write_data_report",
-]
+__all__ = ["write_data_report"]
 
 #: (material, case-insensitive pattern on the price form, label): one series across USGS editions.
 PRICE_INDEX_SERIES: tuple[tuple[str, str, str], ...] = (
@@ -35,107 +29,6 @@ PRICE_INDEX_SERIES: tuple[tuple[str, str, str], ...] = (
     ("dysprosium", r"^dysprosium oxide 99\.5%", "Dy oxide 99.5%"),
     ("palladium", r"^(?:palladium annual average|Engelhard)", "palladium"),
 )
-
-
-def coverage_table(ds: Dataset) -> pd.DataFrame:
-    """Per seed material: years and sources of supply data, trade rows, price series, EoL-RIR."""
-    m = ds.materials[ds.materials["seed"].astype(bool)]
-    p = ds.production[ds.production["country"] != "WLD"]
-    s = ds.supply_shares
-    trade_rows = ds.trade.groupby("material", observed=True).size()
-    prices = ds.prices[ds.prices["status"] != "proxy"]
-    n_series = prices.groupby("material")["form"].nunique()
-
-    def cover(mat: str, stage: str) -> str:
-        parts = []
-        for frame in (p, s):
-            g = frame[(frame["material"] == mat) & (frame["stage"] == stage)]
-            for d, gg in g.groupby("dataset"):
-                parts.append(f"{d} {int(gg['year'].min())}-{int(gg['year'].max())}")
-        return "; ".join(parts)
-
-    return pd.DataFrame(
-        {
-            "material": m["material"].to_numpy(),
-            "group": m["group"].to_numpy(),
-            "mining": [cover(x, "mining") for x in m["material"]],
-            "refining": [cover(x, "refining") for x in m["material"]],
-            "trade_rows": [int(trade_rows.get(x, 0)) for x in m["material"]],
-            "price_series": [int(n_series.get(x, 0)) for x in m["material"]],
-            "eol_rir": m["eol_rir"].to_numpy(),
-        }
-    )
-
-
-def concentration_ranking(ds: Dataset) -> pd.DataFrame:
-    """HHI (fraction scale, lower bound) per seed material and stage.
-
-    Latest year, default source (see :func:`critmat.data.views.supply_by_country`).
-    """
-    rows = []
-    for mat in ds.materials.loc[ds.materials["seed"].astype(bool), "material"]:
-        for stage in ("mining", "refining"):
-            try:
-                t = supply_by_country(ds, mat, stage=stage)
-            except UnknownChoiceError:
-                continue
-            top = t.rows.iloc[0]
-            rows.append(
-                {
-                    "material": mat,
-                    "stage": stage,
-                    "year": t.year,
-                    "dataset": t.dataset,
-                    "hhi": hhi_of_supply(t.rows),
-                    "top_country": top["country"],
-                    "top_share": float(top["share"]),
-                    "status": ",".join(sorted(set(t.rows["status"]))),
-                }
-            )
-    return pd.DataFrame(rows).sort_values("hhi", ascending=False).reset_index(drop=True)
-
-
-def source_spread(ds: Dataset, year: int = 2024) -> pd.DataFrame:
-    """USGS vs World Mining Data world mine output for one year, on a common basis.
-
-    Units and chemical bases are converted with :func:`critmat.data.units.convert_mass`
-    (WMD reports Li2O, Nb2O5, Ta2O5, Cr2O3; USGS contained metal or gross weight).
-    """
-    p = ds.production
-    usgs = p[(p["dataset"] == "usgs_mcs2026") & (p["year"] == year) & (p["country"] == "WLD")]
-    wmd = p[(p["dataset"] == "wmd2026") & (p["year"] == year)]
-    rows = []
-    for _, u in usgs.iterrows():
-        w = wmd[(wmd["material"] == u["material"]) & (wmd["stage"] == u["stage"])]
-        if w.empty:
-            continue
-        basis_w, unit_w = str(w["basis"].iloc[0]), str(w["unit"].iloc[0])
-        total_w = float(w["value"].sum())
-        try:
-            converted = float(
-                convert_mass(
-                    total_w,
-                    unit_w,
-                    str(u["unit"]),
-                    None if basis_w == u["basis"] else basis_w,
-                    None if basis_w == u["basis"] else str(u["basis"]),
-                )
-            )
-            note = "" if basis_w == u["basis"] else f"WMD {basis_w} converted to {u['basis']}"
-        except UnitError as exc:
-            converted, note = float("nan"), f"not comparable: {exc}"
-        rows.append(
-            {
-                "material": u["material"],
-                "stage": u["stage"],
-                "unit": f"{u['unit']} {u['basis']}",
-                "usgs": float(u["value"]),
-                "wmd": converted,
-                "wmd_over_usgs": converted / float(u["value"]) if u["value"] else float("nan"),
-                "note": note,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def _fig_html(fig: object) -> str:
@@ -245,36 +138,41 @@ def _price_index_chart(ds: Dataset) -> str:
     return _fig_html(fig)
 
 
-def _material_price_chart(ds: Dataset, material: str) -> str:
+def _material_price_chart(series: pd.DataFrame, skipped: list[str], material: str) -> str:
     import plotly.graph_objects as go
 
-    mat = ds.resolve_material(material)
-    pr = ds.prices[ds.prices["material"] == mat].dropna(subset=["value"])
     fig = go.Figure()
-    for (form, unit), g in pr.groupby(["form", "unit"]):
-        g = g.sort_values(["year", "edition"]).drop_duplicates("year", keep="last")
-        proxy = bool((g["status"] == "proxy").all())
+    for name, g in series.groupby("series", sort=False):
+        proxy = bool(g["proxy"].iloc[0])
         fig.add_scatter(
             x=g["year"],
-            y=g["value"],
+            y=g["usd_per_t"],
             mode="lines+markers",
-            name=f"{form} [{unit}]" + (" (proxy)" if proxy else ""),
+            name=str(name) + (" (proxy)" if proxy else ""),
             line={"dash": "dot" if proxy else "solid"},
         )
     fig.update_layout(
-        title=f"{mat}: all price series (own units; dotted = BACI unit-value proxy)",
+        title=f"{material}: every price series in USD per t of the quoted form "
+        "(log scale; dotted = BACI unit-value proxy)",
         yaxis_type="log",
+        yaxis_title="USD per t of the quoted form",
         height=420,
     )
-    return _fig_html(fig)
+    note = (
+        f"<p class='note'>Not shown (no conversion to USD/t): {html.escape(', '.join(skipped))}</p>"
+        if skipped
+        else ""
+    )
+    return _fig_html(fig) + note
 
 
-def write_data_report(ds: Dataset, out: str | Path, *, material: str = "cobalt") -> Path:
-    """Write the data report to ``out`` (directories are created) and return its path."""
+def write_data_report(
+    ds: Dataset, overview: DataOverview, out: str | Path, *, material: str = "cobalt"
+) -> Path:
+    """Write the data report to ``out`` (directories are created) and return its path; the
+    tables come computed in ``overview`` (critmat.services.data)."""
     mat = ds.resolve_material(material)
-    cov = coverage_table(ds)
-    rank = concentration_ranking(ds)
-    spread = source_spread(ds)
+    cov, rank, spread = overview.coverage, overview.ranking, overview.spread
     supply_html, supply_notes = _supply_chart(ds, mat)
     rows = ds.shipped_rows()
     overlay = (
@@ -297,7 +195,7 @@ squares, so each value is a lower bound. Source per bar in the hover text.</p>
 {table_html(rank)}
 <h2>3. Prices</h2>
 {_price_index_chart(ds)}
-{_material_price_chart(ds, mat)}
+{_material_price_chart(*price_series(ds, mat), mat)}
 <p class="note">USGS Mineral Commodity Summaries (editions 2019-2026), Argus via USGS; BACI unit
 values (CEPII) are a proxy, not exchange prices.</p>
 <h2>4. Coverage</h2>

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["CSS", "page", "table_html", "write_page"]
+__all__ = ["CSS", "glossary_html", "page", "table_html", "write_page"]
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
@@ -15,6 +15,8 @@ h1{margin-bottom:0} .sub{color:#666;margin-top:.2rem}
 table.data{border-collapse:collapse;font-size:.85rem;margin:1rem 0}
 table.data th,table.data td{padding:.2rem .5rem;border-bottom:1px solid #ddd;text-align:left}
 .note{color:#555;font-size:.85rem}
+.glossary dt{font-weight:600} .glossary dd{margin:0 0 .4rem 1rem}
+.plotly-graph-div{max-width:100%}
 """
 
 
@@ -29,9 +31,25 @@ def table_html(df: pd.DataFrame, digits: int = 3) -> str:
     )
 
 
+def glossary_html(body: str) -> str:
+    """Footnotes defining the glossary terms the page uses (critmat.glossary)."""
+    from critmat.glossary import terms_in
+
+    found = terms_in(html.unescape(body))
+    if not found:
+        return ""
+    items = "".join(
+        f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in sorted(found.items())
+    )
+    return f"<h2>Glossary</h2><dl class='note glossary'>{items}</dl>"
+
+
 def page(title: str, body: str) -> str:
-    """A complete page embedding plotly.js, so it opens offline."""
+    """A complete page embedding plotly.js, so it opens offline, with the glossary of the terms
+    it uses at the bottom."""
     import plotly.offline
+
+    body = body + glossary_html(body)
 
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

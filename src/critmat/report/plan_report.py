@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from critmat.optimize.plan import PlanResult
 from critmat.report.html import page, table_html, write_page
+from critmat.services.plan import PlanResult
 
-__all__ = ["write_plan_report"]
+__all__ = ["composition_figure", "write_plan_report"]
 
 
 def _fig(fig: object) -> str:
@@ -65,9 +66,13 @@ def _fans(res: PlanResult) -> str:
 
 
 def _composition(res: PlanResult) -> str:
-    import plotly.graph_objects as go
+    return _fig(composition_figure(res))
 
-    from critmat.optimize.rules import rule_stock
+
+def composition_figure(res: PlanResult) -> Any:
+    """USD m per material: the optimum, current holdings and three practice rules, from the
+    same stocks as the comparison table (``res.plan_stocks``)."""
+    import plotly.graph_objects as go
 
     m = res.market
     fig = go.Figure()
@@ -75,17 +80,16 @@ def _composition(res: PlanResult) -> str:
     fig.add_bar(x=m.materials, y=planned["optimal_usd"] / 1e6, name="critmat optimum")
     fig.add_bar(x=m.materials, y=planned["current_t"] * m.price0 / 1e6, name="current")
     for rule in ("jogmec_60d", "iea_90d_net_imports", "nds_p90_shortfall"):
-        x, _ = rule_stock(
-            rule, m, res.sim_no_stock.aggregates["shortfall"].astype(float), res.budget
-        )
-        fig.add_bar(x=m.materials, y=x * m.price0 / 1e6, name=rule)
+        if rule in res.plan_stocks.index:  # the same stocks as the comparison table
+            x = res.plan_stocks.loc[rule, m.materials].to_numpy(np.float64)
+            fig.add_bar(x=m.materials, y=x * m.price0 / 1e6, name=rule)
     fig.update_layout(
         barmode="group",
         height=420,
         yaxis_title="USD million",
         title="Recommended composition vs current holdings vs rules (same budget)",
     )
-    return _fig(fig)
+    return fig
 
 
 def _frontier(res: PlanResult) -> str:
@@ -105,15 +109,16 @@ def _frontier(res: PlanResult) -> str:
         mode="lines+markers",
         name=f"CVaR {res.config.alpha:.0%} of loss",
     )
-    c = res.comparison
-    fig.add_scatter(
-        x=c["spent_usd"] / 1e6,
-        y=c["expected_loss_usd"] / 1e6,
-        mode="markers+text",
-        text=c["plan"],
-        textposition="top center",
-        name="plans (expected loss)",
-    )
+    symbols = ["star", "circle", "square", "diamond", "triangle-up", "x", "cross", "hexagon"]
+    for k, r in enumerate(res.comparison.to_dict("records")):
+        # one legend entry per plan instead of text labels that overlap when plans are close
+        fig.add_scatter(
+            x=[float(r["spent_usd"]) / 1e6],
+            y=[float(r["expected_loss_usd"]) / 1e6],
+            mode="markers",
+            marker={"symbol": symbols[k % len(symbols)], "size": 12},
+            name=f"{r['plan']} (expected loss)",
+        )
     fig.update_layout(
         height=440,
         xaxis_title="spent, USD million",
@@ -189,6 +194,7 @@ def write_plan_report(res: PlanResult, out: str | Path) -> Path:
     body = f"""
 <h1>critmat - stockpile plan: {html.escape(res.holder)}, budget {res.budget:,.0f} USD</h1>
 <p class="sub">{timings}</p>
+<h2>Summary</h2><ul>{"".join(f"<li>{html.escape(x)}</li>" for x in res.summary)}</ul>
 <h2>Where the numbers come from</h2><ul class="note">{prov}</ul><ul class="note">{notes}</ul>
 <h2>1. Criticality</h2>{_criticality(res)}
 <h2>2. Scenarios</h2>{_fans(res)}

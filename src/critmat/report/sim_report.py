@@ -1,82 +1,103 @@
-"""The simulation page: fan charts (median and 5-95% band) and the summary table."""
+"""The simulation page: fan charts (median and 5-95% band) and the summary table, drawn from the
+computed :class:`critmat.services.simulate.SimPage` (the page computes nothing)."""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from critmat.report.html import page, table_html, write_page
-from critmat.sim.run import SimResult
+from critmat.services.simulate import SimPage
 
-__all__ = ["write_sim_report"]
+__all__ = ["fan_figure", "write_sim_report"]
 
 
-def _fan(res: SimResult, variable: str, title: str, unit: str) -> str:
+def fan_figure(fans: Any, variable: str, title: str) -> Any:
+    """Small multiples of one variable: the band and the median of the fan table, 3 per row."""
     from plotly.subplots import make_subplots
 
-    data = res.paths.get(variable)
-    if data is None or data.shape[0] == 0:
-        return "<p>No paths kept.</p>"
-    touched = sorted(set(res.events.mat.tolist()))
-    moving = [i for i in range(data.shape[1]) if float(np.ptp(data[:, i, :])) > 0]
-    keep = sorted(set(touched) | set(moving)) or list(range(data.shape[1]))
-    data = data[:, keep, :]
-    mats = [res.market.materials[i] for i in keep]
-    bases = [res.market.basis[i] for i in keep]
+    d = fans[fans["variable"] == variable]
+    mats = list(dict.fromkeys(d["material"]))
+    if not mats:
+        return None
     cols = 3
-    rows = int(np.ceil(len(mats) / cols))
-    titles = [f"{m} ({unit} {b})".replace("  ", " ") for m, b in zip(mats, bases, strict=True)]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles)
-    months = np.arange(res.horizon)
-    for i, _m in enumerate(mats):
-        lo, med, hi = np.quantile(data[:, i, :], [0.05, 0.5, 0.95], axis=0)
-        r, c = i // cols + 1, i % cols + 1
-        fig.add_scatter(
-            x=months, y=hi, line={"width": 0}, showlegend=False, row=r, col=c, hoverinfo="skip"
-        )
-        fig.add_scatter(
-            x=months,
-            y=lo,
-            fill="tonexty",
-            line={"width": 0},
-            showlegend=False,
-            fillcolor="rgba(31,119,180,0.25)",
-            row=r,
-            col=c,
-            name="5-95%",
-        )
-        fig.add_scatter(
-            x=months,
-            y=med,
-            line={"color": "rgb(31,119,180)"},
-            showlegend=False,
-            row=r,
-            col=c,
-            name="median",
-        )
-    fig.update_layout(
-        height=max(320, 260 * rows),
-        title=f"{title} ({unit} of each material's basis): median and 5-95% band; materials "
-        "touched by the scenario",
+    rows = (len(mats) + cols - 1) // cols
+    units = d.groupby("material", sort=False)["unit"].first()
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[f"{m} ({units[m]})" for m in mats],
+        horizontal_spacing=0.08,
+        vertical_spacing=min(0.12, 0.6 / rows),
     )
-    return str(fig.to_html(full_html=False, include_plotlyjs=False))
+    for i, mat in enumerate(mats):
+        g = d[d["material"] == mat]
+        r, c = i // cols + 1, i % cols + 1
+        fig.add_scatter(x=g["month"], y=g["p95"], line={"width": 0}, showlegend=False,
+                        row=r, col=c, hoverinfo="skip")  # fmt: skip
+        fig.add_scatter(
+            x=g["month"], y=g["p05"], fill="tonexty", line={"width": 0.5, "color": "#9ecae1"},
+            fillcolor="rgba(31,119,180,0.30)", showlegend=i == 0, name="5-95% of runs",
+            legendgroup="band", row=r, col=c,
+        )  # fmt: skip
+        fig.add_scatter(
+            x=g["month"], y=g["p50"], line={"color": "rgb(31,119,180)", "width": 2},
+            showlegend=i == 0, name="median", legendgroup="median", row=r, col=c,
+        )  # fmt: skip
+    fig.update_layout(
+        height=min(260 * rows + 80, 1400),
+        width=None,
+        autosize=True,
+        margin={"l": 40, "r": 20, "t": 80, "b": 30},
+        title=title,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+    )
+    return fig
 
 
-def write_sim_report(res: SimResult, out: str | Path, notes: list[str]) -> Path:
+def _fig_html(fig: Any) -> str:
+    if fig is None:
+        return "<p>No paths kept.</p>"
+    return str(
+        fig.to_html(full_html=False, include_plotlyjs=False, default_width="100%",
+                    config={"responsive": True})
+    )  # fmt: skip
+
+
+def write_sim_report(p: SimPage, out: str | Path) -> Path:
     """Write fan charts of unmet demand, price and stock plus the summary table."""
-    n_paths = next(iter(res.paths.values())).shape[0] if res.paths else 0
-    note_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    note_html = "".join(f"<li>{html.escape(n)}</li>" for n in p.notes)
+    stock = (
+        _fig_html(fan_figure(p.fans, "stock", "Stockpile per month: median and 5-95% band"))
+        if p.has_stock
+        else "<p class='note'>No stockpile in this run (pass --stockpile FILE to simulate one).</p>"
+    )
     body = f"""
-<h1>critmat - simulation: {html.escape(res.scenario)}</h1>
-<p class="sub">Holder {html.escape(res.market.holder)}, base year {res.market.year},
-{res.runs:,} runs, seed {res.seed}; fan charts from the first {n_paths:,} runs;
+<h1>critmat - simulation: {html.escape(p.scenario)}</h1>
+<p class="sub">Holder {html.escape(p.holder)}, base year {p.year},
+{p.runs:,} runs, seed {p.seed}; fan charts from the first {p.paths_kept:,} runs;
 summary from all runs.</p>
 <ul class="note">{note_html}</ul>
-<h2>Summary</h2>{table_html(res.summary())}
-<h2>Unmet demand</h2>{_fan(res, "unmet", "Unmet demand per month", "t/month")}
-<h2>Price</h2>{_fan(res, "price", "Price paid by the holder", "USD/t")}
-<h2>Stock</h2>{_fan(res, "stock", "Stockpile", "t")}
+<h2>Summary</h2>{table_html(p.summary)}
+<h2>Unmet demand</h2>{
+        _fig_html(
+            fan_figure(
+                p.fans,
+                "unmet",
+                "Unmet demand per month (t of each material's basis): median and 5-95% band",
+            )
+        )
+    }
+<h2>Price</h2>{
+        _fig_html(
+            fan_figure(
+                p.fans,
+                "price",
+                "Price paid by the holder (USD per t of the basis): median and 5-95% band",
+            )
+        )
+    }
+<h2>Stock</h2>{stock}
 """
-    return write_page(out, page(f"critmat simulation {res.scenario}", body))
+    return write_page(out, page(f"critmat simulation {p.scenario}", body))

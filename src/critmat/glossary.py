@@ -1,0 +1,55 @@
+"""The terms critmat prints, defined once: ``critmat glossary [TERM]`` and the HTML footnotes."""
+
+from __future__ import annotations
+
+__all__ = ["GLOSSARY", "lookup", "terms_in"]
+
+#: term -> definition (docs/methods.md has the equations and citations).
+GLOSSARY: dict[str, str] = {
+    "basis": "the chemical form a material's tonnes and prices refer to (Li content, Nd2O3, "
+    "Tb4O7, natural graphite ...); every quantity is in t of the basis, every price in USD per t "
+    "of it (docs/methods.md 1b)",
+    "HHI": "Herfindahl-Hirschman index: the sum of squared supply shares (0-1; x10,000 on the "
+    "competition-authority scale); named countries only, so a lower bound",
+    "IR": "import reliance: net imports / apparent consumption of the holder, on the basis",
+    "SR": "EU supply risk (EC 2017 method): governance-weighted concentration of global and EU "
+    "sourcing, adjusted for import reliance, recycling and substitution; critical if SR >= 1.0",
+    "EI": "EU economic importance: value added of the sectors using the material, weighted by "
+    "end-use shares, scaled 0-10 (EC 2017); critical if EI >= 2.8",
+    "SI": "substitution index (EC 2017): 1 = no substitute; SI_SR lowers supply risk, SI_EI "
+    "economic importance and the loss per tonne",
+    "DP x TE x EV": "USGS-style supply risk: disruption potential (governance-weighted "
+    "production concentration) x trade exposure (net import reliance) x economic vulnerability",
+    "WTA": "GeoPolRisk import-risk term: instability-weighted import shares, sum g_i f_i / (p + F)",
+    "GeoPolRisk": "HHI x WTA (Gemechu et al. 2016; Koyamparambath et al. 2024)",
+    "CVaR95": "conditional value at risk at 95%: the mean of the worst 5% of scenarios",
+    "P95": "95th percentile over the simulated runs",
+    "loss per tonne": "economic loss of a tonne of demand left unmet: the value added of the "
+    "sectors that use it per tonne x SI_EI x a dependency share, at least the price; doubled "
+    "in months with more than half of demand unmet (docs/methods.md 6.7)",
+    "total cost": "purchase + spread + storage, insurance and financing over the horizon - "
+    "worth of the stock left at the end + expected loss of unmet demand",
+    "days of cover": "stock / holder demand per day",
+    "shortfall": "demand the holder's supply does not meet before any release from the reserve",
+    "unmet": "shortfall the reserve does not cover",
+    "SAA gap": "sample-average-approximation bounds on the optimality gap of the plan "
+    "(Mak, Morton & Wood 1999)",
+    "status": "provenance of a figure: published, secondary, derived, estimated, assumption, proxy",
+    "EoL-RIR": "end-of-life recycling input rate: recycled share of the material's supply",
+}
+
+
+def lookup(term: str) -> dict[str, str]:
+    """Definitions whose term matches ``term`` (case-insensitive, substring)."""
+    t = term.lower()
+    exact = {k: v for k, v in GLOSSARY.items() if k.lower() == t}
+    return exact or {k: v for k, v in GLOSSARY.items() if t in k.lower()}
+
+
+def terms_in(text: str) -> dict[str, str]:
+    """The glossary terms that appear in ``text`` (for footnotes under a page or a table)."""
+    import re
+
+    return {
+        k: v for k, v in GLOSSARY.items() if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", text)
+    }

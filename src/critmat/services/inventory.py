@@ -1,0 +1,43 @@
+"""Operate: the inventory's use cases (ledger, lots, monitoring, valuation, maintenance, risks).
+
+The CLI and the HTTP API call these; the implementations live in :mod:`critmat.inventory`
+(SQLAlchemy on SQLite or PostgreSQL). This module is their one entry point.
+"""
+
+from __future__ import annotations
+
+from critmat.inventory.db import make_engine, migrate
+from critmat.inventory.demo import seed_demo
+from critmat.inventory.ledger import InventoryError, Ledger, lots
+from critmat.inventory.maintenance import add_equipment, maintenance_plan
+from critmat.inventory.monitoring import alerts, ingest, quality, set_alert
+from critmat.inventory.risks import add_risk, risk_register
+from critmat.inventory.valuation import (
+    add_policy,
+    coverage,
+    holdings_vs_targets,
+    rotation_plan,
+    valuation,
+)
+
+__all__ = [
+    "InventoryError",
+    "Ledger",
+    "add_equipment",
+    "add_policy",
+    "add_risk",
+    "alerts",
+    "coverage",
+    "holdings_vs_targets",
+    "ingest",
+    "lots",
+    "maintenance_plan",
+    "make_engine",
+    "migrate",
+    "quality",
+    "risk_register",
+    "rotation_plan",
+    "seed_demo",
+    "set_alert",
+    "valuation",
+]

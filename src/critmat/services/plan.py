@@ -1,0 +1,149 @@
+"""Plan: assess, simulate, optimise and evaluate a stockpile for a budget (docs/methods.md 7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from critmat.data.dataset import Dataset
+from critmat.optimize.plan import PlanConfig, PlanResult, load_plan_config
+
+__all__ = [
+    "PlanConfig",
+    "PlanResult",
+    "load_plan_config",
+    "plan_summary",
+    "plan_tables",
+    "run_plan",
+    "write_plan_report",
+]
+
+
+def run_plan(
+    ds: Dataset,
+    holder: str,
+    budget: float,
+    cfg: PlanConfig | None = None,
+    *,
+    stockpile: Path | None = None,
+    stage: Callable[[str], None] | None = None,
+    sensitivity: bool = False,
+) -> PlanResult:
+    """The planning run for a holder and a budget (USD), with the current holdings of a
+    stockpile file if given (bad files and infeasible floors fail before any simulation)."""
+    from critmat.optimize.plan import run_plan as run
+    from critmat.services.context import resolve
+    from critmat.sim.market import build_market
+    from critmat.sim.stockpile import load_stockpile
+
+    c = cfg or PlanConfig()
+    r = resolve(ds, holder=holder, year=c.year)
+    assert r.holder is not None
+    current = None
+    if stockpile is not None:
+        current = load_stockpile(stockpile).arrays(build_market(ds, r.holder, c.year))
+    res = run(ds, r.holder, budget, c, current=current, stage=stage, sensitivity=sensitivity)
+    res.summary = plan_summary(res)
+    return res
+
+
+def plan_summary(res: PlanResult) -> list[str]:
+    """One screen: top risks, recommended holdings, total cost with its parts, why the budget
+    is or is not spent, how sure (every figure from the result object)."""
+    import numpy as np
+
+    lines = []
+    a = res.assessment
+    a = a[a["is_bottleneck"] & a["score"].notna()].sort_values("score", ascending=False)
+    top = [
+        f"{r.material} (SR {r.score:.2f}{', critical' if str(r.critical) == 'True' else ''})"
+        for r in a.head(3).itertuples()
+    ]
+    if top:
+        lines.append("Top supply risks (EU method, bottleneck stage): " + ", ".join(top))
+    comp = res.composition[res.composition["optimal_t"].fillna(0) > 0]
+    comp = comp.sort_values("optimal_usd", ascending=False)
+    held = [
+        f"{r['material']} {float(r['optimal_t']):,.0f} t {r['basis']} "
+        f"({float(r['optimal_usd']) / 1e6:,.0f} m USD, {float(r['days_of_cover']):,.0f} days)"
+        for r in comp.head(5).to_dict("records")
+    ]
+    more = len(comp) - len(held)
+    lines.append(
+        "Hold: "
+        + ("; ".join(held) if held else "nothing")
+        + (f"; and {more} more (table below)" if more > 0 else "")
+    )
+    rows = {str(r["plan"]): r for r in res.comparison.to_dict("records")}
+    if "optimal" in rows:
+        o = {k: float(v) for k, v in rows["optimal"].items() if isinstance(v, (int, float))}
+        none = rows.get("none")
+        lines.append(
+            f"Total cost {o['total_cost_usd'] / 1e6:,.1f} m USD = spent "
+            f"{o['spent_usd'] / 1e6:,.1f} + spread and holding "
+            f"{(o['transaction_usd'] + o['holding_usd']) / 1e6:,.1f} - worth at the end "
+            f"{o['residual_value_usd'] / 1e6:,.1f} + expected loss "
+            f"{o['expected_loss_usd'] / 1e6:,.1f}"
+            + (
+                f" (without a reserve: expected loss {none['expected_loss_usd'] / 1e6:,.1f})"
+                if none is not None
+                else ""
+            )
+        )
+        spent = float(o["spent_usd"])
+        budget_notes = [n for n in res.notes if n.startswith("the budget does not bind")]
+        lines.append(
+            budget_notes[0][0].upper() + budget_notes[0][1:]
+            if budget_notes
+            else f"The budget binds: {spent / 1e6:,.1f} of {res.budget / 1e6:,.1f} m USD spent; "
+            "more money would avoid more loss than it costs"
+        )
+    sure = []
+    if res.gap is not None:
+        sure.append(
+            f"SAA optimality gap {res.gap.gap / 1e6:,.1f} m USD (95% bound "
+            f"{res.gap.gap_bound95 / 1e6:,.1f})"
+        )
+    sens = res.sensitivity
+    if sens is not None and "delta_total_cost_usd" in sens:
+        ok = sens[sens["delta_total_cost_usd"].notna()]
+        if len(ok):
+            swing = ok.groupby("assumption")["delta_total_cost_usd"].agg(
+                lambda v: float(np.max(np.abs(v)))
+            )
+            k = str(swing.idxmax())
+            sure.append(f"total cost moves most with {k} (up to {swing[k] / 1e6:,.1f} m USD)")
+    else:
+        sure.append("run with --sensitivity for the tornado and ranges on the tonnes")
+    lines.append("How sure: " + "; ".join(sure))
+    return lines
+
+
+def plan_tables(res: PlanResult) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Every table of the plan by sheet name, and the README (provenance) for file output."""
+    tables: dict[str, pd.DataFrame] = {
+        "composition": res.composition,
+        "comparison": res.comparison,
+        "frontier": res.frontier,
+        "plan_stocks_t": res.plan_stocks.reset_index(),
+        "assessment": res.assessment,
+    }
+    if res.sensitivity is not None:
+        tables["sensitivity"] = res.sensitivity
+    if res.tonnes_ranges is not None:
+        tables["tonnes_ranges"] = res.tonnes_ranges
+    readme = {
+        "command": f"critmat plan --holder {res.holder} --budget {res.budget:g}",
+        **{f"summary {i + 1}": line for i, line in enumerate(res.summary)},
+        **res.provenance,
+    }
+    return tables, readme
+
+
+def write_plan_report(res: PlanResult, out: str | Path) -> Path:
+    """The planning page (critmat.report.plan_report renders the result)."""
+    from critmat.report.plan_report import write_plan_report as write
+
+    return write(res, out)

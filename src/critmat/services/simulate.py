@@ -1,0 +1,170 @@
+"""Simulate: a scenario through the holder's market, with a stockpile (docs/methods.md 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from critmat.data.dataset import Dataset
+from critmat.sim.run import SimResult
+from critmat.sim.scenario import Scenario
+
+__all__ = [
+    "SimPage",
+    "SimResult",
+    "SimulateRequest",
+    "fan_table",
+    "library",
+    "run_simulate",
+    "scenario",
+    "write_sim_report",
+]
+
+
+class SimulateRequest(BaseModel):
+    """A simulation: a scenario (library id, YAML path or ``stochastic``) in a holder's market."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str
+    holder: str
+    year: int = 2023
+    runs: int = Field(1000, ge=1, le=10_000_000)
+    seed: int = Field(0, ge=0)
+    stockpile: Path | None = None
+    workers: int | None = Field(None, ge=1)
+    scheduler: str | None = None
+    parameter_uncertainty: bool = False
+
+
+def run_simulate(
+    ds: Dataset, req: SimulateRequest, progress: Callable[[int], None] | None = None
+) -> tuple[SimResult, list[str], dict[str, tuple[float, float]]]:
+    """Run the request: the result, the notes (materials left out, events dropped) and the
+    per-run parameter ranges drawn (empty without parameter uncertainty)."""
+    from critmat.services.context import resolve
+    from critmat.sim.market import SimParams
+    from critmat.sim.service import resolve_scenario, run_scenario
+    from critmat.sim.stockpile import load_stockpile
+
+    r = resolve(ds, holder=req.holder, year=req.year)
+    assert r.holder is not None and r.year is not None
+    sc = resolve_scenario(ds, req.scenario)
+    spec = load_stockpile(req.stockpile)  # bad files fail before any simulation
+    params = None
+    ranges: dict[str, tuple[float, float]] = {}
+    if req.parameter_uncertainty:
+        from critmat.sim.elasticities import default_uncertainty
+
+        base = SimParams()
+        ranges = default_uncertainty(ds, base.elasticity)
+        params = SimParams(uncertainty=ranges)
+    res, notes = run_scenario(
+        ds,
+        sc,
+        r.holder,
+        year=r.year,
+        runs=req.runs,
+        seed=req.seed,
+        stockpile=spec,
+        params=params,
+        workers=req.workers,
+        scheduler=req.scheduler,
+        progress=progress,
+    )
+    return res, notes, ranges
+
+
+def library(ds: Dataset, holder: str | None = None, year: int = 2023) -> pd.DataFrame:
+    """The historical scenario library; with a holder, which events touch its market."""
+    from critmat.sim.library import library_frame
+
+    return library_frame(ds, holder, year)
+
+
+def scenario(ds: Dataset, ref: str) -> Scenario:
+    """A library scenario by id."""
+    from critmat.sim.library import scenario_by_id
+
+    return scenario_by_id(ds, ref)
+
+
+#: The monthly variables the fan charts and the fan table show, with their unit.
+FAN_VARIABLES: dict[str, str] = {"unmet": "t/month", "price": "USD/t", "stock": "t"}
+
+
+def fan_table(res: SimResult) -> pd.DataFrame:
+    """Median and 5-95% band per material, variable and month over the kept runs (tidy), for
+    the materials the scenario touches or that move; the fan charts draw exactly this table."""
+    import numpy as np
+
+    rows = []
+    touched = set(res.events.mat.tolist())
+    for var, unit in FAN_VARIABLES.items():
+        data = res.paths.get(var)
+        if data is None or data.shape[0] == 0:
+            continue
+        lo, med, hi = np.quantile(data, [0.05, 0.5, 0.95], axis=0)  # [M, T]
+        for i, mat in enumerate(res.market.materials):
+            if i not in touched and float(np.ptp(data[:, i, :])) == 0.0:
+                continue
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "material": mat,
+                        "basis": res.market.basis[i],
+                        "variable": var,
+                        "unit": f"{unit} {res.market.basis[i]}",
+                        "month": np.arange(data.shape[2]),
+                        "p05": lo[i],
+                        "p50": med[i],
+                        "p95": hi[i],
+                    }
+                )
+            )
+    cols = ["material", "basis", "variable", "unit", "month", "p05", "p50", "p95"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+
+
+class SimPage(BaseModel):
+    """What the simulation page shows, computed: summary table and fan table."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    scenario: str
+    holder: str
+    year: int
+    runs: int
+    seed: int
+    paths_kept: int
+    notes: list[str]
+    summary: pd.DataFrame
+    fans: pd.DataFrame
+    has_stock: bool
+
+
+def sim_page(res: SimResult, notes: list[str]) -> SimPage:
+    """The page's content from a result."""
+    n_paths = next(iter(res.paths.values())).shape[0] if res.paths else 0
+    return SimPage(
+        scenario=res.scenario,
+        holder=res.market.holder,
+        year=res.market.year,
+        runs=res.runs,
+        seed=res.seed,
+        paths_kept=n_paths,
+        notes=notes,
+        summary=res.summary(),
+        fans=fan_table(res),
+        has_stock=bool(res.stockpile.stock0.sum() > 0),
+    )
+
+
+def write_sim_report(res: SimResult, out: str | Path, notes: list[str]) -> Path:
+    """The simulation page (critmat.report.sim_report renders the computed page)."""
+    from critmat.report.sim_report import write_sim_report as write
+
+    return write(sim_page(res, notes), out)

@@ -1,0 +1,63 @@
+"""The layering the docs promise, read from the source: the CLI and the reports reach the maths
+(risk, sim, optimize, forecast, inventory) only through critmat.services; nothing reads the
+environment outside critmat.settings; the error hierarchy is one."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "critmat"
+MATHS = {"risk", "sim", "optimize", "forecast", "inventory"}
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """Every ``critmat...`` module imported anywhere in the file (also inside functions)."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append((node.lineno, node.module))
+        elif isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+    return [(n, m) for n, m in out if m == "critmat" or m.startswith("critmat.")]
+
+
+@pytest.mark.parametrize("layer", ["cli", "report"])
+def test_cli_and_reports_reach_the_maths_only_through_services(layer: str) -> None:
+    bad = []
+    for path in sorted((SRC / layer).rglob("*.py")):
+        for line, mod in _imports(path):
+            parts = mod.split(".")
+            if len(parts) > 1 and parts[1] in MATHS:
+                bad.append(f"{path.relative_to(SRC)}:{line} imports {mod}")
+    assert not bad, "\n".join(bad)
+
+
+def test_the_check_sees_a_forbidden_edge(tmp_path: Path) -> None:
+    f = tmp_path / "x.py"
+    f.write_text("def f():\n    from critmat.sim.run import simulate\n")
+    assert _imports(f) == [(2, "critmat.sim.run")]
+
+
+def test_only_settings_reads_the_environment() -> None:
+    readers = [
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
+        if "os.environ" in p.read_text() or "getenv(" in p.read_text()
+    ]
+    assert readers == ["settings.py"], readers
+
+
+def test_every_user_error_is_a_critmat_error() -> None:
+    from critmat.data.dataset import InputError, UnknownChoiceError
+    from critmat.data.loader import DatasetError
+    from critmat.data.units import UnitError
+    from critmat.errors import CritmatError, InfeasibleRequestError
+    from critmat.inventory.ledger import InventoryError
+    from critmat.optimize.problem import InfeasibleError
+
+    for cls in (InputError, UnknownChoiceError, DatasetError, UnitError, InventoryError):
+        assert issubclass(cls, CritmatError), cls
+    assert issubclass(InfeasibleError, InfeasibleRequestError)

@@ -1,0 +1,137 @@
+"""Outputs people act on: spreadsheets with units and provenance, files only where asked,
+charts drawn from the same numbers as the tables, the glossary, log lines off a terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import critmat.data as cd
+from critmat.cli.main import app
+from critmat.report.xlsx import unit_of, write_workbook
+
+PLAN_YAML = "runs: 150\neval_runs: 150\nbatches: 2\nfrontier: [0.5, 1.0]\n"
+
+
+@pytest.fixture(scope="module")
+def plan_result(ds: cd.Dataset):  # type: ignore[no-untyped-def]
+    from critmat.services.plan import PlanConfig, run_plan
+
+    cfg = PlanConfig(runs=150, eval_runs=150, batches=2, frontier=[0.5, 1.0])
+    return run_plan(ds, "EU27", 1e9, cfg)
+
+
+def test_workbook_round_trip_with_units_and_readme(tmp_path: Path) -> None:
+    frames = {
+        "composition": pd.DataFrame({"material": ["gallium"], "optimal_t": [42.5],
+                                     "optimal_usd": [1.55e7], "days_of_cover": [438.0]}),
+        "a/b:c": pd.DataFrame({"x": [1]}),
+    }  # fmt: skip
+    out = write_workbook(frames, tmp_path / "r.xlsx", {"command": "test", "units": "t"})
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["README", "composition", "a_b_c"]
+    head = [c.value for c in wb["composition"][1]]
+    assert head == ["material", "optimal_t [t of the basis]", "optimal_usd [USD]",
+                    "days_of_cover [days]"]  # fmt: skip
+    assert wb["composition"]["B2"].value == pytest.approx(42.5)
+    assert [c.value for c in wb["README"][2]] == ["command", "test"]
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_units_named_by_column_suffix() -> None:
+    assert unit_of("price_usd_per_t") == "USD per t of the basis"
+    assert unit_of("hhi_10000") == "index 0-10,000" and unit_of("hhi") == "index 0-1"
+    assert unit_of("expected_loss_usd") == "USD" and unit_of("window_months") == "months"
+    assert unit_of("material") == ""
+
+
+def test_assess_xlsx_csv_dir_and_json_file(tmp_path: Path) -> None:
+    base = ["assess", "--holder", "EU27", "--year", "2023", "-m", "gallium", "-m", "cobalt"]
+    r = CliRunner().invoke(app, [*base, "-f", "xlsx", "-o", str(tmp_path / "a.xlsx")])
+    assert r.exit_code == 0, r.stderr
+    wb = openpyxl.load_workbook(tmp_path / "a.xlsx")
+    assert wb.sheetnames[0] == "README" and "assessment" in wb.sheetnames
+    rows = list(wb["assessment"].iter_rows(values_only=True))
+    assert {"gallium", "cobalt"} <= {row[1] for row in rows[1:]}
+    assert any("[t of the basis]" in str(h) for h in rows[0])
+    r = CliRunner().invoke(app, [*base, "-f", "csv", "-o", str(tmp_path / "csvs")])
+    assert r.exit_code == 0, r.stderr
+    assert {p.name for p in (tmp_path / "csvs").iterdir()} >= {"assessment.csv", "README.csv"}
+    r = CliRunner().invoke(app, [*base, "-f", "json", "-o", str(tmp_path / "a.json")])
+    assert r.exit_code == 0 and (tmp_path / "a.json").read_text().startswith("{")
+    # without --out, csv and json still go to stdout, nothing is written
+    r = CliRunner().invoke(app, [*base, "-f", "csv"])
+    assert r.exit_code == 0 and r.stdout.startswith("holder,")
+
+
+def test_plan_summary_first_no_hidden_html_and_xlsx(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    cfg = tmp_path / "plan.yaml"
+    cfg.write_text(PLAN_YAML)
+    args = ["plan", "--holder", "EU27", "--budget", "1e9", "--config", str(cfg)]
+    r = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.stderr
+    out = r.stdout
+    assert out.index("Top supply risks") < out.index("Recommended stockpile")
+    assert "Total cost" in out and "How sure" in out
+    assert "budget" in out.lower()
+    assert not (tmp_path / "out").exists()  # no HTML unless --html
+    # off a terminal, progress is plain log lines
+    assert "planning: simulate" in r.stderr
+    r = CliRunner().invoke(app, [*args, "-f", "xlsx", "-o", "p.xlsx"])
+    assert r.exit_code == 0, r.stderr
+    wb = openpyxl.load_workbook(tmp_path / "p.xlsx")
+    assert {"README", "composition", "comparison", "frontier", "plan_stocks_t"} <= set(
+        wb.sheetnames
+    )
+    readme = {row[0]: row[1] for row in wb["README"].iter_rows(values_only=True)}
+    assert "summary 1" in readme and "loss model" in readme
+
+
+def test_plan_chart_shows_the_table_stocks(plan_result) -> None:  # type: ignore[no-untyped-def]
+    from critmat.report.plan_report import composition_figure
+
+    res = plan_result
+    fig = composition_figure(res)
+    price = res.market.price0.astype(float)
+    bars = {t.name: np.asarray(t.y, float) for t in fig.data}
+    comp = res.composition.set_index("material").reindex(res.market.materials)
+    np.testing.assert_allclose(bars["critmat optimum"], comp["optimal_usd"] / 1e6, rtol=1e-9)
+    for rule in ("jogmec_60d", "iea_90d_net_imports", "nds_p90_shortfall"):
+        want = res.plan_stocks.loc[rule, res.market.materials].to_numpy(float) * price / 1e6
+        np.testing.assert_allclose(bars[rule], want, rtol=1e-6)
+        # and the comparison table's spending is the same stocks at the same prices
+        spent = res.comparison.set_index("plan").loc[rule, "spent_usd"]
+        assert float(want.sum()) * 1e6 == pytest.approx(spent, rel=1e-6)
+
+
+def test_fan_charts_draw_the_fan_table(ds: cd.Dataset) -> None:
+    from critmat.report.sim_report import fan_figure
+    from critmat.services.simulate import SimulateRequest, fan_table, run_simulate
+
+    res, _, _ = run_simulate(ds, SimulateRequest(scenario="GR-2023", holder="EU27", runs=200))
+    fans = fan_table(res)
+    assert set(fans["variable"]) >= {"unmet", "price"}
+    fig = fan_figure(fans, "price", "t")
+    g = fans[(fans["variable"] == "price") & (fans["material"] == "graphite")]
+    traces = [t for t in fig.data if np.asarray(t.y).size == len(g)]
+    ys = [np.asarray(t.y, float) for t in traces]
+    assert any(np.allclose(y, g["p95"]) for y in ys) and any(np.allclose(y, g["p50"]) for y in ys)
+    assert (g["p95"].to_numpy() >= g["p05"].to_numpy()).all()
+
+
+def test_glossary_and_table_captions() -> None:
+    r = CliRunner().invoke(app, ["glossary"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and "CVaR95" in r.stdout and "import reliance" in r.stdout
+    r = CliRunner().invoke(app, ["glossary", "wta", "-f", "csv"])
+    assert r.exit_code == 0 and r.stdout.splitlines()[1].startswith("WTA,")
+    r = CliRunner().invoke(
+        app, ["assess", "--holder", "EU27", "--year", "2023", "-m", "cobalt"],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert "Terms:" in r.stdout and "IR = import reliance" in r.stdout
