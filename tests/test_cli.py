@@ -140,3 +140,14 @@ def test_help_stays_fast_no_heavy_imports_at_cli_import() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == ""
+
+
+def test_units_import_is_cheap() -> None:
+    """`import critmat.data.units` needs NumPy only: the data package imports lazily."""
+    code = (
+        "import sys, critmat.data.units, critmat.errors, critmat.settings; "
+        "print(','.join(m for m in ('pandas', 'pyarrow', 'pydantic', 'critmat.data.dataset') "
+        "if m in sys.modules))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == ""

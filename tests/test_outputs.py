@@ -135,3 +135,18 @@ def test_glossary_and_table_captions() -> None:
         env={"COLUMNS": "200"},
     )  # fmt: skip
     assert "Terms:" in r.stdout and "IR = import reliance" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["data", "list"], ["data", "show", "cobalt"], ["scenarios", "list"], ["glossary"],
+     ["loss", "--holder", "USA"]],
+    ids=lambda a: " ".join(a[:2]),
+)  # fmt: skip
+def test_commands_write_workbooks_only_where_asked(args: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "t.xlsx"
+    r = CliRunner().invoke(app, [*args, "-f", "xlsx", "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == "README" and len(wb.sheetnames) >= 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.xlsx"]

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli.output import Format, dataset_from, emit_frame, emit_json, friendly
+from critmat.cli.output import (
+    Format,
+    OutOpt,
+    check_out,
+    dataset_from,
+    emit_frame,
+    emit_json,
+    emit_tables,
+    friendly,
+)
 
 
 @friendly
@@ -23,15 +32,24 @@ def calibrate(
         Path | None, typer.Option(help="YAML file of your own recorded moves, added to the fit.")
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    out: OutOpt = None,
 ) -> None:
     """Fit elasticity, precautionary demand and world stocks to the record; leave-one-event-out."""
     from critmat.services.calibrate import check_request, grid_size, run_calibrate
 
+    check_out(fmt, out)
     ds = dataset_from(ctx)
     check_request(ds, event, events)
     n = grid_size()
     typer.echo(f"calibrating: {n:,} parameter sets, leave-one-event-out (about 25 s) ...", err=True)
     table, params, excluded = run_calibrate(ds, holder=holder, event=event, events=events)
+    readme = {
+        "command": "critmat calibrate",
+        "loss function": params.loss_function,
+        **{k: str(v) for k, v in params.to_dict().items() if k not in ("grid",)},
+    }
+    if emit_tables({"targets": table, "excluded": excluded}, fmt, out, readme, main="targets"):
+        return
     if fmt is Format.json:
         emit_json(
             {

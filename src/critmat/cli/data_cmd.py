@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli.output import Format, dataset_from, emit_frame, emit_json, friendly
+from critmat.cli.output import (
+    Format,
+    OutOpt,
+    check_out,
+    dataset_from,
+    emit_frame,
+    emit_json,
+    emit_tables,
+    friendly,
+)
 
 app = typer.Typer(help="Explore and check the reference dataset.", no_args_is_help=True)
 
@@ -16,10 +25,11 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 
 @app.command("list")
 @friendly
-def list_(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
+def list_(ctx: typer.Context, fmt: FormatOpt = Format.table, out: OutOpt = None) -> None:
     """List the materials (with their supply coverage) and the dataset's tables."""
     import pandas as pd
 
+    check_out(fmt, out)
     from critmat.data.schemas import SPECS
 
     ds = dataset_from(ctx)
@@ -53,6 +63,9 @@ def list_(ctx: typer.Context, fmt: FormatOpt = Format.table) -> None:
             "description": [SPECS[t].description for t in SPECS],
         }
     )
+    readme = {"command": "critmat data list", "columns and sources": "docs/data.md"}
+    if emit_tables({"materials": mats, "tables": tables}, fmt, out, readme, main="materials"):
+        return
     if fmt is Format.json:
         emit_json(
             {
@@ -87,12 +100,25 @@ def show(
         ),
     ] = None,
     fmt: FormatOpt = Format.table,
+    out: OutOpt = None,
 ) -> None:
     """Supply of a material by country: value, share, status and source."""
     from critmat.services.data import supply_table
 
+    check_out(fmt, out)
     ds = dataset_from(ctx)
     t, hhi = supply_table(ds, material, stage=stage, year=year, dataset=source)
+    rows = t.rows.assign(
+        material=t.material, stage=t.stage, year=t.year, dataset=t.dataset, unit=t.unit,
+        basis=t.basis,
+    )  # fmt: skip
+    readme = {
+        "command": f"critmat data show {t.material} --stage {t.stage}",
+        "hhi (fraction, lower bound)": f"{hhi:.4f}",
+        "unit": f"{t.unit} ({t.basis} basis)",
+    }
+    if emit_tables({"supply": rows}, fmt, out, readme):
+        return
     if fmt is Format.json:
         payload = t.to_dict()
         payload["hhi"] = hhi

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli.output import Format, dataset_from, emit_frame, friendly
+from critmat.cli.output import (
+    Format,
+    OutOpt,
+    check_out,
+    dataset_from,
+    emit_frame,
+    emit_tables,
+    friendly,
+)
 
 
 @friendly
@@ -24,15 +32,25 @@ def loss(
         ),
     ] = 0.03,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    out: OutOpt = None,
 ) -> None:
     """Loss per tonne short from downstream value added (docs/methods.md 6.7)."""
     import pandas as pd
 
     from critmat.services.loss import loss_per_tonne_table
 
+    check_out(fmt, out)
     table, code, threshold, line_stop = loss_per_tonne_table(
         dataset_from(ctx), holder, year, dependency
     )
+    readme = {
+        "command": f"critmat loss --holder {code} --year {year} --dependency {dependency:g}",
+        "method": "loss = max(price, SI_EI x dependency x value added at stake per t); "
+        "docs/methods.md 6.7",
+        "units": "USD per t of each material's basis",
+    }
+    if emit_tables({"loss_per_tonne": table}, fmt, out, readme):
+        return
     if fmt is not Format.table:
         emit_frame(table, fmt)
         return

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -29,6 +29,18 @@ class Format(StrEnum):
     csv = "csv"
     json = "json"
     xlsx = "xlsx"
+
+
+#: The ``--out`` option every analysis command takes (see :func:`emit_tables`).
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Write the result here: FILE.xlsx (--format xlsx), FILE.json, FILE.csv or a "
+        "directory of CSV files (--format csv).",
+    ),
+]
 
 
 def one_line(exc: Exception, most: int = 5) -> str:

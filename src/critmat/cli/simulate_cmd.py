@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli.output import Format, dataset_from, emit_frame, emit_json, friendly
+from critmat.cli.output import Format, OutOpt, dataset_from, emit_frame, emit_json, friendly
 
 scenarios_app = typer.Typer(help="The historical scenario library.", no_args_is_help=True)
 
@@ -21,11 +21,17 @@ def scenarios_list(
     ] = None,
     year: Annotated[int, typer.Option(help="Base year of the holder's market.")] = 2023,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    out: OutOpt = None,
 ) -> None:
     """Recorded disruptions and whether each runs as a scenario (for a holder, with --holder)."""
+    from critmat.cli.output import check_out, emit_tables
     from critmat.services.simulate import library
 
+    check_out(fmt, out)
     frame = library(dataset_from(ctx), holder, year)
+    readme = {"command": "critmat scenarios list", "source": "events table (docs/data.md)"}
+    if emit_tables({"scenarios": frame}, fmt, out, readme):
+        return
     title = "Scenario library (events table)" + (f", holder {holder}" if holder else "")
     emit_frame(frame, fmt, title=title)
 
