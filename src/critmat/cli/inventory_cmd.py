@@ -32,12 +32,17 @@ def refused(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
+        from critmat.cli.output import one_line
+        from critmat.errors import CritmatError
         from critmat.services.inventory import InventoryError
 
         try:
             return func(*args, **kwargs)
         except InventoryError as exc:
-            typer.secho(f"refused: {exc}", err=True, fg=typer.colors.RED)
+            typer.secho(f"refused: {one_line(exc)}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(2) from None
+        except CritmatError as exc:
+            typer.secho(f"error: {one_line(exc)}", err=True, fg=typer.colors.RED)
             raise typer.Exit(2) from None
         except (OperationalError, ProgrammingError) as exc:
             typer.secho(
