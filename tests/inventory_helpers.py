@@ -83,3 +83,19 @@ def crash_child(url: str, ready: object) -> None:
         time.sleep(60)
 
     led.apply(moves, batch="crash", _pause=pause)
+
+
+def arrive_child(url: str, transfer: str, zone: str, out: object) -> None:
+    """Try to close one transfer (arrive or lost); report which call was booked."""
+    from critmat.inventory.db import make_engine
+    from critmat.inventory.ledger import InventoryError, Ledger
+
+    led = Ledger(make_engine(url))
+    try:
+        if zone:
+            led.arrive(transfer, zone)
+        else:
+            led.lost(transfer, "sank")
+        out.put("booked")  # type: ignore[attr-defined]
+    except InventoryError:
+        out.put("refused")  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -55,10 +56,10 @@ def refused(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _ledger(db: str | None) -> Ledger:
-    from critmat.services.inventory import Ledger, make_engine
+def _ledger(db: str | None, *, create: bool = False) -> Ledger:
+    from critmat.services.inventory import open_ledger
 
-    return Ledger(make_engine(db))
+    return open_ledger(db, create=create)
 
 
 def _done(seqs: list[int]) -> None:
@@ -83,7 +84,7 @@ def facility(
     zone: Annotated[list[str], typer.Option("--zone", "-z", help="Zone code (repeatable).")],
     location: str = "",
     climate_controlled: bool = False,
-    capacity_t: float = 0.0,
+    capacity_t: str = "0",
     db: DbOpt = None,
 ) -> None:
     """Add a facility with its zones."""
@@ -107,7 +108,7 @@ def lot(
     form: str = "",
     origin_country: str = "",
     supplier: str = "",
-    cost_usd: float = 0.0,
+    cost_usd: str = "0",
     db: DbOpt = None,
 ) -> None:
     """Register a lot (quantities come from receipts)."""
@@ -126,7 +127,7 @@ def lot(
 @app.command("receive")
 @refused
 def receive(
-    lot: str, zone: str, quantity: float, unit: str = "t", key: KeyOpt = None, db: DbOpt = None
+    lot: str, zone: str, quantity: str, unit: str = "t", key: KeyOpt = None, db: DbOpt = None
 ) -> None:
     """Book a receipt into FACILITY/ZONE."""
     _done(_ledger(db).receive(lot, zone, quantity, unit, key=key))
@@ -137,7 +138,7 @@ def receive(
 def transfer(
     lot: str,
     from_zone: str,
-    quantity: float,
+    quantity: str,
     transfer_id: str,
     carrier: str,
     route: str,
@@ -181,7 +182,7 @@ def lost(transfer_id: str, reason: str, key: KeyOpt = None, db: DbOpt = None) ->
 def release(
     lot: str,
     zone: str,
-    quantity: float,
+    quantity: str,
     reason: str,
     unit: str = "t",
     key: KeyOpt = None,
@@ -196,7 +197,7 @@ def release(
 def adjust(
     lot: str,
     zone: str,
-    quantity: float,
+    quantity: str,
     reason: str,
     unit: str = "t",
     key: KeyOpt = None,
@@ -220,14 +221,41 @@ def balance(
 @app.command("verify")
 @refused
 def verify(
-    db: DbOpt = None, fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table
+    db: DbOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(help="An anchor exported earlier: prove nothing before it was removed."),
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(help="Write the signed head and counts here (keep it outside the database)."),
+    ] = None,
 ) -> None:
-    """Check the hash chain; names the first edited, deleted or reordered entry."""
-    rep = _ledger(db).verify()
+    """Prove the history: chain, signed head, re-derived balances and transfers (and an anchor)."""
+    import json
+
+    from critmat.errors import CritmatError
+
+    led = _ledger(db)
+    anchor_doc = None
+    if anchor is not None:
+        try:
+            anchor_doc = json.loads(anchor.read_text())
+        except (OSError, ValueError) as exc:
+            raise CritmatError(f"anchor file {anchor}: {exc}") from None
+        if not isinstance(anchor_doc, dict):
+            raise CritmatError(f"anchor file {anchor} must hold a JSON object")
+    rep = led.verify(anchor_doc)
     if fmt is Format.json:
         emit_json(rep.__dict__)
     elif rep.ok:
-        typer.echo(f"ledger verified: {rep.checked} entries, chain intact")
+        typer.echo(
+            f"ledger verified: {rep.checked} entries, chain intact, balances and transfers "
+            "re-derived"
+            + (", head signed" if rep.signed else f" ({rep.reason})")
+            + (", anchor matched" if anchor_doc is not None else "")
+        )
     else:
         typer.secho(
             f"ledger BROKEN at entry {rep.first_bad_seq}: {rep.reason} "
@@ -236,6 +264,31 @@ def verify(
         )
     if not rep.ok:
         raise typer.Exit(1)
+    if export is not None:
+        doc = led.export_anchor()
+        from critmat.report.html import write_page
+
+        write_page(export, json.dumps(doc, indent=2) + "\n")
+        typer.echo(f"wrote anchor {export.resolve()} (seq {doc['seq']})", err=True)
+
+
+@app.command("sign")
+@refused
+def sign(
+    db: DbOpt = None,
+    old_key_file: Annotated[
+        Path | None,
+        typer.Option(help="Rotating keys: the previous key file (its MAC is checked first)."),
+    ] = None,
+) -> None:
+    """Sign the chain head with the ledger key (CRITMAT_LEDGER_KEY_FILE), e.g. after rotation."""
+    from critmat.settings import Settings
+
+    old = None
+    if old_key_file is not None:
+        old = Settings(ledger_key_file=str(old_key_file)).key_bytes()
+    seq = _ledger(db).sign(old)
+    typer.echo(f"chain head signed at entry {seq}")
 
 
 FmtOpt = Annotated[Format, typer.Option("--format", "-f")]
@@ -248,7 +301,10 @@ def ingest(path: str, db: DbOpt = None) -> None:
     from critmat.services.inventory import ingest as run
 
     rep = run(_ledger(db), path)
-    typer.echo(f"{rep.readings} readings from {rep.file}; {rep.alerts} new alerts")
+    typer.echo(
+        f"{rep.readings} readings from {rep.file}; {rep.alerts} new alerts"
+        + (f"; {rep.duplicates} already loaded, skipped" if rep.duplicates else "")
+    )
 
 
 @app.command("alerts")
@@ -372,7 +428,7 @@ def demo(db: DbOpt = None, seed: int = 7) -> None:
     from critmat.services.inventory import migrate, seed_demo
 
     migrate(db)
-    counts = seed_demo(_ledger(db), seed=seed)
+    counts = seed_demo(_ledger(db), seed=seed)  # refuses a database that holds data
     typer.echo(
         f"synthetic demo agency created: {counts['movements']} movements, "
         f"{counts['readings']:,} sensor readings (all figures invented, seed {seed})"
@@ -410,9 +466,10 @@ def maintenance(as_of: str = "", db: DbOpt = None, fmt: FmtOpt = Format.table) -
     """Failure risk in the next 30 days and the next service date per unit (Weibull model)."""
     import datetime as dt
 
+    from critmat.inventory.ledger import parse_day
     from critmat.services.inventory import maintenance_plan
 
-    day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    day = parse_day(as_of, "--as-of") if as_of else dt.date.today()
     emit_frame(maintenance_plan(_ledger(db), day), fmt, title=f"Maintenance as of {day}")
 
 
@@ -458,7 +515,7 @@ def lots_(db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
 def sell(
     lot: str,
     zone: str,
-    quantity: float,
+    quantity: str,
     reason: str,
     unit: str = "t",
     key: KeyOpt = None,

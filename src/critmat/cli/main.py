@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from critmat.cli import (
     assess_cmd,
@@ -22,7 +23,34 @@ from critmat.cli import (
     simulate_cmd,
 )
 
+
+class _OneLineErrors(TyperGroup):
+    """The root command: a mistyped option or argument is one line on stderr and exit 2 (the
+    same contract as every other user error), not a usage box."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from typer._click import exceptions as cx  # Typer's own (vendored) Click
+
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except cx.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except cx.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "critmat"
+            typer.echo(f"error: {exc.format_message()} (see `{where} --help`)", err=True)
+            sys.exit(2)
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="critmat",
     help="Plan and run strategic stockpiles of critical materials.",
     no_args_is_help=True,

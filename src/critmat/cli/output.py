@@ -148,12 +148,19 @@ def dataset_from(ctx: typer.Context) -> Dataset:
 
 def emit_json(payload: object) -> None:
     """Write JSON to stdout (stable key order, NaN as null)."""
-    sys.stdout.write(json.dumps(_clean(payload), indent=2, sort_keys=False) + "\n")
+    text = json.dumps(_clean(payload), indent=2, sort_keys=False, allow_nan=False, default=str)
+    sys.stdout.write(text + "\n")
 
 
 def _clean(obj: object) -> object:
-    if isinstance(obj, float) and obj != obj:  # NaN
+    """JSON-safe: NaN and infinities become null (JSON has neither), Decimals strings."""
+    import math
+    from decimal import Decimal
+
+    if isinstance(obj, float) and not math.isfinite(obj):
         return None
+    if isinstance(obj, Decimal):
+        return str(obj) if obj.is_finite() else None
     if isinstance(obj, dict):
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
@@ -221,18 +228,25 @@ def emit_tables(
     key = main or next(iter(tables))
     assert out is not None
     if out.suffix.lower() == ".csv":
-        _atomic_text(out, tables[key].to_csv(index=False))
+        _atomic_text(out, safe_csv(tables[key]).to_csv(index=False))
         typer.echo(f"wrote {out.resolve()}", err=True)
         return True
     out.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
-        _atomic_text(out / f"{name}.csv", df.to_csv(index=False))
+        _atomic_text(out / f"{name}.csv", safe_csv(df).to_csv(index=False))
     _atomic_text(
         out / "README.csv",
         pd.DataFrame({"key": list(readme), "value": list(readme.values())}).to_csv(index=False),
     )
     typer.echo(f"wrote {len(tables) + 1} CSV files to {out.resolve()}", err=True)
     return True
+
+
+def safe_csv(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with formula-like text cells neutralised (critmat.report.xlsx)."""
+    from critmat.report.xlsx import neutralise_formulas
+
+    return neutralise_formulas(df)
 
 
 def _atomic_text(path: Path, text: str) -> None:
@@ -257,7 +271,7 @@ def emit_frame(df: pd.DataFrame, fmt: Format, title: str = "", caption: str = ""
 
         raise CritmatError("this command has no --out: use --format csv or json for a file")
     if fmt is Format.csv:
-        df.to_csv(sys.stdout, index=False)
+        safe_csv(df).to_csv(sys.stdout, index=False)
         return
     if fmt is Format.json:
         rows = df.astype(object).where(df.notna(), None).to_dict(orient="records")

@@ -37,3 +37,21 @@ EU27: Final[tuple[str, ...]] = (
 
 #: Codes that are not economies: world total, residual rest of world, "other countries" as printed.
 AGGREGATES: Final[frozenset[str]] = frozenset({"WLD", "ROW", "OTH"})
+
+_ISO3: frozenset[str] | None = None
+
+
+def iso3_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-3 codes of the economies in the shipped countries table (read once,
+    standard library only)."""
+    global _ISO3
+    if _ISO3 is None:
+        import csv
+        from importlib import resources
+
+        path = resources.files("critmat.data") / "tables" / "countries.csv"
+        with path.open(encoding="utf-8") as fh:
+            _ISO3 = frozenset(
+                r["country"] for r in csv.DictReader(fh) if r.get("kind") != "aggregate"
+            )
+    return _ISO3

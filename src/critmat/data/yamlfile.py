@@ -21,6 +21,28 @@ MAX_BYTES = 1_000_000
 MAX_ALIASES = 200
 
 
+def _unique_key_loader() -> type:
+    """A SafeLoader that refuses a key given twice in one mapping (YAML would keep the last)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[type-arg]
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return loader.construct_mapping(node, deep)
+
+    UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return UniqueKeyLoader
+
+
 def _decode(data: bytes, p: Path, what: str) -> str:
     """UTF-8 (with or without a byte-order mark) or UTF-16 with its mark; anything else is
     refused with the reason."""
@@ -58,7 +80,7 @@ def load_yaml_model(path: str | Path, model: type[M], what: str, *, empty_ok: bo
     if text.count("*") > MAX_ALIASES and "&" in text:  # alias bombs ("billion laughs")
         raise DatasetError(f"{what} file {p} uses more than {MAX_ALIASES} YAML aliases")
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_unique_key_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

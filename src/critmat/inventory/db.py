@@ -20,12 +20,33 @@ def database_url(url: str | None = None) -> str:
     return url or Settings.from_env().database_url
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """An engine whose transactions lock for writing at BEGIN on SQLite (WAL, foreign keys on)."""
+def make_engine(url: str | None = None, *, create: bool = False) -> Engine:
+    """An engine whose transactions lock for writing at BEGIN on SQLite (WAL, foreign keys on).
+
+    A SQLite file that does not exist is created only with ``create`` (``inventory init``):
+    any other command on a mistyped path is refused instead of creating an empty database.
+    """
+    from sqlalchemy.exc import ArgumentError
+
+    from critmat.errors import CritmatError
+
     u = database_url(url)
+    try:
+        parsed = make_url(u)
+    except ArgumentError:
+        raise CritmatError(
+            f"{u!r} is not a database URL (e.g. sqlite:///inventory.db or "
+            "postgresql+psycopg://user@host/db)"
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise CritmatError(f"database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
     if u.startswith("sqlite"):
-        path = make_url(u).database
+        path = parsed.database
         if path and path != ":memory:":
+            if not create and not Path(path).is_file():
+                raise CritmatError(
+                    f"no inventory database at {path}: run `critmat inventory init --db {u}`"
+                )
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(u, connect_args={"timeout": 60, "isolation_level": None})
 

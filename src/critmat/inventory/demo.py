@@ -63,7 +63,24 @@ LOTS = [  # code, material, unit, form, acquired, cost USD, first zone, quantity
 
 
 def seed_demo(led: Ledger, seed: int = 7, year: int = 2025) -> dict[str, int]:
-    """Fill an empty inventory database with the synthetic agency; returns counts."""
+    """Fill an empty inventory database with the synthetic agency; returns counts. A database
+    that holds any facility, lot or movement is refused: the demo never mixes with real data."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from critmat.inventory.ledger import InventoryError
+    from critmat.inventory.models import Facility, LedgerEntry, Lot
+
+    with Session(led.engine) as s:
+        held = {
+            t.__tablename__: int(s.scalar(select(func.count()).select_from(t)) or 0)
+            for t in (Facility, Lot, LedgerEntry)
+        }
+    if any(held.values()):
+        raise InventoryError(
+            "the demo builds only into a new, empty database; this one holds "
+            + ", ".join(f"{n} {k} rows" for k, n in held.items() if n)
+        )
     rng = np.random.default_rng(seed)
     for code, (name, zones, climate) in FACILITIES.items():
         led.add_facility(code, name, zones, location="synthetic", climate_controlled=climate)

@@ -13,18 +13,29 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from critmat.data.countries import iso3_codes
 from critmat.data.units import MASS_UNITS, UnitError, convert_mass
 from critmat.errors import CritmatError
-from critmat.inventory.models import Facility, LedgerEntry, LedgerHead, Lot, Zone
+from critmat.inventory.models import (
+    MAX_QTY,
+    MAX_USD,
+    MOVEMENT_KINDS,
+    Facility,
+    LedgerEntry,
+    LedgerHead,
+    Lot,
+    Zone,
+)
 
 __all__ = [
     "GENESIS",
@@ -32,9 +43,11 @@ __all__ = [
     "Ledger",
     "Move",
     "VerifyReport",
+    "check_text",
     "entry_hash",
     "facility_id",
     "lots",
+    "parse_day",
     "to_tonnes",
 ]
 
@@ -46,8 +59,17 @@ class InventoryError(CritmatError):
     """A refused operation; nothing was written."""
 
 
-def _q(x: Decimal | float | str) -> Decimal:
-    return Decimal(str(x)).quantize(Q6)
+def _q(x: Decimal | float | str, what: str = "quantity", limit: Decimal = MAX_QTY) -> Decimal:
+    """An exact decimal with 6 places; NaN, infinities and values beyond ``limit`` refused."""
+    try:
+        d = Decimal(str(x))
+    except (InvalidOperation, ValueError):
+        raise InventoryError(f"{what} {x!r} is not a number") from None
+    if not d.is_finite():
+        raise InventoryError(f"{what} must be a finite number, not {x}")
+    if abs(d) > limit:
+        raise InventoryError(f"{what} {x} is out of range (at most {limit:,f} in absolute value)")
+    return d.quantize(Q6)
 
 
 def to_tonnes(quantity: Decimal | float, unit: str) -> float:
@@ -63,7 +85,43 @@ def facility_id(s: Session, code: str) -> int:
     return int(fid)
 
 
-def _positive(x: float) -> Decimal:
+def _text(what: str, value: str, most: int) -> str:
+    """A text field: at most ``most`` characters, no control characters."""
+    if len(value) > most:
+        raise InventoryError(f"{what} is {len(value):,} characters long; at most {most}")
+    if any(ord(c) < 32 for c in value):
+        raise InventoryError(f"{what} contains control characters")
+    return value
+
+
+#: quantities and amounts as given: exact text or Decimal preferred (a float is taken as printed)
+Number = Decimal | float | str
+
+
+#: dates the inventory accepts (acquisitions, services, policies, plans)
+FIRST_DAY, LAST_DAY = dt.date(1950, 1, 1), dt.date(2200, 12, 31)
+
+
+def parse_day(value: str | dt.date, what: str) -> dt.date:
+    """A date YYYY-MM-DD between 1950 and 2200, or a refusal naming the field."""
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise InventoryError(f"{what} must be a date YYYY-MM-DD, not {value!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InventoryError(f"{what} {day} is outside {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
+def check_text(what: str, value: str, most: int) -> str:
+    """A text field within its length and without control characters (public form)."""
+    return _text(what, value, most)
+
+
+def _positive(x: Number) -> Decimal:
     q = _q(x)
     if q <= 0:
         raise InventoryError(f"quantity must be positive, not {x} (use adjust for corrections)")
@@ -110,7 +168,32 @@ def entry_hash(prev: str, fields: dict[str, object]) -> str:
     return hashlib.sha256((prev + payload).encode()).hexdigest()
 
 
-def _fields(e: LedgerEntry) -> dict[str, object]:
+@dataclass(frozen=True)
+class Context:
+    """What gives an entry its meaning beyond its own columns (hashed from version 2)."""
+
+    lot_code: str
+    material: str
+    lot_unit: str
+    zone: str  # "FACILITY/ZONE" or "" in transit
+
+
+def _fields(e: LedgerEntry, ctx: Context | None = None) -> dict[str, object]:
+    base = _fields_v1(e)
+    if e.hash_version == 1 or ctx is None:
+        return base
+    return {
+        **base,
+        "v": 2,
+        "lot": ctx.lot_code,
+        "material": ctx.material,
+        "lot_unit": ctx.lot_unit,
+        "zone": ctx.zone,
+        "booked_by": e.booked_by,
+    }
+
+
+def _fields_v1(e: LedgerEntry) -> dict[str, object]:
     return {
         "seq": e.seq,
         "created_at": e.created_at,
@@ -153,15 +236,35 @@ class VerifyReport:
     checked: int
     first_bad_seq: int | None = None
     reason: str = ""
+    signed: bool = False
 
 
 class Ledger:
     """The inventory service on one database engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, key: bytes | None = None, user: str = "") -> None:
         self.engine = engine
+        self.key = key
+        self.user = user
+        _text("user", user, 120)
+
+    def _mac(self, seq: int, head_hash: str) -> str:
+        """HMAC-SHA256 of the chain head with the ledger key ("" without a key)."""
+        if self.key is None:
+            return ""
+        return hmac.new(self.key, f"{seq}:{head_hash}".encode(), hashlib.sha256).hexdigest()
 
     # -- reference data -----------------------------------------------------------------
+    @staticmethod
+    def _code(what: str, value: str, most: int) -> str:
+        """A code: 1-``most`` characters, no spaces, slashes or control characters."""
+        _text(what, value, most)
+        if not value or any(c.isspace() or c in "/#%" for c in value):
+            raise InventoryError(
+                f"{what} {value!r} must be 1-{most} characters without spaces, '/', '#' or '%'"
+            )
+        return value
+
     def add_facility(
         self,
         code: str,
@@ -170,10 +273,24 @@ class Ledger:
         *,
         location: str = "",
         climate_controlled: bool = False,
-        capacity_t: float = 0.0,
+        capacity_t: Number = 0.0,
         security_level: str = "standard",
     ) -> None:
-        """Create a facility with its zones."""
+        """Create a facility with its zones (codes checked, capacity finite and >= 0)."""
+        self._code("facility code", code, 40)
+        _text("facility name", name, 200)
+        _text("location", location, 200)
+        _text("security level", security_level, 40)
+        cap = _q(capacity_t, "capacity_t")
+        if cap < 0:
+            raise InventoryError(f"capacity_t must not be negative, not {capacity_t}")
+        if not zones:
+            raise InventoryError("a facility needs at least one zone")
+        for z in zones:
+            self._code("zone code", z, 40)
+        if len(set(zones)) != len(zones):
+            dup = sorted({z for z in zones if list(zones).count(z) > 1})
+            raise InventoryError(f"zone code(s) given twice: {', '.join(dup)}")
         with Session(self.engine) as s, s.begin():
             if s.scalar(select(Facility).where(Facility.code == code)) is not None:
                 raise InventoryError(f"facility {code!r} exists already")
@@ -182,7 +299,7 @@ class Ledger:
                 name=name,
                 location=location,
                 climate_controlled=climate_controlled,
-                capacity_t=_q(capacity_t),
+                capacity_t=cap,
                 security_level=security_level,
             )
             s.add(f)
@@ -191,9 +308,29 @@ class Ledger:
                 s.add(Zone(facility_id=f.id, code=z, conditions=""))
 
     def add_lot(self, code: str, material: str, unit: str = "t", **attrs: object) -> None:
-        """Register a lot (its quantity comes from receipts)."""
+        """Register a lot (its quantity comes from receipts): a known material and origin
+        country, a mass unit, a cost finite and >= 0, texts within their lengths."""
+        from critmat.data.catalogue import MATERIALS
+
+        self._code("lot code", code, 60)
         if unit not in MASS_UNITS:
             raise InventoryError(f"unit {unit!r} is not a mass unit ({', '.join(MASS_UNITS)})")
+        known = {m.id for m in MATERIALS}
+        if material not in known:
+            raise InventoryError(
+                f"unknown material {material!r}; known: {', '.join(sorted(known))}"
+            )
+        origin = str(attrs.get("origin_country", "") or "")
+        if origin and origin not in iso3_codes():
+            raise InventoryError(
+                f"origin country {origin!r} is not an ISO 3166 alpha-3 code (e.g. COD, CHN)"
+            )
+        cost = _q(attrs.get("cost_usd", 0) or 0, "cost_usd", MAX_USD)  # type: ignore[arg-type]
+        if cost < 0:
+            raise InventoryError(f"cost_usd must not be negative, not {cost}")
+        for what, most in (("form", 80), ("purity", 40), ("packaging", 80), ("supplier", 120),
+                           ("certificate", 120)):  # fmt: skip
+            _text(what, str(attrs.get(what, "") or ""), most)
         with Session(self.engine) as s, s.begin():
             if s.scalar(select(Lot).where(Lot.code == code)) is not None:
                 raise InventoryError(f"lot {code!r} exists already")
@@ -208,7 +345,7 @@ class Ledger:
                     origin_country=str(attrs.get("origin_country", "")),
                     supplier=str(attrs.get("supplier", "")),
                     acquired_on=attrs.get("acquired_on"),
-                    cost_usd=_q(attrs.get("cost_usd", 0)),  # type: ignore[arg-type]
+                    cost_usd=cost.quantize(Decimal("0.01")),
                     certificate=str(attrs.get("certificate", "")),
                 )
             )
@@ -224,82 +361,134 @@ class Ledger:
     ) -> list[int]:
         """Append movements atomically; returns their sequence numbers.
 
-        With ``key``, a retry returns the sequence numbers booked the first time.
+        With ``key``, a retry of the same request returns the sequence numbers booked the first
+        time; the key reused for a different request is refused, with both shown.
         """
         if not moves:
             raise InventoryError("no movements given")
         with Session(self.engine) as s, s.begin():
             head = self._lock_head(s)
-            if key is not None:
-                done = s.scalars(
-                    select(LedgerEntry.seq)
-                    .where(LedgerEntry.idempotency_key.like(f"{key}#%"))
-                    .order_by(LedgerEntry.seq)
-                ).all()
-                if done:
-                    return list(done)
-            lots = {m.lot for m in moves}
-            lot_rows = {lt.code: lt for lt in s.scalars(select(Lot).where(Lot.code.in_(lots)))}
-            missing = sorted(lots - set(lot_rows))
-            if missing:
-                raise InventoryError(f"unknown lot(s): {', '.join(missing)}")
-            zone_ids = {m.zone: self._zone_id(s, m.zone) for m in moves if m.zone is not None}
-            deltas: dict[tuple[int, int | None], Decimal] = {}
-            rows = []
-            now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-            prev, seq = head.hash, head.seq
-            for i, m in enumerate(moves):
-                lot = lot_rows[m.lot]
-                qty = self._to_lot_unit(m, lot)
-                if qty == 0:
-                    raise InventoryError(f"movement {i + 1}: quantity must not be zero")
-                if m.kind in ("adjustment", "release", "lost", "rotation_sale") and not m.reason:
-                    raise InventoryError(f"movement {i + 1}: a {m.kind} needs a reason")
-                zid = zone_ids.get(m.zone) if m.zone is not None else None
-                deltas[(lot.id, zid)] = deltas.get((lot.id, zid), Decimal(0)) + qty
-                seq += 1
-                e = LedgerEntry(
-                    seq=seq,
-                    created_at=now,
-                    kind=m.kind,
-                    lot_id=lot.id,
-                    zone_id=zid,
-                    quantity=qty,
-                    unit=lot.unit,
-                    reason=m.reason,
-                    transfer=m.transfer,
-                    carrier=m.carrier,
-                    route=m.route,
-                    seal=m.seal,
-                    batch=batch,
-                    idempotency_key=f"{key}#{i}" if key is not None else None,
-                    prev_hash=prev,
-                    hash="",
-                )
-                e.hash = entry_hash(prev, _fields(e))
-                prev = e.hash
-                rows.append(e)
-            for (lot_id, zid), delta in deltas.items():
-                if delta < 0:
-                    bal = self._balance(s, lot_id, zid)
-                    if bal + delta < 0:
-                        ref = {v: k for k, v in zone_ids.items()}
-                        where = "in transit" if zid is None else f"in {ref.get(zid, zid)}"
-                        code = next(c for c, lt in lot_rows.items() if lt.id == lot_id)
-                        raise InventoryError(
-                            f"lot {code} {where}: balance {bal} would become {bal + delta} "
-                            "(no balance may go negative)"
-                        )
-            for i, e in enumerate(rows):
-                s.add(e)
-                if _pause is not None and i == len(rows) // 2:
-                    s.flush()
-                    _pause()  # type: ignore[operator]
-            head.seq, head.hash = seq, prev
-            return [e.seq for e in rows]
+            return self._append(s, head, moves, key=key, batch=batch, _pause=_pause)
+
+    def _append(
+        self,
+        s: Session,
+        head: LedgerHead,
+        moves: Sequence[Move],
+        *,
+        key: str | None,
+        batch: str = "",
+        _pause: object = None,
+    ) -> list[int]:
+        """Book ``moves`` in the open, head-locked session ``s``."""
+        _text("idempotency key", key or "", 100)
+        _text("batch", batch, 80)
+        lots = {m.lot for m in moves}
+        lot_rows = {lt.code: lt for lt in s.scalars(select(Lot).where(Lot.code.in_(lots)))}
+        missing = sorted(lots - set(lot_rows))
+        if missing:
+            raise InventoryError(f"unknown lot(s): {', '.join(missing)}")
+        zone_ids = {m.zone: self._zone_id(s, m.zone) for m in moves if m.zone is not None}
+        planned = []
+        for i, m in enumerate(moves):
+            if m.kind not in MOVEMENT_KINDS:
+                raise InventoryError(f"movement {i + 1}: unknown kind {m.kind!r}")
+            for what, value, most in (
+                ("reason", m.reason, 300),
+                ("transfer", m.transfer, 60),
+                ("carrier", m.carrier, 120),
+                ("route", m.route, 200),
+                ("seal", m.seal, 60),
+            ):
+                _text(what, value, most)
+            lot = lot_rows[m.lot]
+            qty = self._to_lot_unit(m, lot)
+            if qty == 0:
+                raise InventoryError(f"movement {i + 1}: quantity must not be zero")
+            if m.kind in ("adjustment", "release", "lost", "rotation_sale") and not m.reason:
+                raise InventoryError(f"movement {i + 1}: a {m.kind} needs a reason")
+            zid = zone_ids.get(m.zone) if m.zone is not None else None
+            planned.append((m, lot, zid, qty))
+        if key is not None:
+            done = self._booked(s, key, [(m.kind, lot.id, zid, q) for m, lot, zid, q in planned])
+            if done is not None:
+                return done
+        deltas: dict[tuple[int, int | None], Decimal] = {}
+        rows = []
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        prev, seq = head.hash, head.seq
+        zone_name = {v: k for k, v in zone_ids.items()}
+        for i, (m, lot, zid, qty) in enumerate(planned):
+            deltas[(lot.id, zid)] = deltas.get((lot.id, zid), Decimal(0)) + qty
+            seq += 1
+            e = LedgerEntry(
+                seq=seq,
+                created_at=now,
+                kind=m.kind,
+                lot_id=lot.id,
+                zone_id=zid,
+                quantity=qty,
+                unit=lot.unit,
+                reason=m.reason,
+                transfer=m.transfer,
+                carrier=m.carrier,
+                route=m.route,
+                seal=m.seal,
+                batch=batch,
+                idempotency_key=f"{key}#{i}" if key is not None else None,
+                prev_hash=prev,
+                hash="",
+                hash_version=2,
+                booked_by=self.user,
+            )
+            ctx = Context(lot.code, lot.material, lot.unit, zone_name.get(zid, "") if zid else "")
+            e.hash = entry_hash(prev, _fields(e, ctx))
+            prev = e.hash
+            rows.append(e)
+        for (lot_id, zid), delta in deltas.items():
+            if delta < 0:
+                bal = self._balance(s, lot_id, zid)
+                if bal + delta < 0:
+                    where = "in transit" if zid is None else f"in {zone_name.get(zid, zid)}"
+                    code = next(c for c, lt in lot_rows.items() if lt.id == lot_id)
+                    raise InventoryError(
+                        f"lot {code} {where}: balance {bal} would become {bal + delta} "
+                        "(no balance may go negative)"
+                    )
+        for i, e in enumerate(rows):
+            s.add(e)
+            if _pause is not None and i == len(rows) // 2:
+                s.flush()
+                _pause()  # type: ignore[operator]
+        head.seq, head.hash = seq, prev
+        head.mac = self._mac(seq, prev)
+        return [e.seq for e in rows]
+
+    @staticmethod
+    def _booked(
+        s: Session, key: str, request: list[tuple[str, int, int | None, Decimal]]
+    ) -> list[int] | None:
+        """The entries booked under ``key`` (exact match), or None; refused when they were
+        booked for another request."""
+        names = [f"{key}#{i}" for i in range(len(request) + 1)]
+        got = s.scalars(select(LedgerEntry).where(LedgerEntry.idempotency_key.in_(names))).all()
+        if not got:
+            return None
+        got = sorted(got, key=lambda e: e.seq)
+        booked = [(e.kind, e.lot_id, e.zone_id, _q(e.quantity)) for e in got]
+        if booked != [(k, lt, z, _q(q)) for k, lt, z, q in request]:
+
+            def show(items: list[tuple[str, int, int | None, Decimal]]) -> str:
+                return "; ".join(f"{k} lot#{lt} zone#{z} {q}" for k, lt, z, q in items)
+
+            raise InventoryError(
+                f"idempotency key {key!r} was already used for another request: booked "
+                f"[{show(booked)}], requested [{show(request)}]"
+            )
+        return [e.seq for e in got]
 
     def receive(
-        self, lot: str, zone: str, quantity: float, unit: str, *, key: str | None = None
+        self, lot: str, zone: str, quantity: Number, unit: str, *, key: str | None = None
     ) -> list[int]:
         """Book a receipt into ``zone`` ("FACILITY/ZONE")."""
         return self.apply([Move("receipt", lot, zone, _positive(quantity), unit)], key=key)
@@ -308,7 +497,7 @@ class Ledger:
         self,
         lot: str,
         zone: str,
-        quantity: float,
+        quantity: Number,
         unit: str,
         reason: str,
         *,
@@ -322,7 +511,7 @@ class Ledger:
         self,
         lot: str,
         zone: str,
-        quantity: float,
+        quantity: Number,
         unit: str,
         *,
         transfer: str,
@@ -333,38 +522,70 @@ class Ledger:
     ) -> list[int]:
         """Out of a zone into transit (conserved: -q in the zone, +q in transit)."""
         q = _positive(quantity)
+        if not transfer:
+            raise InventoryError("a dispatch needs a transfer id")
         common = {"transfer": transfer, "carrier": carrier, "route": route, "seal": seal}
-        return self.apply(
-            [
-                Move("dispatch", lot, zone, -q, unit, **common),
-                Move("dispatch", lot, None, q, unit, **common),
-            ],
-            key=key,
-        )
+        moves = [
+            Move("dispatch", lot, zone, -q, unit, **common),
+            Move("dispatch", lot, None, q, unit, **common),
+        ]
+        with Session(self.engine) as s, s.begin():
+            head = self._lock_head(s)
+            used = s.scalars(
+                select(LedgerEntry).where(LedgerEntry.transfer == transfer).limit(1)
+            ).first()
+            if used is not None and (key is None or used.idempotency_key != f"{key}#0"):
+                raise InventoryError(f"transfer id {transfer!r} is used already")
+            return self._append(s, head, moves, key=key)
 
     def arrive(self, transfer: str, zone: str, *, key: str | None = None) -> list[int]:
-        """The whole in-transit quantity of a transfer arrives in a zone."""
-        lot, qty, unit = self._in_transit(transfer)
-        return self.apply(
-            [
-                Move("arrive", lot, None, -qty, unit, transfer=transfer),
-                Move("arrive", lot, zone, qty, unit, transfer=transfer),
-            ],
-            key=key,
-        )
+        """The whole in-transit quantity of a transfer arrives in a zone (exactly once: the
+        transfer's state is read under the writers' lock)."""
+        return self._close_transfer(transfer, "arrive", zone, "", key)
 
     def lost(self, transfer: str, reason: str, *, key: str | None = None) -> list[int]:
-        """The in-transit quantity of a transfer is reported lost."""
-        lot, qty, unit = self._in_transit(transfer)
-        return self.apply(
-            [Move("lost", lot, None, -qty, unit, reason=reason, transfer=transfer)], key=key
-        )
+        """The in-transit quantity of a transfer is reported lost (exactly once)."""
+        return self._close_transfer(transfer, "lost", None, reason, key)
+
+    def _close_transfer(
+        self, transfer: str, kind: str, zone: str | None, reason: str, key: str | None
+    ) -> list[int]:
+        """dispatched -> arrived | lost, with the in-transit quantity read under the lock."""
+        with Session(self.engine) as s, s.begin():
+            head = self._lock_head(s)
+            if key is not None:
+                prior = s.scalars(
+                    select(LedgerEntry).where(LedgerEntry.idempotency_key == f"{key}#0")
+                ).first()
+                if prior is not None and prior.kind == kind and prior.transfer == transfer:
+                    seqs = s.scalars(
+                        select(LedgerEntry.seq).where(
+                            LedgerEntry.idempotency_key.in_([f"{key}#0", f"{key}#1"])
+                        )
+                    ).all()
+                    return sorted(seqs)
+                if prior is not None:
+                    raise InventoryError(
+                        f"idempotency key {key!r} was already used for another request: booked "
+                        f"{prior.kind} of transfer {prior.transfer!r}, requested {kind} of "
+                        f"transfer {transfer!r}"
+                    )
+            lot, qty, unit = self._in_transit(s, transfer)
+            if kind == "arrive":
+                assert zone is not None
+                moves = [
+                    Move("arrive", lot, None, -qty, unit, transfer=transfer),
+                    Move("arrive", lot, zone, qty, unit, transfer=transfer),
+                ]
+            else:
+                moves = [Move("lost", lot, None, -qty, unit, reason=reason, transfer=transfer)]
+            return self._append(s, head, moves, key=key)
 
     def release(
         self,
         lot: str,
         zone: str,
-        quantity: float,
+        quantity: Number,
         unit: str,
         reason: str,
         *,
@@ -377,7 +598,7 @@ class Ledger:
         self,
         lot: str,
         zone: str,
-        quantity: float,
+        quantity: Number,
         unit: str,
         reason: str,
         *,
@@ -415,43 +636,23 @@ class Ledger:
         df = df[df["quantity"] != 0]
         return df[["lot", "material", "location", "quantity", "unit"]].reset_index(drop=True)
 
-    def verify(self) -> VerifyReport:
-        """Walk the chain: consecutive sequence numbers, links and hashes, and the head."""
-        with Session(self.engine) as s:
-            entries = s.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)).all()
-            head = s.get(LedgerHead, 1)
-        prev, n = GENESIS, 0
-        for i, e in enumerate(entries, start=1):
-            if e.seq != i:
-                return VerifyReport(
-                    False,
-                    n,
-                    e.seq,
-                    f"entry at position {i} has seq {e.seq}: "
-                    "an entry was deleted or the order changed",
-                )
-            if e.prev_hash != prev:
-                return VerifyReport(
-                    False,
-                    n,
-                    e.seq,
-                    "its link to the previous entry is broken "
-                    "(an earlier entry was edited, deleted or reordered)",
-                )
-            if entry_hash(prev, _fields(e)) != e.hash:
-                return VerifyReport(
-                    False, n, e.seq, "its content does not match its hash (the entry was edited)"
-                )
-            prev = e.hash
-            n += 1
-        if head is None or head.seq != n or head.hash != prev:
-            return VerifyReport(
-                False,
-                n,
-                n + 1 if head is not None and head.seq > n else None,
-                "the chain head does not match the last entry (entries were deleted from the end)",
-            )
-        return VerifyReport(True, n)
+    def verify(self, anchor: dict[str, object] | None = None) -> VerifyReport:
+        """Prove the history (critmat.inventory.proof.verify)."""
+        from critmat.inventory.proof import verify
+
+        return verify(self, anchor)
+
+    def export_anchor(self) -> dict[str, object]:
+        """The signed head and counts, to keep outside the database (``verify --anchor``)."""
+        from critmat.inventory.proof import export_anchor
+
+        return export_anchor(self)
+
+    def sign(self, old_key: bytes | None = None) -> int:
+        """(Re-)sign the chain head with this ledger's key (critmat.inventory.proof.sign)."""
+        from critmat.inventory.proof import sign
+
+        return sign(self, old_key)
 
     # -- helpers -----------------------------------------------------------------------------
     def _lock_head(self, s: Session) -> LedgerHead:
@@ -495,15 +696,17 @@ class Ledger:
         except UnitError as exc:
             raise InventoryError(f"lot {lot.code} is kept in {lot.unit}: {exc}") from None
 
-    def _in_transit(self, transfer: str) -> tuple[str, Decimal, str]:
-        with Session(self.engine) as s:
-            rows = s.execute(
-                select(Lot.code, Lot.unit, func.sum(LedgerEntry.quantity))
-                .join(Lot, Lot.id == LedgerEntry.lot_id)
-                .where(LedgerEntry.transfer == transfer, LedgerEntry.zone_id.is_(None))
-                .group_by(Lot.code, Lot.unit)
-            ).all()
+    @staticmethod
+    def _in_transit(s: Session, transfer: str) -> tuple[str, Decimal, str]:
+        rows = s.execute(
+            select(Lot.code, Lot.unit, func.sum(LedgerEntry.quantity))
+            .join(Lot, Lot.id == LedgerEntry.lot_id)
+            .where(LedgerEntry.transfer == transfer, LedgerEntry.zone_id.is_(None))
+            .group_by(Lot.code, Lot.unit)
+        ).all()
         open_ = [(c, _q(q), u) for c, u, q in rows if _q(q) > 0]
         if not open_:
-            raise InventoryError(f"transfer {transfer!r} has nothing in transit")
+            known = s.scalar(select(func.count()).where(LedgerEntry.transfer == transfer))
+            state = "it has arrived or was lost already" if known else "no such transfer"
+            raise InventoryError(f"transfer {transfer!r} has nothing in transit ({state})")
         return open_[0]

@@ -54,6 +54,17 @@ def add_equipment(
         raise InventoryError(f"unknown equipment kind {kind!r}; known: {', '.join(WEIBULL)}")
     if not 0 < hours_per_day <= 24:
         raise InventoryError("hours_per_day must lie in (0, 24]")
+    if not 0 <= hours_since_service <= 1e6:
+        raise InventoryError("hours_since_service must lie in [0, 1,000,000]")
+    from critmat.inventory.ledger import check_text, parse_day
+
+    check_text("equipment code", code, 40)
+    installed_on = parse_day(installed_on, "installed_on")
+    last_service_on = parse_day(last_service_on, "last_service_on")
+    if last_service_on < installed_on:
+        raise InventoryError(
+            f"last_service_on {last_service_on} is before installed_on {installed_on}"
+        )
     with Session(led.engine) as s, s.begin():
         fid = facility_id(s, facility)
         s.add(

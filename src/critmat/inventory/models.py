@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -23,16 +24,60 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
-__all__ = ["MOVEMENT_KINDS", "Base", "Facility", "LedgerEntry", "LedgerHead", "Lot", "Zone"]
+__all__ = [
+    "MAX_QTY",
+    "MAX_USD",
+    "MONEY",
+    "MOVEMENT_KINDS",
+    "QTY",
+    "Base",
+    "Facility",
+    "FixedPoint",
+    "LedgerEntry",
+    "LedgerHead",
+    "Lot",
+    "Zone",
+]
 
 #: receipt: into a zone; dispatch: out of a zone into transit; arrive: out of transit into a
 #: zone; lost: out of transit; release / rotation_sale: out of a zone; adjustment: either way,
 #: with a mandatory reason.
 MOVEMENT_KINDS = ("receipt", "dispatch", "arrive", "lost", "release", "rotation_sale", "adjustment")
 
-QTY = Numeric(20, 6)
+
+class FixedPoint(TypeDecorator[Decimal]):
+    """An exact decimal stored as an integer count of ``10**-places`` units (BIGINT on every
+    backend: SQLite would store a NUMERIC as a float). Sums in SQL stay exact integers."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.places = places
+        self.scale = Decimal(10) ** places
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        return int((Decimal(value) * self.scale).to_integral_value())
+
+    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) / self.scale).quantize(Decimal(1) / self.scale)  # type: ignore[call-overload]
+
+
+#: quantities: micro-units of the lot's unit (t: grams; kg: milligrams); money: cents
+QTY = FixedPoint(6)
+MONEY = FixedPoint(2)
+#: the largest quantity (lot unit) and amount (USD) the inventory accepts
+MAX_QTY = Decimal("1e12")
+MAX_USD = Decimal("1e15")
 
 
 class Base(DeclarativeBase):
@@ -77,7 +122,7 @@ class Lot(Base):
     origin_country: Mapped[str] = mapped_column(String(3), default="")
     supplier: Mapped[str] = mapped_column(String(120), default="")
     acquired_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    cost_usd: Mapped[Decimal] = mapped_column(Numeric(20, 2), default=Decimal(0))
+    cost_usd: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     certificate: Mapped[str] = mapped_column(String(120), default="")
 
 
@@ -106,6 +151,10 @@ class LedgerEntry(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: 1: the hash covers the entry's own columns; 2: also the lot's code, material and unit,
+    #: the zone's and facility's codes and the user (critmat.inventory.ledger.entry_fields)
+    hash_version: Mapped[int] = mapped_column(Integer, default=2, server_default="1")
+    booked_by: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
 
 class LedgerHead(Base):
@@ -115,6 +164,8 @@ class LedgerHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+    #: HMAC-SHA256 of (seq, hash) with the ledger key kept outside the database (empty: no key)
+    mac: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class SensorReading(Base):
@@ -152,7 +203,7 @@ class InsurancePolicy(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     policy_no: Mapped[str] = mapped_column(String(60), unique=True)
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"), nullable=True)
-    insured_value_usd: Mapped[Decimal] = mapped_column(Numeric(20, 2))
+    insured_value_usd: Mapped[Decimal] = mapped_column(MONEY)
     expires_on: Mapped[dt.date] = mapped_column(Date)
 
 

@@ -58,6 +58,15 @@ DEGRADATION_PER_DAY = {
 }
 DEFAULT_DEGRADATION = 0.1
 WINDOW, Z_LIMIT = 24, 5.0
+#: what a sensor can physically read (outside: a broken sensor or a typo, refused)
+PHYSICAL: dict[str, tuple[float, float]] = {
+    "temperature_c": (-90.0, 150.0),
+    "rh_pct": (0.0, 100.0),
+    "o2_pct": (0.0, 100.0),
+    "door_open": (0.0, 1.0),
+}
+#: the earliest timestamp a reading may carry
+EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
 
 
 @dataclass
@@ -67,6 +76,7 @@ class IngestReport:
     file: str
     readings: int
     alerts: int
+    duplicates: int = 0  # readings already loaded (same zone, time, metric and value): skipped
 
 
 def _limits(materials: list[str]) -> dict[str, tuple[float | None, float | None]]:
@@ -120,6 +130,24 @@ def _read(path: Path) -> tuple[pd.DataFrame, list[Issue]]:
         )
         for i in np.flatnonzero(ts.isna().to_numpy())[:50]
     ]
+    now = pd.Timestamp.now(tz="UTC")
+    for i in range(len(frame)):
+        if len(issues) >= 50:
+            break
+        t, metric, v = ts.iloc[i], str(frame["metric"].iloc[i]), float(frame["value"].iloc[i])
+        lo, hi = PHYSICAL.get(metric, (-np.inf, np.inf))
+        if not np.isfinite(v) or v < lo or v > hi:
+            issues.append(
+                Issue(check="sensor", table="sensor", file=str(path), line=i + 2, column="value",
+                      message=f"{metric} {v:g} is physically impossible (range {lo} to {hi})")
+            )  # fmt: skip
+        if pd.notna(t) and not (EARLIEST <= t <= now + pd.Timedelta(days=1)):
+            issues.append(
+                Issue(check="sensor", table="sensor", file=str(path), line=i + 2,
+                      column="timestamp",
+                      message=f"{frame['timestamp'].iloc[i]} is outside {EARLIEST.date()} to "
+                      "tomorrow")
+            )  # fmt: skip
     out = pd.DataFrame(
         {"zone": frame["zone"], "ts": ts, "metric": frame["metric"], "value": frame["value"]}
     )
@@ -161,6 +189,7 @@ def ingest(led: Ledger, path: str | Path) -> IngestReport:
             lines = "\n  ".join(str(i) for i in issues[:20])
             raise InventoryError(f"sensor file {p} refused; nothing was loaded:\n  {lines}")
         df = df.sort_values("ts")
+        df, n_dup = _new_readings(s, df, zones, p)
         n_alerts = 0
         for zone, g in df.groupby("zone"):
             zid = zones[str(zone)]
@@ -226,7 +255,36 @@ def ingest(led: Ledger, path: str | Path) -> IngestReport:
                     # an excursion ends only once the value is back inside by a 2% margin
                     was_out = out or (was_out and _out(v, *_inner(lo, hi)))
                     hist = [*hist[-(WINDOW - 1) :], v]
-    return IngestReport(str(p), len(df), n_alerts)
+    return IngestReport(str(p), len(df), n_alerts, n_dup)
+
+
+def _new_readings(
+    s: Session, df: pd.DataFrame, zones: dict[str, int], p: Path
+) -> tuple[pd.DataFrame, int]:
+    """Drop readings already loaded (ingest is idempotent); a reading loaded with another value
+    is refused."""
+    if df.empty:
+        return df, 0
+    lo, hi = df["ts"].min().isoformat(), df["ts"].max().isoformat()
+    have = {
+        (zid, ts, metric): float(v)
+        for zid, ts, metric, v in s.execute(
+            select(
+                SensorReading.zone_id, SensorReading.ts, SensorReading.metric, SensorReading.value
+            ).where(SensorReading.ts >= lo, SensorReading.ts <= hi)
+        )
+    }
+    keep = []
+    for z, t, m, v in zip(df["zone"], df["ts"], df["metric"], df["value"], strict=True):
+        old = have.get((zones[str(z)], t.isoformat(), str(m)))
+        if old is not None and abs(old - float(v)) > 1e-4:
+            raise InventoryError(
+                f"sensor file {p}: {z} {t.isoformat()} {m} was loaded before as {old:g}, "
+                f"now {float(v):g}; nothing was loaded"
+            )
+        keep.append(old is None)
+    mask = np.array(keep, bool)
+    return df[mask], int((~mask).sum())
 
 
 def _inner(lo: float | None, hi: float | None) -> tuple[float | None, float | None]:

@@ -32,6 +32,11 @@ def add_risk(
             raise InventoryError(f"{name} must be 1..5, not {v}")
     if not owner:
         raise InventoryError("a risk needs an owner")
+    from critmat.inventory.ledger import check_text
+
+    check_text("description", description, 300)
+    check_text("mitigation", mitigation, 300)
+    check_text("owner", owner, 120)
     with Session(led.engine) as s, s.begin():
         fid = None if facility is None else facility_id(s, facility)
         s.add(

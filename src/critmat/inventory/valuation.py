@@ -66,7 +66,16 @@ def valuation(led: Ledger, ds: Dataset, feed: dict[str, float] | None = None) ->
 def add_policy(
     led: Ledger, policy_no: str, facility: str | None, insured_value_usd: float, expires_on: dt.date
 ) -> None:
-    """Register a policy for a facility (``None`` = goods in transit)."""
+    """Register a policy for a facility (``None`` = goods in transit): a finite, non-negative
+    insured value and an expiry between 1950 and 2200."""
+    from critmat.inventory.ledger import _q, check_text, parse_day
+    from critmat.inventory.models import MAX_USD
+
+    check_text("policy number", policy_no, 60)
+    value = _q(insured_value_usd, "insured value (USD)", MAX_USD)
+    if value < 0:
+        raise InventoryError(f"the insured value must not be negative, not {insured_value_usd}")
+    expires_on = parse_day(expires_on, "--expires")
     with Session(led.engine) as s, s.begin():
         fid = None if facility is None else facility_id(s, facility)
         if s.scalar(select(InsurancePolicy).where(InsurancePolicy.policy_no == policy_no)):
@@ -75,7 +84,7 @@ def add_policy(
             InsurancePolicy(
                 policy_no=policy_no,
                 facility_id=fid,
-                insured_value_usd=Decimal(str(insured_value_usd)),
+                insured_value_usd=value.quantize(Decimal("0.01")),
                 expires_on=expires_on,
             )
         )
@@ -123,6 +132,8 @@ def rotation_plan(
     led: Ledger, ds: Dataset, year: int, feed: dict[str, float] | None = None
 ) -> pd.DataFrame:
     """Lots due for rotation in ``year`` (first expired first out) and the net cost."""
+    if not 1950 <= year <= 2200:
+        raise InventoryError(f"the rotation year must lie in 1950-2200, not {year}")
     val = valuation(led, ds, feed)
     if val.empty:
         return val

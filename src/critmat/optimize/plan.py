@@ -40,7 +40,7 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 class PlanConfig(BaseModel):
     """Planning inputs; every default is documented in docs/methods.md ("Decide")."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     year: int = 2023
     scenario: str = "stochastic"
@@ -401,6 +401,8 @@ def _check_request(market: Market, budget: float, c: PlanConfig) -> None:
     """Refuse, before any simulation, a plan whose floors exceed the caps or the budget."""
     from critmat.errors import InfeasibleRequestError
 
+    if not (np.isfinite(budget) and budget >= 0):
+        raise InfeasibleRequestError(f"the budget must be a finite amount >= 0 USD, not {budget}")
     unknown = sorted(set(c.floors_t) - set(market.materials))
     if unknown:
         raise InfeasibleRequestError(

@@ -9,7 +9,24 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["unit_of", "write_workbook"]
+__all__ = ["neutralise_formulas", "unit_of", "write_workbook"]
+
+#: first characters a spreadsheet reads as the start of a formula
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (OWASP
+    CSV injection); numbers are untouched."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = [
+                "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+                for v in out[col]
+            ]
+    return out
+
 
 #: column-name endings -> unit (the most specific first)
 _UNITS: tuple[tuple[str, str], ...] = (
@@ -69,12 +86,12 @@ def write_workbook(
     used = {"README"}
     try:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            pd.DataFrame({"key": list(readme), "value": list(readme.values())}).to_excel(
-                xw, sheet_name="README", index=False
-            )
+            neutralise_formulas(
+                pd.DataFrame({"key": list(readme), "value": list(readme.values())})
+            ).to_excel(xw, sheet_name="README", index=False)
             for name, df in tables.items():
                 head = [f"{c} [{unit_of(str(c))}]" if unit_of(str(c)) else str(c) for c in df]
-                frame = df.copy()
+                frame = neutralise_formulas(df)
                 frame.columns = head
                 frame.to_excel(xw, sheet_name=_sheet_name(name, used), index=False)
         tmp.replace(path)

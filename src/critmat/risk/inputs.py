@@ -40,7 +40,7 @@ UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
 class Substitution(BaseModel):
     """EC 2017 substitution indices for supply risk and economic importance."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     si_sr: UnitInterval = 1.0
     si_ei: UnitInterval = 1.0
@@ -86,7 +86,7 @@ DEFAULT_END_USE_NACE: dict[str, str] = {
 class AssessmentInputs(BaseModel):
     """User-supplied parameters; every default is documented (docs/methods.md, "Assess")."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     substitution: dict[str, Substitution] = Field(
         default_factory=dict,

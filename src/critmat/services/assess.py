@@ -17,7 +17,7 @@ __all__ = ["AssessRequest", "AssessResult", "run_assess", "write_assess_report"]
 class AssessRequest(BaseModel):
     """What to assess."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     holder: str
     year: int

@@ -34,6 +34,7 @@ __all__ = [
     "maintenance_plan",
     "make_engine",
     "migrate",
+    "open_ledger",
     "quality",
     "risk_register",
     "rotation_plan",
@@ -41,3 +42,12 @@ __all__ = [
     "set_alert",
     "valuation",
 ]
+
+
+def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
+    """The ledger on ``url`` (else the settings' database) with the settings' key and user;
+    a SQLite file is created only with ``create``."""
+    from critmat.settings import Settings
+
+    st = Settings.from_env()
+    return Ledger(make_engine(url, create=create), key=st.key_bytes(), user=st.user)

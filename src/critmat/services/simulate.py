@@ -27,7 +27,7 @@ __all__ = [
 class SimulateRequest(BaseModel):
     """A simulation: a scenario (library id, YAML path or ``stochastic``) in a holder's market."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     scenario: str
     holder: str

@@ -193,7 +193,7 @@ def library_targets(ds: Dataset) -> tuple[list[Target], pd.DataFrame]:
 class UserTarget(BaseModel):
     """A user's own recorded disruption (YAML), added to the fit."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     id: str
     material: str
@@ -206,7 +206,7 @@ class UserTarget(BaseModel):
 
 
 class UserTargets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     targets: list[UserTarget]
 

@@ -29,7 +29,7 @@ __all__ = ["StochasticSpec", "stochastic_events"]
 class StochasticSpec(BaseModel):
     """Parameters of the generator (all overridable in a scenario file under ``stochastic``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     base_rate: float = Field(0.05, ge=0.0, le=10.0)
     min_share: float = Field(0.10, ge=0.0, le=1.0)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from critmat.data.yamlfile import load_yaml_model
 
@@ -50,7 +50,7 @@ Months = Annotated[int, Field(ge=0, le=600)]
 class Distribution(BaseModel):
     """A random quantity drawn once per simulated run."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     dist: Literal["uniform", "lognormal", "triangular"]
     low: float | None = Field(default=None, ge=0.0)
@@ -83,13 +83,36 @@ SeveritySpec = Fraction | Distribution
 
 
 class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     material: str
     start: Months = 0
     duration: DurationSpec = 12
     severity: SeveritySpec = 1.0
     label: str = ""
+
+    @field_validator("material")
+    @classmethod
+    def _known_material(cls, v: str) -> str:
+        from critmat.data.catalogue import MATERIALS
+
+        ids = {m.id for m in MATERIALS}
+        if v not in ids:
+            import difflib
+
+            close = difflib.get_close_matches(v.lower(), sorted(ids), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ValueError(f"unknown material {v!r}{hint}; use a critmat material id")
+        return v
+
+    @field_validator("country", check_fields=False)
+    @classmethod
+    def _known_country(cls, v: str) -> str:
+        from critmat.data.countries import iso3_codes
+
+        if v not in iso3_codes():
+            raise ValueError(f"{v!r} is not an ISO 3166 alpha-3 country code (e.g. CHN, COD)")
+        return v
 
 
 class ExportRestriction(_Event):
@@ -156,7 +179,7 @@ Event = Annotated[
 class Scenario(BaseModel):
     """A named set of events over a horizon."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str
     description: str = ""
@@ -167,6 +190,20 @@ class Scenario(BaseModel):
         description="Add random disruptions (critmat.sim.generator.StochasticSpec); {} = defaults",
     )
     source: str = ""
+
+    @model_validator(mode="after")
+    def _inside_horizon(self) -> Scenario:
+        for i, e in enumerate(self.events):
+            if isinstance(e.start, int) and e.start >= self.horizon_months:
+                raise ValueError(
+                    f"events.{i} starts at month {e.start}, after the {self.horizon_months}-month "
+                    "horizon"
+                )
+        if self.stochastic is not None:
+            from critmat.sim.generator import StochasticSpec
+
+            StochasticSpec.model_validate(self.stochastic)
+        return self
 
 
 def load_scenario(path: str | Path) -> Scenario:

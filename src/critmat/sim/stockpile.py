@@ -32,7 +32,7 @@ DAYS_PER_MONTH = 30.4375
 class MaterialHolding(BaseModel):
     """Holding of one material (tonnes of the traded forms, as the market's demand)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     stock_t: NonNeg | None = None
     days_of_cover: NonNeg | None = None
@@ -43,7 +43,7 @@ class MaterialHolding(BaseModel):
 class StockpileSpec(BaseModel):
     """A reserve and its release policy."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     trigger_shortfall: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     trigger_price: Annotated[float, Field(ge=1.0)] = 1.5

@@ -12,8 +12,13 @@ target_metadata = Base.metadata
 
 
 def run() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(config.get_main_option("sqlalchemy.url"), create=True)
     with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # concurrent `inventory init` runs wait for each other; the later ones then find the
+            # schema at head and do nothing (session lock, released when the connection closes)
+            conn.exec_driver_sql("SELECT pg_advisory_lock(7240311)")
+            conn.commit()
         context.configure(connection=conn, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()
