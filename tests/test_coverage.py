@@ -66,11 +66,11 @@ def test_a_scenario_touching_nothing_exits_nonzero(tmp_path: Path) -> None:
     f = tmp_path / "nothing.yaml"
     f.write_text(
         "name: nothing\nevents:\n  - type: export_restriction\n    material: gallium\n"
-        "    country: ATA\n    start: 1\n    duration: 6\n    severity: 0.5\n"
+        "    country: TUV\n    start: 1\n    duration: 6\n    severity: 0.5\n"
     )
     code, _, err = invoke("simulate", str(f), "--holder", "EU27", "--runs", "10")
     assert code == 2
-    assert "touches nothing in the EU27 market" in err and "ATA not in the market" in err
+    assert "touches nothing in the EU27 market" in err and "TUV not in the market" in err
 
 
 def test_scenarios_list_says_per_holder_whether_runnable() -> None:

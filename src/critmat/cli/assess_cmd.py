@@ -10,6 +10,7 @@ import typer
 
 from critmat.cli.output import (
     Format,
+    check_html,
     check_out,
     dataset_from,
     emit_frame,
@@ -122,6 +123,7 @@ def assess(
     from critmat.services.assess import AssessRequest, run_assess, write_assess_report
 
     check_out(fmt, out)
+    check_html(html)
     ds = dataset_from(ctx)
     req = AssessRequest(
         holder=holder,

@@ -466,8 +466,7 @@ def maintenance(as_of: str = "", db: DbOpt = None, fmt: FmtOpt = Format.table) -
     """Failure risk in the next 30 days and the next service date per unit (Weibull model)."""
     import datetime as dt
 
-    from critmat.inventory.ledger import parse_day
-    from critmat.services.inventory import maintenance_plan
+    from critmat.services.inventory import maintenance_plan, parse_day
 
     day = parse_day(as_of, "--as-of") if as_of else dt.date.today()
     emit_frame(maintenance_plan(_ledger(db), day), fmt, title=f"Maintenance as of {day}")

@@ -182,6 +182,14 @@ def check_out(fmt: Format, out: Path | None) -> None:
         raise CritmatError(f"--out {out} is a directory; give a file name")
 
 
+def check_html(html: Path | None) -> None:
+    """Refuse, before any work, an HTML page that would land on a directory."""
+    from critmat.errors import CritmatError
+
+    if html is not None and html.is_dir():
+        raise CritmatError(f"--html {html} is a directory; give a file name")
+
+
 def emit_tables(
     tables: dict[str, pd.DataFrame],
     fmt: Format,

@@ -9,6 +9,7 @@ import typer
 
 from critmat.cli.output import (
     Format,
+    check_html,
     check_out,
     dataset_from,
     emit_frame,
@@ -67,6 +68,7 @@ def plan(
     from critmat.services.plan import load_plan_config, plan_tables, run_plan, write_plan_report
 
     check_out(fmt, out)
+    check_html(html)
     ds = dataset_from(ctx)
     cfg = load_plan_config(config)
     stages = ["assess", "simulate", "optimise", "evaluate"] + (

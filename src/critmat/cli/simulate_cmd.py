@@ -93,7 +93,7 @@ def simulate(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """If X restricts exports of Y: how short, how long, at what price, and what a reserve buys."""
-    from critmat.cli.output import check_out, emit_tables, progress_bar
+    from critmat.cli.output import check_html, check_out, emit_tables, progress_bar
     from critmat.errors import CritmatError
     from critmat.services.simulate import SimulateRequest, fan_table, run_simulate
 
@@ -102,6 +102,9 @@ def simulate(
     netcdf = out is not None and out.suffix.lower() == ".nc"
     if not netcdf:
         check_out(fmt, out)
+    elif out is not None and out.is_dir():
+        raise CritmatError(f"--out {out} is a directory; give a file name")
+    check_html(html)
     ds = dataset_from(ctx)
     req = SimulateRequest(
         scenario=scenario,

@@ -9,7 +9,14 @@ from sqlalchemy import Engine, create_engine, event, make_url
 
 from critmat.settings import DATABASE_ENV, DEFAULT_DATABASE_URL, Settings
 
-__all__ = ["DEFAULT_URL", "ENV_URL", "database_url", "make_engine", "migrate"]
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_URL",
+    "database_url",
+    "make_engine",
+    "migrate",
+    "reader",
+]
 
 ENV_URL = DATABASE_ENV
 DEFAULT_URL = DEFAULT_DATABASE_URL
@@ -61,7 +68,12 @@ def make_engine(url: str | None = None, *, create: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock at BEGIN; readers (engine.execution_options(
+            # readonly=True), critmat.inventory.db.reader) never wait for a long write (WAL)
+            if conn.get_execution_options().get("readonly"):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(u, pool_pre_ping=True)
@@ -80,3 +92,8 @@ def migrate(url: str | None = None, revision: str = "head") -> str:
     cfg.set_main_option("sqlalchemy.url", u.replace("%", "%%"))
     command.upgrade(cfg, revision)
     return u
+
+
+def reader(engine: Engine) -> Engine:
+    """The engine for read-only work: on SQLite its transactions do not take the write lock."""
+    return engine.execution_options(readonly=True)

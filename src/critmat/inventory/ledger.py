@@ -130,7 +130,9 @@ def _positive(x: Number) -> Decimal:
 
 def lots(engine: Engine) -> pd.DataFrame:
     """The lot register."""
-    with Session(engine) as s:
+    from critmat.inventory.db import reader
+
+    with Session(reader(engine)) as s:
         rows = s.execute(
             select(
                 Lot.code,
@@ -625,7 +627,9 @@ class Ledger:
             .outerjoin(Facility, Facility.id == Zone.facility_id)
             .group_by(Lot.code, Lot.material, Lot.unit, Facility.code, Zone.code)
         )
-        with Session(self.engine) as s:
+        from critmat.inventory.db import reader
+
+        with Session(reader(self.engine)) as s:
             rows = s.execute(q).all()
         df = pd.DataFrame(rows, columns=["lot", "material", "unit", "facility", "zone", "quantity"])
         df["location"] = [

@@ -39,7 +39,9 @@ def verify(led: Ledger, anchor: dict[str, object] | None = None) -> VerifyReport
     user), the head and its MAC with the ledger key, every balance re-derived (none
     negative after any booking, every transfer conserved and closed at most once), and,
     with an ``anchor`` exported earlier, that nothing before it was removed or rewritten."""
-    with Session(led.engine) as s:
+    from critmat.inventory.db import reader
+
+    with Session(reader(led.engine)) as s:
         entries = s.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)).all()
         head = s.get(LedgerHead, 1)
         lots = {lt.id: lt for lt in s.scalars(select(Lot))}

@@ -60,9 +60,16 @@ def page(title: str, body: str) -> str:
 
 def write_page(out: str | Path, text: str) -> Path:
     """Write atomically (temporary file, then rename): no half-written page is left behind."""
+    from critmat.errors import CritmatError
+
     path = Path(out)
+    if path.is_dir():
+        raise CritmatError(f"{path} is a directory; give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)  # nothing is left behind, whatever failed
     return path

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from critmat.inventory.db import make_engine, migrate
 from critmat.inventory.demo import seed_demo
-from critmat.inventory.ledger import InventoryError, Ledger, lots
+from critmat.inventory.ledger import InventoryError, Ledger, lots, parse_day
 from critmat.inventory.maintenance import add_equipment, maintenance_plan
 from critmat.inventory.monitoring import alerts, ingest, quality, set_alert
 from critmat.inventory.risks import add_risk, risk_register
@@ -35,6 +35,7 @@ __all__ = [
     "make_engine",
     "migrate",
     "open_ledger",
+    "parse_day",
     "quality",
     "risk_register",
     "rotation_plan",
