@@ -424,13 +424,22 @@ def test_unknown_material_or_country_in_a_scenario() -> None:
             m,
             P,
         )
-    with pytest.raises(cd.UnknownChoiceError, match="country in events"):
+    with pytest.raises(cd.UnknownChoiceError, match="country in events"):  # known, not traded
         compile_events(
             Scenario.model_validate(
-                _one({"type": "outage", "country": "ATL", "material": "cobalt"})
+                _one({"type": "outage", "country": "TUV", "material": "cobalt"})
             ),
             m,
             P,
+        )
+    # a code that is no country, or a material critmat does not know, is refused at load
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="ISO 3166"):
+        Scenario.model_validate(_one({"type": "outage", "country": "ATL", "material": "cobalt"}))
+    with pytest.raises(ValidationError, match="unknown material"):
+        Scenario.model_validate(
+            _one({"type": "outage", "country": "CHN", "material": "kryptonite"})
         )
 
 

@@ -20,6 +20,7 @@ from critmat.cli import (
     inventory_cmd,
     loss_cmd,
     plan_cmd,
+    serve_cmd,
     simulate_cmd,
 )
 
@@ -66,6 +67,8 @@ app.command("loss")(loss_cmd.loss)
 app.command("plan")(plan_cmd.plan)
 app.add_typer(inventory_cmd.app, name="inventory")
 app.command("glossary")(glossary_cmd.glossary)
+app.command("serve")(serve_cmd.serve)
+app.add_typer(serve_cmd.users_app, name="users")
 
 
 @app.callback()

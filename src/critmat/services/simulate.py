@@ -16,6 +16,7 @@ __all__ = [
     "SimPage",
     "SimResult",
     "SimulateRequest",
+    "check_request",
     "fan_table",
     "library",
     "run_simulate",
@@ -38,6 +39,16 @@ class SimulateRequest(BaseModel):
     workers: int | None = Field(None, ge=1)
     scheduler: str | None = None
     parameter_uncertainty: bool = False
+
+
+def check_request(ds: Dataset, req: SimulateRequest) -> Scenario:
+    """Resolve the holder, year and scenario of a request (bad ones refused now); returns the
+    scenario."""
+    from critmat.services.context import resolve
+    from critmat.sim.service import resolve_scenario
+
+    resolve(ds, holder=req.holder, year=req.year)
+    return resolve_scenario(ds, req.scenario)
 
 
 def run_simulate(

@@ -1,0 +1,170 @@
+"""Jobs: long requests run in a worker process pool, their state in the database.
+
+A job is ``queued`` -> ``running`` -> ``done`` | ``failed`` (| ``cancelled``). The worker
+process reads the request from the database and writes the result (JSON) back, so a job is never
+lost with the server: at start-up, a job left ``queued`` or ``running`` by a stopped server is
+marked ``failed`` with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from critmat.api.store import ApiJob
+from critmat.errors import CritmatError
+
+__all__ = ["KINDS", "cancel", "create", "get", "recover", "run_job"]
+
+KINDS = ("simulate", "plan")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def create(engine: Engine, kind: str, request: dict[str, Any], user: str) -> str:
+    """Store a queued job; returns its id."""
+    if kind not in KINDS:
+        raise CritmatError(f"unknown job kind {kind!r}")
+    jid = uuid.uuid4().hex
+    with Session(engine) as s, s.begin():
+        s.add(
+            ApiJob(
+                id=jid,
+                kind=kind,
+                status="queued",
+                request=json.dumps(request),
+                result="",
+                error="",
+                user=user,
+                created_at=_now(),
+                updated_at=_now(),
+            )
+        )
+    return jid
+
+
+def get(engine: Engine, jid: str) -> dict[str, Any]:
+    """A job's state (and result when done)."""
+    from critmat.inventory.db import reader
+
+    with Session(reader(engine)) as s:
+        j = s.get(ApiJob, jid)
+    if j is None:
+        raise CritmatError(f"no job {jid!r}")
+    return {
+        "id": j.id,
+        "kind": j.kind,
+        "status": j.status,
+        "user": j.user,
+        "created_at": j.created_at,
+        "updated_at": j.updated_at,
+        "error": j.error or None,
+        "result": json.loads(j.result) if j.result else None,
+    }
+
+
+def cancel(engine: Engine, jid: str) -> str:
+    """Cancel a queued or running job (a running one's result is discarded)."""
+    with Session(engine) as s, s.begin():
+        j = s.get(ApiJob, jid)
+        if j is None:
+            raise CritmatError(f"no job {jid!r}")
+        if j.status in ("done", "failed", "cancelled"):
+            raise CritmatError(f"job {jid} is {j.status} already")
+        j.status, j.updated_at = "cancelled", _now()
+        return j.status
+
+
+def recover(engine: Engine) -> int:
+    """Mark jobs a stopped server left queued or running as failed; returns how many."""
+    with Session(engine) as s, s.begin():
+        res = s.execute(
+            update(ApiJob)
+            .where(ApiJob.status.in_(("queued", "running")))
+            .values(
+                status="failed",
+                error="the server stopped while the job was queued or running; submit it again",
+                updated_at=_now(),
+            )
+        )
+        return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _set(engine: Engine, jid: str, **values: str) -> bool:
+    """Update a job unless it was cancelled meanwhile; returns whether it was updated."""
+    with Session(engine) as s, s.begin():
+        res = s.execute(
+            update(ApiJob)
+            .where(ApiJob.id == jid, ApiJob.status != "cancelled")
+            .values(updated_at=_now(), **values)
+        )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+def run_job(database_url: str, jid: str, data_dir: str | None = None) -> None:
+    """Run one job (in a worker process): read the request, call the service, store the result."""
+    from critmat.inventory.db import make_engine
+
+    engine = make_engine(database_url)
+    with Session(engine) as s:
+        j = s.scalar(select(ApiJob).where(ApiJob.id == jid))
+        if j is None or j.status != "queued":
+            return
+        kind, request = j.kind, json.loads(j.request)
+    if not _set(engine, jid, status="running"):
+        return
+    try:
+        result = _execute(kind, request, data_dir)
+    except CritmatError as exc:
+        _set(engine, jid, status="failed", error=str(exc))
+        return
+    except Exception as exc:  # a bug: the job says so, the server keeps running
+        _set(engine, jid, status="failed", error=f"internal error ({type(exc).__name__})")
+        return
+    _set(engine, jid, status="done", result=json.dumps(_jsonable(result), allow_nan=False))
+    engine.dispose()
+
+
+def _execute(kind: str, request: dict[str, Any], data_dir: str | None) -> dict[str, Any]:
+    from critmat.services.context import open_dataset
+
+    ds = open_dataset(data_dir)
+    if kind == "simulate":
+        from critmat.services.simulate import SimulateRequest, fan_table, run_simulate
+
+        res, notes, _ = run_simulate(ds, SimulateRequest.model_validate(request))
+        return {
+            "summary": res.summary().to_dict("records"),
+            "fans": fan_table(res).to_dict("records"),
+            "notes": notes,
+        }
+    from critmat.services.plan import PlanConfig, plan_tables, run_plan
+
+    cfg = PlanConfig.model_validate(request.get("config") or {})
+    planned = run_plan(ds, str(request["holder"]), float(request["budget"]), cfg)
+    tables, readme = plan_tables(planned)
+    return {"summary": planned.summary, "readme": readme,
+            **{k: v.to_dict("records") for k, v in tables.items()}}  # fmt: skip
+
+
+def _jsonable(obj: Any) -> Any:
+    import math
+
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item"):
+        return _jsonable(obj.item())
+    if obj is None or isinstance(obj, str | int | bool):
+        return obj
+    return str(obj)

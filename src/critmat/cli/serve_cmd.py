@@ -1,0 +1,42 @@
+"""``critmat serve`` and ``critmat users``: the HTTP API and its users."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from critmat.cli.output import friendly
+
+users_app = typer.Typer(help="Users of the HTTP API (bearer tokens with roles).")
+
+
+@users_app.command("add")
+@friendly
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name (no spaces).")],
+    role: Annotated[str, typer.Option(help="viewer, analyst, operator or admin.")] = "viewer",
+    db: Annotated[str | None, typer.Option(help="Database URL (default: the settings').")] = None,
+) -> None:
+    """Create a user and print the token once (only a salted hash is stored)."""
+    from critmat.services.api import add_user
+
+    token = add_user(db, name, role)
+    typer.echo(token)
+    typer.echo(f"user {name} ({role}) created; the token above is shown only once", err=True)
+
+
+@friendly
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    database: Annotated[str | None, typer.Option(help="Database URL.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Job worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs, routes under /api/v1)."""
+    import uvicorn
+
+    from critmat.services.api import build_app
+
+    app = build_app(database, workers=workers)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,169 @@
+"""The dashboard in a real browser (Debian's chromium driven by Playwright) against a real
+server process: log in, assess, look at a material, run a scenario and a plan, acknowledge an
+alert, and never see a stack trace."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    tmp = tmp_path_factory.mktemp("web")
+    key = tmp / "ledger.key"
+    key.write_text("0123456789abcdef0123456789abcdef\n")
+    db = f"sqlite:///{tmp}/web.db"
+    env = {**os.environ, "CRITMAT_LEDGER_KEY_FILE": str(key), "CRITMAT_DATABASE_URL": db}
+    env.pop("CRITMAT_DATA", None)
+    critmat = str(Path(sys.executable).parent / "critmat")
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [critmat, *a], env=env, capture_output=True, text=True, check=True, cwd=tmp
+    )
+    run("inventory", "init")
+    run("inventory", "facility", "F", "Depot", "-z", "A")
+    run("inventory", "lot", "L1", "gallium", "--unit", "kg")
+    run("inventory", "receive", "L1", "F/A", "800", "--unit", "kg")
+    sensors = tmp / "s.csv"
+    sensors.write_text("zone,timestamp,metric,value\nF/A,2025-03-01T00:00:00Z,rh_pct,95\n")
+    run("inventory", "ingest", str(sensors))
+    token = run("users", "add", "ana", "--role", "operator").stdout.strip()
+    port = _free_port()
+    proc = subprocess.Popen(
+        [critmat, "serve", "--port", str(port), "--workers", "1"],
+        env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    import httpx
+
+    for _ in range(120):
+        try:
+            if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError(proc.stdout.read() if proc.stdout else "server did not start")
+    yield base, token
+    proc.terminate()
+    proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def page(server: tuple[str, str]) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        pg = browser.new_page(viewport={"width": 1366, "height": 800})
+        pg.set_default_timeout(120_000)
+        yield pg
+        browser.close()
+
+
+def test_login_is_required_and_a_bad_token_is_refused(server, page) -> None:  # type: ignore[no-untyped-def]
+    base, _ = server
+    page.goto(base + "/")
+    assert page.is_visible("#login") and not page.is_visible("#nav")
+    page.fill("#token", "cm_0000000000000000_wrong")
+    page.click("#login-form button")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "login refused" in page.inner_text("#error")
+
+
+def test_the_dashboard_end_to_end(server, page) -> None:  # type: ignore[no-untyped-def]
+    base, token = server
+    page.goto(base + "/")
+    page.fill("#token", token)
+    page.click("#login-form button")
+    page.wait_for_selector("#overview:not([hidden])")
+    # overview: holdings and the open alert from the humid sensor file
+    page.wait_for_selector("#ov-holdings table")
+    assert "L1" in page.inner_text("#ov-holdings")
+    assert "rh_pct" in page.inner_text("#ov-alerts")
+    page.click("#overview-form button")
+    page.wait_for_selector("#ov-matrix .main-svg")
+    assert "Criticality, EU27" in page.inner_text("#ov-matrix")
+    # material: supply bars and prices in one unit
+    page.click("a[data-page=material]")
+    page.wait_for_selector("#mat-select option >> text=gallium", state="attached")
+    page.select_option("#mat-select", "gallium")
+    page.click("#material-form button")
+    page.wait_for_selector("#mat-prices .main-svg")
+    assert "USD per t" in page.inner_text("#mat-prices")
+    # scenario studio: a job with progress, then a fan chart with bands
+    page.click("a[data-page=scenario]")
+    page.wait_for_selector("#sc-select option >> text=GR-2023", state="attached")
+    page.select_option("#sc-select", "GR-2023")
+    page.fill("#sc-runs", "100")
+    page.click("#scenario-form button")
+    page.wait_for_selector("#sc-fans .main-svg", timeout=180_000)
+    assert "done" in page.inner_text("#sc-status")
+    assert "graphite" in page.inner_text("#sc-summary")
+    assert page.locator("#sc-fans path.js-fill").count() >= 1  # the 5-95% band is drawn
+    # inventory: verify, then acknowledge the alert
+    page.click("a[data-page=inventory]")
+    page.wait_for_selector("#inv-alerts button")
+    assert "ledger verified" in page.inner_text("#inv-verify")
+    page.click("#inv-alerts button")
+    page.wait_for_function("!document.querySelector('#inv-alerts button')")
+    assert "acknowledged" in page.inner_text("#inv-alerts")
+    assert "Traceback" not in page.content()
+
+
+def test_a_plan_job_from_the_browser(server, page) -> None:  # type: ignore[no-untyped-def]
+    base, token = server
+    page.goto(base + "/#plan")
+    if page.is_visible("#login"):
+        page.fill("#token", token)
+        page.click("#login-form button")
+        page.goto(base + "/#plan")
+    page.wait_for_selector("#plan:not([hidden])")
+    page.fill("#pl-runs", "100")
+    page.click("#plan-form button")
+    page.wait_for_selector("#pl-summary li", timeout=240_000)
+    text = page.inner_text("#pl-summary")
+    assert "Total cost" in text and "Hold:" in text
+    page.wait_for_selector("#pl-frontier .main-svg")
+    assert page.locator("#pl-composition table").count() == 1
+
+
+def test_the_page_fits_a_laptop_screen(server, page) -> None:  # type: ignore[no-untyped-def]
+    base, _ = server
+    page.goto(base + "/#scenario")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1366
+
+
+def test_no_cdn(server) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    base, _ = server
+    html = httpx.get(base + "/").text
+    assert "https://" not in html and "/static/plotly.js" in html
+    assert shutil.which("chromium") or Path(CHROMIUM).exists()
