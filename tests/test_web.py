@@ -26,6 +26,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+SHOTS = Path(__file__).resolve().parents[1] / "out" / "screenshots"
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """A full-page screenshot of each page under out/screenshots/ (kept by the run)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -33,7 +42,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
     tmp = tmp_path_factory.mktemp("web")
     key = tmp / "ledger.key"
     key.write_text("0123456789abcdef0123456789abcdef\n")
@@ -52,6 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     sensors.write_text("zone,timestamp,metric,value\nF/A,2025-03-01T00:00:00Z,rh_pct,95\n")
     run("inventory", "ingest", str(sensors))
     token = run("users", "add", "ana", "--role", "operator").stdout.strip()
+    viewer = run("users", "add", "vic", "--role", "viewer").stdout.strip()
     port = _free_port()
     proc = subprocess.Popen(
         [critmat, "serve", "--port", str(port), "--workers", "1"],
@@ -69,13 +79,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     else:
         proc.kill()
         raise RuntimeError(proc.stdout.read() if proc.stdout else "server did not start")
-    yield base, token
+    yield base, token, viewer
     proc.terminate()
     proc.wait(30)
 
 
 @pytest.fixture(scope="module")
-def page(server: tuple[str, str]) -> Iterator[object]:
+def page(server: tuple[str, str, str]) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -87,7 +97,7 @@ def page(server: tuple[str, str]) -> Iterator[object]:
 
 
 def test_login_is_required_and_a_bad_token_is_refused(server, page) -> None:  # type: ignore[no-untyped-def]
-    base, _ = server
+    base, *_ = server
     page.goto(base + "/")
     assert page.is_visible("#login") and not page.is_visible("#nav")
     page.fill("#token", "cm_0000000000000000_wrong")
@@ -97,7 +107,7 @@ def test_login_is_required_and_a_bad_token_is_refused(server, page) -> None:  # 
 
 
 def test_the_dashboard_end_to_end(server, page) -> None:  # type: ignore[no-untyped-def]
-    base, token = server
+    base, token, _ = server
     page.goto(base + "/")
     page.fill("#token", token)
     page.click("#login-form button")
@@ -109,6 +119,7 @@ def test_the_dashboard_end_to_end(server, page) -> None:  # type: ignore[no-unty
     page.click("#overview-form button")
     page.wait_for_selector("#ov-matrix .main-svg")
     assert "Criticality, EU27" in page.inner_text("#ov-matrix")
+    shot(page, "overview")
     # material: supply bars and prices in one unit
     page.click("a[data-page=material]")
     page.wait_for_selector("#mat-select option >> text=gallium", state="attached")
@@ -116,6 +127,7 @@ def test_the_dashboard_end_to_end(server, page) -> None:  # type: ignore[no-unty
     page.click("#material-form button")
     page.wait_for_selector("#mat-prices .main-svg")
     assert "USD per t" in page.inner_text("#mat-prices")
+    shot(page, "material")
     # scenario studio: a job with progress, then a fan chart with bands
     page.click("a[data-page=scenario]")
     page.wait_for_selector("#sc-select option >> text=GR-2023", state="attached")
@@ -126,10 +138,20 @@ def test_the_dashboard_end_to_end(server, page) -> None:  # type: ignore[no-unty
     assert "done" in page.inner_text("#sc-status")
     assert "graphite" in page.inner_text("#sc-summary")
     assert page.locator("#sc-fans path.js-fill").count() >= 1  # the 5-95% band is drawn
+    shot(page, "scenario")
     # inventory: verify, then acknowledge the alert
     page.click("a[data-page=inventory]")
     page.wait_for_selector("#inv-alerts button")
     assert "ledger verified" in page.inner_text("#inv-verify")
+    shot(page, "inventory")
+    # book a receipt as operator and see the balance change
+    page.fill("#rc-lot", "L1")
+    page.fill("#rc-zone", "F/A")
+    page.fill("#rc-qty", "12.5")
+    page.select_option("#rc-unit", "kg")
+    page.click("#receipt-form button")
+    page.wait_for_selector("#rc-status >> text=booked")
+    page.wait_for_selector("#inv-balances >> text=812.5")
     page.click("#inv-alerts button")
     page.wait_for_function("!document.querySelector('#inv-alerts button')")
     assert "acknowledged" in page.inner_text("#inv-alerts")
@@ -137,7 +159,7 @@ def test_the_dashboard_end_to_end(server, page) -> None:  # type: ignore[no-unty
 
 
 def test_a_plan_job_from_the_browser(server, page) -> None:  # type: ignore[no-untyped-def]
-    base, token = server
+    base, token, _ = server
     page.goto(base + "/#plan")
     if page.is_visible("#login"):
         page.fill("#token", token)
@@ -151,10 +173,29 @@ def test_a_plan_job_from_the_browser(server, page) -> None:  # type: ignore[no-u
     assert "Total cost" in text and "Hold:" in text
     page.wait_for_selector("#pl-frontier .main-svg")
     assert page.locator("#pl-composition table").count() == 1
+    shot(page, "plan")
+
+
+def test_a_viewer_is_refused_a_booking(server, page) -> None:  # type: ignore[no-untyped-def]
+    base, _, viewer = server
+    page.goto(base + "/")
+    page.evaluate("sessionStorage.clear()")
+    page.goto(base + "/#inventory")
+    page.fill("#token", viewer)
+    page.click("#login-form button")
+    page.wait_for_selector("#overview:not([hidden])")
+    page.click("a[data-page=inventory]")
+    page.wait_for_selector("#inv-balances table")
+    page.fill("#rc-lot", "L1")
+    page.fill("#rc-zone", "F/A")
+    page.fill("#rc-qty", "1")
+    page.click("#receipt-form button")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "operator" in page.inner_text("#error")
 
 
 def test_the_page_fits_a_laptop_screen(server, page) -> None:  # type: ignore[no-untyped-def]
-    base, _ = server
+    base, *_ = server
     page.goto(base + "/#scenario")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1366
@@ -163,7 +204,7 @@ def test_the_page_fits_a_laptop_screen(server, page) -> None:  # type: ignore[no
 def test_no_cdn(server) -> None:  # type: ignore[no-untyped-def]
     import httpx
 
-    base, _ = server
+    base, *_ = server
     html = httpx.get(base + "/").text
     assert "https://" not in html and "/static/plotly.js" in html
     assert shutil.which("chromium") or Path(CHROMIUM).exists()

@@ -5,21 +5,24 @@ an audit row for every write, and long work as jobs in a worker process pool.
 Handlers hold no logic: they authorise and call :mod:`critmat.services`.
 """
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Path as ApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmat.api import auth, jobs
 from critmat.api.store import ApiAudit
@@ -41,6 +44,37 @@ class ApiConfig:
     workers: int = 1
     executor: Executor | None = None  # tests pass their own
     failed: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a machine code, one line for people, the field when one is to blame."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx response body."""
+
+    error: ErrorDetail
+
+
+#: the error responses every route can give (declared, so clients and schema tests know them)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (400, "a request critmat refuses (the message says what and why)"),
+        (401, "no or wrong bearer token"),
+        (403, "the user's role is too low"),
+        (404, "no such job"),
+        (409, "a well-formed request without a solution"),
+        (413, "the body is too large"),
+        (422, "a field has a wrong type, range or format"),
+        (429, "too many failed logins from this client"),
+        (500, "an internal error (no details are sent)"),
+    )
+}
 
 
 class ReceiptIn(BaseModel):
@@ -90,7 +124,21 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     pool = cfg.executor or ProcessPoolExecutor(
         max_workers=max(cfg.workers, 1), mp_context=multiprocessing.get_context("spawn")
     )
-    app = FastAPI(title="critmat", version="1", docs_url="/docs", openapi_url="/openapi.json")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if cfg.executor is None:  # the server's own pool: stop its workers with it
+            pool.shutdown(cancel_futures=True)
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="critmat",
+        version="1",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        responses=ERRORS,
+    )
     app.state.engine, app.state.pool = engine, pool
 
     @app.middleware("http")
@@ -130,6 +178,14 @@ def create_app(cfg: ApiConfig) -> FastAPI:
         where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
         return _error(422, "invalid_field", str(e.get("msg", "")), where or None)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}
+        resp = _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        for k, v in (exc.headers or {}).items():  # e.g. Allow on a 405
+            resp.headers[k] = v
+        return resp
+
     @app.exception_handler(ValidationError)
     async def refused(_: Request, exc: ValidationError) -> JSONResponse:
         e = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
@@ -154,7 +210,8 @@ def create_app(cfg: ApiConfig) -> FastAPI:
             token = (authorization or "").removeprefix("Bearer ").strip()
             p = auth.authenticate(engine, token) if token else None
             if p is None:
-                window.append(now)
+                if token:  # a wrong token is a failed login; no token at all is not
+                    window.append(now)
                 raise _Http(401, "unauthenticated", "a valid bearer token is required")
             if not auth.may(p, role):
                 raise _Http(403, "forbidden", f"this needs the {role} role; you are {p.role}")
@@ -186,7 +243,7 @@ def create_app(cfg: ApiConfig) -> FastAPI:
 
     @app.get("/api/v1/materials/{material}/supply")
     def supply(
-        material: str,
+        material: Annotated[str, ApiPath(max_length=40)],
         _: Annotated[auth.Principal, Depends(viewer)],
         stage: Annotated[str | None, Query(max_length=20)] = None,
     ) -> dict[str, Any]:
@@ -229,11 +286,15 @@ def create_app(cfg: ApiConfig) -> FastAPI:
         return _submit("plan", body.model_dump(), p.name)
 
     @app.get("/api/v1/jobs/{jid}")
-    def job(jid: str, _: Annotated[auth.Principal, Depends(viewer)]) -> dict[str, Any]:
+    def job(
+        jid: Annotated[str, ApiPath(max_length=32)], _: Annotated[auth.Principal, Depends(viewer)]
+    ) -> dict[str, Any]:
         return jobs.get(engine, jid)
 
     @app.post("/api/v1/jobs/{jid}/cancel")
-    def cancel(jid: str, _: Annotated[auth.Principal, Depends(analyst)]) -> dict[str, str]:
+    def cancel(
+        jid: Annotated[str, ApiPath(max_length=32)], _: Annotated[auth.Principal, Depends(analyst)]
+    ) -> dict[str, str]:
         return {"id": jid, "status": jobs.cancel(engine, jid)}
 
     @app.get("/api/v1/inventory/balances")
@@ -248,7 +309,10 @@ def create_app(cfg: ApiConfig) -> FastAPI:
         return {"entries": seqs}
 
     @app.get("/api/v1/materials/{material}/prices")
-    def prices(material: str, _: Annotated[auth.Principal, Depends(viewer)]) -> dict[str, Any]:
+    def prices(
+        material: Annotated[str, ApiPath(max_length=40)],
+        _: Annotated[auth.Principal, Depends(viewer)],
+    ) -> dict[str, Any]:
         from critmat.services.data import price_series
 
         series, skipped = price_series(ds, material)
@@ -275,7 +339,9 @@ def create_app(cfg: ApiConfig) -> FastAPI:
 
     @app.post("/api/v1/inventory/alerts/{alert_id}/ack")
     def ack(
-        alert_id: int, p: Annotated[auth.Principal, Depends(operator)], note: str = ""
+        alert_id: Annotated[int, ApiPath(ge=1, le=2**31 - 1)],
+        p: Annotated[auth.Principal, Depends(operator)],
+        note: Annotated[str, Query(max_length=300)] = "",
     ) -> dict[str, Any]:
         from critmat.services.inventory import set_alert
 
@@ -299,11 +365,6 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     from critmat.web.pages import mount
 
     mount(app)
-
-    @app.on_event("shutdown")
-    def _stop() -> None:
-        if cfg.executor is None:
-            pool.shutdown(cancel_futures=True)
 
     return app
 

@@ -171,6 +171,17 @@ async function loadInventory() {
   });
 }
 
+async function bookReceipt(ev) {
+  ev.preventDefault();
+  showError("");
+  const res = await api("/inventory/receipts", { method: "POST", body: {
+    lot: $("rc-lot").value, zone: $("rc-zone").value, quantity: $("rc-qty").value, unit: $("rc-unit").value,
+    key: "web-" + Date.now() + "-" + Math.random().toString(36).slice(2, 8),
+  } });
+  $("rc-status").textContent = "booked ledger entry " + res.entries.join(", ");
+  await loadInventory();
+}
+
 async function init() {
   $("login-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -192,6 +203,7 @@ async function init() {
   $("material-form").addEventListener("submit", guard(showMaterial));
   $("scenario-form").addEventListener("submit", guard(runScenario));
   $("plan-form").addEventListener("submit", guard(runPlan));
+  $("receipt-form").addEventListener("submit", guard(bookReceipt));
   $("sc-holder").addEventListener("change", () => fillScenarios().catch((e) => showError(e.message)));
   for (const id of ["ov-holder", "sc-holder", "pl-holder"]) fillSelect(id, HOLDERS, "EU27");
   window.addEventListener("hashchange", route);
