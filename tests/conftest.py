@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -37,3 +37,22 @@ def overlay(tmp_path: Path) -> Callable[[str, pd.DataFrame | str], Path]:
 @pytest.fixture(autouse=True)
 def _no_env_overlay(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CRITMAT_DATA", raising=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty inventory database URL: a SQLite file, or a fresh schema of the PostgreSQL test
+    database (skipped, with the reason, when no server answers)."""
+    from tests.inventory_helpers import drop_schema, pg_available, pg_schema_url
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/inv.db"
+        return
+    reason = pg_available()
+    if reason:
+        pytest.skip(reason)
+    u, schema = pg_schema_url()
+    try:
+        yield u
+    finally:
+        drop_schema(schema)

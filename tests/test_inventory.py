@@ -6,7 +6,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -17,23 +16,7 @@ from sqlalchemy import text
 
 from critmat.inventory.db import make_engine, migrate
 from critmat.inventory.ledger import InventoryError, Ledger
-from tests.inventory_helpers import crash_child, drop_schema, pg_available, pg_schema_url, worker
-
-PG_REASON = pg_available()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/inv.db"
-        return
-    if PG_REASON:
-        pytest.skip(PG_REASON)
-    u, schema = pg_schema_url()
-    try:
-        yield u
-    finally:
-        drop_schema(schema)
+from tests.inventory_helpers import crash_child, worker
 
 
 def fresh(url: str) -> Ledger:

@@ -5,7 +5,6 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,24 +17,9 @@ from critmat.cli.main import app
 from critmat.inventory.db import make_engine, migrate
 from critmat.inventory.ledger import InventoryError, Ledger, _fields, entry_hash
 from critmat.inventory.models import LedgerEntry, LedgerHead
-from tests.inventory_helpers import arrive_child, drop_schema, pg_available, pg_schema_url
+from tests.inventory_helpers import arrive_child
 
-PG_REASON = pg_available()
 KEY = b"k" * 32
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/inv.db"
-        return
-    if PG_REASON:
-        pytest.skip(PG_REASON)
-    u, schema = pg_schema_url()
-    try:
-        yield u
-    finally:
-        drop_schema(schema)
 
 
 def fresh(url: str, key: bytes | None = KEY) -> Ledger:

@@ -258,17 +258,11 @@ def safe_csv(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    from critmat.errors import CritmatError
+    """Write a text file atomically (critmat.report.html.write_page: refuses a directory,
+    leaves no temporary file behind)."""
+    from critmat.report.html import write_page
 
-    if path.is_dir():
-        raise CritmatError(f"--out {path} is a directory; give a file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_page(path, text)
 
 
 def emit_frame(df: pd.DataFrame, fmt: Format, title: str = "", caption: str = "") -> None:
