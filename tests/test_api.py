@@ -138,6 +138,21 @@ def test_simulation_job_runs_in_the_pool_and_reports(env) -> None:  # type: igno
     gr = next(x for x in j["result"]["summary"] if x["material"] == "graphite")
     assert gr["expected_unmet_t"] > 0
     assert c.post(f"/api/v1/jobs/{jid}/cancel", headers=h(tok["analyst"])).status_code == 400
+    # the result as files: one table as CSV, every table in a workbook with units and a README
+    r = c.get(f"/api/v1/jobs/{jid}/result?format=csv&table=summary", headers=h(tok["viewer"]))
+    assert r.status_code == 200 and r.text.startswith("material,")
+    assert "graphite" in r.text and r.headers["content-type"].startswith("text/csv")
+    r = c.get(f"/api/v1/jobs/{jid}/result?format=xlsx", headers=h(tok["viewer"]))
+    assert r.status_code == 200
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames[:3] == ["README", "summary", "fans"]
+    assert any("[t of the basis]" in str(x.value) for x in wb["summary"][1])
+    bad = c.get(f"/api/v1/jobs/{jid}/result?format=csv&table=nope", headers=h(tok["viewer"]))
+    assert bad.status_code == 400 and "tables:" in bad.json()["error"]["message"]
 
 
 def test_a_restart_marks_running_jobs_failed(tmp_path: Path) -> None:

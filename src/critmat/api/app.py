@@ -31,6 +31,7 @@ from critmat.errors import CritmatError, InfeasibleRequestError
 __all__ = ["ApiConfig", "create_app"]
 
 MAX_BODY = 1_000_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FAILED_LOGINS_PER_MINUTE = 10
 
 
@@ -290,6 +291,23 @@ def create_app(cfg: ApiConfig) -> FastAPI:
         jid: Annotated[str, ApiPath(max_length=32)], _: Annotated[auth.Principal, Depends(viewer)]
     ) -> dict[str, Any]:
         return jobs.get(engine, jid)
+
+    @app.get(
+        "/api/v1/jobs/{jid}/result",
+        responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+    )
+    def job_result(
+        jid: Annotated[str, ApiPath(max_length=32)],
+        _: Annotated[auth.Principal, Depends(viewer)],
+        format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
+        table: Annotated[str | None, Query(max_length=40)] = None,
+    ) -> Response:
+        """A finished job's tables: JSON, one table as CSV (``table``), or an xlsx workbook."""
+        from critmat.services.jobs_output import result_file
+
+        body, media, name = result_file(jobs.get(engine, jid), format, table)
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'} if name else {}
+        return Response(body, media_type=media, headers=headers)
 
     @app.post("/api/v1/jobs/{jid}/cancel")
     def cancel(

@@ -1,0 +1,52 @@
+"""A finished job's result as a file: JSON, one table as CSV, or an xlsx workbook (one sheet per
+table, units in the headers, a README sheet) — the same writers as the CLI's ``--format``."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from critmat.errors import CritmatError
+
+__all__ = ["result_file"]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _tables(result: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    return {
+        k: pd.DataFrame(v)
+        for k, v in result.items()
+        if isinstance(v, list) and v and isinstance(v[0], dict)
+    }
+
+
+def result_file(job: dict[str, Any], fmt: str, table: str | None) -> tuple[bytes, str, str]:
+    """(body, media type, file name) of a job's result; refused unless the job is done."""
+    if job["status"] != "done" or job["result"] is None:
+        raise CritmatError(f"job {job['id']} is {job['status']}: no result yet")
+    result = job["result"]
+    if fmt == "json":
+        return json.dumps(result, allow_nan=False).encode(), "application/json", ""
+    tables = _tables(result)
+    if fmt == "csv":
+        key = table or next(iter(tables), "")
+        if key not in tables:
+            raise CritmatError(f"unknown table {key!r}; tables: {', '.join(tables)}")
+        from critmat.report.xlsx import neutralise_formulas
+
+        body = neutralise_formulas(tables[key]).to_csv(index=False).encode()
+        return body, "text/csv", f"{job['kind']}-{job['id'][:8]}-{key}.csv"
+    from critmat.report.xlsx import write_workbook
+
+    readme = {"job": job["id"], "kind": job["kind"], "user": job["user"],
+              "created_at": job["created_at"]}  # fmt: skip
+    readme |= {k: str(v) for k, v in (result.get("readme") or {}).items()}
+    readme |= {f"note {i + 1}": str(n) for i, n in enumerate(result.get("notes") or [])}
+    with tempfile.TemporaryDirectory() as d:
+        path = write_workbook(tables, Path(d) / "result.xlsx", readme)
+        return path.read_bytes(), XLSX, f"{job['kind']}-{job['id'][:8]}.xlsx"
