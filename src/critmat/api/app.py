@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmat.api import auth, jobs
@@ -151,18 +152,27 @@ def create_app(cfg: ApiConfig) -> FastAPI:
             return _error(413, "too_large", f"request bodies are limited to {MAX_BODY:,} bytes")
         response = await call_next(request)
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            user = getattr(request.state, "user", "")
-            with Session(engine) as s, s.begin():
-                s.add(
-                    ApiAudit(
-                        ts=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                        user=user or "-",
-                        method=request.method,
-                        path=str(request.url.path)[:300],
-                        status=response.status_code,
-                    )
-                )
+            # a blocking database write: in the thread pool, never on the event loop
+            await run_in_threadpool(
+                _audit,
+                getattr(request.state, "user", "") or "-",
+                request.method,
+                str(request.url.path)[:300],
+                response.status_code,
+            )
         return response
+
+    def _audit(user: str, method: str, path: str, status: int) -> None:
+        with Session(engine) as s, s.begin():
+            s.add(
+                ApiAudit(
+                    ts=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    user=user,
+                    method=method,
+                    path=path,
+                    status=status,
+                )
+            )
 
     @app.exception_handler(CritmatError)
     async def critmat_error(_: Request, exc: CritmatError) -> JSONResponse:

@@ -54,8 +54,31 @@ def add_user(engine: Engine, name: str, role: str) -> str:
     return f"cm_{token_id}_{secret}"
 
 
+#: verified tokens, kept for a short time so each request does not read the users table; a
+#: disabled user or a removed token stops working within this many seconds
+CACHE_SECONDS = 30.0
+_CACHE: dict[str, tuple[float, Principal]] = {}
+
+
 def authenticate(engine: Engine, token: str) -> Principal | None:
-    """The user a token belongs to, or None (constant-time comparison)."""
+    """The user a token belongs to, or None (constant-time comparison; verified tokens are
+    cached for :data:`CACHE_SECONDS`, keyed by a digest of the token, never the token)."""
+    import time
+
+    key = hashlib.sha256(f"{id(engine)}:{token}".encode()).hexdigest()
+    hit = _CACHE.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    p = _lookup(engine, token)
+    if p is not None:
+        if len(_CACHE) > 10_000:
+            _CACHE.clear()
+        _CACHE[key] = (now, p)
+    return p
+
+
+def _lookup(engine: Engine, token: str) -> Principal | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "cm" or len(parts[1]) != 16:
         return None
