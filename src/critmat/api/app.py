@@ -404,9 +404,9 @@ class _Http(Exception):
 
 
 def _records(df: Any) -> list[dict[str, Any]]:
-    from critmat.api.jobs import _jsonable
+    from critmat.report.jsonsafe import jsonable
 
-    out: list[dict[str, Any]] = _jsonable(
+    out: list[dict[str, Any]] = jsonable(
         df.astype(object).where(df.notna(), None).to_dict("records")
     )
     return out

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from critmat.api.store import ApiJob
 from critmat.errors import CritmatError
+from critmat.report.jsonsafe import jsonable
 
 __all__ = ["KINDS", "cancel", "create", "get", "recover", "run_job"]
 
@@ -128,7 +129,7 @@ def run_job(database_url: str, jid: str, data_dir: str | None = None) -> None:
     except Exception as exc:  # a bug: the job says so, the server keeps running
         _set(engine, jid, status="failed", error=f"internal error ({type(exc).__name__})")
         return
-    _set(engine, jid, status="done", result=json.dumps(_jsonable(result), allow_nan=False))
+    _set(engine, jid, status="done", result=json.dumps(jsonable(result), allow_nan=False))
     engine.dispose()
 
 
@@ -152,19 +153,3 @@ def _execute(kind: str, request: dict[str, Any], data_dir: str | None) -> dict[s
     tables, readme = plan_tables(planned)
     return {"summary": planned.summary, "readme": readme,
             **{k: v.to_dict("records") for k, v in tables.items()}}  # fmt: skip
-
-
-def _jsonable(obj: Any) -> Any:
-    import math
-
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "item"):
-        return _jsonable(obj.item())
-    if obj is None or isinstance(obj, str | int | bool):
-        return obj
-    return str(obj)

@@ -153,21 +153,10 @@ def emit_json(payload: object) -> None:
 
 
 def _clean(obj: object) -> object:
-    """JSON-safe: NaN and infinities become null (JSON has neither), Decimals strings."""
-    import math
-    from decimal import Decimal
+    """JSON-safe (critmat.report.jsonsafe.jsonable)."""
+    from critmat.report.jsonsafe import jsonable
 
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, Decimal):
-        return str(obj) if obj.is_finite() else None
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item"):  # numpy scalar
-        return _clean(obj.item())
-    return obj
+    return jsonable(obj)
 
 
 def check_out(fmt: Format, out: Path | None) -> None:

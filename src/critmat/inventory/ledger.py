@@ -85,7 +85,7 @@ def facility_id(s: Session, code: str) -> int:
     return int(fid)
 
 
-def _text(what: str, value: str, most: int) -> str:
+def check_text(what: str, value: str, most: int) -> str:
     """A text field: at most ``most`` characters, no control characters."""
     if len(value) > most:
         raise InventoryError(f"{what} is {len(value):,} characters long; at most {most}")
@@ -114,11 +114,6 @@ def parse_day(value: str | dt.date, what: str) -> dt.date:
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InventoryError(f"{what} {day} is outside {FIRST_DAY} to {LAST_DAY}")
     return day
-
-
-def check_text(what: str, value: str, most: int) -> str:
-    """A text field within its length and without control characters (public form)."""
-    return _text(what, value, most)
 
 
 def _positive(x: Number) -> Decimal:
@@ -248,7 +243,7 @@ class Ledger:
         self.engine = engine
         self.key = key
         self.user = user
-        _text("user", user, 120)
+        check_text("user", user, 120)
 
     def _mac(self, seq: int, head_hash: str) -> str:
         """HMAC-SHA256 of the chain head with the ledger key ("" without a key)."""
@@ -260,7 +255,7 @@ class Ledger:
     @staticmethod
     def _code(what: str, value: str, most: int) -> str:
         """A code: 1-``most`` characters, no spaces, slashes or control characters."""
-        _text(what, value, most)
+        check_text(what, value, most)
         if not value or any(c.isspace() or c in "/#%" for c in value):
             raise InventoryError(
                 f"{what} {value!r} must be 1-{most} characters without spaces, '/', '#' or '%'"
@@ -280,9 +275,9 @@ class Ledger:
     ) -> None:
         """Create a facility with its zones (codes checked, capacity finite and >= 0)."""
         self._code("facility code", code, 40)
-        _text("facility name", name, 200)
-        _text("location", location, 200)
-        _text("security level", security_level, 40)
+        check_text("facility name", name, 200)
+        check_text("location", location, 200)
+        check_text("security level", security_level, 40)
         cap = _q(capacity_t, "capacity_t")
         if cap < 0:
             raise InventoryError(f"capacity_t must not be negative, not {capacity_t}")
@@ -332,7 +327,7 @@ class Ledger:
             raise InventoryError(f"cost_usd must not be negative, not {cost}")
         for what, most in (("form", 80), ("purity", 40), ("packaging", 80), ("supplier", 120),
                            ("certificate", 120)):  # fmt: skip
-            _text(what, str(attrs.get(what, "") or ""), most)
+            check_text(what, str(attrs.get(what, "") or ""), most)
         with Session(self.engine) as s, s.begin():
             if s.scalar(select(Lot).where(Lot.code == code)) is not None:
                 raise InventoryError(f"lot {code!r} exists already")
@@ -383,8 +378,8 @@ class Ledger:
         _pause: object = None,
     ) -> list[int]:
         """Book ``moves`` in the open, head-locked session ``s``."""
-        _text("idempotency key", key or "", 100)
-        _text("batch", batch, 80)
+        check_text("idempotency key", key or "", 100)
+        check_text("batch", batch, 80)
         lots = {m.lot for m in moves}
         lot_rows = {lt.code: lt for lt in s.scalars(select(Lot).where(Lot.code.in_(lots)))}
         missing = sorted(lots - set(lot_rows))
@@ -402,7 +397,7 @@ class Ledger:
                 ("route", m.route, 200),
                 ("seal", m.seal, 60),
             ):
-                _text(what, value, most)
+                check_text(what, value, most)
             lot = lot_rows[m.lot]
             qty = self._to_lot_unit(m, lot)
             if qty == 0:
