@@ -20,9 +20,9 @@ from critmat.api.store import ApiJob
 from critmat.errors import CritmatError
 from critmat.report.jsonsafe import jsonable
 
-__all__ = ["KINDS", "cancel", "create", "get", "recover", "run_job"]
+__all__ = ["KINDS", "cancel", "create", "get", "recent", "recover", "run_job"]
 
-KINDS = ("simulate", "plan")
+KINDS = ("simulate", "plan", "calibrate")
 
 
 def _now() -> str:
@@ -46,6 +46,7 @@ def create(engine: Engine, kind: str, request: dict[str, Any], user: str) -> str
                 user=user,
                 created_at=_now(),
                 updated_at=_now(),
+                progress=0.0,
             )
         )
     return jid
@@ -66,9 +67,24 @@ def get(engine: Engine, jid: str) -> dict[str, Any]:
         "user": j.user,
         "created_at": j.created_at,
         "updated_at": j.updated_at,
+        "progress": j.progress,
         "error": j.error or None,
         "result": json.loads(j.result) if j.result else None,
     }
+
+
+def recent(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest jobs, without their results."""
+    from critmat.inventory.db import reader
+
+    with Session(reader(engine)) as s:
+        rows = s.scalars(select(ApiJob).order_by(ApiJob.created_at.desc()).limit(limit)).all()
+        return [
+            {"id": j.id, "kind": j.kind, "status": j.status, "user": j.user,
+             "created_at": j.created_at, "updated_at": j.updated_at, "progress": j.progress,
+             "error": j.error or None}
+            for j in rows
+        ]  # fmt: skip
 
 
 def cancel(engine: Engine, jid: str) -> str:
@@ -98,7 +114,32 @@ def recover(engine: Engine) -> int:
         return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _set(engine: Engine, jid: str, **values: str) -> bool:
+class _Cancelled(Exception):
+    """The job was cancelled while it ran: stop the work."""
+
+
+class _Progress:
+    """A simulation's progress callback: records the fraction done (at most twice a second)
+    and stops the work when the job was cancelled meanwhile."""
+
+    def __init__(self, engine: Engine, jid: str, request: dict[str, Any]) -> None:
+        self.engine, self.jid = engine, jid
+        self.total = max(int(request.get("runs") or 1), 1)
+        self.done, self.last = 0, 0.0
+
+    def __call__(self, n: int) -> None:
+        import time
+
+        self.done += n
+        now = time.monotonic()
+        if now - self.last < 0.5 and self.done < self.total:
+            return
+        self.last = now
+        if not _set(self.engine, self.jid, progress=min(self.done / self.total, 1.0)):
+            raise _Cancelled
+
+
+def _set(engine: Engine, jid: str, **values: str | float) -> bool:
     """Update a job unless it was cancelled meanwhile; returns whether it was updated."""
     with Session(engine) as s, s.begin():
         res = s.execute(
@@ -122,30 +163,50 @@ def run_job(database_url: str, jid: str, data_dir: str | None = None) -> None:
     if not _set(engine, jid, status="running"):
         return
     try:
-        result = _execute(kind, request, data_dir)
+        result = _execute(kind, request, data_dir, _Progress(engine, jid, request))
+    except _Cancelled:
+        engine.dispose()
+        return
     except CritmatError as exc:
         _set(engine, jid, status="failed", error=str(exc))
         return
     except Exception as exc:  # a bug: the job says so, the server keeps running
         _set(engine, jid, status="failed", error=f"internal error ({type(exc).__name__})")
         return
-    _set(engine, jid, status="done", result=json.dumps(jsonable(result), allow_nan=False))
+    _set(
+        engine,
+        jid,
+        status="done",
+        progress=1.0,
+        result=json.dumps(jsonable(result), allow_nan=False),
+    )
     engine.dispose()
 
 
-def _execute(kind: str, request: dict[str, Any], data_dir: str | None) -> dict[str, Any]:
+def _execute(
+    kind: str, request: dict[str, Any], data_dir: str | None, progress: _Progress | None = None
+) -> dict[str, Any]:
     from critmat.services.context import open_dataset
 
     ds = open_dataset(data_dir)
     if kind == "simulate":
         from critmat.services.simulate import SimulateRequest, fan_table, run_simulate
 
-        res, notes, _ = run_simulate(ds, SimulateRequest.model_validate(request))
+        res, notes, _ = run_simulate(ds, SimulateRequest.model_validate(request), progress)
         return {
             "summary": res.summary().to_dict("records"),
             "fans": fan_table(res).to_dict("records"),
             "notes": notes,
         }
+    if kind == "calibrate":
+        from critmat.services.calibrate import run_calibrate
+
+        table, params, excluded = run_calibrate(
+            ds, holder=request.get("holder"), event=request.get("event")
+        )
+        fitted = {k: str(v) for k, v in params.to_dict().items() if k != "grid"}
+        return {"readme": fitted, "parameters": [fitted], "fit": table.to_dict("records"),
+                "excluded": excluded.to_dict("records")}  # fmt: skip
     from critmat.services.plan import PlanConfig, plan_tables, run_plan
 
     cfg = PlanConfig.model_validate(request.get("config") or {})

@@ -3,7 +3,7 @@ metadata as the inventory; migration 0006)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import Boolean, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from critmat.inventory.models import Base
@@ -41,6 +41,7 @@ class ApiJob(Base):
     user: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[str] = mapped_column(String(32))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # fraction done, 0-1
 
 
 class ApiAudit(Base):

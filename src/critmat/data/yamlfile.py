@@ -65,8 +65,6 @@ def load_yaml_model(path: str | Path, model: type[M], what: str, *, empty_ok: bo
         When the file is missing, is not YAML, is not a mapping, or fails validation (one issue
         per invalid entry: file, key path such as ``events.0.duration.sigma``, reason).
     """
-    import yaml
-
     p = Path(path)
     if not p.is_file():
         raise DatasetError(f"{what} file {p} does not exist")
@@ -77,19 +75,43 @@ def load_yaml_model(path: str | Path, model: type[M], what: str, *, empty_ok: bo
             "right file?)"
         )
     text = _decode(data, p, what)
+    return load_yaml_text(text, model, what, f"{what} file {p}", empty_ok=empty_ok, file=str(p))
+
+
+def load_yaml_text(
+    text: str,
+    model: type[M],
+    what: str,
+    name: str,
+    *,
+    empty_ok: bool = False,
+    file: str | None = None,
+) -> M:
+    """Validate YAML text (e.g. a request body) as ``model``; ``name`` says where it came from
+    in the messages ("scenario file x.yaml", "the request's scenario YAML").
+
+    Raises
+    ------
+    DatasetError
+        As :func:`load_yaml_model`, naming ``name`` instead of a file.
+    """
+    import yaml
+
+    if len(text.encode()) > MAX_BYTES:
+        raise DatasetError(f"{name} is {len(text.encode()):,} bytes; the limit is {MAX_BYTES:,}")
     if text.count("*") > MAX_ALIASES and "&" in text:  # alias bombs ("billion laughs")
-        raise DatasetError(f"{what} file {p} uses more than {MAX_ALIASES} YAML aliases")
+        raise DatasetError(f"{name} uses more than {MAX_ALIASES} YAML aliases")
     try:
         raw = yaml.load(text, Loader=_unique_key_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise DatasetError(f"{what} file {p} is not valid YAML{where}: {problem}") from None
+        raise DatasetError(f"{name} is not valid YAML{where}: {problem}") from None
     if raw is None and empty_ok:
         raw = {}
     if not isinstance(raw, dict):
-        raise DatasetError(f"{what} file {p} must hold a mapping of keys to values")
+        raise DatasetError(f"{name} must hold a mapping of keys to values")
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -97,10 +119,10 @@ def load_yaml_model(path: str | Path, model: type[M], what: str, *, empty_ok: bo
             Issue(
                 check=what,
                 table=what,
-                file=str(p),
+                file=file or name,
                 column=".".join(str(x) for x in err["loc"]),
                 message=err["msg"],
             )
             for err in exc.errors()
         ]
-        raise DatasetError(f"{what} file {p} was refused", issues) from None
+        raise DatasetError(f"{name} was refused", issues) from None

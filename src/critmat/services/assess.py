@@ -11,7 +11,13 @@ from pydantic import BaseModel, ConfigDict
 
 from critmat.data.dataset import Dataset
 
-__all__ = ["AssessRequest", "AssessResult", "run_assess", "write_assess_report"]
+__all__ = [
+    "AssessRequest",
+    "AssessResult",
+    "risk_terms",
+    "run_assess",
+    "write_assess_report",
+]
 
 
 class AssessRequest(BaseModel):
@@ -92,3 +98,46 @@ def write_assess_report(result: AssessResult, out: str | Path) -> Path:
     from critmat.report.assess_report import write_assess_report as write
 
     return write(result, out)
+
+
+#: The terms each method's score is built from, and the column naming each term's source.
+RISK_TERMS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "eu-crm": (
+        ("sr", "supply risk SR (EC 2023)", "source"),
+        ("ei", "economic importance EI (EC 2023)", "ei_source"),
+        ("hhi_wgi", "HHI x WGI of supply (fraction)", "source"),
+        ("ir_used", "import reliance IR (fraction)", "ir_source"),
+        ("eol_rir", "end-of-life recycling input rate (fraction)", "source"),
+        ("si_sr", "substitution index SI_SR", "si_source"),
+        ("si_ei", "substitution index SI_EI", "si_source"),
+    ),
+    "usgs": (
+        ("dp", "disruption potential DP (USGS 2025)", "source"),
+        ("te", "trade exposure TE", "source"),
+        ("ev", "economic vulnerability EV", "source"),
+    ),
+    "geopolrisk": (
+        ("hhi", "HHI of supply (fraction)", "source"),
+        ("wta", "weighted trade accessibility WTA", "sourcing_source"),
+        ("midpoint", "GeoPolRisk midpoint (Santillan-Saldivar 2022)", "sourcing_source"),
+    ),
+}
+
+
+def risk_terms(result: AssessResult, material: str) -> pd.DataFrame:
+    """The terms behind a material's scores (tidy: method, stage, term, value, source), or its
+    rows marked ``not assessed`` with the reason. Values are the assessment's own columns."""
+    t = result.table[result.table["material"] == material]
+    rows = []
+    for _, r in t.iterrows():
+        if r.get("assessment") != "assessed":
+            rows.append({"method": r["method"], "stage": r["stage"], "term": "not assessed",
+                         "value": None, "source": str(r.get("notes", ""))})  # fmt: skip
+            continue
+        for col, label, src in RISK_TERMS.get(str(r["method"]), ()):
+            v = r.get(col)
+            if v is None or pd.isna(v):
+                continue
+            rows.append({"method": r["method"], "stage": r["stage"], "term": label,
+                         "value": float(v), "source": str(r.get(src, "") or "")})  # fmt: skip
+    return pd.DataFrame(rows, columns=["method", "stage", "term", "value", "source"])

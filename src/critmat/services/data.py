@@ -14,7 +14,9 @@ __all__ = [
     "DataOverview",
     "concentration_ranking",
     "coverage_table",
+    "material_events",
     "overview",
+    "page_of",
     "price_series",
     "source_spread",
     "supply_table",
@@ -76,6 +78,52 @@ def price_series(ds: Dataset, material: str) -> tuple[pd.DataFrame, list[str]]:
         )
     cols = ["series", "year", "usd_per_t", "proxy"]
     return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)), skipped
+
+
+#: The dataset tables the API pages through, with the columns a client may filter on.
+PAGED_TABLES: dict[str, tuple[str, ...]] = {
+    "production": ("material", "stage", "country", "year", "dataset"),
+    "trade": ("material", "exporter", "importer", "year", "hs6"),
+    "prices": ("material", "form", "year", "edition"),
+}
+
+
+def page_of(
+    ds: Dataset,
+    table: str,
+    filters: dict[str, str | int | None],
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, pd.DataFrame]:
+    """One page of a dataset table with equality filters (materials by any known name);
+    returns the number of matching rows and the page. Units and bases stay per row."""
+    if table not in PAGED_TABLES:
+        raise UnknownChoiceError("table", table, list(PAGED_TABLES))
+    df: pd.DataFrame = getattr(ds, table)
+    mask = pd.Series(True, index=df.index)
+    for col, value in filters.items():
+        if value is None or value == "":
+            continue
+        if col not in PAGED_TABLES[table]:
+            raise UnknownChoiceError(f"filter of {table}", col, list(PAGED_TABLES[table]))
+        if col == "material":
+            value = ds.resolve_material(str(value))
+        if col == "year":
+            mask &= df[col].astype("Int64") == int(value)
+        else:
+            mask &= df[col].astype(str) == str(value)
+    hit = df[mask]
+    return len(hit), hit.iloc[offset : offset + limit].reset_index(drop=True)
+
+
+def material_events(ds: Dataset, material: str) -> pd.DataFrame:
+    """The recorded disruptions that touched a material (newest first), with their source."""
+    mat = ds.resolve_material(material)
+    e = ds.events
+    hit = e[e["materials"].astype(str).str.split(";").map(lambda ms: mat in ms)]
+    cols = ["event_id", "event_type", "actor", "stage", "start", "end", "metric",
+            "change_pct_text", "description", "source", "status"]  # fmt: skip
+    return hit[cols].sort_values("start", ascending=False).reset_index(drop=True)
 
 
 def write_data_report(ds: Dataset, out: str, material: str = "cobalt") -> str:

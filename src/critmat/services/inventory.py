@@ -11,6 +11,7 @@ from critmat.inventory.demo import seed_demo
 from critmat.inventory.ledger import InventoryError, Ledger, lots, parse_day
 from critmat.inventory.maintenance import add_equipment, maintenance_plan
 from critmat.inventory.monitoring import alerts, ingest, quality, set_alert
+from critmat.inventory.registers import facilities, movements, readings
 from critmat.inventory.risks import add_risk, risk_register
 from critmat.inventory.valuation import (
     add_policy,
@@ -28,15 +29,19 @@ __all__ = [
     "add_risk",
     "alerts",
     "coverage",
+    "facilities",
     "holdings_vs_targets",
     "ingest",
+    "ingest_records",
     "lots",
     "maintenance_plan",
     "make_engine",
     "migrate",
+    "movements",
     "open_ledger",
     "parse_day",
     "quality",
+    "readings",
     "risk_register",
     "rotation_plan",
     "seed_demo",
@@ -52,3 +57,16 @@ def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
 
     st = Settings.from_env()
     return Ledger(make_engine(url, create=create), key=st.key_bytes(), user=st.user)
+
+
+def ingest_records(led: Ledger, records: list[dict[str, object]], source: str) -> object:
+    """Load sensor readings given as records (zone, timestamp, metric, value): the same checks
+    and alerts as a file; ``source`` names them in the readings' source column."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"{source}.json"
+        path.write_text(json.dumps(records))
+        return ingest(led, path)

@@ -1,5 +1,6 @@
-"""A finished job's result as a file: JSON, one table as CSV, or an xlsx workbook (one sheet per
-table, units in the headers, a README sheet) — the same writers as the CLI's ``--format``."""
+"""A finished job's result as a file: JSON, one table as CSV, an xlsx workbook (one sheet per
+table, units in the headers, a README sheet) — the same writers as the CLI's ``--format`` — or
+netCDF (the fan table as a material x variable x month cube; critmat.report.netcdf)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from critmat.errors import CritmatError
 __all__ = ["result_file"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NETCDF = "application/x-netcdf"
 
 
 def _tables(result: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -41,12 +43,19 @@ def result_file(job: dict[str, Any], fmt: str, table: str | None) -> tuple[bytes
 
         body = neutralise_formulas(tables[key]).to_csv(index=False).encode()
         return body, "text/csv", f"{job['kind']}-{job['id'][:8]}-{key}.csv"
-    from critmat.report.xlsx import write_workbook
-
     readme = {"job": job["id"], "kind": job["kind"], "user": job["user"],
               "created_at": job["created_at"]}  # fmt: skip
     readme |= {k: str(v) for k, v in (result.get("readme") or {}).items()}
     readme |= {f"note {i + 1}": str(n) for i, n in enumerate(result.get("notes") or [])}
+    if fmt == "netcdf":
+        from critmat.report.netcdf import tables_to_netcdf
+
+        body = tables_to_netcdf(tables, {k.replace(" ", "_"): v for k, v in readme.items()})
+        return body, NETCDF, f"{job['kind']}-{job['id'][:8]}.nc"
+    if fmt != "xlsx":
+        raise CritmatError(f"unknown format {fmt!r}; formats: json, csv, xlsx, netcdf")
+    from critmat.report.xlsx import write_workbook
+
     with tempfile.TemporaryDirectory() as d:
         path = write_workbook(tables, Path(d) / "result.xlsx", readme)
         return path.read_bytes(), XLSX, f"{job['kind']}-{job['id'][:8]}.xlsx"

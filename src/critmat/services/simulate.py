@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from critmat.data.dataset import Dataset
+from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.sim.run import SimResult
 from critmat.sim.scenario import Scenario
 
@@ -21,16 +21,21 @@ __all__ = [
     "library",
     "run_simulate",
     "scenario",
+    "scenario_from_text",
+    "scenario_summary",
+    "scenario_yaml",
     "write_sim_report",
 ]
 
 
 class SimulateRequest(BaseModel):
-    """A simulation: a scenario (library id, YAML path or ``stochastic``) in a holder's market."""
+    """A simulation: a scenario (library id, YAML path or ``stochastic``, or the YAML text itself
+    in ``scenario_yaml``) in a holder's market."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    scenario: str
+    scenario: str = ""
+    scenario_yaml: str | None = Field(default=None, max_length=200_000)
     holder: str
     year: int = 2023
     runs: int = Field(1000, ge=1, le=10_000_000)
@@ -40,15 +45,65 @@ class SimulateRequest(BaseModel):
     scheduler: str | None = None
     parameter_uncertainty: bool = False
 
+    @model_validator(mode="after")
+    def _one_scenario(self) -> SimulateRequest:
+        if bool(self.scenario) == (self.scenario_yaml is not None):
+            raise ValueError("give exactly one of scenario (an id or a file) and scenario_yaml")
+        return self
+
+
+def _scenario_of(ds: Dataset, req: SimulateRequest) -> Scenario:
+    from critmat.sim.service import resolve_scenario
+
+    if req.scenario_yaml is not None:
+        return scenario_from_text(req.scenario_yaml)
+    return resolve_scenario(ds, req.scenario)
+
+
+def scenario_from_text(text: str) -> Scenario:
+    """Validate scenario YAML text (as a file is validated; errors name the key path)."""
+    from critmat.data.yamlfile import load_yaml_text
+
+    return load_yaml_text(text, Scenario, "scenario", "the scenario YAML")
+
+
+def scenario_yaml(ds: Dataset, ref: str) -> str:
+    """A library scenario (or ``stochastic``) as YAML text, to edit and run."""
+    import yaml
+
+    from critmat.sim.service import resolve_scenario
+
+    if not ref.replace("-", "").replace("_", "").isalnum():
+        raise UnknownChoiceError("scenario", ref, ["a library id such as GR-2023", "stochastic"])
+    sc = resolve_scenario(ds, ref)
+    return str(yaml.safe_dump(sc.model_dump(mode="json", exclude_defaults=False), sort_keys=False))
+
+
+def scenario_summary(sc: Scenario) -> pd.DataFrame:
+    """One row per event of a scenario: type, material, country, start, duration, severity."""
+    rows = [
+        {
+            "event": i,
+            "type": e.type,
+            "material": e.material,
+            "country": getattr(e, "country", "") or getattr(e, "route", ""),
+            "start": str(e.start),
+            "duration": str(e.duration),
+            "severity": str(e.severity),
+        }
+        for i, e in enumerate(sc.events)
+    ]
+    cols = ["event", "type", "material", "country", "start", "duration", "severity"]
+    return pd.DataFrame(rows, columns=cols)
+
 
 def check_request(ds: Dataset, req: SimulateRequest) -> Scenario:
     """Resolve the holder, year and scenario of a request (bad ones refused now); returns the
     scenario."""
     from critmat.services.context import resolve
-    from critmat.sim.service import resolve_scenario
 
     resolve(ds, holder=req.holder, year=req.year)
-    return resolve_scenario(ds, req.scenario)
+    return _scenario_of(ds, req)
 
 
 def run_simulate(
@@ -58,12 +113,12 @@ def run_simulate(
     per-run parameter ranges drawn (empty without parameter uncertainty)."""
     from critmat.services.context import resolve
     from critmat.sim.market import SimParams
-    from critmat.sim.service import resolve_scenario, run_scenario
+    from critmat.sim.service import run_scenario
     from critmat.sim.stockpile import load_stockpile
 
     r = resolve(ds, holder=req.holder, year=req.year)
     assert r.holder is not None and r.year is not None
-    sc = resolve_scenario(ds, req.scenario)
+    sc = _scenario_of(ds, req)
     spec = load_stockpile(req.stockpile)  # bad files fail before any simulation
     params = None
     ranges: dict[str, tuple[float, float]] = {}
