@@ -1,5 +1,5 @@
 """The HTTP API: roles, errors as JSON naming the field, no 5xx for bad input, jobs that
-survive a restart, inventory writes attributed to their user (SQLite)."""
+survive a restart, inventory writes attributed to their user (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,19 @@ from critmat.inventory.models import LedgerEntry
 KEY = b"s" * 32
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def env(
-    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TestClient, dict[str, str], str]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('api')}/api.db"
+    from tests.inventory_helpers import drop_schema, pg_available, pg_schema_url
+
+    schema = ""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('api')}/api.db"
+    else:
+        if reason := pg_available():
+            pytest.skip(reason)
+        url, schema = pg_schema_url()
     migrate(url)
     eng = make_engine(url)
     tokens = {r: add_user(eng, f"u-{r}", r) for r in ("viewer", "analyst", "operator", "admin")}
@@ -40,6 +48,10 @@ def env(
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, tokens, url
     pool.shutdown()
+    eng.dispose()
+    app.state.engine.dispose()
+    if schema:
+        drop_schema(schema)
 
 
 def h(token: str) -> dict[str, str]:
@@ -171,21 +183,59 @@ def test_a_restart_marks_running_jobs_failed(tmp_path: Path) -> None:
     assert j["status"] == "failed" and "server stopped" in j["error"]
 
 
-#: every endpoint with the least role it needs (None: public)
+#: every endpoint with the least role it needs (None: public); a test checks none is missing
 MATRIX = [
     ("get", "/api/v1/health", None, None),
     ("get", "/api/v1/materials", "viewer", None),
+    ("get", "/api/v1/production?material=cobalt&limit=5", "viewer", None),
+    ("get", "/api/v1/trade?material=cobalt&year=2023&limit=5", "viewer", None),
+    ("get", "/api/v1/prices?material=cobalt&limit=5", "viewer", None),
     ("get", "/api/v1/materials/cobalt/supply", "viewer", None),
     ("get", "/api/v1/materials/cobalt/prices", "viewer", None),
+    ("get", "/api/v1/materials/cobalt/events", "viewer", None),
+    ("get", "/api/v1/materials/cobalt/risk", "viewer", None),
     ("get", "/api/v1/scenarios", "viewer", None),
-    ("get", "/api/v1/inventory/balances", "viewer", None),
-    ("get", "/api/v1/inventory/verify", "viewer", None),
-    ("get", "/api/v1/inventory/alerts", "viewer", None),
+    ("get", "/api/v1/scenarios/GR-2023/yaml", "viewer", None),
+    ("post", "/api/v1/scenarios/validate", "viewer", {"yaml": "name: x\n"}),
+    ("get", "/api/v1/reports/data?material=cobalt", "viewer", None),
+    ("get", "/api/v1/reports/assessment", "viewer", None),
     ("post", "/api/v1/assessments", "analyst",
      {"holder": "EU27", "year": 2023, "methods": ["eu-crm"], "materials": ["cobalt"]}),
+    ("get", "/api/v1/jobs", "viewer", None),
+    ("get", "/api/v1/jobs/0000", "viewer", None),
+    ("get", "/api/v1/jobs/0000/result", "viewer", None),
+    ("post", "/api/v1/jobs/0000/cancel", "analyst", None),
+    ("post", "/api/v1/jobs/simulate", "analyst", {"scenario": "NOPE", "holder": "EU27"}),
+    ("post", "/api/v1/jobs/plan", "analyst", {"holder": "ATLANTIS", "budget": 1}),
+    ("post", "/api/v1/jobs/calibrate", "analyst", {"event": "NOPE"}),
+    ("get", "/api/v1/inventory/facilities", "viewer", None),
+    ("post", "/api/v1/inventory/facilities", "operator",
+     {"code": "M", "name": "Matrix depot", "zones": ["A"]}),
+    ("get", "/api/v1/inventory/lots", "viewer", None),
+    ("post", "/api/v1/inventory/lots", "operator", {"code": "ML", "material": "nickel"}),
+    ("get", "/api/v1/inventory/movements", "viewer", None),
+    ("get", "/api/v1/inventory/balances", "viewer", None),
     ("post", "/api/v1/inventory/receipts", "operator",
      {"lot": "L1", "zone": "F/A", "quantity": "0.5"}),
+    ("post", "/api/v1/inventory/dispatches", "operator",
+     {"lot": "L1", "zone": "F/A", "quantity": "0.1", "transfer": "MX", "carrier": "c",
+      "route": "r", "seal": "s"}),
+    ("post", "/api/v1/inventory/arrivals", "operator", {"transfer": "NOPE", "zone": "F/A"}),
+    ("post", "/api/v1/inventory/losses", "operator", {"transfer": "NOPE", "reason": "x"}),
+    ("post", "/api/v1/inventory/releases", "operator",
+     {"lot": "L1", "zone": "F/A", "quantity": "0.01", "reason": "matrix"}),
+    ("post", "/api/v1/inventory/sales", "operator",
+     {"lot": "L1", "zone": "F/A", "quantity": "0.01", "reason": "matrix"}),
+    ("post", "/api/v1/inventory/adjustments", "operator",
+     {"lot": "L1", "zone": "F/A", "quantity": "0.01", "reason": "matrix"}),
+    ("get", "/api/v1/inventory/readings?zone=F/A", "viewer", None),
+    ("post", "/api/v1/inventory/readings", "operator",
+     {"readings": [{"zone": "F/A", "timestamp": "2026-01-01T00:00:00Z",
+                    "metric": "temperature_c", "value": 20}]}),
+    ("get", "/api/v1/inventory/alerts", "viewer", None),
     ("post", "/api/v1/inventory/alerts/999/ack", "operator", None),
+    ("post", "/api/v1/inventory/alerts/999/resolve?note=done", "operator", None),
+    ("get", "/api/v1/inventory/verify", "viewer", None),
 ]  # fmt: skip
 ROLES = ["viewer", "analyst", "operator", "admin"]
 
@@ -216,3 +266,221 @@ def test_oversized_body_and_failed_login_rate_limit(env) -> None:  # type: ignor
              for _ in range(12)]  # fmt: skip
     # earlier tests of this module failed some logins in the same minute: at most 10 in all
     assert codes[0] == 401 and codes[-1] == 429 and codes.count(401) <= 10
+    c.app.state.cfg.failed.clear()  # the minute is over, for the tests that follow
+
+
+def test_the_matrix_covers_every_route(env) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.routing import APIRoute
+
+    c, _, _ = env
+    missing = []
+    for r in c.app.routes:
+        if not isinstance(r, APIRoute) or not r.path.startswith("/api/"):
+            continue
+        for m in r.methods:
+            if not any(
+                mm.upper() == m and r.path_regex.match(p.split("?")[0]) for mm, p, _, _ in MATRIX
+            ):
+                missing.append(f"{m} {r.path}")
+    assert not missing, missing
+
+
+def test_dataset_tables_filter_and_page(env) -> None:  # type: ignore[no-untyped-def]
+    c, tok, _ = env
+    q = "/api/v1/production?material=Co&stage=mining&year=2023&limit=3"
+    first = c.get(q, headers=h(tok["viewer"])).json()
+    nxt = c.get(q + "&offset=3", headers=h(tok["viewer"])).json()
+    assert first["total"] == nxt["total"] > 3  # the alias "Co" resolved to cobalt
+    rows = first["items"] + nxt["items"]
+    assert {(r["material"], r["stage"], r["year"]) for r in rows} == {("cobalt", "mining", 2023)}
+    assert len({(r["country"], r["dataset"]) for r in rows}) == len(rows)  # pages are disjoint
+    assert all(r["unit"] and r["basis"] and r["source"] for r in rows)
+    t = c.get("/api/v1/trade?material=cobalt&importer=DEU&year=2023&limit=1000",
+              headers=h(tok["viewer"])).json()  # fmt: skip
+    assert t["total"] == len(t["items"]) > 0 and {r["importer"] for r in t["items"]} == {"DEU"}
+    r = c.get("/api/v1/production?material=unobtanium", headers=h(tok["viewer"]))
+    assert r.status_code == 400 and "unobtanium" in r.json()["error"]["message"]
+
+
+def test_a_materials_events_and_risk_terms(env) -> None:  # type: ignore[no-untyped-def]
+    c, tok, _ = env
+    ev = c.get("/api/v1/materials/gallium/events", headers=h(tok["viewer"])).json()["items"]
+    assert ev and all(e["source"] for e in ev)
+    assert any(e["actor"] == "CHN" and e["event_type"] == "export_restriction" for e in ev)
+    risk = c.get("/api/v1/materials/cobalt/risk?holder=EU27", headers=h(tok["viewer"])).json()
+    sr = [r for r in risk["items"] if r["method"] == "eu-crm" and r["term"].startswith("supply")]
+    # the same number the assessment endpoint gives for the same holder, year and stage
+    rows = c.post("/api/v1/assessments", json={"holder": "EU27", "year": 2023,
+                  "methods": ["eu-crm"], "materials": ["cobalt"]},
+                  headers=h(tok["analyst"])).json()["rows"]  # fmt: skip
+    for r in sr:
+        want = next(x["sr"] for x in rows if x["stage"] == r["stage"])
+        assert r["value"] == pytest.approx(want) and r["source"]
+
+
+def test_scenario_yaml_edit_validate_and_run(env) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    c, tok, _ = env
+    got = c.get("/api/v1/scenarios/GR-2023/yaml", headers=h(tok["viewer"])).json()
+    assert got["events"] and got["events"][0]["material"] == "graphite"
+    spec = yaml.safe_load(got["yaml"])
+    spec["name"], spec["horizon_months"] = "GR-2023 edited", 24
+    text = yaml.safe_dump(spec)
+    ok = c.post("/api/v1/scenarios/validate", json={"yaml": text}, headers=h(tok["viewer"]))
+    assert ok.status_code == 200 and ok.json()["horizon_months"] == 24
+    spec["events"][0]["material"] = "graphitee"
+    bad = c.post("/api/v1/scenarios/validate", json={"yaml": yaml.safe_dump(spec)},
+                 headers=h(tok["viewer"]))  # fmt: skip
+    msg = bad.json()["error"]["message"]
+    assert bad.status_code == 400 and "events.0" in msg and "graphite" in msg
+    r = c.post("/api/v1/jobs/simulate", json={"scenario_yaml": text, "holder": "EU27",
+               "runs": 40}, headers=h(tok["analyst"]))  # fmt: skip
+    assert r.status_code == 202, r.text
+    j = _wait(c, tok, r.json()["id"])
+    assert j["status"] == "done" and j["progress"] == 1.0, j
+    assert max(f["month"] for f in j["result"]["fans"]) == 23  # the edited horizon ran
+    both = c.post("/api/v1/jobs/simulate", json={"scenario": "GR-2023", "scenario_yaml": text,
+                  "holder": "EU27"}, headers=h(tok["analyst"]))  # fmt: skip
+    assert both.status_code == 422 and "exactly one" in both.json()["error"]["message"]
+
+
+def _wait(c, tok, jid):  # type: ignore[no-untyped-def]
+    for _ in range(240):
+        j = c.get(f"/api/v1/jobs/{jid}", headers=h(tok["viewer"])).json()
+        if j["status"] in ("done", "failed", "cancelled"):
+            return j
+        time.sleep(0.5)
+    raise AssertionError(f"job {jid} did not finish")
+
+
+def test_a_result_as_netcdf_matches_its_json(env) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    import xarray as xr
+
+    c, tok, _ = env
+    r = c.post("/api/v1/jobs/simulate", json={"scenario": "GR-2023", "holder": "EU27",
+               "runs": 30, "seed": 3}, headers=h(tok["analyst"]))  # fmt: skip
+    j = _wait(c, tok, r.json()["id"])
+    nc = c.get(f"/api/v1/jobs/{j['id']}/result?format=netcdf", headers=h(tok["viewer"]))
+    assert nc.status_code == 200 and nc.headers["content-type"] == "application/x-netcdf"
+    d = xr.open_dataset(io.BytesIO(nc.content), engine="scipy")
+    assert set(d["fans__p50"].dims) == {"fans__material", "fans__variable", "fans__month"}
+    for row in j["result"]["fans"][:50]:
+        v = d["fans__p50"].sel(fans__material=row["material"], fans__variable=row["variable"],
+                               fans__month=row["month"])  # fmt: skip
+        assert float(v) == pytest.approx(row["p50"])
+    unit = d["fans__unit"].sel(fans__material="graphite", fans__variable="price")
+    assert str(unit.values).startswith("USD/t")
+    assert d.attrs["job"] == j["id"]
+
+
+def test_every_ledger_operation_over_http(env) -> None:  # type: ignore[no-untyped-def]
+    c, tok, _ = env
+    op = h(tok["operator"])
+
+    def post(path: str, body: dict[str, object], status: int = 201) -> dict[str, object]:
+        r = c.post(f"/api/v1/inventory/{path}", json=body, headers=op)
+        assert r.status_code == status, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    post("facilities", {"code": "HTTP", "name": "Over HTTP", "zones": ["A", "B"],
+                        "capacity_t": "500"})  # fmt: skip
+    post("lots", {"code": "H1", "material": "gallium", "unit": "kg", "origin_country": "DEU",
+                  "acquired_on": "2026-01-05", "cost_usd": "1234.5"})  # fmt: skip
+    post("lots", {"code": "H2", "material": "gallium", "origin_country": "ATLANTIS"}, 422)
+    first = post("receipts", {"lot": "H1", "zone": "HTTP/A", "quantity": "1000", "unit": "kg",
+                              "key": "h-1"})  # fmt: skip
+    again = post("receipts", {"lot": "H1", "zone": "HTTP/A", "quantity": "1000", "unit": "kg",
+                              "key": "h-1"})  # fmt: skip
+    assert first == again  # the same key books once
+    post(
+        "dispatches",
+        {
+            "lot": "H1",
+            "zone": "HTTP/A",
+            "quantity": "400",
+            "unit": "kg",
+            "transfer": "HT-1",
+            "carrier": "rail",
+            "route": "A-B",
+            "seal": "S1",
+        },
+    )
+    post("arrivals", {"transfer": "HT-1", "zone": "HTTP/B"})
+    post("arrivals", {"transfer": "HT-1", "zone": "HTTP/B"}, 400)  # exactly once
+    post("releases", {"lot": "H1", "zone": "HTTP/B", "quantity": "100", "unit": "kg",
+                      "reason": "crisis draw"})  # fmt: skip
+    post("sales", {"lot": "H1", "zone": "HTTP/A", "quantity": "50", "unit": "kg",
+                   "reason": "rotation"})  # fmt: skip
+    post("adjustments", {"lot": "H1", "zone": "HTTP/A", "quantity": "-0.5", "unit": "kg",
+                         "reason": "count"})  # fmt: skip
+    post("releases", {"lot": "H1", "zone": "HTTP/B", "quantity": "1000", "unit": "kg",
+                      "reason": "too much"}, 400)  # never below zero  # fmt: skip
+    bal = c.get("/api/v1/inventory/balances", headers=h(tok["viewer"])).json()["items"]
+    mine = {b["location"]: b["quantity"] for b in bal if b["lot"] == "H1"}
+    from decimal import Decimal
+
+    assert {k: Decimal(v) for k, v in mine.items()} == {
+        "HTTP/A": Decimal("549.5"), "HTTP/B": Decimal("300")}  # fmt: skip
+    mv = c.get("/api/v1/inventory/movements?lot=H1", headers=h(tok["viewer"])).json()
+    assert mv["total"] == 8 and {m["booked_by"] for m in mv["items"]} == {"u-operator"}
+    assert [m["kind"] for m in mv["items"]][:2] == ["adjustment", "rotation_sale"]
+    fac = c.get("/api/v1/inventory/facilities", headers=h(tok["viewer"])).json()["items"]
+    assert next(f for f in fac if f["facility"] == "HTTP")["zones"] == "A;B"
+    lots = c.get("/api/v1/inventory/lots", headers=h(tok["viewer"])).json()["items"]
+    assert next(x for x in lots if x["lot"] == "H1")["origin"] == "DEU"
+    # sensor readings: gallium's 29.8 C limit applies to the zone holding it; 31 C raises
+    post("readings", {"readings": [
+        {"zone": "HTTP/A", "timestamp": f"2026-02-01T{hh:02d}:00:00Z", "metric": "temperature_c",
+         "value": v} for hh, v in enumerate([20, 21, 31, 22])]})  # fmt: skip
+    rd = c.get("/api/v1/inventory/readings?zone=HTTP/A&metric=temperature_c",
+               headers=h(tok["viewer"])).json()  # fmt: skip
+    assert rd["high"] == pytest.approx(29.8) and rd["materials"] == ["gallium"]
+    assert [x["temperature_c"] for x in rd["items"]] == [20, 21, 31, 22]
+    al = c.get("/api/v1/inventory/alerts?status=open", headers=h(tok["viewer"])).json()["items"]
+    mine_al = [a for a in al if (a["facility"], a["zone"]) == ("HTTP", "A")]
+    assert len(mine_al) == 1 and mine_al[0]["value"] == pytest.approx(31)
+    aid = mine_al[0]["id"]
+    assert c.post(f"/api/v1/inventory/alerts/{aid}/resolve?note=cooled", headers=op).json() == {
+        "id": aid, "status": "resolved"}  # fmt: skip
+    bad = c.post("/api/v1/inventory/readings", headers=op, json={"readings": [
+        {"zone": "HTTP/Z", "timestamp": "2026-02-02T00:00:00Z", "metric": "rh_pct",
+         "value": 10}]})  # fmt: skip
+    assert bad.status_code == 400 and "unknown zone" in bad.json()["error"]["message"]
+    v = c.get("/api/v1/inventory/verify", headers=h(tok["viewer"])).json()
+    assert v["ok"], v
+
+
+def test_report_pages_are_served_and_cached(env) -> None:  # type: ignore[no-untyped-def]
+    c, tok, _ = env
+    r = c.get("/api/v1/reports/assessment?holder=EU27&year=2022", headers=h(tok["viewer"]))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "assessment: EU27 2022" in r.text
+    assert c.app.state.pages[("assessment", "EU27", 2022)] == r.text  # computed once
+    again = c.get("/api/v1/reports/assessment?holder=eu27&year=2022", headers=h(tok["viewer"]))
+    assert again.text == r.text
+    bad = c.get("/api/v1/reports/data?material=unobtanium", headers=h(tok["viewer"]))
+    assert bad.status_code == 400 and "unobtanium" in bad.json()["error"]["message"]
+
+
+def test_a_calibration_job_is_checked_then_queued(tmp_path: Path) -> None:
+    from concurrent.futures import Executor, Future
+    from typing import Any
+
+    class Parked(Executor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            return Future()
+
+    url = f"sqlite:///{tmp_path}/c.db"
+    migrate(url)
+    tok = add_user(make_engine(url), "a", "analyst")
+    app = create_app(ApiConfig(url, KEY, executor=Parked()))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        bad = c.post("/api/v1/jobs/calibrate", json={"event": "NOPE"}, headers=h(tok))
+        assert bad.status_code == 400 and "NOPE" in bad.json()["error"]["message"]
+        ok = c.post("/api/v1/jobs/calibrate", json={"holder": "EU27"}, headers=h(tok))
+        assert ok.status_code == 202
+        listed = c.get("/api/v1/jobs", headers=h(tok)).json()["items"]
+        assert listed[0]["kind"] == "calibrate" and listed[0]["status"] == "queued"
