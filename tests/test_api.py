@@ -215,6 +215,7 @@ MATRIX = [
     ("post", "/api/v1/inventory/lots", "operator", {"code": "ML", "material": "nickel"}),
     ("get", "/api/v1/inventory/movements", "viewer", None),
     ("get", "/api/v1/inventory/balances", "viewer", None),
+    ("get", "/api/v1/inventory/holdings", "viewer", None),
     ("post", "/api/v1/inventory/receipts", "operator",
      {"lot": "L1", "zone": "F/A", "quantity": "0.5"}),
     ("post", "/api/v1/inventory/dispatches", "operator",

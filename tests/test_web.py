@@ -84,13 +84,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     proc.wait(30)
 
 
+#: every request the browser made to anything but the server (must stay empty: offline)
+OUTSIDE: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def page(server: tuple[str, str, str]) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
+    base = server[0]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         pg = browser.new_page(viewport={"width": 1366, "height": 800})
+        pg.on("request", lambda r: None if r.url.startswith((base, "data:", "blob:"))
+              else OUTSIDE.append(r.url))  # fmt: skip
         pg.set_default_timeout(120_000)
         yield pg
         browser.close()
@@ -120,29 +127,61 @@ def test_the_dashboard_end_to_end(server, page) -> None:  # type: ignore[no-unty
     page.wait_for_selector("#ov-matrix .main-svg")
     assert "Criticality, EU27" in page.inner_text("#ov-matrix")
     shot(page, "overview")
-    # material: supply bars and prices in one unit
+    # material: a world map, bars by stage, prices in one unit, past events, risk terms
     page.click("a[data-page=material]")
     page.wait_for_selector("#mat-select option >> text=gallium", state="attached")
     page.select_option("#mat-select", "gallium")
     page.click("#material-form button")
     page.wait_for_selector("#mat-prices .main-svg")
+    page.wait_for_selector("#mat-map .main-svg")
+    # every country outline is drawn (the grey layer) and each producer coloured on top
+    n_points = page.evaluate("document.getElementById('mat-map').data[0].lon.length")
+    producers = page.evaluate("document.getElementById('mat-map').data.slice(1, -1)"
+                              ".map((t) => t.name)")  # fmt: skip
+    assert n_points > 5000 and any(p.startswith("China (CHN)") for p in producers)
+    assert "share of world supply" in page.inner_text("#mat-map")
     assert "USD per t" in page.inner_text("#mat-prices")
+    assert "export_restriction" in page.inner_text("#mat-events")
+    assert "supply risk SR" in page.inner_text("#mat-risk")
     shot(page, "material")
-    # scenario studio: a job with progress, then a fan chart with bands
+    # scenario studio: the library scenario's YAML, edited and validated, run with progress
     page.click("a[data-page=scenario]")
     page.wait_for_selector("#sc-select option >> text=GR-2023", state="attached")
+    page.select_option("#sc-select", "stochastic")  # load another, then the one to edit
+    page.wait_for_selector("#sc-valid >> text=stochastic:")
     page.select_option("#sc-select", "GR-2023")
+    page.wait_for_selector("#sc-valid >> text=GR-2023:")
+    assert "graphite" in page.input_value("#sc-yaml")
+    yaml_text = page.input_value("#sc-yaml")
+    page.fill("#sc-yaml", yaml_text.replace("material: graphite", "material: graphitee", 1))
+    page.click("#sc-validate")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "events.0" in page.inner_text("#error") and "not valid" in page.inner_text("#sc-valid")
+    import re
+
+    edited = re.sub(r"horizon_months: \d+", "horizon_months: 36", yaml_text)
+    page.fill("#sc-yaml", edited)
+    page.click("#sc-validate")
+    page.wait_for_selector("#sc-valid >> text=36 months")
     page.fill("#sc-runs", "100")
     page.click("#scenario-form button")
     page.wait_for_selector("#sc-fans .main-svg", timeout=180_000)
     assert "done" in page.inner_text("#sc-status")
     assert "graphite" in page.inner_text("#sc-summary")
     assert page.locator("#sc-fans path.js-fill").count() >= 1  # the 5-95% band is drawn
+    page.select_option("#sc-var", "unmet")
+    page.wait_for_selector("#sc-fans >> text=Unmet demand")
     shot(page, "scenario")
-    # inventory: verify, then acknowledge the alert
+    # inventory: verify, facilities and lots, the humid zone's chart with its spec band
     page.click("a[data-page=inventory]")
     page.wait_for_selector("#inv-alerts button")
     assert "ledger verified" in page.inner_text("#inv-verify")
+    assert "Depot" in page.inner_text("#inv-facilities") and "L1" in page.inner_text("#inv-lots")
+    page.select_option("#sn-metric", "rh_pct")
+    page.click("#sensor-form button")
+    page.wait_for_selector("#inv-sensor >> text=spec band")
+    assert "gallium" in page.inner_text("#inv-sensor")
+    assert page.locator("#inv-sensor .point").count() >= 1  # the reading outside spec, marked
     shot(page, "inventory")
     # book a receipt as operator and see the balance change
     page.fill("#rc-lot", "L1")
@@ -167,12 +206,18 @@ def test_a_plan_job_from_the_browser(server, page) -> None:  # type: ignore[no-u
         page.goto(base + "/#plan")
     page.wait_for_selector("#plan:not([hidden])")
     page.fill("#pl-runs", "100")
+    page.check("#pl-sens")
     page.click("#plan-form button")
     page.wait_for_selector("#pl-summary li", timeout=240_000)
     text = page.inner_text("#pl-summary")
     assert "Total cost" in text and "Hold:" in text
     page.wait_for_selector("#pl-frontier .main-svg")
     assert page.locator("#pl-composition table").count() == 1
+    assert "held_t_gross" in page.inner_text("#pl-composition")
+    assert "gallium" in page.inner_text("#pl-composition")  # held in the ledger, shown
+    page.wait_for_selector("#pl-tornado .main-svg")
+    assert "elasticity" in page.inner_text("#pl-tornado")
+    assert page.locator("#pl-comparison table").count() == 1
     shot(page, "plan")
 
 
@@ -207,4 +252,5 @@ def test_no_cdn(server) -> None:  # type: ignore[no-untyped-def]
     base, *_ = server
     html = httpx.get(base + "/").text
     assert "https://" not in html and "/static/plotly.js" in html
+    assert OUTSIDE == []  # no page above fetched anything from elsewhere (map outlines included)
     assert shutil.which("chromium") or Path(CHROMIUM).exists()

@@ -210,7 +210,13 @@ def _execute(
     from critmat.services.plan import PlanConfig, plan_tables, run_plan
 
     cfg = PlanConfig.model_validate(request.get("config") or {})
-    planned = run_plan(ds, str(request["holder"]), float(request["budget"]), cfg)
+    planned = run_plan(
+        ds,
+        str(request["holder"]),
+        float(request["budget"]),
+        cfg,
+        sensitivity=bool(request.get("sensitivity", False)),
+    )
     tables, readme = plan_tables(planned)
     return {"summary": planned.summary, "readme": readme,
             **{k: v.to_dict("records") for k, v in tables.items()}}  # fmt: skip

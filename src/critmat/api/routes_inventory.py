@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.api.auth import Principal
 from critmat.api.deps import engine, ledger, operator, records, viewer
+from critmat.errors import CritmatError
 
 __all__ = ["router"]
 
@@ -179,6 +180,38 @@ def balances(request: Request, _: Viewer) -> dict[str, Any]:
     b = ledger(request).balances()
     b["quantity"] = b["quantity"].astype(str)
     return {"items": records(b)}
+
+
+@router.get("/holdings")
+def holdings(
+    request: Request,
+    _: Viewer,
+    plan: Annotated[str | None, Query(max_length=32, description="a finished plan job")] = None,
+) -> dict[str, Any]:
+    """Tonnes held per material (gross, as booked), next to a plan job's targets if given."""
+    import pandas as pd
+
+    from critmat.api import jobs
+    from critmat.services.inventory import holdings_vs_targets
+
+    targets = pd.DataFrame({"material": [], "optimal_t": []})
+    if plan:
+        job = jobs.get(engine(request), plan)
+        if job["kind"] != "plan" or job["status"] != "done":
+            raise CritmatError(
+                f"job {plan} is not a finished plan ({job['kind']}, {job['status']})"
+            )
+        targets = pd.DataFrame(job["result"]["composition"])[["material", "optimal_t"]]
+    out = holdings_vs_targets(ledger(request), targets) if plan else _held(request)
+    return {"unit": "t (gross, as booked)", "items": records(out)}
+
+
+def _held(request: Request) -> Any:
+    from critmat.inventory.ledger import to_tonnes
+
+    bal = ledger(request).balances()
+    bal["held_t"] = [to_tonnes(q, u) for q, u in zip(bal["quantity"], bal["unit"], strict=True)]
+    return bal.groupby("material", as_index=False)["held_t"].sum()
 
 
 @router.post("/receipts", status_code=201)

@@ -33,6 +33,7 @@ class PlanIn(BaseModel):
     holder: str = Field(max_length=20)
     budget: float = Field(ge=0, le=1e13)
     config: dict[str, Any] = Field(default_factory=dict)
+    sensitivity: bool = Field(False, description="add the tornado and ranges on the tonnes")
 
 
 class CalibrateIn(BaseModel):

@@ -53,6 +53,11 @@ def mount(app: FastAPI) -> None:
         return Response(_plotly(), media_type="application/javascript",
                         headers={"Cache-Control": "max-age=86400"})  # fmt: skip
 
+    @app.get("/static/world.json", include_in_schema=False)
+    def world() -> Response:  # Natural Earth 1:110m outlines (public domain)
+        return Response(_asset("world.json"), media_type="application/json",
+                        headers={"Cache-Control": "max-age=86400"})  # fmt: skip
+
     @app.get("/static/app.js", include_in_schema=False)
     def app_js() -> Response:
         return Response(_asset("app.js"), media_type="application/javascript")

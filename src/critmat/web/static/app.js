@@ -26,19 +26,24 @@ async function api(path, opts = {}) {
   return data;
 }
 
-function table(rows, cols) {
+function table(rows, cols, wrap = []) {
   if (!rows || !rows.length) return "<p class='status'>none</p>";
   cols = cols || Object.keys(rows[0]);
   const esc = (v) => String(v === null || v === undefined ? "" : v)
     .replace(/&/g, "&amp;").replace(/</g, "&lt;");
   const fmt = (v) => typeof v === "number" ? (Math.abs(v) >= 1000 ? v.toLocaleString("en", { maximumFractionDigits: 0 }) : Number(v.toPrecision(4))) : v;
   return "<table><thead><tr>" + cols.map((c) => `<th>${esc(c)}</th>`).join("") + "</tr></thead><tbody>" +
-    rows.map((r) => "<tr>" + cols.map((c) => `<td>${esc(fmt(r[c]))}</td>`).join("") + "</tr>").join("") +
+    rows.map((r) => "<tr>" + cols.map((c) => `<td${wrap.includes(c) ? " class='wrap'" : ""}>${esc(fmt(r[c]))}</td>`).join("") + "</tr>").join("") +
     "</tbody></table>";
 }
 
 function fillSelect(id, values, selected) {
-  $(id).innerHTML = values.map((v) => `<option${v === selected ? " selected" : ""}>${v}</option>`).join("");
+  $(id).replaceChildren(...values.map((v) => {
+    const o = document.createElement("option");
+    o.textContent = v;
+    o.selected = v === selected;
+    return o;
+  }));
 }
 
 function route() {
@@ -57,10 +62,12 @@ function logout() {
   route();
 }
 
-async function poll(id, statusEl) {
+async function poll(id, statusEl, barEl) {
   for (;;) {
     const j = await api("/jobs/" + id);
-    $(statusEl).textContent = `job ${id.slice(0, 8)}: ${j.status}`;
+    const pct = j.status === "running" && j.progress > 0 ? ` ${Math.round(100 * j.progress)}%` : "";
+    $(statusEl).textContent = `job ${id.slice(0, 8)}: ${j.status}${pct}`;
+    if (barEl) { $(barEl).hidden = j.status === "done"; $(barEl).value = j.progress || 0; }
     if (j.status === "done") return j.result;
     if (j.status === "failed" || j.status === "cancelled") throw new Error(j.error || j.status);
     await new Promise((r) => setTimeout(r, 700));
@@ -89,35 +96,115 @@ async function assess(ev) {
   }, { responsive: true });
 }
 
+let WORLD = null;
+const STOPS = [[255, 237, 160], [253, 141, 60], [189, 0, 38]];
+function colour(t) {
+  const x = Math.max(0, Math.min(1, t)) * (STOPS.length - 1);
+  const i = Math.min(Math.floor(x), STOPS.length - 2);
+  const f = x - i;
+  const c = STOPS[i].map((v, k) => Math.round(v + f * (STOPS[i + 1][k] - v)));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+// A choropleth drawn from the vendored Natural Earth outlines (no map tiles, no topojson fetch).
+async function drawMap(el, sup) {
+  if (!WORLD) WORLD = await (await fetch("/static/world.json")).json();
+  const share = {};
+  for (const r of sup.rows) if (r.share !== null && r.country.length === 3) share[r.country] = r.share;
+  const max = Math.max(...Object.values(share), 1e-9);
+  const grey = { lon: [], lat: [] };
+  const traces = [];
+  for (const [iso, c] of Object.entries(WORLD.countries)) {
+    const lon = [], lat = [];
+    for (const ring of c.rings) {
+      for (const [x, y] of ring) { lon.push(x); lat.push(y); }
+      lon.push(null); lat.push(null);
+    }
+    if (share[iso] === undefined) { grey.lon.push(...lon); grey.lat.push(...lat); continue; }
+    traces.push({ type: "scattergeo", mode: "lines", fill: "toself", lon, lat, fillcolor: colour(share[iso] / max),
+      line: { width: 0.5, color: "#555" }, name: `${c.name} (${iso}): ${(100 * share[iso]).toFixed(1)}%`,
+      hoverinfo: "name", showlegend: false });
+  }
+  traces.unshift({ type: "scattergeo", mode: "lines", fill: "toself", lon: grey.lon, lat: grey.lat,
+    fillcolor: "#eee", line: { width: 0.4, color: "#aaa" }, hoverinfo: "skip", showlegend: false });
+  traces.push({ type: "scattergeo", mode: "markers", lon: [0], lat: [-89], hoverinfo: "skip", showlegend: false,
+    marker: { size: 0.1, color: [0], cmin: 0, cmax: 100 * max, showscale: true,
+      colorscale: STOPS.map((c, i) => [i / (STOPS.length - 1), `rgb(${c.join(",")})`]),
+      colorbar: { title: { text: "% of world" }, thickness: 12 } } });
+  Plotly.newPlot(el, traces, {
+    title: { text: `${sup.material}: ${sup.stage} ${sup.year}, share of world supply` }, height: 400,
+    margin: { l: 0, r: 0, t: 40, b: 0 },
+    geo: { showland: false, showcoastlines: false, showcountries: false, showframe: false, showocean: false,
+      showlakes: false, showrivers: false, projection: { type: "natural earth" }, lataxis: { range: [-58, 85] } },
+  }, { responsive: true });
+  const missing = sup.rows.filter((r) => r.share !== null && !(r.country in WORLD.countries));
+  $("mat-map-note").textContent = "Outlines: Natural Earth 1:110m (public domain). Source of the shares: " +
+    [...new Set(sup.rows.map((r) => r.source).filter(Boolean))].slice(0, 2).join("; ") +
+    (missing.length ? `. Not on the map: ${missing.map((r) => r.country).join(", ")}.` : ".");
+}
+
 async function showMaterial(ev) {
   if (ev) ev.preventDefault();
   showError("");
-  const m = $("mat-select").value;
+  const m = encodeURIComponent($("mat-select").value);
   const stage = $("mat-stage").value;
-  const [sup, pr] = await Promise.all([
-    api(`/materials/${encodeURIComponent(m)}/supply` + (stage ? `?stage=${stage}` : "")),
-    api(`/materials/${encodeURIComponent(m)}/prices`),
+  const stageOf = (s) => api(`/materials/${m}/supply?stage=${s}`).catch(() => null);
+  const [mine, refine, pr, ev_, risk] = await Promise.all([
+    stageOf("mining"), stageOf("refining"), api(`/materials/${m}/prices`),
+    api(`/materials/${m}/events`), api(`/materials/${m}/risk?holder=${$("mat-holder").value}`),
   ]);
-  const top = sup.rows.filter((r) => r.share !== null).slice(0, 15);
-  Plotly.newPlot("mat-supply", [{ type: "bar", x: top.map((r) => r.country), y: top.map((r) => 100 * r.share), name: "share" }],
-    { title: { text: `${sup.material}: ${sup.stage} ${sup.year}, share of world supply (%), HHI ${(sup.hhi * 1e4).toFixed(0)}` }, height: 380, yaxis: { title: { text: "%" } } },
-    { responsive: true });
+  const shown = (stage === "refining" ? refine : stage === "mining" ? mine : mine || refine);
+  if (!shown) throw new Error(`no supply data for ${$("mat-select").value} at that stage`);
+  await drawMap("mat-map", shown);
+  const stages = [mine, refine].filter(Boolean);
+  Plotly.newPlot("mat-stages", stages.map((sup) => {
+    const top = sup.rows.filter((r) => r.share !== null).slice(0, 8);
+    return { type: "bar", orientation: "h", name: `${sup.stage} ${sup.year}`, y: top.map((r) => r.country).reverse(),
+      x: top.map((r) => 100 * r.share).reverse() };
+  }), { title: { text: "Top suppliers by stage (% of world; HHI " + stages.map((s) => `${s.stage} ${(s.hhi * 1e4).toFixed(0)}`).join(", ") + ")" },
+    height: 400, barmode: "group", xaxis: { title: { text: "% of world supply" } }, margin: { l: 50 } }, { responsive: true });
   const series = {};
   for (const r of pr.rows) (series[r.series] = series[r.series] || []).push(r);
+  const evMarks = ev_.items.filter((e) => /^\d{4}/.test(e.start)).map((e) => ({ type: "line", xref: "x", yref: "paper",
+    x0: Number(e.start.slice(0, 4)), x1: Number(e.start.slice(0, 4)), y0: 0, y1: 1, line: { dash: "dot", color: "#c33" } }));
   Plotly.newPlot("mat-prices", Object.entries(series).map(([name, rs]) => ({
     type: "scatter", mode: "lines+markers", name, x: rs.map((r) => r.year), y: rs.map((r) => r.usd_per_t),
     line: { dash: rs[0].proxy ? "dot" : "solid" },
-  })), { title: { text: `${sup.material}: prices, ${pr.unit} (log)` }, yaxis: { type: "log", title: { text: pr.unit } }, height: 400 },
-  { responsive: true });
+  })), { title: { text: `${$("mat-select").value}: prices, ${pr.unit} (log; red lines: recorded events)` },
+    yaxis: { type: "log", title: { text: pr.unit } }, height: 400, shapes: evMarks }, { responsive: true });
+  $("mat-events").innerHTML = table(ev_.items, ["event_id", "event_type", "actor", "stage", "start", "end", "change_pct_text", "description", "source"], ["description", "source"]);
+  $("mat-risk").innerHTML = `<p class="note">${risk.holder} ${risk.year}; values as computed by the assessment.</p>` +
+    table(risk.items, ["method", "stage", "term", "value", "source"], ["source"]);
 }
 
-async function runScenario(ev) {
-  ev.preventDefault();
+async function loadScenarioYaml() {
+  const id = $("sc-select").value;
+  if (!id) return;
+  const got = await api(`/scenarios/${encodeURIComponent(id)}/yaml`);
+  $("sc-yaml").value = got.yaml;
+  $("sc-valid").textContent = `${id}: ${got.events.length} event(s)`;
+  $("sc-events").innerHTML = table(got.events);
+}
+
+async function validateScenario() {
   showError("");
-  $("sc-fans").innerHTML = "";
-  const job = await api("/jobs/simulate", { method: "POST", body: { scenario: $("sc-select").value, holder: $("sc-holder").value, runs: Number($("sc-runs").value) } });
-  const res = await poll(job.id, "sc-status");
-  const fans = res.fans.filter((r) => r.variable === "price");
+  try {
+    const v = await api("/scenarios/validate", { method: "POST", body: { yaml: $("sc-yaml").value } });
+    $("sc-valid").textContent = `valid: "${v.name}", ${v.horizon_months} months, ${v.events.length} event(s)` + (v.stochastic ? ", plus random disruptions" : "");
+    $("sc-events").innerHTML = table(v.events);
+    return true;
+  } catch (e) {
+    $("sc-valid").textContent = "not valid";
+    showError(e.message);
+    return false;
+  }
+}
+
+let LAST_SIM = null;
+function drawFans() {
+  if (!LAST_SIM) return;
+  const variable = $("sc-var").value;
+  const fans = LAST_SIM.fans.filter((r) => r.variable === variable);
   const mats = [...new Set(fans.map((r) => r.material))].slice(0, 6);
   const traces = [];
   mats.forEach((m, i) => {
@@ -128,13 +215,25 @@ async function runScenario(ev) {
     traces.push({ x, y: rs.map((r) => r.p05), xaxis: "x" + axis, yaxis: "y" + axis, fill: "tonexty", fillcolor: "rgba(31,119,180,0.3)", line: { width: 0.5 }, name: "5-95%", showlegend: i === 0 });
     traces.push({ x, y: rs.map((r) => r.p50), xaxis: "x" + axis, yaxis: "y" + axis, line: { color: "rgb(31,119,180)" }, name: "median", showlegend: i === 0 });
   });
+  if (!mats.length) { $("sc-fans").textContent = `no material moves in ${variable}`; return; }
   const rows = Math.ceil(mats.length / 3);
+  const label = { price: "Price paid (USD per t of the basis)", unmet: "Unmet demand (t/month of the basis)", stock: "Stock (t of the basis)" }[variable];
   Plotly.newPlot("sc-fans", traces, {
     grid: { rows, columns: Math.min(3, mats.length), pattern: "independent" }, height: 300 * rows + 60,
-    title: { text: "Price paid (USD per t of the basis): median and 5-95% band" },
+    title: { text: `${label}: median and 5-95% band by month` },
     annotations: mats.map((m, i) => ({ text: `${m} (${fans.find((r) => r.material === m).unit})`, xref: `x${i ? i + 1 : ""} domain`, yref: `y${i ? i + 1 : ""} domain`, x: 0.5, y: 1.12, showarrow: false })),
   }, { responsive: true });
-  const sim = res.summary.filter((r) => r.simulated);
+}
+
+async function runScenario(ev) {
+  ev.preventDefault();
+  showError("");
+  $("sc-fans").innerHTML = "";
+  if (!(await validateScenario())) return;
+  const job = await api("/jobs/simulate", { method: "POST", body: { scenario_yaml: $("sc-yaml").value, holder: $("sc-holder").value, runs: Number($("sc-runs").value) } });
+  LAST_SIM = await poll(job.id, "sc-status", "sc-progress");
+  drawFans();
+  const sim = LAST_SIM.summary.filter((r) => r.simulated);
   $("sc-summary").innerHTML = table(sim, ["material", "unit", "expected_unmet_t", "p95_unmet_t", "p95_max_price_ratio", "expected_loss_usd"]);
 }
 
@@ -142,7 +241,7 @@ async function runPlan(ev) {
   ev.preventDefault();
   showError("");
   const runs = Number($("pl-runs").value);
-  const job = await api("/jobs/plan", { method: "POST", body: { holder: $("pl-holder").value, budget: Number($("pl-budget").value), config: { runs, eval_runs: runs, batches: 2, frontier: [0.25, 0.5, 1.0] } } });
+  const job = await api("/jobs/plan", { method: "POST", body: { holder: $("pl-holder").value, budget: Number($("pl-budget").value), sensitivity: $("pl-sens").checked, config: { runs, eval_runs: runs, batches: 2, frontier: [0.25, 0.5, 1.0] } } });
   const res = await poll(job.id, "pl-status");
   $("pl-summary").innerHTML = res.summary.map((s) => `<li>${s.replace(/</g, "&lt;")}</li>`).join("");
   const f = res.frontier;
@@ -150,14 +249,41 @@ async function runPlan(ev) {
     { x: f.map((r) => r.spent_usd / 1e6), y: f.map((r) => r.expected_loss_usd / 1e6), mode: "lines+markers", name: "expected loss" },
     ...res.comparison.map((r) => ({ x: [r.spent_usd / 1e6], y: [r.expected_loss_usd / 1e6], mode: "markers", marker: { size: 11 }, name: r.plan })),
   ], { title: { text: "Spending vs expected loss (USD m, evaluation scenarios)" }, xaxis: { title: { text: "spent, USD m" } }, yaxis: { title: { text: "USD m" } }, height: 420 }, { responsive: true });
-  const held = res.composition.filter((r) => r.optimal_t > 0);
-  $("pl-composition").innerHTML = table(held, ["material", "basis", "optimal_t", "optimal_usd", "days_of_cover", "price_usd_per_t", "loss_usd_per_t"]);
+  const held = await api(`/inventory/holdings?plan=${job.id}`).catch(() => ({ items: [] }));
+  const heldBy = Object.fromEntries(held.items.map((r) => [r.material, r]));
+  const comp = res.composition.filter((r) => r.optimal_t > 0 || heldBy[r.material]).map((r) => ({
+    ...r, held_t_gross: heldBy[r.material] ? heldBy[r.material].held_t : 0, gap_t: heldBy[r.material] ? heldBy[r.material].gap_t : r.optimal_t }));
+  $("pl-composition").innerHTML = table(comp, ["material", "basis", "optimal_t", "held_t_gross", "gap_t", "optimal_usd", "days_of_cover", "price_usd_per_t", "loss_usd_per_t"]) +
+    "<p class='note'>held_t_gross: tonnes booked in the ledger (gross weight of the lots, not converted to the plan's basis).</p>";
+  $("pl-comparison").innerHTML = table(res.comparison);
+  const sens = (res.sensitivity || []).filter((r) => r.total_cost_usd !== null);
+  if (!sens.length) { $("pl-tornado").innerHTML = ""; return; }
+  const names = [...new Set(sens.map((r) => r.assumption))];
+  const size = (a) => Math.max(...sens.filter((r) => r.assumption === a).map((r) => Math.abs(r.delta_total_cost_usd)));
+  names.sort((a, b) => size(a) - size(b));
+  Plotly.newPlot("pl-tornado", ["low", "high"].map((setting, k) => {
+    const by = Object.fromEntries(sens.filter((r) => r.setting === setting).map((r) => [r.assumption, r]));
+    return { type: "bar", orientation: "h", name: setting, y: names, x: names.map((a) => by[a] ? by[a].delta_total_cost_usd / 1e6 : null),
+      text: names.map((a) => by[a] ? `${setting} ${by[a].value} ${by[a].unit || ""}` : ""), marker: { color: k ? "rgb(214,39,40)" : "rgb(31,119,180)" } };
+  }), { barmode: "overlay", height: 140 + 55 * names.length, title: { text: "Tornado: change of the re-planned total cost against the base plan (USD m)" }, xaxis: { title: { text: "USD million" } }, margin: { l: 160 } }, { responsive: true });
+  $("pl-sensitivity").innerHTML = table(res.sensitivity);
+}
+
+async function verifyLedger() {
+  const ver = await api("/inventory/verify");
+  $("inv-verify").textContent = ver.ok ? `ledger verified: ${ver.checked} entries` + (ver.signed ? ", head signed" : ` (${ver.reason})`) : `ledger BROKEN at entry ${ver.first_bad_seq}: ${ver.reason}`;
 }
 
 async function loadInventory() {
-  const [bal, al, ver] = await Promise.all([api("/inventory/balances"), api("/inventory/alerts"), api("/inventory/verify")]);
-  $("inv-verify").textContent = ver.ok ? `ledger verified: ${ver.checked} entries` + (ver.signed ? ", head signed" : ` (${ver.reason})`) : `ledger BROKEN at entry ${ver.first_bad_seq}: ${ver.reason}`;
+  const [bal, al, fac, lots, mv] = await Promise.all([api("/inventory/balances"), api("/inventory/alerts"),
+    api("/inventory/facilities"), api("/inventory/lots"), api("/inventory/movements?limit=20"), verifyLedger()]);
   $("inv-balances").innerHTML = table(bal.items);
+  $("inv-facilities").innerHTML = table(fac.items);
+  $("inv-lots").innerHTML = table(lots.items);
+  $("inv-movements").innerHTML = `<p class="note">${mv.total} movements in all; the newest 20:</p>` + table(mv.items);
+  const zones = fac.items.flatMap((f) => f.zones.split(";").map((z) => `${f.facility}/${z}`));
+  const keep = $("sn-zone").value;
+  fillSelect("sn-zone", zones, zones.includes(keep) ? keep : zones[0]);
   $("inv-alerts").innerHTML = table(al.items.map((a) => ({ ...a, action: a.status === "open" ? "ack" : "" })));
   document.querySelectorAll("#inv-alerts td:last-child").forEach((td, i) => {
     const a = al.items[i];
@@ -169,6 +295,32 @@ async function loadInventory() {
       });
     }
   });
+  if (zones.length && !$("inv-sensor").dataset.drawn) await showSensor();
+}
+
+async function showSensor(ev) {
+  if (ev) ev.preventDefault();
+  const zone = $("sn-zone").value, metric = $("sn-metric").value;
+  if (!zone) return;
+  const r = await api(`/inventory/readings?zone=${encodeURIComponent(zone)}&metric=${metric}`);
+  $("inv-sensor").dataset.drawn = "1";
+  Plotly.purge("inv-sensor");
+  $("sn-note").textContent = r.items.length ? "" : `no ${metric} readings in ${zone}`;
+  if (!r.items.length) return;
+  const x = r.items.map((p) => p.timestamp), y = r.items.map((p) => p[metric]);
+  const out = r.items.filter((p) => (r.high !== null && p[metric] > r.high) || (r.low !== null && p[metric] < r.low));
+  const shapes = [];
+  const band = (y0, y1) => shapes.push({ type: "rect", xref: "paper", x0: 0, x1: 1, y0, y1, fillcolor: "rgba(44,160,44,0.12)", line: { width: 0 } });
+  const limits = [r.low, r.high].filter((v) => v !== null);
+  const lo = Math.min(...y, ...limits), hi = Math.max(...y, ...limits);
+  const pad = 0.1 * (hi - lo || Math.abs(hi) || 1);
+  const range = [lo - pad, hi + pad];
+  band(r.low !== null ? r.low : range[0], r.high !== null ? r.high : range[1]);
+  for (const [v, name] of [[r.low, "low"], [r.high, "high"]]) if (v !== null) shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: v, y1: v, line: { color: "#2a2", dash: "dash" }, name });
+  Plotly.newPlot("inv-sensor", [
+    { x, y, mode: "lines", name: metric, line: { width: 1 } },
+    { x: out.map((p) => p.timestamp), y: out.map((p) => p[metric]), mode: "markers", name: "outside spec", marker: { color: "#c33", size: 6 } },
+  ], { title: { text: `${zone}: ${metric}; spec band (green) [${r.low ?? "-"}, ${r.high ?? "-"}] for ${r.materials.join(", ") || "an empty zone"}` }, height: 360, shapes, yaxis: { range, title: { text: metric } } }, { responsive: true });
 }
 
 async function bookReceipt(ev) {
@@ -204,8 +356,13 @@ async function init() {
   $("scenario-form").addEventListener("submit", guard(runScenario));
   $("plan-form").addEventListener("submit", guard(runPlan));
   $("receipt-form").addEventListener("submit", guard(bookReceipt));
+  $("sensor-form").addEventListener("submit", guard(showSensor));
+  $("inv-reverify").addEventListener("click", guard(verifyLedger));
+  $("sc-validate").addEventListener("click", () => validateScenario());
+  $("sc-select").addEventListener("change", () => loadScenarioYaml().catch((e) => showError(e.message)));
+  $("sc-var").addEventListener("change", drawFans);
   $("sc-holder").addEventListener("change", () => fillScenarios().catch((e) => showError(e.message)));
-  for (const id of ["ov-holder", "sc-holder", "pl-holder"]) fillSelect(id, HOLDERS, "EU27");
+  for (const id of ["ov-holder", "sc-holder", "pl-holder", "mat-holder"]) fillSelect(id, HOLDERS, "EU27");
   window.addEventListener("hashchange", route);
   route();
   if (token()) await fillLists().catch((e) => showError(e.message));
@@ -214,7 +371,9 @@ async function init() {
 async function fillScenarios() {
   const sc = await api("/scenarios?holder=" + $("sc-holder").value);
   const ok = sc.items.filter((s) => s.runnable && s.runnable_for_holder !== false);
-  fillSelect("sc-select", ["stochastic", ...ok.map((s) => s.id)], "GR-2023");
+  const keep = $("sc-select").value || "GR-2023";
+  fillSelect("sc-select", ["stochastic", ...ok.map((s) => s.id)], keep);
+  await loadScenarioYaml();
 }
 
 async function fillLists() {
