@@ -43,7 +43,8 @@ def read_dbf(path: Path) -> list[dict[str, str]]:
 
 def read_polygons(path: Path) -> list[list[list[tuple[float, float]]]]:
     data = path.read_bytes()
-    off, shapes = 100, []
+    off = 100
+    shapes: list[list[list[tuple[float, float]]]] = []
     while off < len(data):
         _, length = struct.unpack(">II", data[off : off + 8])
         body = data[off + 8 : off + 8 + 2 * length]
@@ -73,7 +74,7 @@ def main(src: str) -> None:
             continue
         clean = []
         for ring in rings:
-            r = []
+            r: list[list[float]] = []
             for x, y in ring:
                 p = [round(x, 1), round(y, 1)]
                 if not r or r[-1] != p:
