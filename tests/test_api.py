@@ -208,6 +208,7 @@ MATRIX = [
     ("post", "/api/v1/jobs/simulate", "analyst", {"scenario": "NOPE", "holder": "EU27"}),
     ("post", "/api/v1/jobs/plan", "analyst", {"holder": "ATLANTIS", "budget": 1}),
     ("post", "/api/v1/jobs/calibrate", "analyst", {"event": "NOPE"}),
+    ("post", "/api/v1/jobs/policy", "analyst", {"yaml": "name: x\n"}),
     ("get", "/api/v1/inventory/facilities", "viewer", None),
     ("post", "/api/v1/inventory/facilities", "operator",
      {"code": "M", "name": "Matrix depot", "zones": ["A"]}),
@@ -485,3 +486,19 @@ def test_a_calibration_job_is_checked_then_queued(tmp_path: Path) -> None:
         assert ok.status_code == 202
         listed = c.get("/api/v1/jobs", headers=h(tok)).json()["items"]
         assert listed[0]["kind"] == "calibrate" and listed[0]["status"] == "queued"
+
+
+def test_a_policy_job_solves_the_shipped_example(env) -> None:  # type: ignore[no-untyped-def]
+    from critmat.services.policy import example_path
+
+    c, tok, _ = env
+    text = example_path("teisberg1981").read_text()
+    r = c.post("/api/v1/jobs/policy", json={"yaml": text}, headers=h(tok["analyst"]))
+    assert r.status_code == 202, r.text
+    j = _wait(c, tok, r.json()["id"])
+    assert j["status"] == "done", j
+    assert float(j["result"]["readme"]["sum_of_values"]) == pytest.approx(
+        sum(x["value"] for x in j["result"]["policy"]))  # fmt: skip
+    bad = c.post("/api/v1/jobs/policy", json={"yaml": text.replace("[0.8, 0.2]", "[0.8, 0.3]")},
+                 headers=h(tok["analyst"]))  # fmt: skip
+    assert bad.status_code == 400 and "sums to 1.1" in bad.json()["error"]["message"]

@@ -22,7 +22,7 @@ from critmat.report.jsonsafe import jsonable
 
 __all__ = ["KINDS", "cancel", "create", "get", "recent", "recover", "run_job"]
 
-KINDS = ("simulate", "plan", "calibrate")
+KINDS = ("simulate", "plan", "calibrate", "policy")
 
 
 def _now() -> str:
@@ -198,6 +198,18 @@ def _execute(
             "fans": fan_table(res).to_dict("records"),
             "notes": notes,
         }
+    if kind == "policy":
+        from critmat.services.policy import run_policy
+
+        rep = run_policy(None, request.get("method", "all"), text=str(request["yaml"]))
+        readme = {
+            "spec": rep.spec.name,
+            "source": rep.spec.source,
+            "sum_of_values": f"{rep.objective:.10g}",
+            "methods_agree_to": "" if rep.agreement is None else f"{rep.agreement:.2e}",
+        }
+        return {"readme": readme, "notes": rep.notes,
+                **{k: v.to_dict("records") for k, v in rep.tables().items()}}  # fmt: skip
     if kind == "calibrate":
         from critmat.services.calibrate import run_calibrate
 

@@ -189,29 +189,21 @@ def holdings(
     plan: Annotated[str | None, Query(max_length=32, description="a finished plan job")] = None,
 ) -> dict[str, Any]:
     """Tonnes held per material (gross, as booked), next to a plan job's targets if given."""
-    import pandas as pd
-
     from critmat.api import jobs
-    from critmat.services.inventory import holdings_vs_targets
+    from critmat.services.inventory import holdings
 
-    targets = pd.DataFrame({"material": [], "optimal_t": []})
+    composition = None
     if plan:
         job = jobs.get(engine(request), plan)
         if job["kind"] != "plan" or job["status"] != "done":
             raise CritmatError(
                 f"job {plan} is not a finished plan ({job['kind']}, {job['status']})"
             )
-        targets = pd.DataFrame(job["result"]["composition"])[["material", "optimal_t"]]
-    out = holdings_vs_targets(ledger(request), targets) if plan else _held(request)
-    return {"unit": "t (gross, as booked)", "items": records(out)}
-
-
-def _held(request: Request) -> Any:
-    from critmat.inventory.ledger import to_tonnes
-
-    bal = ledger(request).balances()
-    bal["held_t"] = [to_tonnes(q, u) for q, u in zip(bal["quantity"], bal["unit"], strict=True)]
-    return bal.groupby("material", as_index=False)["held_t"].sum()
+        composition = job["result"]["composition"]
+    return {
+        "unit": "t (gross, as booked)",
+        "items": records(holdings(ledger(request), composition)),
+    }
 
 
 @router.post("/receipts", status_code=201)

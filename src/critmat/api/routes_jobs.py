@@ -70,6 +70,25 @@ def plan(request: Request, body: PlanIn, p: Analyst) -> dict[str, Any]:
     return submit(request, "plan", body.model_dump(), p.name)
 
 
+class PolicyIn(BaseModel):
+    """A Markov-regime policy job: the spec as YAML text (docs/policy.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    yaml: str = Field(max_length=200_000)
+    method: str = Field("all", pattern="^(all|value|policy|lp)$")
+
+
+@router.post("/policy", status_code=202)
+def policy(request: Request, body: PolicyIn, p: Analyst) -> dict[str, Any]:
+    """The optimal build/draw policy of a spec (validated now, solved in the pool)."""
+    from critmat.data.yamlfile import load_yaml_text
+    from critmat.optimize.policy_spec import PolicySpec
+
+    load_yaml_text(body.yaml, PolicySpec, "policy spec", "the policy spec YAML")
+    return submit(request, "policy", body.model_dump(), p.name)
+
+
 @router.post("/calibrate", status_code=202)
 def calibrate(request: Request, body: CalibrateIn, p: Analyst) -> dict[str, Any]:
     """Fit the price response to the recorded disruptions (minutes: a job)."""

@@ -19,6 +19,7 @@ from critmat.cli import (
     glossary_cmd,
     inventory_cmd,
     loss_cmd,
+    optimize_cmd,
     plan_cmd,
     serve_cmd,
     simulate_cmd,
@@ -65,6 +66,7 @@ app.add_typer(simulate_cmd.scenarios_app, name="scenarios")
 app.command("calibrate")(calibrate_cmd.calibrate)
 app.command("loss")(loss_cmd.loss)
 app.command("plan")(plan_cmd.plan)
+app.add_typer(optimize_cmd.app, name="optimize")
 app.add_typer(inventory_cmd.app, name="inventory")
 app.command("glossary")(glossary_cmd.glossary)
 app.command("serve")(serve_cmd.serve)

@@ -30,6 +30,7 @@ __all__ = [
     "alerts",
     "coverage",
     "facilities",
+    "holdings",
     "holdings_vs_targets",
     "ingest",
     "ingest_records",
@@ -70,3 +71,18 @@ def ingest_records(led: Ledger, records: list[dict[str, object]], source: str) -
         path = Path(d) / f"{source}.json"
         path.write_text(json.dumps(records))
         return ingest(led, path)
+
+
+def holdings(led: Ledger, composition: list[dict[str, object]] | None = None) -> object:
+    """Tonnes held per material (gross, as booked; kg converted), next to a plan's targets
+    (its composition records: material, optimal_t) when given."""
+    import pandas as pd
+
+    from critmat.inventory.ledger import to_tonnes
+
+    if composition is not None:
+        targets = pd.DataFrame(composition)[["material", "optimal_t"]]
+        return holdings_vs_targets(led, targets)
+    bal = led.balances()
+    bal["held_t"] = [to_tonnes(q, u) for q, u in zip(bal["quantity"], bal["unit"], strict=True)]
+    return bal.groupby("material", as_index=False)["held_t"].sum()

@@ -1,0 +1,71 @@
+"""``critmat optimize``: decisions over time (``policy``: the Markov-regime build/draw rule)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from critmat.cli.output import Format, OutOpt, check_out, emit_frame, emit_tables, friendly
+
+app = typer.Typer(no_args_is_help=True, help="Decisions over time (docs/policy.md).")
+
+
+@app.command("policy")
+@friendly
+def policy(
+    spec: Annotated[
+        Path,
+        typer.Argument(
+            help="Policy spec YAML (docs/policy.md), or a shipped example: teisberg1981."
+        ),
+    ],
+    method: Annotated[
+        str,
+        typer.Option(
+            help="all (value iteration, policy iteration and the LP), value, policy or lp."
+        ),
+    ] = "all",
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """The optimal build/draw policy of a Markov-regime stockpile problem, its value function
+    and the sum of the value function over all states (the LP objective)."""
+    from critmat.services.policy import policy_matrix, run_policy
+
+    check_out(fmt, out)
+    rep = run_policy(spec, method)  # type: ignore[arg-type]
+    s = rep.spec
+    readme = {
+        "command": f"critmat optimize policy {spec} --method {method}",
+        "spec": s.name,
+        "source": s.source,
+        "units": f"levels in {s.unit}; value in {s.currency} (discounted, per {s.period})",
+        "sum_of_values": f"{rep.objective:.10g}",
+        "methods_agree_to": "" if rep.agreement is None else f"{rep.agreement:.2e} relative",
+        **{f"note {i + 1}": n for i, n in enumerate(rep.notes)},
+    }
+    if emit_tables(rep.tables(), fmt, out, readme):
+        return
+    if fmt is Format.json:
+        from critmat.cli.output import emit_json
+
+        emit_json({"readme": readme, **{k: v.to_dict("records") for k, v in rep.tables().items()}})
+        return
+    if fmt is not Format.table:
+        emit_frame(rep.table, fmt)
+        return
+    nxt = next(c for c in rep.table.columns if c.startswith("next_level_"))
+    emit_frame(policy_matrix(rep, nxt), fmt,
+               title=f"{s.name}: next level ({s.unit}) by level and state")  # fmt: skip
+    emit_frame(policy_matrix(rep, "value"), fmt,
+               title=f"Value function ({s.currency}, expected discounted reward)")  # fmt: skip
+    for sol in rep.solutions.values():
+        extra = "".join(f", {k} {v:.3f} s" for k, v in sol.timings.items())
+        typer.echo(f"{sol.method}: {sol.iterations} iterations, {sol.seconds:.3f} s{extra}")
+    typer.echo(f"sum of the value function over all states (LP objective): {rep.objective:.10g}")
+    if rep.agreement is not None:
+        typer.echo(f"the methods agree to {rep.agreement:.1e} relative")
+    for n in rep.notes:
+        typer.echo(f"note: {n}")
