@@ -82,10 +82,9 @@ class PolicyIn(BaseModel):
 @router.post("/policy", status_code=202)
 def policy(request: Request, body: PolicyIn, p: Analyst) -> dict[str, Any]:
     """The optimal build/draw policy of a spec (validated now, solved in the pool)."""
-    from critmat.data.yamlfile import load_yaml_text
-    from critmat.optimize.policy_spec import PolicySpec
+    from critmat.services.policy import check_policy_text
 
-    load_yaml_text(body.yaml, PolicySpec, "policy spec", "the policy spec YAML")
+    check_policy_text(body.yaml)
     return submit(request, "policy", body.model_dump(), p.name)
 
 

@@ -13,7 +13,15 @@ from critmat.errors import CritmatError
 from critmat.optimize.policy import PolicyProblem, PolicySolution
 from critmat.optimize.policy_spec import PolicySpec
 
-__all__ = ["METHODS", "PolicyReport", "example_path", "examples", "policy_matrix", "run_policy"]
+__all__ = [
+    "METHODS",
+    "PolicyReport",
+    "check_policy_text",
+    "example_path",
+    "examples",
+    "policy_matrix",
+    "run_policy",
+]
 
 Method = Literal["all", "value", "policy", "lp"]
 METHODS: tuple[str, ...] = ("all", "value", "policy", "lp")
@@ -44,6 +52,13 @@ class PolicyReport:
               "sum_of_values": s.objective, **s.timings} for s in self.solutions.values()]
         )  # fmt: skip
         return {"policy": self.table, "solvers": summary}
+
+
+def check_policy_text(text: str) -> PolicySpec:
+    """Validate spec YAML text now (a bad spec is refused before any work is queued)."""
+    from critmat.data.yamlfile import load_yaml_text
+
+    return load_yaml_text(text, PolicySpec, "policy spec", "the policy spec YAML")
 
 
 def examples() -> list[str]:
