@@ -69,3 +69,59 @@ def policy(
         typer.echo(f"the methods agree to {rep.agreement:.1e} relative")
     for n in rep.notes:
         typer.echo(f"note: {n}")
+
+
+@app.command("schedule")
+@friendly
+def schedule(
+    ctx: typer.Context,
+    spec: Annotated[
+        Path,
+        typer.Argument(help="Acquisition spec YAML (docs/acquisition.md), or a shipped example."),
+    ],
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """A multi-year acquisition schedule under a yearly budget and a market-impact cap, with
+    responsible sourcing, against buying evenly."""
+    from critmat.cli.output import dataset_from
+    from critmat.services.acquisition import run_acquisition
+    from critmat.services.policy import example_path
+
+    check_out(fmt, out)
+    rep = run_acquisition(dataset_from(ctx), example_path(spec))
+    s = rep.spec
+    tables = rep.tables()
+    readme = {"command": f"critmat optimize schedule {spec}", "spec": s.name,
+              "material": s.material, "holder": s.holder, **rep.inputs}  # fmt: skip
+    if emit_tables(tables, fmt, out, readme):
+        return
+    if fmt is Format.json:
+        from critmat.cli.output import emit_json
+
+        emit_json({"readme": readme, **{k: v.to_dict("records") for k, v in tables.items()}})
+        return
+    if fmt is not Format.table:
+        emit_frame(tables["schedule"], fmt)
+        return
+    emit_frame(tables["years"], fmt, title=f"{s.name}: {s.material}, t {rep.basis} per year")
+    emit_frame(tables["schedule"][tables["schedule"]["plan"] == "optimal"], fmt,
+               title="Optimal purchases by origin")  # fmt: skip
+    emit_frame(tables["summary"], fmt, title="Costs (USD, discounted) and footprint (t CO2e)")
+    summ = tables["summary"].set_index("plan").to_dict("index")
+    opt = summ["optimal"]
+    if rep.unconstrained is not None:
+        free = summ[rep.unconstrained.name]
+        extra = float(opt["purchase_usd"]) - float(free["purchase_usd"])
+        saved = float(free["footprint_co2e_t"]) - float(opt["footprint_co2e_t"])
+        per = f" ({extra / saved:,.0f} USD per t CO2e avoided)" if saved > 0 else ""
+        typer.echo(f"responsible sourcing costs {extra:,.0f} USD of purchases and changes the "
+                   f"footprint by {-saved:+,.0f} t CO2e{per}")  # fmt: skip
+    even = summ["even"]
+    gain = float(even["total_usd"]) - float(opt["total_usd"])
+    typer.echo(
+        f"against buying evenly: {gain:,.0f} USD less in total"
+        + ("" if even["feasible"] else f" (buying evenly breaks: {even['breaches']})")
+    )
+    for k, v in rep.inputs.items():
+        typer.echo(f"{k}: {v}")
