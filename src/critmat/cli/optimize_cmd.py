@@ -125,3 +125,68 @@ def schedule(
     )
     for k, v in rep.inputs.items():
         typer.echo(f"{k}: {v}")
+
+
+@app.command("coalition")
+@friendly
+def coalition(
+    exchange: Annotated[
+        Path | None,
+        typer.Argument(help="Exchange file (JSON; docs/coalition.md), or: coalition_gallium."),
+    ] = None,
+    rule: Annotated[
+        str | None, typer.Option(help="Sharing rule: need or contribution (default: the file's).")
+    ] = None,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the exchange file's JSON schema.")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """A coalition's pooled stockpile against each member holding alone: cost and loss per
+    member, the value of cooperation, individual rationality and the core."""
+    from critmat.services.coalition import exchange_schema, run_coalition
+
+    if schema:
+        from critmat.cli.output import emit_json
+
+        emit_json(exchange_schema())
+        return
+    if exchange is None:
+        from critmat.errors import CritmatError
+
+        raise CritmatError("give an exchange file (or --schema to see its format)")
+    check_out(fmt, out)
+    from critmat.services.policy import example_path
+
+    rep = run_coalition(example_path(exchange), rule)
+    ex = rep.exchange
+    readme = {
+        "command": f"critmat optimize coalition {exchange}" + (f" --rule {rule}" if rule else ""),
+        "material": f"{ex.material} (t {ex.basis})",
+        "scenario_set": ex.scenario_set,
+        "sharing_rule": rule or ex.sharing_rule,
+        "pooled_stock_t": f"{rep.pooled_stock_t:.6g}",
+        "value_of_cooperation_usd": f"{rep.value_of_cooperation_usd:.6g}",
+        "in_core": "not checked (over 12 members)" if rep.in_core is None else str(rep.in_core),
+        "blocking_coalitions": "; ".join(rep.blocking),
+    }
+    if emit_tables({"members": rep.table}, fmt, out, readme):
+        return
+    if fmt is Format.json:
+        from critmat.cli.output import emit_json
+
+        emit_json({"readme": readme, "members": rep.table.to_dict("records")})
+        return
+    emit_frame(rep.table, fmt, title=f"Coalition on {ex.material} (t {ex.basis}, USD): "
+               f"{readme['sharing_rule']} rule")  # fmt: skip
+    if fmt is not Format.table:
+        return
+    typer.echo(f"pooled stock {rep.pooled_stock_t:,.1f} t {ex.basis}; value of cooperation "
+               f"{rep.value_of_cooperation_usd:,.0f} USD")  # fmt: skip
+    if rep.in_core is None:
+        typer.echo("core not checked (over 12 members)")
+    elif rep.in_core:
+        typer.echo("the allocation is in the core: no group of members does better alone")
+    else:
+        typer.echo(f"NOT in the core: {'; '.join(rep.blocking)} would do better on their own")

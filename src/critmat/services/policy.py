@@ -66,7 +66,8 @@ def examples() -> list[str]:
     from importlib import resources
 
     root = resources.files("critmat.optimize") / "examples"
-    return sorted(p.name.removesuffix(".yaml") for p in root.iterdir() if p.name.endswith(".yaml"))
+    return sorted(p.name.rsplit(".", 1)[0] for p in root.iterdir()
+                  if p.name.endswith((".yaml", ".json")))  # fmt: skip
 
 
 def example_path(ref: str | Path) -> Path:
@@ -74,9 +75,11 @@ def example_path(ref: str | Path) -> Path:
     from importlib import resources
 
     p = Path(ref)
-    if p.exists() or p.suffix in (".yaml", ".yml") or str(ref) not in examples():
+    if p.exists() or p.suffix in (".yaml", ".yml", ".json") or str(ref) not in examples():
         return p
-    return Path(str(resources.files("critmat.optimize") / "examples" / f"{ref}.yaml"))
+    root = resources.files("critmat.optimize") / "examples"
+    name = next(x.name for x in root.iterdir() if x.name.rsplit(".", 1)[0] == str(ref))
+    return Path(str(root / name))
 
 
 def run_policy(
