@@ -202,3 +202,55 @@ def test_the_cli_prints_the_policy_the_values_and_the_lp_objective(tmp_path: Pat
     bad.write_text("name: x\n")
     r = CliRunner().invoke(app, ["optimize", "policy", str(bad)])
     assert r.exit_code != 0 and "states" in r.output and "Traceback" not in r.output
+
+
+def _market_run(ds, stockpile):  # type: ignore[no-untyped-def]
+    from critmat.sim.service import resolve_scenario, run_scenario
+
+    sc = resolve_scenario(ds, "GAGE-2023")
+    res, _ = run_scenario(ds, sc, "EU27", year=2023, runs=200, seed=5, stockpile=stockpile)
+    return res
+
+
+def test_a_draw_rule_that_always_empties_equals_the_zero_trigger(  # type: ignore[no-untyped-def]
+    ds,
+) -> None:
+    # target 0 at every level and state, the whole gap a month: the release is
+    # min(shortfall, max release, room), exactly the trigger rule with a zero threshold
+    from critmat.services.policy import solve_release_policy
+    from critmat.sim.stockpile import MaterialHolding, PolicyRelease, StockpileSpec
+
+    hold = {"gallium": MaterialHolding(stock_t=30.0)}
+    zero = StockpileSpec(materials=hold, trigger_shortfall=0.0, trigger_price=1e9)
+    levels = [0.0, 10.0, 20.0, 30.0]
+    rule = PolicyRelease(material="gallium", spec="x", thresholds=[0.5], months_per_period=1.0,
+                         levels=levels, next_level=[[0.0] * 4, [0.0] * 4])  # fmt: skip
+    with_rule = StockpileSpec(materials=hold, trigger_shortfall=0.0, trigger_price=1e9, policy=rule)
+    a, b = _market_run(ds, zero), _market_run(ds, with_rule)
+    i = a.market.index("gallium")
+    assert a.aggregates["release"][:, i].sum() > 0
+    np.testing.assert_allclose(a.aggregates["release"][:, i], b.aggregates["release"][:, i])
+    np.testing.assert_allclose(a.aggregates["unmet"][:, i], b.aggregates["unmet"][:, i])
+    # hold at every level: nothing is released by the rule, whatever the triggers say
+    keep = rule.model_copy(update={"next_level": [[0.0, 10.0, 20.0, 30.0]] * 2})
+    c = _market_run(ds, StockpileSpec(materials=hold, trigger_shortfall=0.0, policy=keep))
+    assert c.aggregates["release"][:, i].sum() == 0
+    assert solve_release_policy(zero) is zero  # no policy: unchanged
+
+
+def test_the_release_comparison_uses_common_random_numbers(ds) -> None:  # type: ignore[no-untyped-def]
+    from critmat.services.policy import compare_release_rules, example_path
+
+    kw = dict(holder="EU27", material="gallium", scenario="GAGE-2023", stock_t=40.0,
+              policy_spec=example_path("gallium_release"), thresholds=[0.02, 0.2], runs=200,
+              seed=2)  # fmt: skip
+    t1 = compare_release_rules(ds, **kw)  # type: ignore[arg-type]
+    t2 = compare_release_rules(ds, **kw)  # type: ignore[arg-type]
+    assert t1.equals(t2)
+    assert list(t1["rule"]) == ["no reserve", "trigger: shortfall>5% or price>1.5x",
+                                "trigger: price>1.5x only", "Markov policy"]  # fmt: skip
+    none = t1.iloc[0]
+    assert (t1["expected_unmet_t"].iloc[1:] < none["expected_unmet_t"]).all()  # a reserve helps
+    assert (t1["expected_release_t"] <= 40.0 + 1e-6).all()
+    with pytest.raises(CritmatError, match="make 2 states, the policy has 3"):
+        compare_release_rules(ds, **{**kw, "thresholds": [0.1]})  # type: ignore[arg-type]

@@ -190,3 +190,51 @@ def coalition(
         typer.echo("the allocation is in the core: no group of members does better alone")
     else:
         typer.echo(f"NOT in the core: {'; '.join(rep.blocking)} would do better on their own")
+
+
+@app.command("release")
+@friendly
+def release(
+    ctx: typer.Context,
+    spec: Annotated[
+        Path, typer.Argument(help="Policy spec (levels in t of the basis), or: gallium_release.")
+    ],
+    material: Annotated[str, typer.Option(help="The material the policy releases.")],
+    stock_t: Annotated[float, typer.Option("--stock-t", min=0.0, help="Reserve (t of basis).")],
+    thresholds: Annotated[
+        str,
+        typer.Option(help="Shortfall shares of demand that start states 2, 3, ... (ascending)."),
+    ] = "0.02,0.2",
+    holder: Annotated[str, typer.Option(help="Holder whose market is simulated.")] = "EU27",
+    scenario: Annotated[str, typer.Option(help="Library id or stochastic.")] = "stochastic",
+    runs: Annotated[int, typer.Option(min=10, max=1_000_000)] = 1000,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    months_per_period: Annotated[float, typer.Option(min=0.1, max=120.0)] = 12.0,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """The solved policy's draw decisions inside the monthly simulator, next to the simple
+    triggers, on the same runs (common random numbers)."""
+    from critmat.cli.output import dataset_from
+    from critmat.errors import CritmatError
+    from critmat.services.policy import compare_release_rules, example_path
+
+    check_out(fmt, out)
+    try:
+        cuts = [float(x) for x in thresholds.split(",") if x.strip()]
+    except ValueError:
+        raise CritmatError(
+            f"--thresholds: numbers separated by commas, not {thresholds!r}"
+        ) from None
+    table = compare_release_rules(
+        dataset_from(ctx), holder=holder, material=material, scenario=scenario,
+        stock_t=stock_t, policy_spec=example_path(spec), thresholds=cuts,
+        months_per_period=months_per_period, runs=runs, seed=seed,
+    )  # fmt: skip
+    readme = {"command": f"critmat optimize release {spec} --material {material} --stock-t "
+              f"{stock_t:g} --thresholds {thresholds} --holder {holder} --scenario {scenario} "
+              f"--runs {runs} --seed {seed}"}  # fmt: skip
+    if emit_tables({"release_rules": table}, fmt, out, readme):
+        return
+    emit_frame(table, fmt, title=f"{material}: {stock_t:g} t released by each rule, {holder}, "
+               f"{scenario}, {runs} runs (seed {seed})")  # fmt: skip

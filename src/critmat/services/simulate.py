@@ -119,7 +119,9 @@ def run_simulate(
     r = resolve(ds, holder=req.holder, year=req.year)
     assert r.holder is not None and r.year is not None
     sc = _scenario_of(ds, req)
-    spec = load_stockpile(req.stockpile)  # bad files fail before any simulation
+    from critmat.services.policy import solve_release_policy
+
+    spec = solve_release_policy(load_stockpile(req.stockpile))  # bad files fail before any run
     params = None
     ranges: dict[str, tuple[float, float]] = {}
     if req.parameter_uncertainty:

@@ -35,7 +35,7 @@ from critmat.sim.events import KINDS, EventTable
 from critmat.sim.loss import loss_per_tonne
 from critmat.sim.market import Market, SimParams
 
-__all__ = ["FULL_VARIABLES", "Draws", "Stockpile", "simulate_chunk"]
+__all__ = ["FULL_VARIABLES", "DrawRule", "Draws", "Stockpile", "simulate_chunk"]
 
 F32 = npt.NDArray[np.float32]
 FULL_VARIABLES = (
@@ -52,6 +52,33 @@ FULL_VARIABLES = (
 )
 
 
+def _policy_draw(rule: DrawRule, stock: F32, shortfall: F32, demand: F32, most: F32) -> F32:
+    """This month's release of the rule's material for every run (vectorised over runs)."""
+    i = rule.material
+    share = shortfall[:, i] / np.maximum(demand[:, i], np.float32(1e-30))
+    state = np.searchsorted(rule.thresholds, share, side="right")
+    level = np.clip(np.searchsorted(rule.levels, stock[:, i], side="right") - 1, 0, None)
+    target = rule.next_level[state, level]
+    pace = np.maximum(stock[:, i] - target, 0.0) / np.float32(rule.months_per_period)
+    out: F32 = np.minimum(np.minimum(pace, shortfall[:, i]), most[:, i]).astype(np.float32)
+    return out
+
+
+@dataclass(frozen=True)
+class DrawRule:
+    """A state- and stock-dependent release rule for one material (a solved Markov policy,
+    critmat.optimize.policy): the market state each month is the shortfall's share of demand
+    binned by ``thresholds`` (state 0 below the first); at stock level ``levels[j]`` (the grid
+    level at or below the stock) in state ``s`` the rule draws towards ``next_level[s, j]`` at
+    ``1 / months_per_period`` of the gap a month, never more than the shortfall."""
+
+    material: int
+    levels: F32  # [L] t of the basis, ascending
+    thresholds: F32  # [S - 1] shortfall share of demand, ascending
+    next_level: F32  # [S, L] t
+    months_per_period: float = 12.0
+
+
 @dataclass(frozen=True)
 class Stockpile:
     """A reserve per material with its release policy (t, t/month)."""
@@ -61,6 +88,7 @@ class Stockpile:
     floor: F32
     trigger_shortfall: float = 0.05
     trigger_price: float = 1.5
+    draw: DrawRule | None = None  # replaces the triggers for its material
 
     @classmethod
     def empty(cls, n_materials: int) -> Stockpile:
@@ -325,6 +353,10 @@ def simulate_chunk(
         )
         room = np.maximum(stock - floor, 0.0)
         release = np.where(trigger, np.minimum(np.minimum(shortfall, max_rel), room), 0.0)
+        if stockpile.draw is not None:
+            release[:, stockpile.draw.material] = _policy_draw(
+                stockpile.draw, stock, shortfall, demand, np.minimum(max_rel, room)
+            )
         stock -= release
         unmet = shortfall - release
         consumption = demand - unmet

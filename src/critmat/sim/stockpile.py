@@ -8,6 +8,11 @@ Example (all keys optional)::
     max_release_share: 0.5      # default max release per month, share of monthly base demand
     materials:
       cobalt: {stock_t: 2000, max_release_t_per_month: 300, floor_t: 200}
+    policy:                     # optional: one material released by a solved Markov policy
+      material: gallium
+      spec: gallium_policy.yaml # critmat optimize policy spec, levels in t of the basis
+      thresholds: [0.02, 0.2]   # shortfall share of demand: 2% disrupted, 20% severe
+      months_per_period: 12     # the policy's period
 """
 
 from __future__ import annotations
@@ -20,10 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.loader import DatasetError
 from critmat.data.yamlfile import load_yaml_model
-from critmat.sim.engine import Stockpile
+from critmat.sim.engine import DrawRule, Stockpile
 from critmat.sim.market import Market
 
-__all__ = ["MaterialHolding", "StockpileSpec", "load_stockpile"]
+__all__ = ["MaterialHolding", "PolicyRelease", "StockpileSpec", "load_stockpile"]
 
 NonNeg = Annotated[float, Field(ge=0.0)]
 DAYS_PER_MONTH = 30.4375
@@ -40,6 +45,43 @@ class MaterialHolding(BaseModel):
     floor_t: NonNeg = 0.0
 
 
+class PolicyRelease(BaseModel):
+    """One material released by a solved Markov policy (docs/policy.md) instead of the
+    triggers. ``levels``/``next_level`` are filled by the service layer, which solves ``spec``."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    material: str
+    spec: str = Field(description="policy spec file (or shipped example name)")
+    thresholds: list[Annotated[float, Field(gt=0.0, le=1.0)]] = Field(min_length=1)
+    months_per_period: Annotated[float, Field(gt=0.0, le=120.0)] = 12.0
+    levels: list[float] | None = None
+    next_level: list[list[float]] | None = None
+
+    def rule(self, market: Market) -> DrawRule:
+        """The engine's draw rule (the policy must be solved, with one state per bin)."""
+        if self.levels is None or self.next_level is None:
+            raise DatasetError("the stockpile's policy was not solved (critmat.services)")
+        if self.thresholds != sorted(self.thresholds):
+            raise DatasetError("stockpile policy: thresholds must be ascending")
+        if len(self.next_level) != len(self.thresholds) + 1:
+            raise DatasetError(
+                f"stockpile policy: {len(self.thresholds)} thresholds make "
+                f"{len(self.thresholds) + 1} states, the policy has {len(self.next_level)}"
+            )
+        if self.material not in market.materials:
+            raise DatasetError(
+                f"stockpile policy material {self.material!r} is not in the {market.holder} market"
+            )
+        return DrawRule(
+            market.index(self.material),
+            np.asarray(self.levels, np.float32),
+            np.asarray(self.thresholds, np.float32),
+            np.asarray(self.next_level, np.float32),
+            self.months_per_period,
+        )
+
+
 class StockpileSpec(BaseModel):
     """A reserve and its release policy."""
 
@@ -50,6 +92,7 @@ class StockpileSpec(BaseModel):
     days_of_cover: NonNeg = 0.0
     max_release_share: NonNeg = 0.5
     materials: dict[str, MaterialHolding] = Field(default_factory=dict)
+    policy: PolicyRelease | None = None
 
     def arrays(self, market: Market) -> Stockpile:
         """Stock, maximum release and floor per market material (t, t/month)."""
@@ -72,7 +115,8 @@ class StockpileSpec(BaseModel):
             if h.max_release_t_per_month is not None:
                 max_rel[i] = h.max_release_t_per_month
             floor[i] = h.floor_t
-        return Stockpile(stock, max_rel, floor, self.trigger_shortfall, self.trigger_price)
+        draw = self.policy.rule(market) if self.policy is not None else None
+        return Stockpile(stock, max_rel, floor, self.trigger_shortfall, self.trigger_price, draw)
 
 
 def load_stockpile(path: str | Path | None) -> StockpileSpec:
