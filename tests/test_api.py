@@ -209,6 +209,8 @@ MATRIX = [
     ("post", "/api/v1/jobs/plan", "analyst", {"holder": "ATLANTIS", "budget": 1}),
     ("post", "/api/v1/jobs/calibrate", "analyst", {"event": "NOPE"}),
     ("post", "/api/v1/jobs/policy", "analyst", {"yaml": "name: x\n"}),
+    ("post", "/api/v1/jobs/schedule", "analyst", {"yaml": "name: x\n"}),
+    ("post", "/api/v1/jobs/coalition", "analyst", {"exchange": {}}),
     ("get", "/api/v1/inventory/facilities", "viewer", None),
     ("post", "/api/v1/inventory/facilities", "operator",
      {"code": "M", "name": "Matrix depot", "zones": ["A"]}),
@@ -502,3 +504,31 @@ def test_a_policy_job_solves_the_shipped_example(env) -> None:  # type: ignore[n
     bad = c.post("/api/v1/jobs/policy", json={"yaml": text.replace("[0.8, 0.2]", "[0.8, 0.3]")},
                  headers=h(tok["analyst"]))  # fmt: skip
     assert bad.status_code == 400 and "sums to 1.1" in bad.json()["error"]["message"]
+
+
+def test_schedule_and_coalition_jobs(env) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import yaml
+
+    from critmat.services.policy import example_path
+
+    c, tok, _ = env
+    spec = {**yaml.safe_load(example_path("lithium_schedule").read_text()), "prices": "base"}
+    r = c.post("/api/v1/jobs/schedule", json={"yaml": yaml.safe_dump(spec)},
+               headers=h(tok["analyst"]))  # fmt: skip
+    assert r.status_code == 202, r.text
+    j = _wait(c, tok, r.json()["id"])
+    assert j["status"] == "done", j
+    assert {row["plan"] for row in j["result"]["summary"]} >= {"optimal", "even"}
+    bad = c.post("/api/v1/jobs/schedule", json={"yaml": yaml.safe_dump({**spec, "years": 0})},
+                 headers=h(tok["analyst"]))  # fmt: skip
+    assert bad.status_code == 400 and "years" in bad.json()["error"]["message"]
+    ex = json.loads(example_path("coalition_gallium").read_text())
+    r = c.post("/api/v1/jobs/coalition", json={"exchange": ex, "rule": "contribution"},
+               headers=h(tok["analyst"]))  # fmt: skip
+    j = _wait(c, tok, r.json()["id"])
+    assert j["status"] == "done" and len(j["result"]["members"]) == 3, j
+    ex["members"] = ex["members"][:1]
+    bad = c.post("/api/v1/jobs/coalition", json={"exchange": ex}, headers=h(tok["analyst"]))
+    assert bad.status_code == 400 and "members" in bad.json()["error"]["message"]

@@ -22,7 +22,7 @@ from critmat.report.jsonsafe import jsonable
 
 __all__ = ["KINDS", "cancel", "create", "get", "recent", "recover", "run_job"]
 
-KINDS = ("simulate", "plan", "calibrate", "policy")
+KINDS = ("simulate", "plan", "calibrate", "policy", "schedule", "coalition")
 
 
 def _now() -> str:
@@ -210,6 +210,24 @@ def _execute(
         }
         return {"readme": readme, "notes": rep.notes,
                 **{k: v.to_dict("records") for k, v in rep.tables().items()}}  # fmt: skip
+    if kind == "schedule":
+        from critmat.services.acquisition import run_acquisition
+
+        rep_s = run_acquisition(ds, text=str(request["yaml"]))
+        return {"readme": rep_s.inputs,
+                **{k: v.to_dict("records") for k, v in rep_s.tables().items()}}  # fmt: skip
+    if kind == "coalition":
+        from critmat.optimize.coalition_exchange import ExchangeFile
+        from critmat.services.coalition import run_coalition
+
+        rep_c = run_coalition(ExchangeFile.model_validate(request["exchange"]), request.get("rule"))
+        readme = {
+            "pooled_stock_t": f"{rep_c.pooled_stock_t:.6g}",
+            "value_of_cooperation_usd": f"{rep_c.value_of_cooperation_usd:.6g}",
+            "in_core": str(rep_c.in_core),
+            "blocking": "; ".join(rep_c.blocking),
+        }
+        return {"readme": readme, "members": rep_c.table.to_dict("records")}  # fmt: skip
     if kind == "calibrate":
         from critmat.services.calibrate import run_calibrate
 

@@ -88,6 +88,42 @@ def policy(request: Request, body: PolicyIn, p: Analyst) -> dict[str, Any]:
     return submit(request, "policy", body.model_dump(), p.name)
 
 
+class ScheduleIn(BaseModel):
+    """An acquisition-schedule job: the spec as YAML text (docs/acquisition.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    yaml: str = Field(max_length=200_000)
+
+
+@router.post("/schedule", status_code=202)
+def schedule(request: Request, body: ScheduleIn, p: Analyst) -> dict[str, Any]:
+    """A multi-year acquisition schedule with responsible sourcing (validated now)."""
+    from critmat.services.acquisition import check_schedule_text
+
+    check_schedule_text(dataset(request), body.yaml)
+    return submit(request, "schedule", body.model_dump(), p.name)
+
+
+class CoalitionIn(BaseModel):
+    """A coalition job: the exchange file's content (its JSON schema: critmat optimize
+    coalition --schema) and optionally the sharing rule."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exchange: dict[str, Any]
+    rule: str | None = Field(None, pattern="^(need|contribution)$")
+
+
+@router.post("/coalition", status_code=202)
+def coalition(request: Request, body: CoalitionIn, p: Analyst) -> dict[str, Any]:
+    """Pooled against alone for the members of an exchange file (validated now)."""
+    from critmat.services.coalition import check_exchange
+
+    check_exchange(body.exchange)
+    return submit(request, "coalition", body.model_dump(), p.name)
+
+
 @router.post("/calibrate", status_code=202)
 def calibrate(request: Request, body: CalibrateIn, p: Analyst) -> dict[str, Any]:
     """Fit the price response to the recorded disruptions (minutes: a job)."""

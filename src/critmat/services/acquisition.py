@@ -13,7 +13,13 @@ from critmat.errors import CritmatError
 from critmat.optimize.acquisition import AcquisitionProblem, Schedule
 from critmat.optimize.acquisition_spec import AcquisitionSpec
 
-__all__ = ["AcquisitionReport", "footprint_per_t", "run_acquisition", "world_output_t"]
+__all__ = [
+    "AcquisitionReport",
+    "check_schedule_text",
+    "footprint_per_t",
+    "run_acquisition",
+    "world_output_t",
+]
 
 
 @dataclass
@@ -54,6 +60,20 @@ class AcquisitionReport:
         )
         sched = pd.concat([self.optimal.frame(p), self.even.frame(p)], ignore_index=True)
         return {"schedule": sched, "years": years, "summary": pd.DataFrame(rows)}
+
+
+def check_schedule_text(ds: Dataset, text: str) -> AcquisitionSpec:
+    """Validate spec YAML text now: the spec, its holder and material and its footprint routes
+    (the schedule itself runs as a job)."""
+    from critmat.data.yamlfile import load_yaml_text
+    from critmat.services.context import resolve
+
+    spec = load_yaml_text(text, AcquisitionSpec, "acquisition spec", "the acquisition YAML")
+    mat = resolve(ds, holder=spec.holder, materials=[spec.material], year=spec.year).materials[0]
+    for o in spec.origins:
+        if o.footprint_route is not None:
+            footprint_per_t(ds, mat, o.footprint_route)
+    return spec
 
 
 def world_output_t(ds: Dataset, material: str, year: int) -> tuple[float, str]:

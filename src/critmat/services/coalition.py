@@ -13,7 +13,13 @@ from critmat.errors import CritmatError
 from critmat.optimize.coalition import CoalitionProblem
 from critmat.optimize.coalition_exchange import ExchangeFile
 
-__all__ = ["CoalitionReport", "exchange_schema", "read_exchange", "run_coalition"]
+__all__ = [
+    "CoalitionReport",
+    "check_exchange",
+    "exchange_schema",
+    "read_exchange",
+    "run_coalition",
+]
 
 
 @dataclass
@@ -31,6 +37,22 @@ class CoalitionReport:
 def exchange_schema() -> dict[str, object]:
     """The exchange file's JSON schema."""
     return ExchangeFile.model_json_schema()
+
+
+def check_exchange(content: dict[str, object]) -> ExchangeFile:
+    """Validate an exchange file's content (e.g. a request body); errors name the key path."""
+    from pydantic import ValidationError
+
+    from critmat.data.loader import DatasetError
+    from critmat.data.schemas import Issue
+
+    try:
+        return ExchangeFile.model_validate(content)
+    except ValidationError as exc:
+        issues = [Issue(check="exchange", table="exchange", file="the exchange",
+                        column=".".join(str(x) for x in e["loc"]), message=e["msg"])
+                  for e in exc.errors()]  # fmt: skip
+        raise DatasetError("the exchange was refused", issues) from None
 
 
 def read_exchange(path: str | Path) -> ExchangeFile:
@@ -58,11 +80,12 @@ def read_exchange(path: str | Path) -> ExchangeFile:
         raise DatasetError(f"exchange file {p} was refused", issues) from None
 
 
-def run_coalition(path: str | Path, rule: str | None = None) -> CoalitionReport:
-    """Pool against alone for the members of an exchange file (``rule`` overrides the file's)."""
+def run_coalition(path: str | Path | ExchangeFile, rule: str | None = None) -> CoalitionReport:
+    """Pool against alone for the members of an exchange file (or its validated content;
+    ``rule`` overrides the file's)."""
     from critmat.optimize.coalition import allocate, core_check, pooled_optimum
 
-    ex = read_exchange(path)
+    ex = path if isinstance(path, ExchangeFile) else read_exchange(path)
     p = CoalitionProblem(
         members=[m.name for m in ex.members],
         need=np.array([m.need_t for m in ex.members], float),
