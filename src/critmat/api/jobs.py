@@ -217,10 +217,9 @@ def _execute(
         return {"readme": rep_s.inputs,
                 **{k: v.to_dict("records") for k, v in rep_s.tables().items()}}  # fmt: skip
     if kind == "coalition":
-        from critmat.optimize.coalition_exchange import ExchangeFile
-        from critmat.services.coalition import run_coalition
+        from critmat.services.coalition import check_exchange, run_coalition
 
-        rep_c = run_coalition(ExchangeFile.model_validate(request["exchange"]), request.get("rule"))
+        rep_c = run_coalition(check_exchange(request["exchange"]), request.get("rule"))
         readme = {
             "pooled_stock_t": f"{rep_c.pooled_stock_t:.6g}",
             "value_of_cooperation_usd": f"{rep_c.value_of_cooperation_usd:.6g}",
