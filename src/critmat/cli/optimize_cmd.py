@@ -238,3 +238,45 @@ def release(
         return
     emit_frame(table, fmt, title=f"{material}: {stock_t:g} t released by each rule, {holder}, "
                f"{scenario}, {runs} runs (seed {seed})")  # fmt: skip
+
+
+@app.command("options")
+@friendly
+def options(
+    ctx: typer.Context,
+    spec: Annotated[
+        Path, typer.Argument(help="Options catalogue YAML (docs/options.md), or: gallium_options.")
+    ],
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Mitigation options beyond stock (mines, plants, recycling, agreements, substitution):
+    every portfolio with the stock it still needs, under one budget, on the simulator."""
+    from critmat.cli.output import dataset_from
+    from critmat.services.options import run_options
+    from critmat.services.policy import example_path
+
+    check_out(fmt, out)
+    rep = run_options(dataset_from(ctx), example_path(spec))
+    readme = {"command": f"critmat optimize options {spec}", "spec": rep.spec.name, **rep.inputs}
+    if emit_tables(rep.tables(), fmt, out, readme):
+        return
+    if fmt is Format.json:
+        from critmat.cli.output import emit_json
+
+        emit_json({"readme": readme, **{k: v.to_dict("records") for k, v in rep.tables().items()}})
+        return
+    if fmt is not Format.table:
+        emit_frame(rep.portfolios, fmt)
+        return
+    s = rep.spec
+    cols = ["options", "capex_usd", "stock_t", "expected_unmet_no_stock_t",
+            "expected_loss_left_usd", "total_usd"]  # fmt: skip
+    title = f"{s.name}: portfolios by total cost (USD; {rep.inputs['basis']})"
+    emit_frame(rep.portfolios[cols], fmt, title=title)
+    emit_frame(
+        rep.shrink, fmt, title="The stock as the options come online (in order of lead time)"
+    )
+    emit_frame(rep.chosen, fmt, title="The chosen portfolio with its stock, on the full model")
+    for k, v in rep.inputs.items():
+        typer.echo(f"{k}: {v}")

@@ -89,6 +89,9 @@ class Stockpile:
     trigger_shortfall: float = 0.05
     trigger_price: float = 1.5
     draw: DrawRule | None = None  # replaces the triggers for its material
+    #: the holder's own added supply (mitigation options) per material and month, t/month
+    #: ``[M, T]`` (the last month repeats beyond T); it closes the gap before any shortfall
+    own_supply: F32 | None = None
 
     @classmethod
     def empty(cls, n_materials: int) -> Stockpile:
@@ -347,6 +350,9 @@ def simulate_chunk(
         recyc = d0 * r
         # below 1e-5 of baseline demand a gap is float32 rounding, not a shortfall
         gap = demand - primary - recyc
+        if stockpile.own_supply is not None:
+            own = stockpile.own_supply
+            gap = gap - own[:, min(t, own.shape[1] - 1)][None, :]
         shortfall = np.where(gap > tol, gap, 0.0).astype(np.float32)
         trigger = (shortfall > stockpile.trigger_shortfall * demand) | (
             ratio > stockpile.trigger_price

@@ -93,6 +93,11 @@ class StockpileSpec(BaseModel):
     max_release_share: NonNeg = 0.5
     materials: dict[str, MaterialHolding] = Field(default_factory=dict)
     policy: PolicyRelease | None = None
+    own_supply: dict[str, list[NonNeg]] = Field(
+        default_factory=dict,
+        description="the holder's own added supply per month (t/month of the basis), e.g. from "
+        "mitigation options (critmat.optimize.options)",
+    )
 
     def arrays(self, market: Market) -> Stockpile:
         """Stock, maximum release and floor per market material (t, t/month)."""
@@ -116,7 +121,20 @@ class StockpileSpec(BaseModel):
                 max_rel[i] = h.max_release_t_per_month
             floor[i] = h.floor_t
         draw = self.policy.rule(market) if self.policy is not None else None
-        return Stockpile(stock, max_rel, floor, self.trigger_shortfall, self.trigger_price, draw)
+        own = None
+        if self.own_supply:
+            unknown_own = sorted(set(self.own_supply) - set(market.materials))
+            if unknown_own:
+                raise DatasetError(f"own_supply names materials outside the market: {unknown_own}")
+            months = max(len(v) for v in self.own_supply.values())
+            own = np.zeros((market.n_materials, max(months, 1)), np.float32)
+            for name, v in self.own_supply.items():
+                own[market.index(name), : len(v)] = v
+                if v:
+                    own[market.index(name), len(v) :] = v[-1]
+        return Stockpile(
+            stock, max_rel, floor, self.trigger_shortfall, self.trigger_price, draw, own
+        )
 
 
 def load_stockpile(path: str | Path | None) -> StockpileSpec:
