@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from critmat.cli.output import Format, OutOpt, check_out, emit_frame, emit_tables, friendly
+
+
+def _emitted(tables: dict[str, Any], fmt: Format, out: Path | None, readme: dict[str, str]) -> bool:
+    """Files (``--out``) or JSON on stdout (the README and every table); True when done."""
+    if emit_tables(tables, fmt, out, readme):
+        return True
+    if fmt is Format.json:
+        from critmat.cli.output import emit_json
+
+        emit_json({"readme": readme, **{k: v.to_dict("records") for k, v in tables.items()}})
+        return True
+    return False
+
 
 app = typer.Typer(no_args_is_help=True, help="Decisions over time (docs/policy.md).")
 
@@ -46,12 +59,7 @@ def policy(
         "methods_agree_to": "" if rep.agreement is None else f"{rep.agreement:.2e} relative",
         **{f"note {i + 1}": n for i, n in enumerate(rep.notes)},
     }
-    if emit_tables(rep.tables(), fmt, out, readme):
-        return
-    if fmt is Format.json:
-        from critmat.cli.output import emit_json
-
-        emit_json({"readme": readme, **{k: v.to_dict("records") for k, v in rep.tables().items()}})
+    if _emitted(rep.tables(), fmt, out, readme):
         return
     if fmt is not Format.table:
         emit_frame(rep.table, fmt)
@@ -94,12 +102,7 @@ def schedule(
     tables = rep.tables()
     readme = {"command": f"critmat optimize schedule {spec}", "spec": s.name,
               "material": s.material, "holder": s.holder, **rep.inputs}  # fmt: skip
-    if emit_tables(tables, fmt, out, readme):
-        return
-    if fmt is Format.json:
-        from critmat.cli.output import emit_json
-
-        emit_json({"readme": readme, **{k: v.to_dict("records") for k, v in tables.items()}})
+    if _emitted(tables, fmt, out, readme):
         return
     if fmt is not Format.table:
         emit_frame(tables["schedule"], fmt)
@@ -171,12 +174,7 @@ def coalition(
         "in_core": "not checked (over 12 members)" if rep.in_core is None else str(rep.in_core),
         "blocking_coalitions": "; ".join(rep.blocking),
     }
-    if emit_tables({"members": rep.table}, fmt, out, readme):
-        return
-    if fmt is Format.json:
-        from critmat.cli.output import emit_json
-
-        emit_json({"readme": readme, "members": rep.table.to_dict("records")})
+    if _emitted({"members": rep.table}, fmt, out, readme):
         return
     emit_frame(rep.table, fmt, title=f"Coalition on {ex.material} (t {ex.basis}, USD): "
                f"{readme['sharing_rule']} rule")  # fmt: skip
@@ -259,12 +257,7 @@ def options(
     check_out(fmt, out)
     rep = run_options(dataset_from(ctx), example_path(spec))
     readme = {"command": f"critmat optimize options {spec}", "spec": rep.spec.name, **rep.inputs}
-    if emit_tables(rep.tables(), fmt, out, readme):
-        return
-    if fmt is Format.json:
-        from critmat.cli.output import emit_json
-
-        emit_json({"readme": readme, **{k: v.to_dict("records") for k, v in rep.tables().items()}})
+    if _emitted(rep.tables(), fmt, out, readme):
         return
     if fmt is not Format.table:
         emit_frame(rep.portfolios, fmt)

@@ -31,7 +31,7 @@ def quiet_stdout() -> Iterator[None]:
         os.close(devnull)
 
 
-__all__ = ["LPResult", "build_lp", "solve_lp"]
+__all__ = ["LPArrays", "LPResult", "build_lp", "solve_arrays", "solve_lp"]
 
 
 @dataclass
@@ -131,20 +131,21 @@ def build_lp(p: Problem) -> LPArrays:
     return LPArrays(c, a, np.concatenate(row_lo), np.concatenate(row_hi), col_lo, col_hi)
 
 
-def solve_lp(p: Problem, *, solver: str = "auto") -> LPResult:
-    """Solve the sizing LP with HiGHS.
+@dataclass
+class HighsSolution:
+    """What HiGHS returned: the columns' values, the objective, the status, simplex iterations."""
 
-    Raises
-    ------
-    InfeasibleError
-        With the binding constraint named (checked before solving), or HiGHS's status otherwise.
-    """
+    x: F64
+    objective: float
+    status: str
+    iterations: int
+
+
+def solve_arrays(arr: LPArrays, solver: str = "simplex") -> HighsSolution:
+    """Pass an LP in arrays to HiGHS (highspy, column-wise matrix) and solve it, quietly."""
     with quiet_stdout():  # highspy prints a banner on stdout when loaded
         import highspy
 
-    check_feasible(p)
-    t0 = time.perf_counter()
-    arr = build_lp(p)
     lp = highspy.HighsLp()
     lp.num_col_ = arr.c.size
     lp.num_row_ = arr.row_lo.size
@@ -160,18 +161,38 @@ def solve_lp(p: Problem, *, solver: str = "auto") -> LPResult:
     with quiet_stdout():  # HiGHS prints a banner on stdout when created
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    if solver == "auto":  # measured: simplex for small models, interior point from ~50k columns
-        solver = "simplex" if arr.c.size < 50_000 else "ipm"
     h.setOptionValue("solver", solver)
     h.passModel(lp)
-    t1 = time.perf_counter()
     h.run()
-    t2 = time.perf_counter()
     status = h.modelStatusToString(h.getModelStatus())
+    x = np.asarray(h.getSolution().col_value, float) if status == "Optimal" else np.zeros(0)
+    info = h.getInfo()
+    return HighsSolution(
+        x, float(info.objective_function_value), status, int(info.simplex_iteration_count)
+    )
+
+
+def solve_lp(p: Problem, *, solver: str = "auto") -> LPResult:
+    """Solve the sizing LP with HiGHS.
+
+    Raises
+    ------
+    InfeasibleError
+        With the binding constraint named (checked before solving), or HiGHS's status otherwise.
+    """
+    check_feasible(p)
+    t0 = time.perf_counter()
+    arr = build_lp(p)
+    if solver == "auto":  # measured: simplex for small models, interior point from ~50k columns
+        solver = "simplex" if arr.c.size < 50_000 else "ipm"
+    t1 = time.perf_counter()
+    sol = solve_arrays(arr, solver)
+    t2 = time.perf_counter()
+    status = sol.status
     if status != "Optimal":
         raise InfeasibleError(f"HiGHS could not solve the sizing LP: {status}")
-    x: npt.NDArray[np.float64] = np.asarray(h.getSolution().col_value[: p.n_materials])
-    obj = float(h.getInfo().objective_function_value)
+    x: npt.NDArray[np.float64] = sol.x[: p.n_materials]
+    obj = sol.objective
     if p.risk != "cvar":  # the expectation LP leaves out the constant mean_s sum_m e'_sm Q_sm
         obj += float(np.sum(p.residual * p.shortfall, axis=1).mean())
     return LPResult(

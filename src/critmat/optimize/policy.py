@@ -163,7 +163,7 @@ def policy_lp(p: PolicyProblem) -> PolicySolution:
     The matrix is built in bulk (COO -> CSC); the timings separate build and solve."""
     import scipy.sparse as sp
 
-    from critmat.optimize.lp import quiet_stdout
+    from critmat.optimize.lp import LPArrays, solve_arrays
 
     t0 = time.perf_counter()
     s, n = p.shape
@@ -174,35 +174,17 @@ def policy_lp(p: PolicyProblem) -> PolicySolution:
     cols = np.concatenate([ss * n + xx, to_state * n + np.repeat(yy, s)])
     vals = np.concatenate([np.ones(k), -p.discount * p.transition[np.repeat(ss, s), to_state]])
     a = sp.coo_matrix((vals, (rows, cols)), shape=(k, s * n)).tocsc()  # duplicates summed
-    with quiet_stdout():
-        import highspy
-
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = s * n, k
-    lp.col_cost_ = np.ones(s * n)
-    lp.col_lower_ = np.full(s * n, -np.inf)
-    lp.col_upper_ = np.full(s * n, np.inf)
-    lp.row_lower_ = p.reward[ss, xx, yy]
-    lp.row_upper_ = np.full(k, np.inf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    with quiet_stdout():
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.passModel(lp)
+    arr = LPArrays(np.ones(s * n), a, p.reward[ss, xx, yy], np.full(k, np.inf),
+                   np.full(s * n, -np.inf), np.full(s * n, np.inf))  # fmt: skip
     t1 = time.perf_counter()
-    h.run()
+    sol = solve_arrays(arr)
     t2 = time.perf_counter()
-    status = h.modelStatusToString(h.getModelStatus())
-    if status != "Optimal":
-        raise ValueError(f"HiGHS could not solve the policy LP: {status}")
-    v = np.asarray(h.getSolution().col_value, float).reshape(s, n)
+    if sol.status != "Optimal":
+        raise ValueError(f"HiGHS could not solve the policy LP: {sol.status}")
+    v = sol.x.reshape(s, n)
     _, idx = bellman(p, v)
-    iters = int(h.getInfo().simplex_iteration_count)
     times = {"build_s": t1 - t0, "solve_s": t2 - t1}
-    return PolicySolution("linear program (HiGHS)", v, idx, iters, t2 - t0, times)
+    return PolicySolution("linear program (HiGHS)", v, idx, sol.iterations, t2 - t0, times)
 
 
 def solution_tables(p: PolicyProblem, sol: PolicySolution, unit: str) -> pd.DataFrame:
