@@ -532,3 +532,17 @@ def test_schedule_and_coalition_jobs(env) -> None:  # type: ignore[no-untyped-de
     ex["members"] = ex["members"][:1]
     bad = c.post("/api/v1/jobs/coalition", json={"exchange": ex}, headers=h(tok["analyst"]))
     assert bad.status_code == 400 and "members" in bad.json()["error"]["message"]
+
+
+def test_a_plan_job_refuses_bad_decisions(env) -> None:  # type: ignore[no-untyped-def]
+    c, tok, _ = env
+    base = {"holder": "EU27", "budget": 1e9}
+    r = c.post("/api/v1/jobs/plan", json={**base, "decisions": {"magic": "x"}},
+               headers=h(tok["analyst"]))  # fmt: skip
+    assert r.status_code == 400 and "magic" in r.json()["error"]["message"]
+    r = c.post("/api/v1/jobs/plan", json={**base, "decisions": {"coalition": "{oops"}},
+               headers=h(tok["analyst"]))  # fmt: skip
+    assert r.status_code == 400 and "not JSON" in r.json()["error"]["message"]
+    r = c.post("/api/v1/jobs/plan", json={**base, "decisions": {"policy": "name: x\n"}},
+               headers=h(tok["analyst"]))  # fmt: skip
+    assert r.status_code == 400 and "states" in r.json()["error"]["message"]

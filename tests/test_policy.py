@@ -254,3 +254,33 @@ def test_the_release_comparison_uses_common_random_numbers(ds) -> None:  # type:
     assert (t1["expected_release_t"] <= 40.0 + 1e-6).all()
     with pytest.raises(CritmatError, match="make 2 states, the policy has 3"):
         compare_release_rules(ds, **{**kw, "thresholds": [0.1]})  # type: ignore[arg-type]
+
+
+def test_the_plan_carries_the_decisions_beyond_the_sizing(tmp_path: Path) -> None:
+    import json
+
+    import yaml as _yaml
+
+    from critmat.services.policy import example_path
+
+    sched = {**_yaml.safe_load(example_path("lithium_schedule").read_text()), "prices": "base"}
+    f = tmp_path / "s.yaml"
+    f.write_text(_yaml.safe_dump(sched))
+    opts = {**_yaml.safe_load(example_path("gallium_options").read_text()), "runs": 60}
+    g = tmp_path / "o.yaml"
+    g.write_text(_yaml.safe_dump(opts))
+    cfg = tmp_path / "plan.yaml"
+    cfg.write_text("runs: 100\neval_runs: 100\nbatches: 2\nfrontier: [0.5, 1.0]\n")
+    html = tmp_path / "plan.html"
+    r = CliRunner().invoke(app, [
+        "plan", "--holder", "EU27", "--budget", "1e9", "--config", str(cfg),
+        "--policy", "teisberg1981", "--schedule", str(f), "--coalition", "coalition_gallium",
+        "--options", str(g), "--html", str(html), "--format", "json",
+    ])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert {"policy", "schedule_years", "coalition", "options_portfolios"} <= set(doc)
+    page = html.read_text()
+    for title in ("Build and draw policy over time", "Acquisition schedule and sourcing",
+                  "Coalition", "Options beyond stock"):  # fmt: skip
+        assert title in page

@@ -246,6 +246,10 @@ def _execute(
         cfg,
         sensitivity=bool(request.get("sensitivity", False)),
     )
+    if request.get("decisions"):
+        from critmat.services.plan import add_decisions_from_text
+
+        add_decisions_from_text(ds, planned, dict(request["decisions"]))
     tables, readme = plan_tables(planned)
     return {"summary": planned.summary, "readme": readme,
             **{k: v.to_dict("records") for k, v in tables.items()}}  # fmt: skip

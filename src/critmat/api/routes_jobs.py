@@ -34,6 +34,11 @@ class PlanIn(BaseModel):
     budget: float = Field(ge=0, le=1e13)
     config: dict[str, Any] = Field(default_factory=dict)
     sensitivity: bool = Field(False, description="add the tornado and ranges on the tonnes")
+    decisions: dict[str, str] = Field(
+        default_factory=dict,
+        description="specs of the decisions beyond the sizing, as text: policy, schedule, options "
+        "(YAML), coalition (exchange JSON)",
+    )
 
 
 class CalibrateIn(BaseModel):
@@ -63,10 +68,11 @@ def simulate(request: Request, body: dict[str, Any], p: Analyst) -> dict[str, An
 def plan(request: Request, body: PlanIn, p: Analyst) -> dict[str, Any]:
     """A planning run (the CLI's ``critmat plan``; ``config`` as its YAML file)."""
     from critmat.services.context import resolve
-    from critmat.services.plan import PlanConfig
+    from critmat.services.plan import PlanConfig, check_decisions
 
     cfg = PlanConfig.model_validate(body.config)  # refuse a bad config now
     resolve(dataset(request), holder=body.holder, year=cfg.year)
+    check_decisions(dataset(request), body.decisions)
     return submit(request, "plan", body.model_dump(), p.name)
 
 

@@ -52,6 +52,19 @@ def plan(
             "directory of CSV files (--format csv).",
         ),
     ] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="Also solve this build/draw policy (docs/policy.md).")
+    ] = None,
+    schedule: Annotated[
+        Path | None, typer.Option(help="Also plan this acquisition schedule (docs/acquisition.md).")
+    ] = None,
+    coalition: Annotated[
+        Path | None,
+        typer.Option(help="Also weigh this coalition exchange file (docs/coalition.md)."),
+    ] = None,
+    options: Annotated[
+        Path | None, typer.Option(help="Also weigh these options beyond stock (docs/options.md).")
+    ] = None,
     sensitivity: Annotated[
         bool,
         typer.Option(
@@ -76,8 +89,9 @@ def plan(
     )
     with stage_reporter("planning", stages) as stage:
         res = run_plan(
-            ds, holder, budget, cfg, stockpile=stockpile, stage=stage, sensitivity=sensitivity
-        )
+            ds, holder, budget, cfg, stockpile=stockpile, stage=stage, sensitivity=sensitivity,
+            policy=policy, schedule=schedule, coalition=coalition, options=options,
+        )  # fmt: skip
     if html is not None:
         path = write_plan_report(res, html)
         typer.echo(f"wrote {path.resolve()}", err=True)
@@ -103,6 +117,11 @@ def plan(
                 "tonnes_ranges": None
                 if res.tonnes_ranges is None
                 else res.tonnes_ranges.to_dict("records"),
+                **{
+                    k: v.to_dict("records")
+                    for extra, _ in res.extras.values()
+                    for k, v in extra.items()
+                },
             }
         )
         return

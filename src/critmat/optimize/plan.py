@@ -100,6 +100,9 @@ class PlanResult:
     plan_stocks: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the one-screen summary (critmat.services.plan.plan_summary)
     summary: list[str] = field(default_factory=list)
+    #: decisions beyond the sizing (critmat plan --policy/--schedule/--coalition/--options):
+    #: section title -> (tables by name, notes), filled by critmat.services.plan
+    extras: dict[str, tuple[dict[str, pd.DataFrame], list[str]]] = field(default_factory=dict)
 
 
 def _problem(

@@ -128,6 +128,16 @@ def _frontier(res: PlanResult) -> str:
     return _fig(fig)
 
 
+def _decisions(res: PlanResult) -> str:
+    """Sections 8+: the decisions beyond the sizing, when asked for (plan --policy ...)."""
+    out = []
+    for n, (title, (tables, notes)) in enumerate(res.extras.items(), start=8):
+        body = "".join(table_html(t) for t in tables.values())
+        note = "".join(f"<li>{html.escape(x)}</li>" for x in notes)
+        out.append(f"<h2>{n}. {html.escape(title)}</h2>{body}<ul class='note'>{note}</ul>")
+    return "".join(out)
+
+
 def _how_sure(res: PlanResult) -> str:
     """Tornado of the total cost and the ranges on the tonnes (with --sensitivity)."""
     if res.sensitivity is None or res.tonnes_ranges is None:
@@ -208,5 +218,6 @@ without.</p>
 <h2>5. Efficient frontier</h2>{_frontier(res)}{table_html(res.frontier)}
 <h2>6. Optimality gap</h2>{gap_html}
 {_how_sure(res)}
+{_decisions(res)}
 """
     return write_page(out, page(f"critmat plan {res.holder}", body))

@@ -13,6 +13,9 @@ from critmat.optimize.plan import PlanConfig, PlanResult, load_plan_config
 __all__ = [
     "PlanConfig",
     "PlanResult",
+    "add_decisions",
+    "add_decisions_from_text",
+    "check_decisions",
     "load_plan_config",
     "plan_summary",
     "plan_tables",
@@ -30,6 +33,10 @@ def run_plan(
     stockpile: Path | None = None,
     stage: Callable[[str], None] | None = None,
     sensitivity: bool = False,
+    policy: Path | None = None,
+    schedule: Path | None = None,
+    coalition: Path | None = None,
+    options: Path | None = None,
 ) -> PlanResult:
     """The planning run for a holder and a budget (USD), with the current holdings of a
     stockpile file if given (bad files and infeasible floors fail before any simulation)."""
@@ -46,7 +53,113 @@ def run_plan(
         current = load_stockpile(stockpile).arrays(build_market(ds, r.holder, c.year))
     res = run(ds, r.holder, budget, c, current=current, stage=stage, sensitivity=sensitivity)
     res.summary = plan_summary(res)
+    add_decisions(ds, res, policy=policy, schedule=schedule, coalition=coalition, options=options)
     return res
+
+
+def check_decisions(ds: Dataset, texts: dict[str, str]) -> None:
+    """Refuse bad decision specs now (before a plan job is queued), naming what is wrong."""
+    import json
+
+    from critmat.errors import CritmatError
+
+    unknown = sorted(set(texts) - {"policy", "schedule", "options", "coalition"})
+    if unknown:
+        raise CritmatError(f"unknown decision(s) {unknown}; known: policy, schedule, options, "
+                           "coalition")  # fmt: skip
+    if "policy" in texts:
+        from critmat.services.policy import check_policy_text
+
+        check_policy_text(texts["policy"])
+    if "schedule" in texts:
+        from critmat.services.acquisition import check_schedule_text
+
+        check_schedule_text(ds, texts["schedule"])
+    if "options" in texts:
+        from critmat.data.yamlfile import load_yaml_text
+        from critmat.services.options import OptionsSpec
+
+        load_yaml_text(texts["options"], OptionsSpec, "options spec", "the options YAML")
+    if "coalition" in texts:
+        from critmat.services.coalition import check_exchange
+
+        try:
+            content = json.loads(texts["coalition"])
+        except json.JSONDecodeError as exc:
+            raise CritmatError(f"the coalition exchange is not JSON: {exc}") from None
+        check_exchange(content)
+
+
+def add_decisions_from_text(ds: Dataset, res: PlanResult, texts: dict[str, str]) -> None:
+    """As :func:`add_decisions`, from the specs' texts (``policy``, ``schedule``, ``options``:
+    YAML; ``coalition``: the exchange JSON), e.g. from an HTTP request."""
+    import tempfile
+
+    known = {"policy": ".yaml", "schedule": ".yaml", "options": ".yaml", "coalition": ".json"}
+    unknown = sorted(set(texts) - set(known))
+    if unknown:
+        from critmat.errors import CritmatError
+
+        raise CritmatError(f"unknown decision(s) {unknown}; known: {', '.join(known)}")
+    with tempfile.TemporaryDirectory() as d:
+        paths: dict[str, Path] = {}
+        for k, text in texts.items():
+            paths[k] = Path(d) / f"{k}{known[k]}"
+            paths[k].write_text(text, encoding="utf-8")
+        add_decisions(ds, res, **paths)
+
+
+def add_decisions(
+    ds: Dataset,
+    res: PlanResult,
+    *,
+    policy: Path | None = None,
+    schedule: Path | None = None,
+    coalition: Path | None = None,
+    options: Path | None = None,
+) -> None:
+    """The decisions beyond the sizing, added to the plan's tables and report: the Markov
+    build/draw policy, the acquisition schedule, the coalition and the options portfolio."""
+    from critmat.services.policy import example_path
+
+    if policy is not None:
+        from critmat.services.policy import run_policy
+
+        rp = run_policy(example_path(policy), "policy")
+        res.extras["Build and draw policy over time"] = (
+            {"policy": rp.table},
+            [f"{rp.spec.name}: sum of the value function {rp.objective:,.6g} (docs/policy.md)"],
+        )
+    if schedule is not None:
+        from critmat.services.acquisition import run_acquisition
+
+        ra = run_acquisition(ds, example_path(schedule))
+        t = ra.tables()
+        res.extras["Acquisition schedule and sourcing"] = (
+            {"schedule_years": t["years"], "schedule_costs": t["summary"]},
+            [f"{k}: {v}" for k, v in ra.inputs.items()],
+        )
+    if coalition is not None:
+        from critmat.services.coalition import run_coalition
+
+        rc = run_coalition(example_path(coalition))
+        if rc.in_core is None:
+            core = "not checked (over 12 members)"
+        else:
+            core = "in the core" if rc.in_core else "NOT in the core: " + "; ".join(rc.blocking)
+        res.extras["Coalition"] = (
+            {"coalition": rc.table},
+            [f"pooled stock {rc.pooled_stock_t:,.1f} t {rc.exchange.basis}; value of cooperation "
+             f"{rc.value_of_cooperation_usd:,.0f} USD; allocation {core}"],
+        )  # fmt: skip
+    if options is not None:
+        from critmat.services.options import run_options
+
+        ro = run_options(ds, example_path(options))
+        res.extras["Options beyond stock"] = (
+            {"options_portfolios": ro.portfolios, "options_stock": ro.shrink},
+            [f"{k}: {v}" for k, v in ro.inputs.items()],
+        )
 
 
 def plan_summary(res: PlanResult) -> list[str]:
@@ -134,6 +247,8 @@ def plan_tables(res: PlanResult) -> tuple[dict[str, pd.DataFrame], dict[str, str
         tables["sensitivity"] = res.sensitivity
     if res.tonnes_ranges is not None:
         tables["tonnes_ranges"] = res.tonnes_ranges
+    for extra, _ in res.extras.values():
+        tables.update(extra)
     readme = {
         "command": f"critmat plan --holder {res.holder} --budget {res.budget:g}",
         **{f"summary {i + 1}": line for i, line in enumerate(res.summary)},
