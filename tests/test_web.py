@@ -212,6 +212,9 @@ def test_a_plan_job_from_the_browser(server, page) -> None:  # type: ignore[no-u
     text = page.inner_text("#pl-summary")
     assert "Total cost" in text and "Hold:" in text
     page.wait_for_selector("#pl-frontier .main-svg")
+    # the composition waits for the ledger's holdings (a second request): wait for it too
+    page.wait_for_selector("#pl-composition table")
+    page.wait_for_selector("#pl-comparison table")
     assert page.locator("#pl-composition table").count() == 1
     assert "held_t_gross" in page.inner_text("#pl-composition")
     assert "gallium" in page.inner_text("#pl-composition")  # held in the ledger, shown

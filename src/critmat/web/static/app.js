@@ -234,7 +234,10 @@ async function runScenario(ev) {
   LAST_SIM = await poll(job.id, "sc-status", "sc-progress");
   drawFans();
   const sim = LAST_SIM.summary.filter((r) => r.simulated);
-  $("sc-summary").innerHTML = table(sim, ["material", "unit", "expected_unmet_t", "p95_unmet_t", "p95_max_price_ratio", "expected_loss_usd"]);
+  const moved = sim.filter((r) => r.expected_unmet_t > 0 || r.p95_max_price_ratio > 1.0001 || r.expected_loss_usd > 0);
+  const quiet = sim.length - moved.length;
+  $("sc-summary").innerHTML = table(moved, ["material", "unit", "expected_unmet_t", "p95_unmet_t", "p95_max_price_ratio", "expected_loss_usd"]) +
+    (quiet ? `<p class="note">${quiet} other simulated material(s) not moved by this scenario (no unmet demand, no price rise).</p>` : "");
 }
 
 async function runPlan(ev) {
