@@ -60,9 +60,14 @@ class CoalitionProblem:
     @property
     def share(self) -> Arr:
         """Contribution shares: proportional to expected need (equal if nobody needs)."""
-        m = self.need.mean(axis=1)
-        out: Arr = m / m.sum() if m.sum() > 0 else np.full(m.size, 1.0 / m.size)
-        return out
+        return _shares(self.need)
+
+
+def _shares(need: Arr) -> Arr:
+    """Shares proportional to each row's expected need (equal if nobody needs)."""
+    m = need.mean(axis=1)
+    out: Arr = m / m.sum() if m.sum() > 0 else np.full(m.size, 1.0 / m.size)
+    return out
 
 
 def discounted_price_factor(tonnes: float, tiers: list[tuple[float, float]]) -> float:
@@ -102,8 +107,7 @@ def received(p: CoalitionProblem, stock: float, members: npt.NDArray[np.int64] |
         frac = np.where(total > 0, np.minimum(1.0, stock / np.where(total > 0, total, 1.0)), 1.0)
         out: Arr = u * frac[None, :]
         return out
-    share = u.mean(axis=1)
-    share = share / share.sum() if share.sum() > 0 else np.full(idx.size, 1.0 / idx.size)
+    share = _shares(u)
     first = np.minimum(u, (share * stock)[:, None])  # own contribution first
     left = stock - first.sum(axis=0)  # the unused rest of the pool, per scenario
     still = u - first
@@ -127,8 +131,7 @@ def pooled_optimum(p: CoalitionProblem, members: npt.NDArray[np.int64] | None = 
     """(stock, total cost) of the best pooled stock for ``members``: candidates at the
     scenarios' total needs (the kinks) and 0, plus a grid of 200 for the contribution rule."""
     idx = np.arange(len(p.members)) if members is None else members
-    share = p.need[idx].mean(axis=1)
-    share = share / share.sum() if share.sum() > 0 else np.full(idx.size, 1.0 / idx.size)
+    share = _shares(p.need[idx])
     unit = float((share * p.cost[idx]).sum())  # cost per pooled tonne (contribution-weighted)
     totals = p.need[idx].sum(axis=0)
     cand = np.unique(np.concatenate([[0.0], totals]))

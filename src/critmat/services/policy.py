@@ -192,11 +192,7 @@ def compare_release_rules(
     r = resolve(ds, holder=holder, materials=[material], year=year)
     assert r.holder is not None and r.year is not None
     mat = r.materials[0]
-    sc = resolve_scenario(ds, scenario) if scenario != "stochastic" else None
-    if sc is None:
-        from critmat.sim.scenario import Scenario
-
-        sc = Scenario(name="stochastic", description="random disruptions only", stochastic={})
+    sc = resolve_scenario(ds, scenario)  # a library id, a YAML file or "stochastic"
     hold = {mat: MaterialHolding(stock_t=stock_t)}
     rules = {
         "no reserve": StockpileSpec(),
