@@ -18,6 +18,13 @@ from tools.curate.common import ROOT, Names
 from tools.curate.elasticities import elasticity_estimates
 from tools.curate.eu2023 import eu_crm_inputs, eu_crm_shares, eu_end_uses, sector_value_added
 from tools.curate.events import events
+from tools.curate.forecast import (
+    chemistry_shares,
+    demand_drivers,
+    demand_projections,
+    hazards,
+    price_series,
+)
 from tools.curate.holders import (
     end_uses,
     holder_indicators,
@@ -68,8 +75,13 @@ def main() -> None:
         "eu_end_uses": eu_end_uses(raw),
         "sector_value_added": sector_value_added(raw),
         "elasticity_estimates": elasticity_estimates(raw),
+        "price_series": price_series(raw),
+        "demand_drivers": demand_drivers(raw),
+        "demand_projections": demand_projections(raw),
+        "chemistry_shares": chemistry_shares(raw),
+        "hazards": hazards(raw),
     }
-    big = {"trade", "governance", "production", "prices"}
+    big = {"trade", "governance", "production", "prices", "price_series", "hazards"}
     manifest = {}
     for name, df in tables.items():
         for p in out.glob(f"{name}.*"):
