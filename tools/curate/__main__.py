@@ -20,6 +20,7 @@ from tools.curate.eu2023 import eu_crm_inputs, eu_crm_shares, eu_end_uses, secto
 from tools.curate.events import events
 from tools.curate.forecast import (
     chemistry_shares,
+    consumption_series,
     demand_drivers,
     demand_projections,
     hazards,
@@ -76,6 +77,7 @@ def main() -> None:
         "sector_value_added": sector_value_added(raw),
         "elasticity_estimates": elasticity_estimates(raw),
         "price_series": price_series(raw),
+        "consumption_series": consumption_series(raw),
         "demand_drivers": demand_drivers(raw),
         "demand_projections": demand_projections(raw),
         "chemistry_shares": chemistry_shares(raw),

@@ -128,11 +128,39 @@ def price_series(raw: Path) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
+def consumption_series(raw: Path) -> pd.DataFrame:
+    """Long annual quantity histories: USGS DS140 lithium world production and US estimated
+    consumption, 1900-2021 (t lithium content)."""
+    d = pd.read_csv(raw / "usgs_ds140_lithium_statistics_1900_2021.csv")
+    keep = {
+        "World production (lithium content)": ("world production", "WLD"),
+        "Estimated consumption": ("estimated consumption", "USA"),
+    }
+    d = d[d.variable.isin(keep) & d.value.notna()]
+    return pd.DataFrame(
+        {
+            "material": "lithium",
+            "series": [f"USGS DS140 {keep[v][0]}" for v in d.variable],
+            "region": [keep[v][1] for v in d.variable],
+            "year": d.year.astype(int).values,
+            "value": d.value.astype(float).values,
+            "unit": "t/yr",
+            "basis": "Li",
+            "source": "USGS Data Series 140, Lithium statistics (ds140-lithium-2021.xlsx); "
+            "public domain",
+            "status": "secondary",
+            "notes": d.flag.fillna("").astype(str).values,
+        }
+    ).reset_index(drop=True)
+
+
 def _gevo(raw: Path) -> pd.DataFrame:
     g = pd.read_csv(raw / "iea_gevo_ev_sales_stock_battery_demand.csv")
     g = g[g.region.isin(GEVO_REGIONS)]
     g = g[g.parameter.isin(["EV sales", "Battery demand"])]
     g = g[g.powertrain.isin(["BEV", "PHEV", "EV"])]
+    # EV sales: cars only (the 2025 edition adds two- and three-wheelers, the 2024 one does not)
+    g = g[(g.parameter == "Battery demand") | (g["mode"] == "Cars")]
     rows = []
     for (ed, cat, par, reg, year), x in g.groupby(
         ["edition", "category", "parameter", "region", "year"]
@@ -153,7 +181,7 @@ def _gevo(raw: Path) -> pd.DataFrame:
                 "source": f"IEA ({ed[-4:]}), Global EV Data Explorer ({ed}), CC BY 4.0; copy: "
                 + str(x.source.iloc[0]).split(";")[-1].strip(),
                 "status": "secondary",
-                "notes": f"sum over modes ({modes}) and powertrains BEV+PHEV"
+                "notes": "cars, BEV+PHEV"
                 if driver == "ev_sales"
                 else f"sum over modes ({modes})",
             }
@@ -277,7 +305,7 @@ def hazards(raw: Path) -> pd.DataFrame:
         x = inf.dropna(subset=[col])
         rows.append(
             pd.DataFrame(
-                {"country": x.iso3, "indicator": f"inform_{col}", "year": 2025,
+                {"country": x.iso3, "indicator": col if col == "inform_risk" else f"inform_{col}", "year": 2025,
                  "value": x[col].astype(float), "scale": "0-10 (10 = highest hazard)",
                  "source": src, "status": "published", "notes": what}  # fmt: skip
             )
@@ -288,7 +316,7 @@ def hazards(raw: Path) -> pd.DataFrame:
         ("drr_cat_0_4", "drought risk"),
         ("rfr_cat_0_4", "riverine flood risk"),
     ):
-        x = aq.dropna(subset=[col])
+        x = aq[aq[col] >= 0]  # -9999: no data in Aqueduct
         rows.append(
             pd.DataFrame(
                 {"country": x.iso3, "indicator": f"aqueduct_{col.split('_')[0]}", "year": 2023,
@@ -306,7 +334,7 @@ def hazards(raw: Path) -> pd.DataFrame:
         x = nd.dropna(subset=[col])
         rows.append(
             pd.DataFrame(
-                {"country": x.iso3, "indicator": f"ndgain_{col.replace('vuln_sector_', '')}",
+                {"country": x.iso3, "indicator": "ndgain_" + col.replace("vuln_sector_", "").replace("ndgain_", ""),
                  "year": x.year.astype(int), "value": x[col].astype(float), "scale": scale,
                  "source": "ND-GAIN Country Index (University of Notre Dame), 1995-2020 release; "
                  "free use with citation", "status": "published", "notes": what}  # fmt: skip

@@ -37,6 +37,23 @@ FORECAST_SPECS: tuple[TableSpec, ...] = (
         ),
     ),
     TableSpec(
+        name="consumption_series",
+        description="Long annual quantity histories for statistical forecasts of consumption: "
+        "USGS DS140 lithium world production (the consumption proxy) and US estimated "
+        "consumption, 1900-2021.",
+        key=("series", "year"),
+        columns=(
+            _c("material"),
+            _c("series"),
+            _c("region"),
+            _YEAR,
+            _c("value", "float", minimum=0.0),
+            _c("unit"),
+            _c("basis"),
+            *_SOURCE,
+        ),
+    ),
+    TableSpec(
         name="demand_drivers",
         description="Sector drivers of demand by region (WLD, holders) and scenario: EV sales "
         "and EV battery demand (IEA Global EV Outlook, history and STEPS/APS), installed and "
@@ -103,7 +120,7 @@ FORECAST_SPECS: tuple[TableSpec, ...] = (
             _c("country"),
             _c("indicator"),
             _YEAR,
-            _c("value", "float"),
+            _c("value", "float", minimum=0.0, maximum=100.0),
             _c("scale"),
             *_SOURCE,
         ),

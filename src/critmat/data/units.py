@@ -37,6 +37,7 @@ __all__ = [
     "MASS_UNITS",
     "OTHER_UNITS",
     "UnitError",
+    "convert_intensity",
     "convert_mass",
     "convert_price",
     "element_fraction",
@@ -370,3 +371,46 @@ def is_known_unit(unit: str) -> bool:
     except UnitError:
         return False
     return True
+
+
+#: Activity units of demand drivers, in a base unit per unit (energy in kWh, power in W).
+ACTIVITY_UNITS: Mapping[str, tuple[str, float]] = {
+    "kWh": ("kWh", 1.0),
+    "MWh": ("kWh", 1e3),
+    "GWh": ("kWh", 1e6),
+    "W": ("W", 1.0),
+    "kW": ("W", 1e3),
+    "MW": ("W", 1e6),
+    "GW": ("W", 1e9),
+    "vehicle": ("vehicle", 1.0),
+}
+
+
+def convert_intensity(value: Number, from_unit: str, to_unit: str) -> Number:
+    """Convert a material intensity ``MASS/ACTIVITY`` (e.g. ``kg/kWh``, ``g/W``, ``kg/MW``,
+    ``kg/vehicle``) to another, e.g. ``t/GWh``: tonnes of material per GWh of batteries.
+
+    Examples
+    --------
+    >>> convert_intensity(0.1, "kg/kWh", "t/GWh")  # 0.1 kg/kWh = 100 t per GWh
+    100.0
+    >>> convert_intensity(2.0, "g/W", "t/GW")
+    2000.0
+    """
+
+    def parts(unit: str) -> tuple[float, str, float]:
+        if unit.count("/") != 1:
+            raise UnitError(f"{unit!r} is not an intensity unit (expected MASS/ACTIVITY)")
+        mass, act = (p.strip() for p in unit.split("/"))
+        if act not in ACTIVITY_UNITS:
+            raise UnitError(
+                f"unknown activity unit {act!r} in {unit!r}; known: {', '.join(ACTIVITY_UNITS)}"
+            )
+        base, factor = ACTIVITY_UNITS[act]
+        return _mass_factor(mass), base, factor
+
+    m1, b1, a1 = parts(from_unit)
+    m2, b2, a2 = parts(to_unit)
+    if b1 != b2:
+        raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}: {b1} vs {b2}")
+    return value * (m1 / m2) * (a2 / a1)

@@ -1,0 +1,369 @@
+"""Anticipate: demand projections, statistical forecasts and their backtests, from the dataset
+(docs/forecast.md). The maths is in :mod:`critmat.forecast`; this module reads the tables, puts
+quantities on their bases and returns tidy results for the CLI, the API and the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from critmat.data.dataset import Dataset, UnknownChoiceError
+from critmat.forecast.demand import Projection
+
+__all__ = [
+    "DEMAND_MATERIALS",
+    "DemandRequest",
+    "PriceForecast",
+    "PricesRequest",
+    "annual_prices",
+    "demand_growth",
+    "forecast_factors",
+    "price_series_catalogue",
+    "recorded_world_demand",
+    "run_demand",
+    "run_prices",
+    "scenario_list",
+]
+
+#: Materials projected by default (every sector driver's materials and the seed list's others).
+DEMAND_MATERIALS = [
+    "lithium", "nickel", "cobalt", "manganese", "graphite", "copper", "neodymium", "dysprosium",
+    "terbium", "magnet_rees", "silicon", "gallium", "germanium", "tungsten", "platinum",
+    "palladium",
+]  # fmt: skip
+#: Elements whose world production is a share of rare-earth oxide (element_shares table).
+_REE_GROUP = "rare_earths"
+
+
+class DemandRequest(BaseModel):
+    """A demand projection: scenario (shipped name or file), optional holder and materials."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    scenario: str = "stated_policies"
+    holder: str | None = None
+    materials: list[str] = Field(default_factory=list)
+    year: int = Field(2023, description="the year of the holder's base consumption")
+    draws: int = Field(400, ge=1, le=100_000)
+    seed: int = Field(0, ge=0)
+    backtest_origin: int = Field(2018, ge=2000, le=2023)
+
+
+def scenario_list() -> pd.DataFrame:
+    """The shipped demand scenarios."""
+    from critmat.forecast.scenario_spec import load_scenario, scenario_names
+
+    rows = []
+    for n in scenario_names():
+        sc = load_scenario(n)
+        rows.append({"scenario": n, "title": sc.title, "iea_scenario": sc.iea_scenario,
+                     "years": f"{sc.base_year}-{sc.end_year}", "description": sc.description})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _world_supply(ds: Dataset, material: str, year: int) -> tuple[float, str, str]:
+    """World mine (else refinery) production of one year on the material's basis, t/yr."""
+    from critmat.data.basis import basis_of, mass_to_basis
+    from critmat.data.units import UnitError
+
+    p = ds.production
+    shares = ds.table("element_shares")
+    if material in set(shares["material"]):  # an element of the rare-earth oxide group
+        v, _b, src = _world_supply(ds, _REE_GROUP, year)
+        row = shares[shares["material"] == material].iloc[0]
+        return v * float(row["share"]), basis_of(ds, material), f"{src} x {material} share"
+    for stage in ("mining", "refining"):
+        rows = p[(p["material"] == material) & (p["stage"] == stage) & (p["year"] == year)]
+        rows = rows[~rows["country"].isin(["WLD"])]
+        for dataset in ("wmd2026", "usgs_mcs2026", "usgs_mcs2025", "iea2025"):
+            r = rows[rows["dataset"] == dataset]
+            if r.empty:
+                continue
+            total = float(r["value"].fillna(0.0).sum())
+            try:
+                v = mass_to_basis(ds, total, str(r["unit"].iloc[0]), str(r["basis"].iloc[0]),
+                                  material)  # fmt: skip
+            except UnitError:
+                continue
+            return v, basis_of(ds, material), f"{dataset} {stage} {year}"
+    return float("nan"), basis_of(ds, material), ""
+
+
+def recorded_world_demand(ds: Dataset, materials: list[str], years: range) -> pd.DataFrame:
+    """World production by year (the consumption proxy): material, year, value_t, basis,
+    source."""
+    rows = []
+    for m in materials:
+        for y in years:
+            v, b, src = _world_supply(ds, m, y)
+            if np.isfinite(v) and v > 0:
+                rows.append({"material": m, "year": y, "value_t": v, "basis": b, "source": src})
+    return pd.DataFrame(rows, columns=["material", "year", "value_t", "basis", "source"])
+
+
+def _element_basis(ds: Dataset, material: str, value: float, basis: str) -> tuple[float, str]:
+    """Oxide bases of single elements (Nd2O3 ...) to the element, the intensities' basis."""
+    from critmat.data.units import UnitError, convert_mass
+
+    symbol = {"neodymium": "Nd", "dysprosium": "Dy", "terbium": "Tb"}.get(material)
+    if symbol is None or basis == symbol:
+        return value, basis
+    try:
+        return float(convert_mass(value, "t", "t", basis, symbol)), symbol
+    except UnitError:
+        return value, basis
+
+
+def world_base(ds: Dataset, materials: list[str], year: int) -> pd.DataFrame:
+    """World demand in the base year: the IEA's total demand where published, else world
+    production (the latest year up to ``year``) on the element basis."""
+    pr = ds.table("demand_projections")
+    iea = pr[(pr["table"] == "total_demand_by_sector") & (pr["use"] == "Total demand")
+             & (pr["scenario"] == "historical")]  # fmt: skip
+    rows = []
+    for m in materials:
+        r = iea[iea["material"] == m]
+        if len(r) and int(r["year"].iloc[0]) == year:
+            rows.append({"material": m, "value_t": float(r["value"].iloc[0]),
+                         "basis": str(r["basis"].iloc[0]),
+                         "source": f"IEA CM 2025 total demand {year}"})  # fmt: skip
+            continue
+        for y in range(year, year - 4, -1):
+            v, b, src = _world_supply(ds, m, y)
+            if np.isfinite(v) and v > 0:
+                v, b = _element_basis(ds, m, v, b)
+                rows.append({"material": m, "value_t": v, "basis": b,
+                             "source": f"world production {src} (consumption proxy)"})  # fmt: skip
+                break
+        else:
+            rows.append({"material": m, "value_t": float("nan"), "basis": "", "source": ""})
+    return pd.DataFrame(rows)
+
+
+def _holder_base(ds: Dataset, holder: str, year: int, materials: list[str]) -> pd.DataFrame:
+    from critmat.sim.market import build_market
+
+    market = build_market(ds, holder, year, materials=materials)
+    return pd.DataFrame({"material": market.materials,
+                         "value_t": np.asarray(market.demand0, float) * 12.0,
+                         "basis": market.basis})  # fmt: skip
+
+
+@dataclass
+class DemandResult:
+    """A projection and its backtest."""
+
+    projection: Projection
+    base: pd.DataFrame
+    backtest: pd.DataFrame
+    backtest_summary: pd.DataFrame
+    holder: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def run_demand(ds: Dataset, req: DemandRequest) -> DemandResult:
+    """Project demand for a scenario (world, and the holder's if given) and backtest the method
+    from ``req.backtest_origin``."""
+    from critmat.forecast.demand import project
+    from critmat.forecast.demand_backtest import backtest_demand, backtest_summary
+    from critmat.forecast.scenario_spec import load_scenario
+    from critmat.services.context import resolve
+
+    sc = load_scenario(req.scenario)
+    r = resolve(ds, holder=req.holder, materials=req.materials or None, year=req.year)
+    mats = r.materials or DEMAND_MATERIALS
+    base = world_base(ds, mats, sc.base_year)
+    hbase = None
+    if r.holder is not None:
+        hbase = _holder_base(ds, r.holder, req.year, mats)
+    proj = project(
+        sc, ds.table("demand_drivers"), ds.table("intensities"), ds.table("demand_projections"),
+        base, holder=r.holder, holder_base=hbase, materials=mats, draws=req.draws, seed=req.seed,
+    )  # fmt: skip
+    rec = recorded_world_demand(ds, mats, range(req.backtest_origin, sc.base_year + 1))
+    bt = backtest_demand(sc, ds.table("demand_drivers"), ds.table("intensities"), rec,
+                         origin=req.backtest_origin)  # fmt: skip
+    return DemandResult(proj, base, bt, backtest_summary(bt), r.holder)
+
+
+def demand_growth(
+    ds: Dataset, holder: str, scenario: str, year: int, start: int, months: int, *, seed: int = 0
+) -> dict[str, float]:
+    """The holder's mean demand over ``months`` from January of ``start`` relative to its base
+    consumption, per material (what ``critmat plan --forecast`` scales the simulator's demand
+    by)."""
+    res = run_demand(ds, DemandRequest(scenario=scenario, holder=holder, year=year, draws=1,
+                                       seed=seed))  # fmt: skip
+    h = res.projection.holder
+    if h is None or h.empty:
+        return {}
+    years = [start + k // 12 for k in range(months)]
+    out = {}
+    for m, g in h.groupby("material"):
+        idx = g.set_index("year")["index"]
+        vals = [float(np.interp(y, idx.index.to_numpy(float), idx.to_numpy(float)))
+                for y in years]  # fmt: skip
+        out[str(m)] = float(np.mean(vals))
+    return out
+
+
+# -- statistical forecasts ----------------------------------------------------------------------
+class PricesRequest(BaseModel):
+    """Statistical forecasts of price (or consumption) series with their backtests."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    materials: list[str] = Field(default_factory=list)
+    kind: Literal["price", "consumption"] = "price"
+    horizon: int | None = Field(None, ge=1, le=120, description="steps (default 24 M / 3 A)")
+    origins: int = Field(12, ge=2, le=60)
+
+
+def annual_prices(ds: Dataset, material: str) -> tuple[pd.Series, str, str]:
+    """One annual price series per material, the longest of: World Bank monthly averaged by
+    year, USGS DS140, USGS MCS published prices, BACI unit values (proxy): (series, label,
+    unit)."""
+    ps = ds.table("price_series")
+    cands: list[tuple[pd.Series, str, str]] = []
+    for s, g in ps[ps["material"] == material].groupby("series"):
+        a = g.groupby("year")["value"].mean()
+        if g["frequency"].iloc[0] == "M":
+            a = a[g.groupby("year").size() == 12]
+        cands.append((a, str(s), f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}"))
+    p = ds.prices
+    for (form, status), g in p[p["material"] == material].groupby(["form", "status"]):
+        if status in ("published", "proxy"):
+            a = g.groupby("year")["value"].mean()
+            label = f"{'BACI unit value (proxy)' if status == 'proxy' else 'USGS'}: {form}"
+            cands.append((a, label, f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}"))
+    if not cands:
+        return pd.Series(dtype=float), "", ""
+    return max(cands, key=lambda c: (len(c[0].dropna()), not c[1].startswith("BACI")))
+
+
+def price_series_catalogue(ds: Dataset, kind: str = "price") -> list[tuple[str, str, pd.Series, str, str]]:
+    """(material, label, series, frequency, unit) of every series to forecast."""
+    out: list[tuple[str, str, pd.Series, str, str]] = []
+    if kind == "consumption":
+        cs = ds.table("consumption_series")
+        for s, g in cs.groupby("series"):
+            out.append((str(g["material"].iloc[0]), str(s),
+                        g.set_index("year")["value"].astype(float).sort_index(), "A",
+                        f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}"))  # fmt: skip
+        return out
+    ps = ds.table("price_series")
+    monthly = ps[ps["frequency"] == "M"]
+    for s, g in monthly.groupby("series"):
+        idx = pd.PeriodIndex(g["period"], freq="M")
+        out.append((str(g["material"].iloc[0]), str(s),
+                    pd.Series(g["value"].to_numpy(float), index=idx.astype(str)).sort_index(),
+                    "M", f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}"))  # fmt: skip
+    have = {o[0] for o in out}
+    for m in sorted(set(ds.prices["material"]) - have):
+        a, label, unit = annual_prices(ds, m)
+        a = a.dropna()
+        if len(a) >= 3:
+            out.append((m, label, a.sort_index(), "A", unit))
+    return out
+
+
+@dataclass
+class PriceForecast:
+    """Forecasts, backtest detail and summary for every series requested."""
+
+    forecasts: pd.DataFrame  # material, series, model, step, period, mean, lo80..hi95, unit
+    summary: pd.DataFrame  # material, series, model, mase, coverage80/95, better_than_naive
+    detail: pd.DataFrame  # backtest rows
+    history: pd.DataFrame  # material, series, period, value
+    notes: list[str] = field(default_factory=list)
+
+
+def _future_labels(last: str, freq: str, h: int) -> list[str]:
+    if freq == "M":
+        p = pd.Period(last, freq="M")
+        return [str(p + k) for k in range(1, h + 1)]
+    return [str(int(last) + k) for k in range(1, h + 1)]
+
+
+def run_prices(ds: Dataset, req: PricesRequest) -> PriceForecast:
+    """Backtest naive, ETS and ARIMA on each series (rolling origins), then forecast with the
+    model the backtest favours; a model is shown as better than naive only where its MASE is
+    lower."""
+    from critmat.forecast.stats import MODELS, backtest, backtest_summary, fit_forecast
+    from critmat.services.context import resolve
+
+    mats = resolve(ds, materials=req.materials or None).materials
+    cat = price_series_catalogue(ds, req.kind)
+    if mats:
+        cat = [c for c in cat if c[0] in mats]
+        missing = sorted(set(mats) - {c[0] for c in cat})
+        if missing and not cat:
+            raise UnknownChoiceError(f"material with a {req.kind} series", missing[0],
+                                     sorted({c[0] for c in price_series_catalogue(ds, req.kind)}))  # fmt: skip
+    fc, summ, det, hist, notes = [], [], [], [], []
+    for m, label, y, freq, unit in cat:
+        h = req.horizon or (24 if freq == "M" else 3)
+        step = 12 if freq == "M" else 1
+        bh = 12 if freq == "M" else min(h, 3)
+        window = 240 if freq == "M" else None
+        n = len(y)
+        origins = [n - 1 - bh - step * k for k in range(req.origins)]
+        origins = sorted(t for t in origins if t >= (36 if freq == "M" else 10))
+        hist.append(pd.DataFrame({"material": m, "series": label, "period": y.index.astype(str),
+                                  "value": y.to_numpy(float), "unit": unit}))  # fmt: skip
+        rows = [backtest(y, mod, bh, origins, window=window) for mod in MODELS] if origins else []
+        d = pd.concat([r for r in rows if not r.empty], ignore_index=True) if rows else pd.DataFrame()
+        s = backtest_summary(d)
+        chosen = "naive"
+        if s.empty:
+            notes.append(f"{m} ({label}): {n} values, too short to backtest; naive forecast only")
+        else:
+            s.insert(0, "series", label)
+            s.insert(0, "material", m)
+            summ.append(s)
+            d.insert(0, "series", label)
+            d.insert(0, "material", m)
+            det.append(d)
+            better = s[s["better_than_naive"]]
+            if len(better):
+                chosen = str(better.sort_values("mase")["model"].iloc[0])
+            else:
+                notes.append(f"{m} ({label}): no model beat naive in the backtest; the naive "
+                             "forecast is shown")  # fmt: skip
+        train = y.to_numpy(float)[-window:] if window else y.to_numpy(float)
+        f = fit_forecast(train, chosen, h)  # type: ignore[arg-type]
+        f.insert(0, "period", _future_labels(str(y.index[-1]), freq, h))
+        f.insert(0, "model", chosen)
+        f.insert(0, "series", label)
+        f.insert(0, "material", m)
+        f["unit"] = unit
+        fc.append(f)
+    cat_frames = (pd.concat(fc, ignore_index=True) if fc else pd.DataFrame(),
+                  pd.concat(summ, ignore_index=True) if summ else pd.DataFrame(),
+                  pd.concat(det, ignore_index=True) if det else pd.DataFrame(),
+                  pd.concat(hist, ignore_index=True) if hist else pd.DataFrame())  # fmt: skip
+    return PriceForecast(*cat_frames, notes=notes)
+
+
+def forecast_factors(ds: Dataset, material: str, years: list[int]) -> tuple[list[float], str]:
+    """The forecast price of ``material`` in each of ``years`` relative to its last recorded
+    year (annual means; the model the backtest favours), and a label naming series and model.
+    Unit-free, so it scales a price on any basis (``prices: forecast`` of the acquisition
+    schedule)."""
+    res = run_prices(ds, PricesRequest(materials=[material], origins=8))
+    f = res.forecasts
+    if f.empty:
+        raise UnknownChoiceError("material with a price series", material, [])
+    label = f"{f['series'].iloc[0]}, {f['model'].iloc[0]} forecast"
+    per = f.assign(year=f["period"].str[:4].astype(int)).groupby("year")["mean"].mean()
+    hist = res.history.assign(year=res.history["period"].str[:4].astype(int))
+    last = hist.groupby("year")["value"].mean()
+    both = pd.concat([last, per[~per.index.isin(last.index)]]).sort_index()
+    ref = float(last.iloc[-1])
+    vals = [float(np.interp(y, both.index.to_numpy(float), both.to_numpy(float))) / ref
+            for y in years]  # fmt: skip
+    return vals, label

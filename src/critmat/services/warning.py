@@ -1,0 +1,172 @@
+"""The early-warning index from the dataset: inputs, index, backtest and the event-rate
+multipliers the simulator's stochastic generator takes (docs/methods.md 8.4-8.5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from critmat.data.dataset import Dataset
+
+__all__ = ["WarningRequest", "WarningResult", "event_rate_multipliers", "run_warning",
+           "warning_inputs"]  # fmt: skip
+
+#: Materials in the index by default: the seed list (events and supply data exist for them).
+WARNING_MATERIALS = [
+    "lithium", "nickel", "cobalt", "graphite", "manganese", "rare_earths", "neodymium",
+    "dysprosium", "terbium", "palladium", "platinum", "silicon", "gallium", "germanium",
+    "tungsten", "antimony", "vanadium", "niobium", "tantalum", "chromium", "indium", "tin",
+    "magnesium",
+]  # fmt: skip
+
+
+class WarningRequest(BaseModel):
+    """The index over ``years`` for ``materials`` (default: the seed list)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    materials: list[str] = Field(default_factory=list)
+    first_year: int = Field(2000, ge=1997, le=2025)
+    last_year: int = Field(2026, ge=1998, le=2030)
+    threshold: float = Field(0.5, ge=-3.0, le=3.0)
+    weights: dict[str, float] = Field(default_factory=dict)
+    fitted: bool = Field(False, description="use the weights fitted to the events")
+
+
+@dataclass
+class WarningResult:
+    """Index panel, event backtest, false alarms, fitted weights and current multipliers."""
+
+    index: pd.DataFrame  # material, year, z signals, index, multiplier
+    raw: pd.DataFrame  # material, year, raw signals
+    events: pd.DataFrame  # per event and material: index at start, warned, lead
+    alarms: pd.DataFrame  # per material: warnings, false alarms
+    weights: pd.DataFrame  # signal, default, fitted, used
+    current: pd.DataFrame  # material, year, index, multiplier (the latest year)
+    notes: list[str] = field(default_factory=list)
+
+
+def _events(ds: Dataset) -> pd.DataFrame:
+    ev = ds.events
+    parents = ev[ev["parent_event"].fillna("") == ""].copy()
+    parents["year"] = parents["start"].astype(str).str[:4].astype(int)
+    parents["materials"] = parents["materials"].astype(str).str.split(";")
+    return parents[["event_id", "materials", "actor", "event_type", "year"]].reset_index(drop=True)
+
+
+def _hhi(ds: Dataset, materials: list[str]) -> pd.DataFrame:
+    t = ds.trade
+    t = t[t["material"].isin(materials)]
+    q = t.groupby(["material", "year", "exporter"])["quantity_t"].sum()
+    s = q / q.groupby(level=[0, 1]).transform("sum")
+    return (s**2).groupby(level=[0, 1]).sum().rename("hhi").reset_index()
+
+
+def _hazard(ds: Dataset) -> pd.DataFrame:
+    h = ds.table("hazards")
+    latest = h.sort_values("year").groupby(["country", "indicator"])["value"].last().unstack()
+    scale = {"inform_drought": 10.0, "inform_river_flood": 10.0, "aqueduct_drr": 4.0,
+             "ndgain_vulnerability": 1.0}  # fmt: skip
+    parts = [latest[k] / v for k, v in scale.items() if k in latest]
+    hazard = pd.concat(parts, axis=1).mean(axis=1)
+    water = pd.concat([latest.get("aqueduct_bws", pd.Series(dtype=float)) / 4.0,
+                       latest.get("inform_drought", pd.Series(dtype=float)) / 10.0],
+                      axis=1).mean(axis=1)  # fmt: skip
+    return pd.DataFrame({"country": hazard.index, "hazard": hazard.to_numpy(),
+                         "water": water.reindex(hazard.index).to_numpy()})  # fmt: skip
+
+
+def warning_inputs(ds: Dataset, materials: list[str]) -> tuple[object, list[str]]:
+    """The index's raw data from the dataset, and notes on what is missing."""
+    from critmat.data.views import supply_by_country
+    from critmat.forecast.warning import WarningInputs
+    from critmat.services.forecast import annual_prices
+
+    notes: list[str] = []
+    prices, supply = [], []
+    for m in materials:
+        a, label, _unit = annual_prices(ds, m)
+        if len(a):
+            prices.append(pd.DataFrame({"material": m, "year": a.index.astype(int),
+                                        "price": a.to_numpy(float)}))  # fmt: skip
+        else:
+            notes.append(f"{m}: no price series (price signals neutral)")
+        try:
+            t = supply_by_country(ds, m)
+        except Exception:  # noqa: BLE001 - no supply data: the material is left out
+            notes.append(f"{m}: not assessed (no supply shares)")
+            continue
+        r = t.rows[~t.rows["country"].isin(["WLD", "ROW", "OTH"])]
+        supply.append(pd.DataFrame({"material": m, "country": r["country"],
+                                    "share": r["share"].astype(float)}))  # fmt: skip
+    gov = ds.governance
+    inputs = WarningInputs(
+        prices=pd.concat(prices, ignore_index=True) if prices else pd.DataFrame(
+            columns=["material", "year", "price"]),  # fmt: skip
+        supply=pd.concat(supply, ignore_index=True),
+        hhi=_hhi(ds, materials),
+        governance=pd.DataFrame({"country": gov["country"], "year": gov["year"],
+                                 "pv": gov["value"]}),  # fmt: skip
+        events=_events(ds),
+        hazard=_hazard(ds),
+    )
+    return inputs, notes
+
+
+def run_warning(ds: Dataset, req: WarningRequest) -> WarningResult:
+    """Signals, index and multiplier per material and year; the backtest against the events."""
+    from critmat.forecast.warning import (
+        DEFAULT_BETA,
+        DEFAULT_WEIGHTS,
+        SIGNALS,
+        WarningInputs,
+        backtest_index,
+        fit_scaling,
+        fit_weights,
+        onsets,
+        signals,
+        warning_index,
+    )
+    from critmat.services.context import resolve
+
+    mats = resolve(ds, materials=req.materials or None).materials or WARNING_MATERIALS
+    inp, notes = warning_inputs(ds, mats)
+    assert isinstance(inp, WarningInputs)
+    years = list(range(req.first_year, req.last_year + 1))
+    raw = signals(inp, years)
+    hist = raw[raw["year"] <= 2025]
+    scaling = fit_scaling(hist)
+    z = scaling.apply(hist)
+    fitted = fit_weights(z, onsets(inp.events, z))
+    weights = {**DEFAULT_WEIGHTS, **req.weights}
+    beta = DEFAULT_BETA
+    if req.fitted:
+        weights = {s: fitted[s] for s in SIGNALS}
+        beta = fitted["beta"]
+    idx = warning_index(raw, scaling, weights, beta)
+    per_event, alarms = backtest_index(idx, inp.events, threshold=req.threshold)
+    wt = pd.DataFrame({"signal": list(SIGNALS),
+                       "default": [DEFAULT_WEIGHTS[s] for s in SIGNALS],
+                       "fitted": [fitted[s] for s in SIGNALS],
+                       "used": [weights[s] for s in SIGNALS]})  # fmt: skip
+    wt = pd.concat([wt, pd.DataFrame({"signal": ["beta"], "default": [DEFAULT_BETA],
+                                      "fitted": [fitted["beta"]], "used": [beta]})],
+                   ignore_index=True)  # fmt: skip
+    last = int(idx["year"].max())
+    current = idx[idx["year"] == last][["material", "year", "index", "multiplier"]]
+    notes.append(
+        "restriction counts start with the events table (2010); the concentration signal starts "
+        "with the trade extract (2015, so from 2019); supply weights are the latest year's shares "
+        "for every year (a mild look-ahead, documented)"
+    )
+    return WarningResult(idx, raw, per_event, alarms, wt, current.reset_index(drop=True), notes)
+
+
+def event_rate_multipliers(ds: Dataset, materials: list[str], year: int) -> dict[str, float]:
+    """The multiplier on each material's disruption rates in ``year`` (default weights)."""
+    res = run_warning(ds, WarningRequest(materials=materials, last_year=max(year, 2000)))
+    cur = res.index[res.index["year"] == year]
+    return {str(m): float(v) for m, v in zip(cur["material"], cur["multiplier"], strict=True)}
