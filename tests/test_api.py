@@ -240,6 +240,11 @@ MATRIX = [
     ("post", "/api/v1/inventory/alerts/999/ack", "operator", None),
     ("post", "/api/v1/inventory/alerts/999/resolve?note=done", "operator", None),
     ("get", "/api/v1/inventory/verify", "viewer", None),
+    ("get", "/api/v1/forecast/scenarios", "viewer", None),
+    ("get", "/api/v1/forecast/demand?material=gallium", "viewer", None),
+    ("post", "/api/v1/forecast/demand", "analyst", {"yaml": "name: x\n"}),
+    ("get", "/api/v1/forecast/prices?material=tin", "viewer", None),
+    ("get", "/api/v1/forecast/warning?material=gallium", "viewer", None),
 ]  # fmt: skip
 ROLES = ["viewer", "analyst", "operator", "admin"]
 

@@ -181,9 +181,7 @@ def _gevo(raw: Path) -> pd.DataFrame:
                 "source": f"IEA ({ed[-4:]}), Global EV Data Explorer ({ed}), CC BY 4.0; copy: "
                 + str(x.source.iloc[0]).split(";")[-1].strip(),
                 "status": "secondary",
-                "notes": "cars, BEV+PHEV"
-                if driver == "ev_sales"
-                else f"sum over modes ({modes})",
+                "notes": "cars, BEV+PHEV" if driver == "ev_sales" else f"sum over modes ({modes})",
             }
         )
     return pd.DataFrame(rows)
@@ -224,7 +222,9 @@ def _irena(raw: Path) -> pd.DataFrame:
                         "negative differences set to 0)",
                     )
                 )
-    df = pd.DataFrame(rows, columns=["driver", "region", "year", "value", "unit", "status", "notes"])
+    df = pd.DataFrame(
+        rows, columns=["driver", "region", "year", "value", "unit", "status", "notes"]
+    )
     df["scenario"] = "historical"
     df["edition"] = "IRENA 2024"
     df["source"] = src
@@ -305,9 +305,16 @@ def hazards(raw: Path) -> pd.DataFrame:
         x = inf.dropna(subset=[col])
         rows.append(
             pd.DataFrame(
-                {"country": x.iso3, "indicator": col if col == "inform_risk" else f"inform_{col}", "year": 2025,
-                 "value": x[col].astype(float), "scale": "0-10 (10 = highest hazard)",
-                 "source": src, "status": "published", "notes": what}  # fmt: skip
+                {
+                    "country": x.iso3,
+                    "indicator": col if col == "inform_risk" else f"inform_{col}",
+                    "year": 2025,
+                    "value": x[col].astype(float),
+                    "scale": "0-10 (10 = highest hazard)",
+                    "source": src,
+                    "status": "published",
+                    "notes": what,
+                }  # fmt: skip
             )
         )
     aq = pd.read_csv(raw / "aqueduct40_country_baseline_risk_categories.csv")
@@ -319,10 +326,16 @@ def hazards(raw: Path) -> pd.DataFrame:
         x = aq[aq[col] >= 0]  # -9999: no data in Aqueduct
         rows.append(
             pd.DataFrame(
-                {"country": x.iso3, "indicator": f"aqueduct_{col.split('_')[0]}", "year": 2023,
-                 "value": x[col].astype(float), "scale": "category 0-4 (4 = extremely high)",
-                 "source": "WRI Aqueduct 4.0 Country Rankings (2023), baseline, CC BY 4.0",
-                 "status": "published", "notes": what}  # fmt: skip
+                {
+                    "country": x.iso3,
+                    "indicator": f"aqueduct_{col.split('_')[0]}",
+                    "year": 2023,
+                    "value": x[col].astype(float),
+                    "scale": "category 0-4 (4 = extremely high)",
+                    "source": "WRI Aqueduct 4.0 Country Rankings (2023), baseline, CC BY 4.0",
+                    "status": "published",
+                    "notes": what,
+                }  # fmt: skip
             )
         )
     nd = pd.read_csv(raw / "ndgain_country_index_1995_2020.csv")
@@ -334,10 +347,17 @@ def hazards(raw: Path) -> pd.DataFrame:
         x = nd.dropna(subset=[col])
         rows.append(
             pd.DataFrame(
-                {"country": x.iso3, "indicator": "ndgain_" + col.replace("vuln_sector_", "").replace("ndgain_", ""),
-                 "year": x.year.astype(int), "value": x[col].astype(float), "scale": scale,
-                 "source": "ND-GAIN Country Index (University of Notre Dame), 1995-2020 release; "
-                 "free use with citation", "status": "published", "notes": what}  # fmt: skip
+                {
+                    "country": x.iso3,
+                    "indicator": "ndgain_" + col.replace("vuln_sector_", "").replace("ndgain_", ""),
+                    "year": x.year.astype(int),
+                    "value": x[col].astype(float),
+                    "scale": scale,
+                    "source": "ND-GAIN Country Index (University of Notre Dame), 1995-2020 release; "
+                    "free use with citation",
+                    "status": "published",
+                    "notes": what,
+                }  # fmt: skip
             )
         )
     df = pd.concat(rows, ignore_index=True)

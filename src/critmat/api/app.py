@@ -199,10 +199,11 @@ def create_app(cfg: ApiConfig) -> FastAPI:
         return _error(exc.status, exc.code, exc.message)
 
     from critmat.api.routes_data import router as data_routes
+    from critmat.api.routes_forecast import router as forecast_routes
     from critmat.api.routes_inventory import router as inventory_routes
     from critmat.api.routes_jobs import router as job_routes
 
-    for r in (data_routes, job_routes, inventory_routes):
+    for r in (data_routes, job_routes, inventory_routes, forecast_routes):
         app.include_router(r)
 
     from critmat.web.pages import mount

@@ -16,6 +16,7 @@ from critmat.cli import (
     assess_cmd,
     calibrate_cmd,
     data_cmd,
+    forecast_cmd,
     glossary_cmd,
     inventory_cmd,
     loss_cmd,
@@ -68,6 +69,7 @@ app.command("loss")(loss_cmd.loss)
 app.command("plan")(plan_cmd.plan)
 app.add_typer(optimize_cmd.app, name="optimize")
 app.add_typer(inventory_cmd.app, name="inventory")
+app.add_typer(forecast_cmd.app, name="forecast")
 app.command("glossary")(glossary_cmd.glossary)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(serve_cmd.users_app, name="users")

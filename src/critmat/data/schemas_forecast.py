@@ -63,8 +63,14 @@ FORECAST_SPECS: tuple[TableSpec, ...] = (
             _c(
                 "driver",
                 choices=frozenset(
-                    {"ev_sales", "ev_battery_demand", "solar_capacity", "solar_added",
-                     "wind_capacity", "wind_added"}  # fmt: skip
+                    {
+                        "ev_sales",
+                        "ev_battery_demand",
+                        "solar_capacity",
+                        "solar_added",
+                        "wind_capacity",
+                        "wind_added",
+                    }  # fmt: skip
                 ),
             ),
             _c("region"),

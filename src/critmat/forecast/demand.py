@@ -191,9 +191,14 @@ def project(
         fz = sum(v for (s, mm), v in frozen.items() if mm == m) + other
         subst.append(
             pd.DataFrame(
-                {"material": m, "year": years.astype(int), "demand_t": total[0],
-                 "frozen_mix_t": fz[0], "effect_t": total[0] - fz[0],
-                 "effect_pct": 100.0 * (total[0] - fz[0]) / np.maximum(fz[0], 1e-12)}  # fmt: skip
+                {
+                    "material": m,
+                    "year": years.astype(int),
+                    "demand_t": total[0],
+                    "frozen_mix_t": fz[0],
+                    "effect_t": total[0] - fz[0],
+                    "effect_pct": 100.0 * (total[0] - fz[0]) / np.maximum(fz[0], 1e-12),
+                }  # fmt: skip
             )
         )
         if not mine:
@@ -294,7 +299,9 @@ def _assumptions(sc: DemandScenario, rates: dict[str, tuple[Rate, str]]) -> pd.D
                                        "status"]).astype({"value": str, "low": str, "high": str})  # fmt: skip
 
 
-def iea_comparison(world: pd.DataFrame, projections: pd.DataFrame, sc: DemandScenario) -> pd.DataFrame:
+def iea_comparison(
+    world: pd.DataFrame, projections: pd.DataFrame, sc: DemandScenario
+) -> pd.DataFrame:
     """critmat's world projection next to the IEA's (2025) for the same mineral and scenario:
     total demand where the IEA publishes it, else clean technologies only (EV, wind, solar and
     storage, networks, hydrogen: critmat models only the first three)."""

@@ -146,9 +146,10 @@ def intensities(
         return f[key][:, None] * interp_value(p.value, at)[None, :]
 
     mg = sc.magnets
-    ev_kg = f["ev_magnet_kg_per_vehicle"][:, None] * interp_value(
-        mg.ev_magnet_kg_per_vehicle.value, years
-    )[None, :]
+    ev_kg = (
+        f["ev_magnet_kg_per_vehicle"][:, None]
+        * interp_value(mg.ev_magnet_kg_per_vehicle.value, years)[None, :]
+    )
     wind_kg = (
         path(mg.wind_pm_share, "wind_pm_share")
         * f["wind_magnet_kg_per_mw"][:, None]

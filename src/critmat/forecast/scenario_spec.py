@@ -53,7 +53,9 @@ class Rate(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Rate:
         if not self.low <= self.value <= self.high:
-            raise ValueError(f"need low <= value <= high, got {self.low}, {self.value}, {self.high}")
+            raise ValueError(
+                f"need low <= value <= high, got {self.low}, {self.value}, {self.high}"
+            )
         return self
 
 

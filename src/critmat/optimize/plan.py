@@ -66,6 +66,18 @@ class PlanConfig(BaseModel):
     residual_value: bool = True
     residual_price: Literal["base", "scenario"] = "base"
     parameter_uncertainty: bool = False
+    #: per material: factor on the holder's demand (``critmat plan --forecast``: the projected
+    #: demand over the horizon relative to the base year, critmat.services.forecast)
+    demand_growth: dict[str, Annotated[float, Field(gt=0.0, le=100.0)]] = Field(
+        default_factory=dict
+    )
+    #: per material: factor on the base price (a price forecast's first years, relative to the
+    #: last recorded year)
+    price_factor: dict[str, Annotated[float, Field(gt=0.0, le=100.0)]] = Field(default_factory=dict)
+    #: per material: the early-warning multiplier of the random disruptions' rates
+    event_rate_multiplier: dict[str, Annotated[float, Field(ge=0.0, le=100.0)]] = Field(
+        default_factory=dict
+    )
 
 
 def load_plan_config(path: str | Path | None) -> PlanConfig:
@@ -185,6 +197,7 @@ def run_plan(
     # the cheap checks first: a request that cannot be met fails before any expensive step
     scenario = resolve_scenario(ds, c.scenario)
     market = build_market(ds, holder, c.year, params=params)
+    market, scenario, forecast_notes = _apply_forecast(market, scenario, c)
     _check_request(market, budget, c)
     events, dropped = build_events(ds, scenario, market, params)
     horizon = scenario.horizon_months
@@ -337,11 +350,43 @@ def run_plan(
         with_stock,
         t,
         prov,
-        [*market.notes, *dropped, *notes_budget],
+        [*market.notes, *forecast_notes, *dropped, *notes_budget],
         sens,
         ranges,
         plan_stocks,
     )
+
+
+def _apply_forecast(
+    market: Market, scenario: Scenario, c: PlanConfig
+) -> tuple[Market, Scenario, list[str]]:
+    """The forecast's factors on demand, price and the random disruptions' rates."""
+    notes: list[str] = []
+    if not (c.demand_growth or c.price_factor or c.event_rate_multiplier):
+        return market, scenario, notes
+    d = np.array([c.demand_growth.get(m, 1.0) for m in market.materials], np.float32)
+    p = np.array([c.price_factor.get(m, 1.0) for m in market.materials], np.float32)
+    market = dataclasses.replace(
+        market, demand0=(market.demand0 * d).astype(np.float32),
+        price0=(market.price0 * p).astype(np.float32),
+    )  # fmt: skip
+    if c.demand_growth:
+        notes.append("demand x forecast: " + ", ".join(
+            f"{m} {c.demand_growth[m]:.2f}" for m in market.materials if m in c.demand_growth))  # fmt: skip
+    if c.price_factor:
+        notes.append("base price x price forecast: " + ", ".join(
+            f"{m} {c.price_factor[m]:.2f}" for m in market.materials if m in c.price_factor))  # fmt: skip
+    if c.event_rate_multiplier:
+        if scenario.stochastic is None:
+            notes.append("the early-warning multipliers apply to random disruptions only; "
+                         f"scenario {scenario.name} has none")  # fmt: skip
+        else:
+            stoch = {**scenario.stochastic, "rate_multiplier": dict(c.event_rate_multiplier)}
+            scenario = scenario.model_copy(update={"stochastic": stoch})
+            notes.append("disruption rates x early-warning multiplier: " + ", ".join(
+                f"{m} {c.event_rate_multiplier[m]:.2f}" for m in market.materials
+                if m in c.event_rate_multiplier))  # fmt: skip
+    return market, scenario, notes
 
 
 def _how_sure(

@@ -25,6 +25,7 @@ __all__ = [
     "price_series_catalogue",
     "recorded_world_demand",
     "run_demand",
+    "run_demand_text",
     "run_prices",
     "scenario_list",
 ]
@@ -165,15 +166,24 @@ class DemandResult:
     notes: list[str] = field(default_factory=list)
 
 
-def run_demand(ds: Dataset, req: DemandRequest) -> DemandResult:
+def run_demand_text(ds: Dataset, req: DemandRequest, text: str) -> DemandResult:
+    """As :func:`run_demand` for a scenario given as YAML text (errors name the key path)."""
+    from critmat.data.yamlfile import load_yaml_text
+    from critmat.forecast.scenario_spec import DemandScenario
+
+    sc = load_yaml_text(text, DemandScenario, "demand scenario", "the scenario YAML")
+    return run_demand(ds, req, scenario=sc)
+
+
+def run_demand(ds: Dataset, req: DemandRequest, *, scenario: object = None) -> DemandResult:
     """Project demand for a scenario (world, and the holder's if given) and backtest the method
     from ``req.backtest_origin``."""
     from critmat.forecast.demand import project
     from critmat.forecast.demand_backtest import backtest_demand, backtest_summary
-    from critmat.forecast.scenario_spec import load_scenario
+    from critmat.forecast.scenario_spec import DemandScenario, load_scenario
     from critmat.services.context import resolve
 
-    sc = load_scenario(req.scenario)
+    sc = scenario if isinstance(scenario, DemandScenario) else load_scenario(req.scenario)
     r = resolve(ds, holder=req.holder, materials=req.materials or None, year=req.year)
     mats = r.materials or DEMAND_MATERIALS
     base = world_base(ds, mats, sc.base_year)
@@ -238,14 +248,24 @@ def annual_prices(ds: Dataset, material: str) -> tuple[pd.Series, str, str]:
     for (form, status), g in p[p["material"] == material].groupby(["form", "status"]):
         if status in ("published", "proxy"):
             a = g.groupby("year")["value"].mean()
-            label = f"{'BACI unit value (proxy)' if status == 'proxy' else 'USGS'}: {form}"
+            label = (f"BACI {' '.join(str(form).split()[:2])} unit value (proxy)"
+                     if status == "proxy" else f"USGS MCS: {form}")  # fmt: skip
             cands.append((a, label, f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}"))
     if not cands:
         return pd.Series(dtype=float), "", ""
-    return max(cands, key=lambda c: (len(c[0].dropna()), not c[1].startswith("BACI")))
+
+    # the series reaching the latest year among those long enough to backtest, then the longest
+    def rank(c: tuple[pd.Series, str, str]) -> tuple[bool, int, int, bool]:
+        a = c[0].dropna()
+        return (len(a) >= 12, int(a.index.max()) if len(a) else 0, len(a),
+                not c[1].startswith("BACI"))  # fmt: skip
+
+    return max(cands, key=rank)
 
 
-def price_series_catalogue(ds: Dataset, kind: str = "price") -> list[tuple[str, str, pd.Series, str, str]]:
+def price_series_catalogue(
+    ds: Dataset, kind: str = "price"
+) -> list[tuple[str, str, pd.Series, str, str]]:
     """(material, label, series, frequency, unit) of every series to forecast."""
     out: list[tuple[str, str, pd.Series, str, str]] = []
     if kind == "consumption":
@@ -316,7 +336,11 @@ def run_prices(ds: Dataset, req: PricesRequest) -> PriceForecast:
         hist.append(pd.DataFrame({"material": m, "series": label, "period": y.index.astype(str),
                                   "value": y.to_numpy(float), "unit": unit}))  # fmt: skip
         rows = [backtest(y, mod, bh, origins, window=window) for mod in MODELS] if origins else []
-        d = pd.concat([r for r in rows if not r.empty], ignore_index=True) if rows else pd.DataFrame()
+        d = (
+            pd.concat([r for r in rows if not r.empty], ignore_index=True)
+            if rows
+            else pd.DataFrame()
+        )
         s = backtest_summary(d)
         chosen = "naive"
         if s.empty:

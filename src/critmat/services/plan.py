@@ -16,6 +16,7 @@ __all__ = [
     "add_decisions",
     "add_decisions_from_text",
     "check_decisions",
+    "forecast_config",
     "load_plan_config",
     "plan_summary",
     "plan_tables",
@@ -37,9 +38,13 @@ def run_plan(
     schedule: Path | None = None,
     coalition: Path | None = None,
     options: Path | None = None,
+    forecast: str | None = None,
 ) -> PlanResult:
     """The planning run for a holder and a budget (USD), with the current holdings of a
-    stockpile file if given (bad files and infeasible floors fail before any simulation)."""
+    stockpile file if given (bad files and infeasible floors fail before any simulation).
+    ``forecast``: a demand scenario (``stated_policies``, ``accelerated`` or a file): the plan
+    then uses the projected demand, price forecasts and the warning-adjusted event rates
+    (:func:`forecast_config`)."""
     from critmat.optimize.plan import run_plan as run
     from critmat.services.context import resolve
     from critmat.sim.market import build_market
@@ -48,6 +53,8 @@ def run_plan(
     c = cfg or PlanConfig()
     r = resolve(ds, holder=holder, year=c.year)
     assert r.holder is not None
+    if forecast is not None:
+        c = forecast_config(ds, r.holder, c, forecast)
     current = None
     if stockpile is not None:
         current = load_stockpile(stockpile).arrays(build_market(ds, r.holder, c.year))
@@ -55,6 +62,36 @@ def run_plan(
     res.summary = plan_summary(res)
     add_decisions(ds, res, policy=policy, schedule=schedule, coalition=coalition, options=options)
     return res
+
+
+def forecast_config(ds: Dataset, holder: str, cfg: PlanConfig, scenario: str) -> PlanConfig:
+    """``cfg`` with the forecast's factors (docs/forecast.md, "In the plan"): the holder's
+    projected demand over the plan's horizon relative to its base consumption (demand scenario
+    ``scenario``), the price forecasts' first-year level relative to the last recorded year where
+    a model beat the naive forecast in the backtest, and the early-warning multipliers of the
+    random disruptions' rates."""
+    from critmat.forecast.scenario_spec import load_scenario
+    from critmat.services.forecast import PricesRequest, demand_growth, run_prices
+    from critmat.services.warning import event_rate_multipliers
+    from critmat.sim.service import resolve_scenario
+
+    sc = load_scenario(scenario)
+    months = resolve_scenario(ds, cfg.scenario).horizon_months
+    start = sc.base_year + 1
+    growth = demand_growth(ds, holder, scenario, cfg.year, start, months, seed=cfg.seed)
+    mats = sorted(growth)
+    prices = run_prices(ds, PricesRequest(materials=mats, origins=8))
+    factors: dict[str, float] = {}
+    if not prices.forecasts.empty:
+        for m, f in prices.forecasts.groupby("material"):
+            if str(f["model"].iloc[0]) == "naive":
+                continue  # no model beat naive: the flat price stays
+            hist = prices.history[prices.history["material"] == m]
+            first = f[f["period"].str[:4].astype(int) == int(f["period"].str[:4].astype(int).min())]
+            factors[str(m)] = float(first["mean"].mean()) / float(hist["value"].iloc[-1])
+    rates = event_rate_multipliers(ds, mats, start)
+    return cfg.model_copy(update={"demand_growth": growth, "price_factor": factors,
+                                  "event_rate_multiplier": rates})  # fmt: skip
 
 
 def check_decisions(ds: Dataset, texts: dict[str, str]) -> None:

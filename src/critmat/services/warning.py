@@ -104,12 +104,14 @@ def warning_inputs(ds: Dataset, materials: list[str]) -> tuple[object, list[str]
                                     "share": r["share"].astype(float)}))  # fmt: skip
     gov = ds.governance
     inputs = WarningInputs(
-        prices=pd.concat(prices, ignore_index=True) if prices else pd.DataFrame(
-            columns=["material", "year", "price"]),  # fmt: skip
+        prices=pd.concat(prices, ignore_index=True)
+        if prices
+        else pd.DataFrame(columns=["material", "year", "price"]),  # fmt: skip
         supply=pd.concat(supply, ignore_index=True),
         hhi=_hhi(ds, materials),
-        governance=pd.DataFrame({"country": gov["country"], "year": gov["year"],
-                                 "pv": gov["value"]}),  # fmt: skip
+        governance=pd.DataFrame(
+            {"country": gov["country"], "year": gov["year"], "pv": gov["value"]}
+        ),  # fmt: skip
         events=_events(ds),
         hazard=_hazard(ds),
     )

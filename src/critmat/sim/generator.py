@@ -3,11 +3,12 @@
 One *channel* per (country, material, stage) whose world supply share is at least ``min_share``.
 Each channel restricts exports at the first arrival of a Poisson process with annual rate::
 
-    rate = base_rate * g_c * s_c,m,stage * (1 + h_c)
+    rate = base_rate * g_c * s_c,m,stage * (1 + h_c) * w_m
 
 with g_c the country's instability (WGI PV, 0..1), s its world share at that stage and h_c the
 number of export restrictions or embargoes it imposed in the events table, per decade of the
-table's span. A geopolitical crisis (rate ``crisis_rate`` per year) can start the channels of
+table's span, times the material's early-warning multiplier ``rate_multiplier`` if given
+(critmat.forecast.warning, ``critmat forecast warning``; default 1). A geopolitical crisis (rate ``crisis_rate`` per year) can start the channels of
 ``crisis_country`` together (each joins with probability ``crisis_join``), so one crisis hits
 several materials at once. Every default below is a labelled assumption (docs/methods.md).
 """
@@ -15,7 +16,7 @@ several materials at once. Every default below is a labelled assumption (docs/me
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from critmat.data.dataset import Dataset
 from critmat.risk.governance import instability
@@ -39,6 +40,16 @@ class StochasticSpec(BaseModel):
     duration: Distribution = Distribution(dist="lognormal", median=12, sigma=0.7)
     severity: Distribution = Distribution(dist="uniform", low=0.3, high=0.9)
     max_channels: int = Field(120, ge=1, le=2000)
+    #: per material: the early-warning multiplier w_m of its channels' rates (docs/methods.md 8.4)
+    rate_multiplier: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("rate_multiplier")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if not 0.0 <= x <= 100.0}
+        if bad:
+            raise ValueError(f"rate multipliers must be between 0 and 100: {bad}")
+        return v
 
 
 def stochastic_events(
@@ -64,6 +75,7 @@ def stochastic_events(
                     * float(g[country])
                     * share
                     * (1.0 + float(hist.get(country, 0.0)))
+                    * float(spec.rate_multiplier.get(market.materials[i], 1.0))
                 )
                 chans.append((rate, k, i, c, country))
     chans.sort(reverse=True)

@@ -1,0 +1,242 @@
+"""The forecast pages: demand projections with bands next to the IEA's, backtest plots, price
+forecasts with intervals, the early-warning index with the events marked. They draw computed
+results (critmat.services.forecast, critmat.services.warning) and compute nothing."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from critmat.report.html import page, table_html, write_page
+
+if TYPE_CHECKING:
+    from critmat.services.forecast import DemandResult, PriceForecast
+    from critmat.services.warning import WarningResult
+
+__all__ = [
+    "demand_figure",
+    "price_figure",
+    "warning_figure",
+    "write_demand_report",
+    "write_price_report",
+    "write_warning_report",
+]
+
+BLUE = "rgb(31,119,180)"
+BAND = "rgba(31,119,180,0.25)"
+
+
+def _grid(n: int, cols: int = 3) -> tuple[int, int]:
+    return (n + cols - 1) // cols, cols
+
+
+def _fig_html(fig: Any) -> str:
+    if fig is None:
+        return "<p class='note'>Nothing to draw.</p>"
+    return str(fig.to_html(full_html=False, include_plotlyjs=False, default_width="100%",
+                           config={"responsive": True}))  # fmt: skip
+
+
+def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
+    """One panel per material: the projection (central line, p10-p90 band), the recorded world
+    production (proxy) and the IEA's projection for the same scenario (markers)."""
+    from plotly.subplots import make_subplots
+
+    p = res.projection
+    data = p.holder if holder else p.world[p.world["sector"] == "total"]
+    if data is None or data.empty:
+        return None
+    mats = list(dict.fromkeys(data["material"]))
+    rows, cols = _grid(len(mats))
+    basis = data.groupby("material", sort=False)["basis"].first()
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"{m} (t/yr {basis[m]})"
+                                                              for m in mats],
+                        vertical_spacing=min(0.1, 0.6 / rows))  # fmt: skip
+    iea = p.iea
+    for i, m in enumerate(mats):
+        g = data[data["material"] == m]
+        r, c = i // cols + 1, i % cols + 1
+        first = i == 0
+        fig.add_scatter(x=g["year"], y=g["high_t"], line={"width": 0}, showlegend=False,
+                        hoverinfo="skip", row=r, col=c)  # fmt: skip
+        fig.add_scatter(x=g["year"], y=g["low_t"], fill="tonexty", fillcolor=BAND,
+                        line={"width": 0}, name="p10-p90", legendgroup="band",
+                        showlegend=first, row=r, col=c)  # fmt: skip
+        fig.add_scatter(x=g["year"], y=g["demand_t"], line={"color": BLUE, "width": 2},
+                        name="critmat projection", legendgroup="c", showlegend=first,
+                        row=r, col=c)  # fmt: skip
+        if not holder and not iea.empty:
+            q = iea[iea["material"] == m]
+            if len(q):
+                fig.add_scatter(x=q["year"], y=q["iea_t"], mode="markers",
+                                marker={"symbol": "diamond", "size": 9, "color": "#d62728"},
+                                name=f"IEA 2025 ({p.scenario.iea_scenario}; {q['scope'].iloc[0]})",
+                                legendgroup="iea", showlegend=first, row=r, col=c)  # fmt: skip
+        if not holder and not res.backtest.empty:
+            b = res.backtest[res.backtest["material"] == m]
+            if len(b):
+                fig.add_scatter(x=b["year"], y=b["recorded_t"], mode="markers",
+                                marker={"size": 6, "color": "#444"},
+                                name="recorded world production", legendgroup="rec",
+                                showlegend=first, row=r, col=c)  # fmt: skip
+    fig.update_layout(height=min(260 * rows + 90, 2200), autosize=True,
+                      margin={"l": 40, "r": 20, "t": 90, "b": 30},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})  # fmt: skip
+    return fig
+
+
+def backtest_figure(res: DemandResult) -> Any:
+    """Recorded demand against the backtest variants, one panel per material."""
+    from plotly.subplots import make_subplots
+
+    b = res.backtest
+    if b.empty:
+        return None
+    mats = list(dict.fromkeys(b["material"]))
+    rows, cols = _grid(len(mats), 4)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=mats,
+                        vertical_spacing=min(0.1, 0.6 / rows))  # fmt: skip
+    styles = {"recorded_t": ("recorded", "#444", "solid"),
+              "known_drivers_t": ("drivers known at origin", BLUE, "solid"),
+              "recorded_drivers_t": ("recorded drivers", "#2ca02c", "dash"),
+              "naive_t": ("no change", "#999", "dot")}  # fmt: skip
+    for i, m in enumerate(mats):
+        g = b[b["material"] == m]
+        r, c = i // cols + 1, i % cols + 1
+        for col, (name, color, dash) in styles.items():
+            fig.add_scatter(x=g["year"], y=g[col], name=name, legendgroup=name,
+                            showlegend=i == 0, line={"color": color, "dash": dash},
+                            row=r, col=c)  # fmt: skip
+    fig.update_layout(height=min(220 * rows + 90, 1800), autosize=True,
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+                      margin={"l": 40, "r": 20, "t": 90, "b": 30})  # fmt: skip
+    return fig
+
+
+def write_demand_report(res: DemandResult, out: str | Path) -> Path:
+    """Projections with bands and the IEA's, the holder's, substitution, backtest."""
+    p = res.projection
+    sc = p.scenario
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in p.notes)
+    subst = p.substitution
+    last = subst[subst["year"] == subst["year"].max()] if not subst.empty else subst
+    body = f"""
+<h1>critmat - demand projection: {html.escape(sc.title)}</h1>
+<p class="sub">{html.escape(sc.description)} Years {sc.base_year}-{sc.end_year}; band: 10th-90th
+percentile over draws within the labelled ranges.</p>
+<ul class="note">{notes}</ul>
+<h2>World demand</h2>{_fig_html(demand_figure(res))}
+{
+        ""
+        if p.holder is None
+        else "<h2>Holder "
+        + html.escape(res.holder or "")
+        + "</h2>"
+        + _fig_html(demand_figure(res, holder=True))
+    }
+<h2>Against the IEA (2025)</h2>{table_html(p.iea) if not p.iea.empty else ""}
+<h2>Substitution and technology shift ({int(last["year"].max()) if len(last) else ""})</h2>
+<p class="note">Demand with the scenario's chemistry and magnet paths against the mix and
+composition frozen at {sc.base_year}.</p>{table_html(last)}
+<h2>Backtest from {int(res.backtest["year"].min()) - 1 if not res.backtest.empty else ""}</h2>
+{_fig_html(backtest_figure(res))}{table_html(res.backtest_summary)}
+<h2>Assumptions</h2>{table_html(p.assumptions)}
+"""
+    return write_page(out, page(f"critmat demand {sc.name}", body))
+
+
+def price_figure(res: PriceForecast, series: list[str] | None = None) -> Any:
+    """History (last 10 years) and the forecast with its 80 % and 95 % intervals per series."""
+    from plotly.subplots import make_subplots
+
+    f = res.forecasts
+    if f.empty:
+        return None
+    labels = series or list(dict.fromkeys(f["series"]))
+    rows, cols = _grid(len(labels), 2)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[s[:60] for s in labels],
+                        vertical_spacing=min(0.1, 0.6 / rows))  # fmt: skip
+    for i, s in enumerate(labels):
+        g = f[f["series"] == s]
+        h = res.history[res.history["series"] == s].tail(120 if len(g) > 6 else 12)
+        r, c = i // cols + 1, i % cols + 1
+        first = i == 0
+        fig.add_scatter(x=h["period"], y=h["value"], line={"color": "#444"}, name="recorded",
+                        legendgroup="h", showlegend=first, row=r, col=c)  # fmt: skip
+        for lo, hi, alpha, name in (("lo95", "hi95", 0.15, "95 %"), ("lo80", "hi80", 0.3, "80 %")):
+            fig.add_scatter(x=g["period"], y=g[hi], line={"width": 0}, showlegend=False,
+                            hoverinfo="skip", row=r, col=c)  # fmt: skip
+            fig.add_scatter(x=g["period"], y=g[lo], fill="tonexty", line={"width": 0},
+                            fillcolor=f"rgba(31,119,180,{alpha})", name=f"{name} interval",
+                            legendgroup=name, showlegend=first, row=r, col=c)  # fmt: skip
+        fig.add_scatter(x=g["period"], y=g["mean"], line={"color": BLUE, "width": 2},
+                        name="forecast (median)", legendgroup="f", showlegend=first,
+                        row=r, col=c)  # fmt: skip
+        fig.layout.annotations[i].text = f"{s[:50]} ({g['model'].iloc[0]}, {g['unit'].iloc[0]})"
+    fig.update_layout(height=min(280 * rows + 90, 3000), autosize=True,
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+                      margin={"l": 40, "r": 20, "t": 90, "b": 30})  # fmt: skip
+    return fig
+
+
+def write_price_report(res: PriceForecast, out: str | Path) -> Path:
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in res.notes)
+    body = f"""
+<h1>critmat - price forecasts</h1>
+<p class="sub">Naive, ETS and ARIMA backtested from rolling origins; the forecast shown uses the
+model with the lowest MASE only where it beats the naive forecast.</p>
+<ul class="note">{notes}</ul>
+{_fig_html(price_figure(res))}
+<h2>Backtest</h2>{table_html(res.summary)}
+"""
+    return write_page(out, page("critmat price forecasts", body))
+
+
+def warning_figure(res: WarningResult, materials: list[str] | None = None) -> Any:
+    """The index over time per material, with the events' start years marked."""
+    from plotly.subplots import make_subplots
+
+    idx = res.index
+    mats = materials or list(dict.fromkeys(idx["material"]))
+    rows, cols = _grid(len(mats), 4)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=mats, shared_yaxes=True,
+                        vertical_spacing=min(0.1, 0.6 / rows))  # fmt: skip
+    ev = res.events
+    shown = False
+    for i, m in enumerate(mats):
+        g = idx[idx["material"] == m]
+        r, c = i // cols + 1, i % cols + 1
+        fig.add_scatter(x=g["year"], y=g["index"], line={"color": BLUE}, name="index",
+                        legendgroup="i", showlegend=i == 0, row=r, col=c)  # fmt: skip
+        e = ev[ev["material"] == m] if not ev.empty else pd.DataFrame()
+        if len(e):
+            fig.add_scatter(x=e["start_year"], y=e["index_at_start"], mode="markers+text",
+                            text=e["event_id"], textposition="top center",
+                            marker={"color": "#d62728", "size": 9, "symbol": "x"},
+                            name="recorded event (start)", legendgroup="e",
+                            showlegend=not shown, row=r, col=c)  # fmt: skip
+            shown = True
+    fig.update_layout(height=min(200 * rows + 90, 2000), autosize=True,
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+                      margin={"l": 40, "r": 20, "t": 90, "b": 30})  # fmt: skip
+    return fig
+
+
+def write_warning_report(res: WarningResult, out: str | Path) -> Path:
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in res.notes)
+    body = f"""
+<h1>critmat - early-warning index</h1>
+<p class="sub">Six signals (price momentum and volatility, exporter concentration, governance of
+the suppliers, recent restrictions by them, climate hazard), robust z-scores, weighted mean; the
+multiplier of the disruption rates is clip(exp(beta x index), 0.5, 4).</p>
+<ul class="note">{notes}</ul>
+<h2>Now</h2>{table_html(res.current)}
+<h2>Over time, with the recorded events</h2>{_fig_html(warning_figure(res))}
+<h2>Backtest: did it rise before each event?</h2>{table_html(res.events)}
+<h2>False alarms</h2>{table_html(res.alarms)}
+<h2>Weights</h2>{table_html(res.weights)}
+"""
+    return write_page(out, page("critmat early warning", body))
