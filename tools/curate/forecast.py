@@ -232,8 +232,18 @@ def _irena(raw: Path) -> pd.DataFrame:
 
 
 def demand_drivers(raw: Path) -> pd.DataFrame:
-    cols = ["driver", "region", "scenario", "year", "value", "unit", "edition", "source", "status",
-            "notes"]  # fmt: skip
+    cols = [
+        "driver",
+        "region",
+        "scenario",
+        "year",
+        "value",
+        "unit",
+        "edition",
+        "source",
+        "status",
+        "notes",
+    ]
     df = pd.concat([_gevo(raw), _irena(raw)], ignore_index=True)[cols]
     return df.sort_values(["driver", "region", "scenario", "edition", "year"]).reset_index(
         drop=True
@@ -314,7 +324,7 @@ def hazards(raw: Path) -> pd.DataFrame:
                     "source": src,
                     "status": "published",
                     "notes": what,
-                }  # fmt: skip
+                }
             )
         )
     aq = pd.read_csv(raw / "aqueduct40_country_baseline_risk_categories.csv")
@@ -335,7 +345,7 @@ def hazards(raw: Path) -> pd.DataFrame:
                     "source": "WRI Aqueduct 4.0 Country Rankings (2023), baseline, CC BY 4.0",
                     "status": "published",
                     "notes": what,
-                }  # fmt: skip
+                }
             )
         )
     nd = pd.read_csv(raw / "ndgain_country_index_1995_2020.csv")
@@ -353,11 +363,11 @@ def hazards(raw: Path) -> pd.DataFrame:
                     "year": x.year.astype(int),
                     "value": x[col].astype(float),
                     "scale": scale,
-                    "source": "ND-GAIN Country Index (University of Notre Dame), 1995-2020 release; "
-                    "free use with citation",
+                    "source": "ND-GAIN Country Index (University of Notre Dame), 1995-2020 "
+                    "release; free use with citation",
                     "status": "published",
                     "notes": what,
-                }  # fmt: skip
+                }
             )
         )
     df = pd.concat(rows, ignore_index=True)

@@ -94,8 +94,9 @@ def prices(
     from critmat.services.forecast_tables import price_tables
 
     ds = dataset(request)
-    req = PricesRequest(materials=material or [], horizon=horizon,
-                        kind="consumption" if consumption else "price")  # fmt: skip
+    req = PricesRequest(
+        materials=material or [], horizon=horizon, kind="consumption" if consumption else "price"
+    )
     key = ("forecast-prices", tuple(material or ()), consumption, horizon)
     return _respond(_cached(request, key, lambda: _json(*price_tables(run_prices(ds, req)))))
 

@@ -56,8 +56,9 @@ def scenarios(fmt: FmtOpt = Format.table, out: OutOpt = None) -> None:
 
     check_out(fmt, out)
     t = scenario_list()
-    if not _emit({"scenarios": t}, {"command": "critmat forecast scenarios"}, fmt, out,
-                 "scenarios"):  # fmt: skip
+    if not _emit(
+        {"scenarios": t}, {"command": "critmat forecast scenarios"}, fmt, out, "scenarios"
+    ):
         emit_frame(t, fmt, title="Demand scenarios")
 
 
@@ -86,8 +87,15 @@ def demand(
     check_out(fmt, out)
     check_html(html)
     ds = dataset_from(ctx)
-    req = DemandRequest(scenario=scenario, holder=holder, materials=materials or [], year=year,
-                        draws=draws, seed=seed, backtest_origin=origin)  # fmt: skip
+    req = DemandRequest(
+        scenario=scenario,
+        holder=holder,
+        materials=materials or [],
+        year=year,
+        draws=draws,
+        seed=seed,
+        backtest_origin=origin,
+    )
     res = run_demand(ds, req)
     if html is not None:
         from critmat.report.forecast_report import write_demand_report
@@ -112,8 +120,9 @@ def _demand_screen(res: object) -> None:
     sc = p.scenario
     marks = [y for y in (sc.base_year, 2030, 2035, sc.end_year) if sc.base_year <= y <= sc.end_year]
     w = p.world[(p.world["sector"] == "total") & p.world["year"].isin(marks)]
-    view = w.pivot_table(index=["material", "basis"], columns="year", values="demand_t",
-                         sort=False).reset_index()  # fmt: skip
+    view = w.pivot_table(
+        index=["material", "basis"], columns="year", values="demand_t", sort=False
+    ).reset_index()
     if not p.iea.empty:
         r = p.iea[p.iea["year"] == sc.end_year].set_index("material")
         view[f"critmat {sc.end_year}, IEA scope"] = view["material"].map(r["critmat_t"])
@@ -121,26 +130,43 @@ def _demand_screen(res: object) -> None:
         view["IEA scope"] = view["material"].map(r["scope"])
     view = view.round(0)
     view.columns = [f"{c} t/yr" if isinstance(c, int) else c for c in view.columns]
-    emit_frame(view, Format.table, title=f"World demand, {sc.title} (t/yr of the basis)",
-               caption="Band, sectors and drivers: --format csv/json/xlsx --out, or --html.")  # fmt: skip
+    emit_frame(
+        view,
+        Format.table,
+        title=f"World demand, {sc.title} (t/yr of the basis)",
+        caption="Band, sectors and drivers: --format csv/json/xlsx --out, or --html.",
+    )
     if p.holder is not None and not p.holder.empty:
         h = p.holder[p.holder["year"].isin(marks)]
-        hv = h.pivot_table(index=["material", "basis"], columns="year", values="demand_t",
-                           sort=False).reset_index()  # fmt: skip
+        hv = h.pivot_table(
+            index=["material", "basis"], columns="year", values="demand_t", sort=False
+        ).reset_index()
         hv = hv.round(1)
         hv.columns = [f"{c} t/yr" if isinstance(c, int) else c for c in hv.columns]
         emit_frame(hv, Format.table, title=f"{res.holder} demand (t/yr of the simulator's basis)")
     s = p.substitution
-    s = s[s["year"] == sc.end_year][["material", "demand_t", "frozen_mix_t", "effect_t",
-                                      "effect_pct"]].round(1)  # fmt: skip
-    emit_frame(pd.DataFrame(s).rename(columns={"demand_t": "with shift t/yr",
-                                               "frozen_mix_t": f"mix of {sc.base_year} t/yr",
-                                               "effect_t": "effect t/yr", "effect_pct": "effect %"}),
-               Format.table, title=f"Substitution and technology shift, {sc.end_year}")  # fmt: skip
-    emit_frame(res.backtest_summary.round(1), Format.table,
-               title="Backtest: world demand from the origin (MAPE %, recorded world production)",
-               caption="known_drivers: drivers extrapolated from the origin, mix frozen; "
-               "recorded_drivers: the drivers as recorded; naive: no change.")  # fmt: skip
+    s = s[s["year"] == sc.end_year][
+        ["material", "demand_t", "frozen_mix_t", "effect_t", "effect_pct"]
+    ].round(1)
+    emit_frame(
+        pd.DataFrame(s).rename(
+            columns={
+                "demand_t": "with shift t/yr",
+                "frozen_mix_t": f"mix of {sc.base_year} t/yr",
+                "effect_t": "effect t/yr",
+                "effect_pct": "effect %",
+            }
+        ),
+        Format.table,
+        title=f"Substitution and technology shift, {sc.end_year}",
+    )
+    emit_frame(
+        res.backtest_summary.round(1),
+        Format.table,
+        title="Backtest: world demand from the origin (MAPE %, recorded world production)",
+        caption="known_drivers: drivers extrapolated from the origin, mix frozen; "
+        "recorded_drivers: the drivers as recorded; naive: no change.",
+    )
 
 
 @app.command("prices")
@@ -167,8 +193,12 @@ def prices(
     check_out(fmt, out)
     check_html(html)
     ds = dataset_from(ctx)
-    req = PricesRequest(materials=materials or [], kind="consumption" if consumption else "price",
-                        horizon=horizon, origins=origins)  # fmt: skip
+    req = PricesRequest(
+        materials=materials or [],
+        kind="consumption" if consumption else "price",
+        horizon=horizon,
+        origins=origins,
+    )
     typer.echo("backtesting naive, ETS and ARIMA on every series ...", err=True)
     res = run_prices(ds, req)
     if html is not None:
@@ -182,16 +212,31 @@ def prices(
         return
     s = res.summary
     if not s.empty:
-        emit_frame(s[["material", "series", "model", "origins", "mase", "coverage80", "coverage95",
-                      "better_than_naive"]].round(2), Format.table,
-                   title="Backtest (rolling origins): MASE and interval coverage",
-                   caption="MASE < 1: better than a one-step naive in-sample; compare models "
-                   "with each other on the same series.")  # fmt: skip
+        emit_frame(
+            s[
+                [
+                    "material",
+                    "series",
+                    "model",
+                    "origins",
+                    "mase",
+                    "coverage80",
+                    "coverage95",
+                    "better_than_naive",
+                ]
+            ].round(2),
+            Format.table,
+            title="Backtest (rolling origins): MASE and interval coverage",
+            caption="MASE < 1: better than a one-step naive in-sample; compare models "
+            "with each other on the same series.",
+        )
     f = res.forecasts
     last = f.groupby("series", sort=False).tail(1)
-    emit_frame(last[["material", "series", "model", "period", "mean", "lo80", "hi80", "unit"]]
-               .round(1),
-               Format.table, title="Forecast at the horizon (median, 80 % interval)")  # fmt: skip
+    emit_frame(
+        last[["material", "series", "model", "period", "mean", "lo80", "hi80", "unit"]].round(1),
+        Format.table,
+        title="Forecast at the horizon (median, 80 % interval)",
+    )
 
 
 @app.command("warning")
@@ -215,8 +260,9 @@ def warning(
     check_out(fmt, out)
     check_html(html)
     ds = dataset_from(ctx)
-    res = run_warning(ds, WarningRequest(materials=materials or [], fitted=fitted,
-                                         threshold=threshold))  # fmt: skip
+    res = run_warning(
+        ds, WarningRequest(materials=materials or [], fitted=fitted, threshold=threshold)
+    )
     if html is not None:
         from critmat.report.forecast_report import write_warning_report
 
@@ -226,13 +272,19 @@ def warning(
     tables, readme = warning_tables(res)
     if _emit(tables, readme, fmt, out, "current"):
         return
-    emit_frame(res.current.round(2), Format.table,
-               title=f"Early-warning index, {int(res.current['year'].max())} (data to the year "
-               "before)", caption="multiplier: factor on the material's random disruption "
-               "rates (critmat plan --forecast uses it).")  # fmt: skip
+    emit_frame(
+        res.current.round(2),
+        Format.table,
+        title=f"Early-warning index, {int(res.current['year'].max())} (data to the year before)",
+        caption="multiplier: factor on the material's random disruption "
+        "rates (critmat plan --forecast uses it).",
+    )
     ev = res.events
     hits = int(ev["warned"].sum()) if not ev.empty else 0
-    emit_frame(ev.round(2), Format.table,
-               title=f"Backtest: warned before {hits} of {len(ev)} event-materials "
-               f"(threshold {threshold})")  # fmt: skip
+    emit_frame(
+        ev.round(2),
+        Format.table,
+        title=f"Backtest: warned before {hits} of {len(ev)} event-materials "
+        f"(threshold {threshold})",
+    )
     emit_frame(res.alarms, Format.table, title="Warnings and false alarms per material")

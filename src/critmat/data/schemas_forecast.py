@@ -70,7 +70,7 @@ FORECAST_SPECS: tuple[TableSpec, ...] = (
                         "solar_added",
                         "wind_capacity",
                         "wind_added",
-                    }  # fmt: skip
+                    }
                 ),
             ),
             _c("region"),

@@ -99,8 +99,11 @@ def _driver_paths(
             k = int(np.searchsorted(years, last))
             path[:, after] = own.iloc[-1] * world[:, after] / world[:, [k]]
         else:  # own data end before the first projection year
-            w_last = extend(anchors(tbl, name, spec, "WLD", sc.base_year), np.array([float(last)]),
-                            draws.growth[name])  # fmt: skip
+            w_last = extend(
+                anchors(tbl, name, spec, "WLD", sc.base_year),
+                np.array([float(last)]),
+                draws.growth[name],
+            )
             path[:, after] = own.iloc[-1] * world[:, after] / w_last
         out[name] = path
     return out
@@ -112,9 +115,9 @@ def _band(x: F64) -> tuple[F64, F64, F64]:
 
 
 def _sector_demand(
-    sc: DemandScenario, tbl: pd.DataFrame, ints: dict[tuple[str, str], F64],
-    paths: dict[str, F64],
-) -> dict[tuple[str, str], F64]:  # fmt: skip
+    ints: dict[tuple[str, str], F64], paths: dict[str, F64]
+) -> dict[tuple[str, str], F64]:
+    """Driver x intensity per (sector, material), [N, Y] t/yr."""
     return {(s, m): paths[SECTOR_DRIVER[s]] * i for (s, m), i in ints.items()}
 
 
@@ -155,40 +158,54 @@ def project(
         d.other[m] = x
     paths = _driver_paths(sc, drivers_tbl, years, d, "WLD")
     ints = intensities(sc, intensities_tbl, years, d)
-    sect = _sector_demand(sc, drivers_tbl, ints, paths)
+    sect = _sector_demand(ints, paths)
     frozen = _sector_demand(
-        sc, drivers_tbl, intensities(sc, intensities_tbl, years, d, frozen_at=sc.base_year), paths
+        intensities(sc, intensities_tbl, years, d, frozen_at=sc.base_year), paths
     )
     notes: list[str] = []
     rows, subst = [], []
     shares: dict[str, dict[str, float]] = {}
     base_by = base.set_index("material")
+    base_t = base_by["value_t"].astype(float).to_dict()
+    base_src = base_by["source"].astype(str).to_dict() if "source" in base_by else {}
     growth = (years - sc.base_year)[None, :]
     for m in mats:
-        if m not in base_by.index or not np.isfinite(float(base_by.loc[m, "value_t"])):
-            notes.append(f"{m}: not assessed (no world demand or production figure for "
-                         f"{sc.base_year})")  # fmt: skip
+        if m not in base_t or not np.isfinite(base_t[m]):
+            notes.append(
+                f"{m}: not assessed (no world demand or production figure for {sc.base_year})"
+            )
             continue
-        total0 = float(base_by.loc[m, "value_t"])
+        total0 = float(base_t[m])
         basis = str(base_by.loc[m, "basis"])
         mine = {s: v for (s, mm), v in sect.items() if mm == m}
         modelled0 = sum(float(v[0, 0]) for v in mine.values())
         if modelled0 > total0:
             notes.append(
                 f"{m}: the modelled sectors ({modelled0:,.0f} t) exceed the recorded base "
-                f"({total0:,.0f} t, {base_by.loc[m, 'source']}) by "
+                f"({total0:,.0f} t, {base_src.get(m, '')}) by "
                 f"{modelled0 / total0 - 1:.0%}; other uses set to 0"
             )
         other0 = max(total0 - modelled0, 0.0)
         other = other0 * (1.0 + d.other[m][:, None]) ** growth
-        parts = {**mine, "other_uses": other}
-        total = sum(parts.values())
+        parts: dict[str, F64] = {**mine, "other_uses": other}
+        total: F64 = np.sum(list(parts.values()), axis=0)
         shares[m] = {s: float(v[0, 0]) / max(float(total[0, 0]), 1e-12) for s, v in parts.items()}
         for s, v in {**parts, "total": total}.items():
             c, lo, hi = _band(v)
-            rows.append(pd.DataFrame({"material": m, "sector": s, "year": years.astype(int),
-                                      "demand_t": c, "low_t": lo, "high_t": hi, "basis": basis}))  # fmt: skip
-        fz = sum(v for (s, mm), v in frozen.items() if mm == m) + other
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "material": m,
+                        "sector": s,
+                        "year": years.astype(int),
+                        "demand_t": c,
+                        "low_t": lo,
+                        "high_t": hi,
+                        "basis": basis,
+                    }
+                )
+            )
+        fz: F64 = np.sum([v for (s, mm), v in frozen.items() if mm == m] + [other], axis=0)
         subst.append(
             pd.DataFrame(
                 {
@@ -198,12 +215,11 @@ def project(
                     "frozen_mix_t": fz[0],
                     "effect_t": total[0] - fz[0],
                     "effect_pct": 100.0 * (total[0] - fz[0]) / np.maximum(fz[0], 1e-12),
-                }  # fmt: skip
+                }
             )
         )
         if not mine:
-            notes.append(f"{m}: no sector driver in the model; other uses only "
-                         f"({rates[m][1]})")  # fmt: skip
+            notes.append(f"{m}: no sector driver in the model; other uses only ({rates[m][1]})")
     world = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     proj = Projection(
         scenario=sc,
@@ -215,7 +231,7 @@ def project(
     )
     if holder is not None and holder_base is not None:
         hp = _driver_paths(sc, drivers_tbl, years, d, holder)
-        hsect = _sector_demand(sc, drivers_tbl, ints, hp)
+        hsect = _sector_demand(ints, hp)
         proj.holder = _holder(sc, years, hsect, shares, d, holder_base, notes)
         proj.drivers = pd.concat(
             [proj.drivers, _drivers_table(sc, drivers_tbl, years, hp, holder)], ignore_index=True
@@ -235,9 +251,11 @@ def _holder(
 ) -> pd.DataFrame:
     rows = []
     hb = holder_base.set_index("material")
+    hb_t = hb["value_t"].astype(float).to_dict()
+    hb_basis = hb["basis"].astype(str).to_dict()
     growth = (years - sc.base_year)[None, :]
     for m, w in shares.items():
-        if m not in hb.index or not np.isfinite(float(hb.loc[m, "value_t"])):
+        if m not in hb_t or not np.isfinite(hb_t[m]):
             notes.append(f"{m}: holder demand not assessed (no base consumption)")
             continue
         idx = w.get("other_uses", 0.0) * (1.0 + d.other[m][:, None]) ** growth
@@ -246,11 +264,21 @@ def _holder(
                 continue
             x = hsect[(s, m)]
             idx = idx + ws * x / np.maximum(x[:, [0]], 1e-12)
-        val = float(hb.loc[m, "value_t"]) * idx
+        val = hb_t[m] * idx
         c, lo, hi = _band(val)
-        rows.append(pd.DataFrame({"material": m, "year": years.astype(int), "demand_t": c,
-                                  "low_t": lo, "high_t": hi, "index": idx[0],
-                                  "basis": str(hb.loc[m, "basis"])}))  # fmt: skip
+        rows.append(
+            pd.DataFrame(
+                {
+                    "material": m,
+                    "year": years.astype(int),
+                    "demand_t": c,
+                    "low_t": lo,
+                    "high_t": hi,
+                    "index": idx[0],
+                    "basis": hb_basis[m],
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
@@ -261,42 +289,103 @@ def _drivers_table(
 
     out = []
     for name, spec in sc.drivers.items():
-        hist = tbl[(tbl["driver"] == name) & (tbl["region"] == region)
-                   & (tbl["scenario"] == "historical") & (tbl["edition"] == spec.history)
-                   & (tbl["year"] < sc.base_year)]  # fmt: skip
-        out.append(pd.DataFrame({"driver": name, "region": region, "year": hist["year"].astype(int),
-                                 "value": hist["value"].astype(float), "low": np.nan,
-                                 "high": np.nan, "unit": DRIVERS[name], "kind": "recorded"}))  # fmt: skip
+        hist = tbl[
+            (tbl["driver"] == name)
+            & (tbl["region"] == region)
+            & (tbl["scenario"] == "historical")
+            & (tbl["edition"] == spec.history)
+            & (tbl["year"] < sc.base_year)
+        ]
+        out.append(
+            pd.DataFrame(
+                {
+                    "driver": name,
+                    "region": region,
+                    "year": hist["year"].astype(int),
+                    "value": hist["value"].astype(float),
+                    "low": np.nan,
+                    "high": np.nan,
+                    "unit": DRIVERS[name],
+                    "kind": "recorded",
+                }
+            )
+        )
         c, lo, hi = _band(paths[name])
-        out.append(pd.DataFrame({"driver": name, "region": region, "year": years.astype(int),
-                                 "value": c, "low": lo, "high": hi, "unit": DRIVERS[name],
-                                 "kind": "projected"}))  # fmt: skip
+        out.append(
+            pd.DataFrame(
+                {
+                    "driver": name,
+                    "region": region,
+                    "year": years.astype(int),
+                    "value": c,
+                    "low": lo,
+                    "high": hi,
+                    "unit": DRIVERS[name],
+                    "kind": "projected",
+                }
+            )
+        )
     return pd.concat(out, ignore_index=True)
 
 
 def _assumptions(sc: DemandScenario, rates: dict[str, tuple[Rate, str]]) -> pd.DataFrame:
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for name, spec in sc.drivers.items():
         g = spec.growth_after
-        rows.append((f"growth of {name} after its last point", g.value, g.low, g.high, "1/yr",
-                     g.source, g.status))  # fmt: skip
+        rows.append(
+            (
+                f"growth of {name} after its last point",
+                g.value,
+                g.low,
+                g.high,
+                "1/yr",
+                g.source,
+                g.status,
+            )
+        )
     ch = sc.chemistry
-    mixes = "; ".join(f"{y}: " + ", ".join(f"{c} {s:.0%}" for c, s in mix.items())
-                      for y, mix in sorted(ch.shares.items()))  # fmt: skip
-    rows.append(("battery chemistry mix (share of EV battery GWh)", mixes, "", "", "share",
-                 ch.source, ch.status))  # fmt: skip
-    rows.append(("battery pack contents (factor)", 1.0, ch.intensity_range[0],
-                 ch.intensity_range[1], "x", ch.source, ch.status))  # fmt: skip
-    params = {"pv_silicon_g_per_w": sc.pv_silicon_g_per_w,
-              **{k: getattr(sc.magnets, k) for k in type(sc.magnets).model_fields}}  # fmt: skip
+    mixes = "; ".join(
+        f"{y}: " + ", ".join(f"{c} {s:.0%}" for c, s in mix.items())
+        for y, mix in sorted(ch.shares.items())
+    )
+    rows.append(
+        (
+            "battery chemistry mix (share of EV battery GWh)",
+            mixes,
+            "",
+            "",
+            "share",
+            ch.source,
+            ch.status,
+        )
+    )
+    rows.append(
+        (
+            "battery pack contents (factor)",
+            1.0,
+            ch.intensity_range[0],
+            ch.intensity_range[1],
+            "x",
+            ch.source,
+            ch.status,
+        )
+    )
+    params = {
+        "pv_silicon_g_per_w": sc.pv_silicon_g_per_w,
+        **{k: getattr(sc.magnets, k) for k in type(sc.magnets).model_fields},
+    }
     for k, p in params.items():
-        v = p.value if not isinstance(p.value, dict) else "; ".join(
-            f"{y}: {x:g}" for y, x in sorted(p.value.items()))  # fmt: skip
+        v = (
+            p.value
+            if not isinstance(p.value, dict)
+            else "; ".join(f"{y}: {x:g}" for y, x in sorted(p.value.items()))
+        )
         rows.append((k, v, f"x{p.rel_low:g}", f"x{p.rel_high:g}", p.unit, p.source, p.status))
     for m, (r, src) in sorted(rates.items()):
         rows.append((f"other uses growth, {m}", r.value, r.low, r.high, "1/yr", src, r.status))
-    return pd.DataFrame(rows, columns=["parameter", "value", "low", "high", "unit", "source",
-                                       "status"]).astype({"value": str, "low": str, "high": str})  # fmt: skip
+    return pd.DataFrame(
+        rows, columns=["parameter", "value", "low", "high", "unit", "source", "status"]
+    ).astype({"value": str, "low": str, "high": str})
 
 
 def iea_comparison(
@@ -316,8 +405,11 @@ def iea_comparison(
         else:
             tot = p[(p["table"] == "cleantech_demand_by_mineral")]
             scope = "clean technologies"
-            ours = g[~g["sector"].isin(["total", "other_uses"])].groupby("year", as_index=False)[
-                ["demand_t"]].sum()  # fmt: skip
+            ours = (
+                g[~g["sector"].isin(["total", "other_uses"])]
+                .groupby("year", as_index=False)[["demand_t"]]
+                .sum()
+            )
         if tot.empty:
             continue
         tot = tot[tot["scenario"].isin(["historical", sc.iea_scenario])]
@@ -326,8 +418,17 @@ def iea_comparison(
             y = int(r["year"])
             if y not in mine.index:
                 continue
-            rows.append({"material": m, "year": y, "scope": scope, "critmat_t": float(mine[y]),
-                         "iea_t": float(r["value"]), "ratio": float(mine[y]) / float(r["value"])
-                         if r["value"] else np.nan, "iea_scenario": r["scenario"],
-                         "iea_basis": r["basis"], "iea_mineral": r["iea_mineral"]})  # fmt: skip
+            rows.append(
+                {
+                    "material": m,
+                    "year": y,
+                    "scope": scope,
+                    "critmat_t": float(mine[y]),
+                    "iea_t": float(r["value"]),
+                    "ratio": float(mine[y]) / float(r["value"]) if r["value"] else np.nan,
+                    "iea_scenario": r["scenario"],
+                    "iea_basis": r["basis"],
+                    "iea_mineral": r["iea_mineral"],
+                }
+            )
     return pd.DataFrame(rows)

@@ -20,6 +20,7 @@ dataset's current pack contents (Busch et al. 2024), which an analyst in 2018 di
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from critmat.forecast.intensity import SECTOR_DRIVER, Draws, intensities
@@ -27,6 +28,8 @@ from critmat.forecast.paths import series
 from critmat.forecast.scenario_spec import DemandScenario
 
 __all__ = ["backtest_demand", "backtest_summary"]
+
+F64 = npt.NDArray[np.float64]
 
 
 def _known_path(hist: pd.Series, origin: int, years: np.ndarray) -> np.ndarray:
@@ -61,12 +64,14 @@ def backtest_demand(
     one = Draws(1, {k: np.ones(1) for k in _factor_keys(sc)}, {}, {})
     known_i = intensities(sc, intensities_tbl, years, one, frozen_at=origin)
     rec_i = intensities(sc, intensities_tbl, years, one)
-    known_x, rec_x = {}, {}
+    known_x: dict[str, F64] = {}
+    rec_x: dict[str, F64] = {}
     for name, spec in sc.drivers.items():
         hist = series(drivers_tbl, name, "WLD", "historical", spec.history)
-        known_x[name] = _known_path(hist, origin, years)
-        rec_x[name] = np.interp(years, hist.index.to_numpy(float), hist.to_numpy(float),
-                                right=np.nan)  # fmt: skip
+        known_x[str(name)] = _known_path(hist, origin, years)
+        rec_x[str(name)] = np.interp(
+            years, hist.index.to_numpy(float), hist.to_numpy(float), right=np.nan
+        )
     rows = []
     for m, g in rec.groupby("material"):
         r = g.set_index("year")["value_t"]
@@ -74,8 +79,10 @@ def backtest_demand(
             continue
         total0 = float(r[origin])
         out = {}
-        for label, xs, ints in (("known_drivers", known_x, known_i),
-                                ("recorded_drivers", rec_x, rec_i)):  # fmt: skip
+        for label, xs, ints in (
+            ("known_drivers", known_x, known_i),
+            ("recorded_drivers", rec_x, rec_i),
+        ):
             parts = [xs[SECTOR_DRIVER[s]] * ints[(s, mm)][0] for (s, mm) in ints if mm == m]
             modelled = np.sum(parts, axis=0) if parts else np.zeros(len(years))
             other0 = max(total0 - float(modelled[0]), 0.0)
@@ -83,10 +90,17 @@ def backtest_demand(
         for k, y in enumerate(years.astype(int)):
             if y == origin or y not in r.index:
                 continue
-            rows.append({"material": m, "year": y, "recorded_t": float(r[y]),
-                         "known_drivers_t": float(out["known_drivers"][k]),
-                         "recorded_drivers_t": float(out["recorded_drivers"][k]),
-                         "naive_t": total0, "basis": str(g["basis"].iloc[0])})  # fmt: skip
+            rows.append(
+                {
+                    "material": m,
+                    "year": y,
+                    "recorded_t": float(r[y]),
+                    "known_drivers_t": float(out["known_drivers"][k]),
+                    "recorded_drivers_t": float(out["recorded_drivers"][k]),
+                    "naive_t": total0,
+                    "basis": str(g["basis"].iloc[0]),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -23,8 +23,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from critmat.data.units import convert_intensity
 from critmat.data.dataset import InputError
+from critmat.data.units import convert_intensity
 from critmat.forecast.paths import interp_value
 from critmat.forecast.scenario_spec import DemandScenario, Param
 
@@ -52,8 +52,12 @@ _BATTERY_MATERIALS = {
 }
 SODIUM_ION = "sodium-ion"
 #: the element each magnet share refers to
-MAGNET_ELEMENTS = {"neodymium": "neodymium_share", "dysprosium": "dysprosium_share",
-                   "terbium": "terbium_share", "magnet_rees": "rare_earth_share"}  # fmt: skip
+MAGNET_ELEMENTS = {
+    "neodymium": "neodymium_share",
+    "dysprosium": "dysprosium_share",
+    "terbium": "terbium_share",
+    "magnet_rees": "rare_earth_share",
+}
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,8 @@ def draw_factors(sc: DemandScenario, n: int, seed: int) -> Draws:
     factors = {k: uni(p.rel_low, 1.0, p.rel_high) for k, p in params.items()}
     lo, hi = sc.chemistry.intensity_range
     factors["battery_contents"] = uni(lo, 1.0, hi)
-    growth = {
-        d: uni(s.growth_after.low, s.growth_after.value, s.growth_after.high)
+    growth: dict[str, F64] = {
+        str(d): uni(s.growth_after.low, s.growth_after.value, s.growth_after.high)
         for d, s in sorted(sc.drivers.items())
     }
     return Draws(n, factors, growth, {})

@@ -36,7 +36,8 @@ def interp_value(value: float | dict[int, float], years: F64) -> F64:
     if not isinstance(value, dict):
         return np.full(len(years), float(value))
     ys = np.array(sorted(value), float)
-    return np.interp(years, ys, np.array([value[int(y)] for y in ys], float))
+    out: F64 = np.interp(years, ys, np.array([value[int(y)] for y in ys], float))
+    return out
 
 
 def _geo(s: pd.Series, year: float) -> float:
@@ -67,8 +68,9 @@ def anchors(
             common = num.index.intersection(den.index)
             if len(common):
                 ratio = (num[common] / den[common]).sort_index()
-                factor = np.interp(pts.index.to_numpy(float), ratio.index.to_numpy(float),
-                                   ratio.to_numpy(float))  # fmt: skip
+                factor = np.interp(
+                    pts.index.to_numpy(float), ratio.index.to_numpy(float), ratio.to_numpy(float)
+                )
                 pts = pts * factor
         out = pd.concat([out, pts])
     out = out[~out.index.duplicated(keep="first")].sort_index()
@@ -84,7 +86,8 @@ def _follow(tbl: pd.DataFrame, out: pd.Series, ref: SeriesRef, name: str, region
         return out
     later = f[f.index > last]
     ext = pd.Series([out[last] * v / _geo(f, last) for v in later], index=later.index)
-    return pd.concat([out, ext]).sort_index()
+    res: pd.Series = pd.concat([out, ext]).sort_index()
+    return res
 
 
 def extend(anchor: pd.Series, years: F64, growth: F64) -> F64:

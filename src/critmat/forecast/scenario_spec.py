@@ -65,8 +65,8 @@ class Param(_Strict):
 
     value: float | dict[int, float]
     unit: str
-    rel_low: float = Field(1.0, gt=0.0, le=1.0)
-    rel_high: float = Field(1.0, ge=1.0, le=10.0)
+    rel_low: float = Field(default=1.0, gt=0.0, le=1.0)
+    rel_high: float = Field(default=1.0, ge=1.0, le=10.0)
     source: str = Field(min_length=3)
     status: SOURCE_STATUSES = "assumption"
 
@@ -88,7 +88,7 @@ class SeriesRef(_Strict):
 
     scenario: str
     edition: str
-    driver: str | None = Field(None, description="another driver (scale and follow only)")
+    driver: str | None = Field(default=None, description="another driver (scale and follow only)")
 
 
 class ScaleRef(SeriesRef):
@@ -158,10 +158,10 @@ class DemandScenario(_Strict):
     title: str
     description: str = ""
     iea_scenario: Literal["STEPS", "APS", "NZE"] | None = Field(
-        None, description="the IEA scenario the projection is compared with"
+        default=None, description="the IEA scenario the projection is compared with"
     )
-    base_year: int = Field(2024, ge=2015, le=2035)
-    end_year: int = Field(2040, ge=2020, le=2060)
+    base_year: int = Field(default=2024, ge=2015, le=2035)
+    end_year: int = Field(default=2040, ge=2020, le=2060)
     drivers: dict[Literal["ev_battery_demand", "ev_sales", "solar_added", "wind_added"], DriverSpec]
     chemistry: Chemistry
     magnets: Magnets
@@ -197,8 +197,8 @@ def scenario_path(ref: str | Path) -> Path:
 
 def load_scenario(ref: str | Path) -> DemandScenario:
     """Read and validate a scenario (a file or a shipped name); errors name the key path."""
-    from critmat.data.yamlfile import load_yaml_model
     from critmat.data.dataset import InputError
+    from critmat.data.yamlfile import load_yaml_model
 
     p = scenario_path(ref)
     if not p.exists():

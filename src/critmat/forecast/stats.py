@@ -47,7 +47,7 @@ def _naive(logy: F64, h: int) -> F64:
     d = np.diff(logy)
     s = float(np.std(d, ddof=1)) if len(d) > 1 else 0.0
     steps = np.sqrt(np.arange(1, h + 1))
-    out = [np.full(h, logy[-1])]
+    out: list[F64] = [np.full(h, logy[-1])]
     for lv in LEVELS:
         z = float(norm.ppf(0.5 + lv / 2))
         out += [logy[-1] - z * s * steps, logy[-1] + z * s * steps]
@@ -59,7 +59,7 @@ def _ets(logy: F64, h: int) -> F64:
 
     y = pd.Series(logy)
     res = ETSModel(y, error="add", trend="add", damped_trend=True).fit(disp=False)
-    out = []
+    out: list[F64] = []
     for lv in LEVELS:
         f = res.get_prediction(start=len(y), end=len(y) + h - 1).summary_frame(alpha=1 - lv)
         if not out:
@@ -148,13 +148,15 @@ def backtest_summary(detail: pd.DataFrame) -> pd.DataFrame:
         in80=(detail["actual"] >= detail["lo80"]) & (detail["actual"] <= detail["hi80"]),
         in95=(detail["actual"] >= detail["lo95"]) & (detail["actual"] <= detail["hi95"]),
     ).groupby("model")
-    s = pd.DataFrame({
-        "origins": g["origin"].nunique(),
-        "forecasts": g.size(),
-        "mase": g["scaled"].mean(),
-        "coverage80": g["in80"].mean(),
-        "coverage95": g["in95"].mean(),
-    }).reset_index()  # fmt: skip
+    s = pd.DataFrame(
+        {
+            "origins": g["origin"].nunique(),
+            "forecasts": g.size(),
+            "mase": g["scaled"].mean(),
+            "coverage80": g["in80"].mean(),
+            "coverage95": g["in95"].mean(),
+        }
+    ).reset_index()
     naive = s.loc[s["model"] == "naive", "mase"]
     base = float(naive.iloc[0]) if len(naive) else np.nan
     s["better_than_naive"] = (s["model"] != "naive") & (s["mase"] < base)

@@ -186,8 +186,10 @@ def onsets(events: pd.DataFrame, panel: pd.DataFrame) -> pd.Series:
     for _, e in events.iterrows():
         for m in e["materials"]:
             hit.add((m, int(e["year"])))
-    return pd.Series([int((m, int(y)) in hit) for m, y in zip(panel["material"], panel["year"],
-                                                               strict=True)], index=panel.index)  # fmt: skip
+    return pd.Series(
+        [int((m, int(y)) in hit) for m, y in zip(panel["material"], panel["year"], strict=True)],
+        index=panel.index,
+    )
 
 
 def fit_weights(z: pd.DataFrame, y: pd.Series, penalty: float = 1.0) -> dict[str, float]:
@@ -208,12 +210,19 @@ def fit_weights(z: pd.DataFrame, y: pd.Series, penalty: float = 1.0) -> dict[str
 
     start = np.zeros(1 + len(SIGNALS))
     start[0] = np.log(max(t.mean(), 1e-3) / max(1 - t.mean(), 1e-3))
-    res = minimize(loss, start, jac=True, method="L-BFGS-B",
-                   bounds=[(None, None)] + [(0.0, None)] * len(SIGNALS))  # fmt: skip
+    res = minimize(
+        loss,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(None, None)] + [(0.0, None)] * len(SIGNALS),
+    )
     coef = res.x[1:]
     total = float(coef.sum())
-    out = {s: (float(c) * len(SIGNALS) / total if total > 0 else 0.0)
-           for s, c in zip(SIGNALS, coef, strict=True)}  # fmt: skip
+    out = {
+        s: (float(c) * len(SIGNALS) / total if total > 0 else 0.0)
+        for s, c in zip(SIGNALS, coef, strict=True)
+    }
     # with w proportional to the coefficients c, c . z = sum(c) * I: the log-odds slope on the
     # index (and, for rare events, the log rate multiplier) is sum(c)
     out["beta"] = total
@@ -249,19 +258,34 @@ def backtest_index(
                     run += 1
                 else:
                     break
-            rows.append({"event_id": e["event_id"], "material": m, "start_year": y0,
-                         "event_type": e["event_type"], "actor": e["actor"],
-                         "index_at_start": float(by[(m, y0)]),
-                         "index_year_before": float(by.get((m, y0 - 1), np.nan)),
-                         "warned": bool(by[(m, y0)] >= threshold), "lead_years": run})  # fmt: skip
+            rows.append(
+                {
+                    "event_id": e["event_id"],
+                    "material": m,
+                    "start_year": y0,
+                    "event_type": e["event_type"],
+                    "actor": e["actor"],
+                    "index_at_start": float(by[(m, y0)]),
+                    "index_year_before": float(by.get((m, y0 - 1), np.nan)),
+                    "warned": bool(by[(m, y0)] >= threshold),
+                    "lead_years": run,
+                }
+            )
     per_event = pd.DataFrame(rows)
     starts = {(m, int(e["year"])) for _, e in events.iterrows() for m in e["materials"]}
     alarms = []
     for m, g in idx.groupby("material"):
         warn = g[g["index"] >= threshold]
-        false = [y for y in warn["year"]
-                 if not any((m, y + k) in starts for k in range(horizon + 1))]  # fmt: skip
-        alarms.append({"material": m, "years": len(g), "warnings": len(warn),
-                       "false_alarms": len(false),
-                       "false_alarm_years": ", ".join(str(int(y)) for y in false)})  # fmt: skip
+        false = [
+            y for y in warn["year"] if not any((m, y + k) in starts for k in range(horizon + 1))
+        ]
+        alarms.append(
+            {
+                "material": m,
+                "years": len(g),
+                "warnings": len(warn),
+                "false_alarms": len(false),
+                "false_alarm_years": ", ".join(str(int(y)) for y in false),
+            }
+        )
     return per_event, pd.DataFrame(alarms)

@@ -371,11 +371,11 @@ def _apply_forecast(
         price0=(market.price0 * p).astype(np.float32),
     )  # fmt: skip
     if c.demand_growth:
-        notes.append("demand x forecast: " + ", ".join(
-            f"{m} {c.demand_growth[m]:.2f}" for m in market.materials if m in c.demand_growth))  # fmt: skip
+        shown = [f"{m} {c.demand_growth[m]:.2f}" for m in market.materials if m in c.demand_growth]
+        notes.append("demand x forecast: " + ", ".join(shown))
     if c.price_factor:
-        notes.append("base price x price forecast: " + ", ".join(
-            f"{m} {c.price_factor[m]:.2f}" for m in market.materials if m in c.price_factor))  # fmt: skip
+        shown = [f"{m} {c.price_factor[m]:.2f}" for m in market.materials if m in c.price_factor]
+        notes.append("base price x price forecast: " + ", ".join(shown))
     if c.event_rate_multiplier:
         if scenario.stochastic is None:
             notes.append("the early-warning multipliers apply to random disruptions only; "

@@ -36,8 +36,14 @@ def _grid(n: int, cols: int = 3) -> tuple[int, int]:
 def _fig_html(fig: Any) -> str:
     if fig is None:
         return "<p class='note'>Nothing to draw.</p>"
-    return str(fig.to_html(full_html=False, include_plotlyjs=False, default_width="100%",
-                           config={"responsive": True}))  # fmt: skip
+    return str(
+        fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            default_width="100%",
+            config={"responsive": True},
+        )
+    )
 
 
 def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
@@ -52,39 +58,82 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
     mats = list(dict.fromkeys(data["material"]))
     rows, cols = _grid(len(mats))
     basis = data.groupby("material", sort=False)["basis"].first()
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"{m} (t/yr {basis[m]})"
-                                                              for m in mats],
-                        vertical_spacing=min(0.1, 0.6 / rows))  # fmt: skip
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[f"{m} (t/yr {basis[m]})" for m in mats],
+        vertical_spacing=min(0.1, 0.6 / rows),
+    )
     iea = p.iea
     for i, m in enumerate(mats):
         g = data[data["material"] == m]
         r, c = i // cols + 1, i % cols + 1
         first = i == 0
-        fig.add_scatter(x=g["year"], y=g["high_t"], line={"width": 0}, showlegend=False,
-                        hoverinfo="skip", row=r, col=c)  # fmt: skip
-        fig.add_scatter(x=g["year"], y=g["low_t"], fill="tonexty", fillcolor=BAND,
-                        line={"width": 0}, name="p10-p90", legendgroup="band",
-                        showlegend=first, row=r, col=c)  # fmt: skip
-        fig.add_scatter(x=g["year"], y=g["demand_t"], line={"color": BLUE, "width": 2},
-                        name="critmat projection", legendgroup="c", showlegend=first,
-                        row=r, col=c)  # fmt: skip
+        fig.add_scatter(
+            x=g["year"],
+            y=g["high_t"],
+            line={"width": 0},
+            showlegend=False,
+            hoverinfo="skip",
+            row=r,
+            col=c,
+        )
+        fig.add_scatter(
+            x=g["year"],
+            y=g["low_t"],
+            fill="tonexty",
+            fillcolor=BAND,
+            line={"width": 0},
+            name="p10-p90",
+            legendgroup="band",
+            showlegend=first,
+            row=r,
+            col=c,
+        )
+        fig.add_scatter(
+            x=g["year"],
+            y=g["demand_t"],
+            line={"color": BLUE, "width": 2},
+            name="critmat projection",
+            legendgroup="c",
+            showlegend=first,
+            row=r,
+            col=c,
+        )
         if not holder and not iea.empty:
             q = iea[iea["material"] == m]
             if len(q):
-                fig.add_scatter(x=q["year"], y=q["iea_t"], mode="markers",
-                                marker={"symbol": "diamond", "size": 9, "color": "#d62728"},
-                                name=f"IEA 2025 ({p.scenario.iea_scenario}; {q['scope'].iloc[0]})",
-                                legendgroup="iea", showlegend=first, row=r, col=c)  # fmt: skip
+                fig.add_scatter(
+                    x=q["year"],
+                    y=q["iea_t"],
+                    mode="markers",
+                    marker={"symbol": "diamond", "size": 9, "color": "#d62728"},
+                    name=f"IEA 2025 ({p.scenario.iea_scenario}; {q['scope'].iloc[0]})",
+                    legendgroup="iea",
+                    showlegend=first,
+                    row=r,
+                    col=c,
+                )
         if not holder and not res.backtest.empty:
             b = res.backtest[res.backtest["material"] == m]
             if len(b):
-                fig.add_scatter(x=b["year"], y=b["recorded_t"], mode="markers",
-                                marker={"size": 6, "color": "#444"},
-                                name="recorded world production", legendgroup="rec",
-                                showlegend=first, row=r, col=c)  # fmt: skip
-    fig.update_layout(height=min(260 * rows + 90, 2200), autosize=True,
-                      margin={"l": 40, "r": 20, "t": 90, "b": 30},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"})  # fmt: skip
+                fig.add_scatter(
+                    x=b["year"],
+                    y=b["recorded_t"],
+                    mode="markers",
+                    marker={"size": 6, "color": "#444"},
+                    name="recorded world production",
+                    legendgroup="rec",
+                    showlegend=first,
+                    row=r,
+                    col=c,
+                )
+    fig.update_layout(
+        height=min(260 * rows + 90, 2200),
+        autosize=True,
+        margin={"l": 40, "r": 20, "t": 90, "b": 30},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+    )
     return fig
 
 
@@ -97,22 +146,35 @@ def backtest_figure(res: DemandResult) -> Any:
         return None
     mats = list(dict.fromkeys(b["material"]))
     rows, cols = _grid(len(mats), 4)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=mats,
-                        vertical_spacing=min(0.1, 0.6 / rows))  # fmt: skip
-    styles = {"recorded_t": ("recorded", "#444", "solid"),
-              "known_drivers_t": ("drivers known at origin", BLUE, "solid"),
-              "recorded_drivers_t": ("recorded drivers", "#2ca02c", "dash"),
-              "naive_t": ("no change", "#999", "dot")}  # fmt: skip
+    fig = make_subplots(
+        rows=rows, cols=cols, subplot_titles=mats, vertical_spacing=min(0.1, 0.6 / rows)
+    )
+    styles = {
+        "recorded_t": ("recorded", "#444", "solid"),
+        "known_drivers_t": ("drivers known at origin", BLUE, "solid"),
+        "recorded_drivers_t": ("recorded drivers", "#2ca02c", "dash"),
+        "naive_t": ("no change", "#999", "dot"),
+    }
     for i, m in enumerate(mats):
         g = b[b["material"] == m]
         r, c = i // cols + 1, i % cols + 1
         for col, (name, color, dash) in styles.items():
-            fig.add_scatter(x=g["year"], y=g[col], name=name, legendgroup=name,
-                            showlegend=i == 0, line={"color": color, "dash": dash},
-                            row=r, col=c)  # fmt: skip
-    fig.update_layout(height=min(220 * rows + 90, 1800), autosize=True,
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-                      margin={"l": 40, "r": 20, "t": 90, "b": 30})  # fmt: skip
+            fig.add_scatter(
+                x=g["year"],
+                y=g[col],
+                name=name,
+                legendgroup=name,
+                showlegend=i == 0,
+                line={"color": color, "dash": dash},
+                row=r,
+                col=c,
+            )
+    fig.update_layout(
+        height=min(220 * rows + 90, 1800),
+        autosize=True,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        margin={"l": 40, "r": 20, "t": 90, "b": 30},
+    )
     return fig
 
 
@@ -157,28 +219,66 @@ def price_figure(res: PriceForecast, series: list[str] | None = None) -> Any:
         return None
     labels = series or list(dict.fromkeys(f["series"]))
     rows, cols = _grid(len(labels), 2)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[s[:60] for s in labels],
-                        vertical_spacing=min(0.1, 0.6 / rows))  # fmt: skip
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[s[:60] for s in labels],
+        vertical_spacing=min(0.1, 0.6 / rows),
+    )
     for i, s in enumerate(labels):
         g = f[f["series"] == s]
         h = res.history[res.history["series"] == s].tail(120 if len(g) > 6 else 12)
         r, c = i // cols + 1, i % cols + 1
         first = i == 0
-        fig.add_scatter(x=h["period"], y=h["value"], line={"color": "#444"}, name="recorded",
-                        legendgroup="h", showlegend=first, row=r, col=c)  # fmt: skip
+        fig.add_scatter(
+            x=h["period"],
+            y=h["value"],
+            line={"color": "#444"},
+            name="recorded",
+            legendgroup="h",
+            showlegend=first,
+            row=r,
+            col=c,
+        )
         for lo, hi, alpha, name in (("lo95", "hi95", 0.15, "95 %"), ("lo80", "hi80", 0.3, "80 %")):
-            fig.add_scatter(x=g["period"], y=g[hi], line={"width": 0}, showlegend=False,
-                            hoverinfo="skip", row=r, col=c)  # fmt: skip
-            fig.add_scatter(x=g["period"], y=g[lo], fill="tonexty", line={"width": 0},
-                            fillcolor=f"rgba(31,119,180,{alpha})", name=f"{name} interval",
-                            legendgroup=name, showlegend=first, row=r, col=c)  # fmt: skip
-        fig.add_scatter(x=g["period"], y=g["mean"], line={"color": BLUE, "width": 2},
-                        name="forecast (median)", legendgroup="f", showlegend=first,
-                        row=r, col=c)  # fmt: skip
+            fig.add_scatter(
+                x=g["period"],
+                y=g[hi],
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+                row=r,
+                col=c,
+            )
+            fig.add_scatter(
+                x=g["period"],
+                y=g[lo],
+                fill="tonexty",
+                line={"width": 0},
+                fillcolor=f"rgba(31,119,180,{alpha})",
+                name=f"{name} interval",
+                legendgroup=name,
+                showlegend=first,
+                row=r,
+                col=c,
+            )
+        fig.add_scatter(
+            x=g["period"],
+            y=g["mean"],
+            line={"color": BLUE, "width": 2},
+            name="forecast (median)",
+            legendgroup="f",
+            showlegend=first,
+            row=r,
+            col=c,
+        )
         fig.layout.annotations[i].text = f"{s[:50]} ({g['model'].iloc[0]}, {g['unit'].iloc[0]})"
-    fig.update_layout(height=min(280 * rows + 90, 3000), autosize=True,
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-                      margin={"l": 40, "r": 20, "t": 90, "b": 30})  # fmt: skip
+    fig.update_layout(
+        height=min(280 * rows + 90, 3000),
+        autosize=True,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        margin={"l": 40, "r": 20, "t": 90, "b": 30},
+    )
     return fig
 
 
@@ -202,26 +302,50 @@ def warning_figure(res: WarningResult, materials: list[str] | None = None) -> An
     idx = res.index
     mats = materials or list(dict.fromkeys(idx["material"]))
     rows, cols = _grid(len(mats), 4)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=mats, shared_yaxes=True,
-                        vertical_spacing=min(0.1, 0.6 / rows))  # fmt: skip
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=mats,
+        shared_yaxes=True,
+        vertical_spacing=min(0.1, 0.6 / rows),
+    )
     ev = res.events
     shown = False
     for i, m in enumerate(mats):
         g = idx[idx["material"] == m]
         r, c = i // cols + 1, i % cols + 1
-        fig.add_scatter(x=g["year"], y=g["index"], line={"color": BLUE}, name="index",
-                        legendgroup="i", showlegend=i == 0, row=r, col=c)  # fmt: skip
+        fig.add_scatter(
+            x=g["year"],
+            y=g["index"],
+            line={"color": BLUE},
+            name="index",
+            legendgroup="i",
+            showlegend=i == 0,
+            row=r,
+            col=c,
+        )
         e = ev[ev["material"] == m] if not ev.empty else pd.DataFrame()
         if len(e):
-            fig.add_scatter(x=e["start_year"], y=e["index_at_start"], mode="markers+text",
-                            text=e["event_id"], textposition="top center",
-                            marker={"color": "#d62728", "size": 9, "symbol": "x"},
-                            name="recorded event (start)", legendgroup="e",
-                            showlegend=not shown, row=r, col=c)  # fmt: skip
+            fig.add_scatter(
+                x=e["start_year"],
+                y=e["index_at_start"],
+                mode="markers+text",
+                text=e["event_id"],
+                textposition="top center",
+                marker={"color": "#d62728", "size": 9, "symbol": "x"},
+                name="recorded event (start)",
+                legendgroup="e",
+                showlegend=not shown,
+                row=r,
+                col=c,
+            )
             shown = True
-    fig.update_layout(height=min(200 * rows + 90, 2000), autosize=True,
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-                      margin={"l": 40, "r": 20, "t": 90, "b": 30})  # fmt: skip
+    fig.update_layout(
+        height=min(200 * rows + 90, 2000),
+        autosize=True,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        margin={"l": 40, "r": 20, "t": 90, "b": 30},
+    )
     return fig
 
 

@@ -32,10 +32,23 @@ __all__ = [
 
 #: Materials projected by default (every sector driver's materials and the seed list's others).
 DEMAND_MATERIALS = [
-    "lithium", "nickel", "cobalt", "manganese", "graphite", "copper", "neodymium", "dysprosium",
-    "terbium", "magnet_rees", "silicon", "gallium", "germanium", "tungsten", "platinum",
+    "lithium",
+    "nickel",
+    "cobalt",
+    "manganese",
+    "graphite",
+    "copper",
+    "neodymium",
+    "dysprosium",
+    "terbium",
+    "magnet_rees",
+    "silicon",
+    "gallium",
+    "germanium",
+    "tungsten",
+    "platinum",
     "palladium",
-]  # fmt: skip
+]
 #: Elements whose world production is a share of rare-earth oxide (element_shares table).
 _REE_GROUP = "rare_earths"
 
@@ -48,10 +61,10 @@ class DemandRequest(BaseModel):
     scenario: str = "stated_policies"
     holder: str | None = None
     materials: list[str] = Field(default_factory=list)
-    year: int = Field(2023, description="the year of the holder's base consumption")
-    draws: int = Field(400, ge=1, le=100_000)
-    seed: int = Field(0, ge=0)
-    backtest_origin: int = Field(2018, ge=2000, le=2023)
+    year: int = Field(default=2023, description="the year of the holder's base consumption")
+    draws: int = Field(default=400, ge=1, le=100_000)
+    seed: int = Field(default=0, ge=0)
+    backtest_origin: int = Field(default=2018, ge=2000, le=2023)
 
 
 def scenario_list() -> pd.DataFrame:
@@ -61,8 +74,15 @@ def scenario_list() -> pd.DataFrame:
     rows = []
     for n in scenario_names():
         sc = load_scenario(n)
-        rows.append({"scenario": n, "title": sc.title, "iea_scenario": sc.iea_scenario,
-                     "years": f"{sc.base_year}-{sc.end_year}", "description": sc.description})  # fmt: skip
+        rows.append(
+            {
+                "scenario": n,
+                "title": sc.title,
+                "iea_scenario": sc.iea_scenario,
+                "years": f"{sc.base_year}-{sc.end_year}",
+                "description": sc.description,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -86,8 +106,9 @@ def _world_supply(ds: Dataset, material: str, year: int) -> tuple[float, str, st
                 continue
             total = float(r["value"].fillna(0.0).sum())
             try:
-                v = mass_to_basis(ds, total, str(r["unit"].iloc[0]), str(r["basis"].iloc[0]),
-                                  material)  # fmt: skip
+                v = mass_to_basis(
+                    ds, total, str(r["unit"].iloc[0]), str(r["basis"].iloc[0]), material
+                )
             except UnitError:
                 continue
             return v, basis_of(ds, material), f"{dataset} {stage} {year}"
@@ -123,22 +144,36 @@ def world_base(ds: Dataset, materials: list[str], year: int) -> pd.DataFrame:
     """World demand in the base year: the IEA's total demand where published, else world
     production (the latest year up to ``year``) on the element basis."""
     pr = ds.table("demand_projections")
-    iea = pr[(pr["table"] == "total_demand_by_sector") & (pr["use"] == "Total demand")
-             & (pr["scenario"] == "historical")]  # fmt: skip
+    iea = pr[
+        (pr["table"] == "total_demand_by_sector")
+        & (pr["use"] == "Total demand")
+        & (pr["scenario"] == "historical")
+    ]
     rows = []
     for m in materials:
         r = iea[iea["material"] == m]
         if len(r) and int(r["year"].iloc[0]) == year:
-            rows.append({"material": m, "value_t": float(r["value"].iloc[0]),
-                         "basis": str(r["basis"].iloc[0]),
-                         "source": f"IEA CM 2025 total demand {year}"})  # fmt: skip
+            rows.append(
+                {
+                    "material": m,
+                    "value_t": float(r["value"].iloc[0]),
+                    "basis": str(r["basis"].iloc[0]),
+                    "source": f"IEA CM 2025 total demand {year}",
+                }
+            )
             continue
         for y in range(year, year - 4, -1):
             v, b, src = _world_supply(ds, m, y)
             if np.isfinite(v) and v > 0:
                 v, b = _element_basis(ds, m, v, b)
-                rows.append({"material": m, "value_t": v, "basis": b,
-                             "source": f"world production {src} (consumption proxy)"})  # fmt: skip
+                rows.append(
+                    {
+                        "material": m,
+                        "value_t": v,
+                        "basis": b,
+                        "source": f"world production {src} (consumption proxy)",
+                    }
+                )
                 break
         else:
             rows.append({"material": m, "value_t": float("nan"), "basis": "", "source": ""})
@@ -149,9 +184,13 @@ def _holder_base(ds: Dataset, holder: str, year: int, materials: list[str]) -> p
     from critmat.sim.market import build_market
 
     market = build_market(ds, holder, year, materials=materials)
-    return pd.DataFrame({"material": market.materials,
-                         "value_t": np.asarray(market.demand0, float) * 12.0,
-                         "basis": market.basis})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "material": market.materials,
+            "value_t": np.asarray(market.demand0, float) * 12.0,
+            "basis": market.basis,
+        }
+    )
 
 
 @dataclass
@@ -191,12 +230,21 @@ def run_demand(ds: Dataset, req: DemandRequest, *, scenario: object = None) -> D
     if r.holder is not None:
         hbase = _holder_base(ds, r.holder, req.year, mats)
     proj = project(
-        sc, ds.table("demand_drivers"), ds.table("intensities"), ds.table("demand_projections"),
-        base, holder=r.holder, holder_base=hbase, materials=mats, draws=req.draws, seed=req.seed,
-    )  # fmt: skip
+        sc,
+        ds.table("demand_drivers"),
+        ds.table("intensities"),
+        ds.table("demand_projections"),
+        base,
+        holder=r.holder,
+        holder_base=hbase,
+        materials=mats,
+        draws=req.draws,
+        seed=req.seed,
+    )
     rec = recorded_world_demand(ds, mats, range(req.backtest_origin, sc.base_year + 1))
-    bt = backtest_demand(sc, ds.table("demand_drivers"), ds.table("intensities"), rec,
-                         origin=req.backtest_origin)  # fmt: skip
+    bt = backtest_demand(
+        sc, ds.table("demand_drivers"), ds.table("intensities"), rec, origin=req.backtest_origin
+    )
     return DemandResult(proj, base, bt, backtest_summary(bt), r.holder)
 
 
@@ -206,8 +254,9 @@ def demand_growth(
     """The holder's mean demand over ``months`` from January of ``start`` relative to its base
     consumption, per material (what ``critmat plan --forecast`` scales the simulator's demand
     by)."""
-    res = run_demand(ds, DemandRequest(scenario=scenario, holder=holder, year=year, draws=1,
-                                       seed=seed))  # fmt: skip
+    res = run_demand(
+        ds, DemandRequest(scenario=scenario, holder=holder, year=year, draws=1, seed=seed)
+    )
     h = res.projection.holder
     if h is None or h.empty:
         return {}
@@ -215,8 +264,7 @@ def demand_growth(
     out = {}
     for m, g in h.groupby("material"):
         idx = g.set_index("year")["index"]
-        vals = [float(np.interp(y, idx.index.to_numpy(float), idx.to_numpy(float)))
-                for y in years]  # fmt: skip
+        vals = [float(np.interp(y, idx.index.to_numpy(float), idx.to_numpy(float))) for y in years]
         out[str(m)] = float(np.mean(vals))
     return out
 
@@ -229,8 +277,10 @@ class PricesRequest(BaseModel):
 
     materials: list[str] = Field(default_factory=list)
     kind: Literal["price", "consumption"] = "price"
-    horizon: int | None = Field(None, ge=1, le=120, description="steps (default 24 M / 3 A)")
-    origins: int = Field(12, ge=2, le=60)
+    horizon: int | None = Field(
+        default=None, ge=1, le=120, description="steps (default 24 M / 3 A)"
+    )
+    origins: int = Field(default=12, ge=2, le=60)
 
 
 def annual_prices(ds: Dataset, material: str) -> tuple[pd.Series, str, str]:
@@ -248,8 +298,11 @@ def annual_prices(ds: Dataset, material: str) -> tuple[pd.Series, str, str]:
     for (form, status), g in p[p["material"] == material].groupby(["form", "status"]):
         if status in ("published", "proxy"):
             a = g.groupby("year")["value"].mean()
-            label = (f"BACI {' '.join(str(form).split()[:2])} unit value (proxy)"
-                     if status == "proxy" else f"USGS MCS: {form}")  # fmt: skip
+            label = (
+                f"BACI {' '.join(str(form).split()[:2])} unit value (proxy)"
+                if status == "proxy"
+                else f"USGS MCS: {form}"
+            )
             cands.append((a, label, f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}"))
     if not cands:
         return pd.Series(dtype=float), "", ""
@@ -257,8 +310,12 @@ def annual_prices(ds: Dataset, material: str) -> tuple[pd.Series, str, str]:
     # the series reaching the latest year among those long enough to backtest, then the longest
     def rank(c: tuple[pd.Series, str, str]) -> tuple[bool, int, int, bool]:
         a = c[0].dropna()
-        return (len(a) >= 12, int(a.index.max()) if len(a) else 0, len(a),
-                not c[1].startswith("BACI"))  # fmt: skip
+        return (
+            len(a) >= 12,
+            int(a.index.max()) if len(a) else 0,
+            len(a),
+            not c[1].startswith("BACI"),
+        )
 
     return max(cands, key=rank)
 
@@ -271,17 +328,29 @@ def price_series_catalogue(
     if kind == "consumption":
         cs = ds.table("consumption_series")
         for s, g in cs.groupby("series"):
-            out.append((str(g["material"].iloc[0]), str(s),
-                        g.set_index("year")["value"].astype(float).sort_index(), "A",
-                        f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}"))  # fmt: skip
+            out.append(
+                (
+                    str(g["material"].iloc[0]),
+                    str(s),
+                    g.set_index("year")["value"].astype(float).sort_index(),
+                    "A",
+                    f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}",
+                )
+            )
         return out
     ps = ds.table("price_series")
     monthly = ps[ps["frequency"] == "M"]
     for s, g in monthly.groupby("series"):
         idx = pd.PeriodIndex(g["period"], freq="M")
-        out.append((str(g["material"].iloc[0]), str(s),
-                    pd.Series(g["value"].to_numpy(float), index=idx.astype(str)).sort_index(),
-                    "M", f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}"))  # fmt: skip
+        out.append(
+            (
+                str(g["material"].iloc[0]),
+                str(s),
+                pd.Series(g["value"].to_numpy(float), index=idx.astype(str)).sort_index(),
+                "M",
+                f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}",
+            )
+        )
     have = {o[0] for o in out}
     for m in sorted(set(ds.prices["material"]) - have):
         a, label, unit = annual_prices(ds, m)
@@ -322,8 +391,11 @@ def run_prices(ds: Dataset, req: PricesRequest) -> PriceForecast:
         cat = [c for c in cat if c[0] in mats]
         missing = sorted(set(mats) - {c[0] for c in cat})
         if missing and not cat:
-            raise UnknownChoiceError(f"material with a {req.kind} series", missing[0],
-                                     sorted({c[0] for c in price_series_catalogue(ds, req.kind)}))  # fmt: skip
+            raise UnknownChoiceError(
+                f"material with a {req.kind} series",
+                missing[0],
+                sorted({c[0] for c in price_series_catalogue(ds, req.kind)}),
+            )
     fc, summ, det, hist, notes = [], [], [], [], []
     for m, label, y, freq, unit in cat:
         h = req.horizon or (24 if freq == "M" else 3)
@@ -333,8 +405,17 @@ def run_prices(ds: Dataset, req: PricesRequest) -> PriceForecast:
         n = len(y)
         origins = [n - 1 - bh - step * k for k in range(req.origins)]
         origins = sorted(t for t in origins if t >= (36 if freq == "M" else 10))
-        hist.append(pd.DataFrame({"material": m, "series": label, "period": y.index.astype(str),
-                                  "value": y.to_numpy(float), "unit": unit}))  # fmt: skip
+        hist.append(
+            pd.DataFrame(
+                {
+                    "material": m,
+                    "series": label,
+                    "period": y.index.astype(str),
+                    "value": y.to_numpy(float),
+                    "unit": unit,
+                }
+            )
+        )
         rows = [backtest(y, mod, bh, origins, window=window) for mod in MODELS] if origins else []
         d = (
             pd.concat([r for r in rows if not r.empty], ignore_index=True)
@@ -356,8 +437,10 @@ def run_prices(ds: Dataset, req: PricesRequest) -> PriceForecast:
             if len(better):
                 chosen = str(better.sort_values("mase")["model"].iloc[0])
             else:
-                notes.append(f"{m} ({label}): no model beat naive in the backtest; the naive "
-                             "forecast is shown")  # fmt: skip
+                notes.append(
+                    f"{m} ({label}): no model beat naive in the backtest; the naive "
+                    "forecast is shown"
+                )
         train = y.to_numpy(float)[-window:] if window else y.to_numpy(float)
         f = fit_forecast(train, chosen, h)  # type: ignore[arg-type]
         f.insert(0, "period", _future_labels(str(y.index[-1]), freq, h))
@@ -366,10 +449,12 @@ def run_prices(ds: Dataset, req: PricesRequest) -> PriceForecast:
         f.insert(0, "material", m)
         f["unit"] = unit
         fc.append(f)
-    cat_frames = (pd.concat(fc, ignore_index=True) if fc else pd.DataFrame(),
-                  pd.concat(summ, ignore_index=True) if summ else pd.DataFrame(),
-                  pd.concat(det, ignore_index=True) if det else pd.DataFrame(),
-                  pd.concat(hist, ignore_index=True) if hist else pd.DataFrame())  # fmt: skip
+    cat_frames = (
+        pd.concat(fc, ignore_index=True) if fc else pd.DataFrame(),
+        pd.concat(summ, ignore_index=True) if summ else pd.DataFrame(),
+        pd.concat(det, ignore_index=True) if det else pd.DataFrame(),
+        pd.concat(hist, ignore_index=True) if hist else pd.DataFrame(),
+    )
     return PriceForecast(*cat_frames, notes=notes)
 
 
@@ -388,6 +473,7 @@ def forecast_factors(ds: Dataset, material: str, years: list[int]) -> tuple[list
     last = hist.groupby("year")["value"].mean()
     both = pd.concat([last, per[~per.index.isin(last.index)]]).sort_index()
     ref = float(last.iloc[-1])
-    vals = [float(np.interp(y, both.index.to_numpy(float), both.to_numpy(float))) / ref
-            for y in years]  # fmt: skip
+    vals = [
+        float(np.interp(y, both.index.to_numpy(float), both.to_numpy(float))) / ref for y in years
+    ]
     return vals, label

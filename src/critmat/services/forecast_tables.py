@@ -25,19 +25,29 @@ def demand_tables(res: DemandResult) -> tuple[dict[str, pd.DataFrame], dict[str,
                 "low_t": "p10_t_per_yr",
                 "high_t": "p90_t_per_yr",
             }
-        ),  # fmt: skip
+        ),
     }
     if p.holder is not None and not p.holder.empty:
         t["holder"] = p.holder.rename(
-            columns={"demand_t": "demand_t_per_yr", "low_t": "p10_t_per_yr",
-                     "high_t": "p90_t_per_yr", "index": "index_vs_base"})  # fmt: skip
+            columns={
+                "demand_t": "demand_t_per_yr",
+                "low_t": "p10_t_per_yr",
+                "high_t": "p90_t_per_yr",
+                "index": "index_vs_base",
+            }
+        )
     t["drivers"] = p.drivers.rename(columns={"low": "p10", "high": "p90"})
     t["substitution"] = p.substitution.rename(
-        columns={"demand_t": "with_shift_t_per_yr", "frozen_mix_t": "frozen_mix_t_per_yr",
-                 "effect_t": "effect_t_per_yr"})  # fmt: skip
+        columns={
+            "demand_t": "with_shift_t_per_yr",
+            "frozen_mix_t": "frozen_mix_t_per_yr",
+            "effect_t": "effect_t_per_yr",
+        }
+    )
     if not p.iea.empty:
-        t["iea_comparison"] = p.iea.rename(columns={"critmat_t": "critmat_t_per_yr",
-                                                    "iea_t": "iea_t_per_yr"})  # fmt: skip
+        t["iea_comparison"] = p.iea.rename(
+            columns={"critmat_t": "critmat_t_per_yr", "iea_t": "iea_t_per_yr"}
+        )
     t["backtest"] = res.backtest
     t["backtest_summary"] = res.backtest_summary
     t["base"] = res.base.rename(columns={"value_t": "world_demand_t_per_yr"})

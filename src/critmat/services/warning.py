@@ -5,22 +5,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.dataset import Dataset
 
-__all__ = ["WarningRequest", "WarningResult", "event_rate_multipliers", "run_warning",
-           "warning_inputs"]  # fmt: skip
+__all__ = [
+    "WarningRequest",
+    "WarningResult",
+    "event_rate_multipliers",
+    "run_warning",
+    "warning_inputs",
+]
 
 #: Materials in the index by default: the seed list (events and supply data exist for them).
 WARNING_MATERIALS = [
-    "lithium", "nickel", "cobalt", "graphite", "manganese", "rare_earths", "neodymium",
-    "dysprosium", "terbium", "palladium", "platinum", "silicon", "gallium", "germanium",
-    "tungsten", "antimony", "vanadium", "niobium", "tantalum", "chromium", "indium", "tin",
+    "lithium",
+    "nickel",
+    "cobalt",
+    "graphite",
+    "manganese",
+    "rare_earths",
+    "neodymium",
+    "dysprosium",
+    "terbium",
+    "palladium",
+    "platinum",
+    "silicon",
+    "gallium",
+    "germanium",
+    "tungsten",
+    "antimony",
+    "vanadium",
+    "niobium",
+    "tantalum",
+    "chromium",
+    "indium",
+    "tin",
     "magnesium",
-]  # fmt: skip
+]
 
 
 class WarningRequest(BaseModel):
@@ -29,11 +52,11 @@ class WarningRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     materials: list[str] = Field(default_factory=list)
-    first_year: int = Field(2000, ge=1997, le=2025)
-    last_year: int = Field(2026, ge=1998, le=2030)
-    threshold: float = Field(0.5, ge=-3.0, le=3.0)
+    first_year: int = Field(default=2000, ge=1997, le=2025)
+    last_year: int = Field(default=2026, ge=1998, le=2030)
+    threshold: float = Field(default=0.5, ge=-3.0, le=3.0)
     weights: dict[str, float] = Field(default_factory=dict)
-    fitted: bool = Field(False, description="use the weights fitted to the events")
+    fitted: bool = Field(default=False, description="use the weights fitted to the events")
 
 
 @dataclass
@@ -68,15 +91,28 @@ def _hhi(ds: Dataset, materials: list[str]) -> pd.DataFrame:
 def _hazard(ds: Dataset) -> pd.DataFrame:
     h = ds.table("hazards")
     latest = h.sort_values("year").groupby(["country", "indicator"])["value"].last().unstack()
-    scale = {"inform_drought": 10.0, "inform_river_flood": 10.0, "aqueduct_drr": 4.0,
-             "ndgain_vulnerability": 1.0}  # fmt: skip
+    scale = {
+        "inform_drought": 10.0,
+        "inform_river_flood": 10.0,
+        "aqueduct_drr": 4.0,
+        "ndgain_vulnerability": 1.0,
+    }
     parts = [latest[k] / v for k, v in scale.items() if k in latest]
     hazard = pd.concat(parts, axis=1).mean(axis=1)
-    water = pd.concat([latest.get("aqueduct_bws", pd.Series(dtype=float)) / 4.0,
-                       latest.get("inform_drought", pd.Series(dtype=float)) / 10.0],
-                      axis=1).mean(axis=1)  # fmt: skip
-    return pd.DataFrame({"country": hazard.index, "hazard": hazard.to_numpy(),
-                         "water": water.reindex(hazard.index).to_numpy()})  # fmt: skip
+    water = pd.concat(
+        [
+            latest.get("aqueduct_bws", pd.Series(dtype=float)) / 4.0,
+            latest.get("inform_drought", pd.Series(dtype=float)) / 10.0,
+        ],
+        axis=1,
+    ).mean(axis=1)
+    return pd.DataFrame(
+        {
+            "country": hazard.index,
+            "hazard": hazard.to_numpy(),
+            "water": water.reindex(hazard.index).to_numpy(),
+        }
+    )
 
 
 def warning_inputs(ds: Dataset, materials: list[str]) -> tuple[object, list[str]]:
@@ -88,30 +124,36 @@ def warning_inputs(ds: Dataset, materials: list[str]) -> tuple[object, list[str]
     notes: list[str] = []
     prices, supply = [], []
     for m in materials:
-        a, label, _unit = annual_prices(ds, m)
+        a, _label, _unit = annual_prices(ds, m)
         if len(a):
-            prices.append(pd.DataFrame({"material": m, "year": a.index.astype(int),
-                                        "price": a.to_numpy(float)}))  # fmt: skip
+            prices.append(
+                pd.DataFrame(
+                    {"material": m, "year": a.index.astype(int), "price": a.to_numpy(float)}
+                )
+            )
         else:
             notes.append(f"{m}: no price series (price signals neutral)")
         try:
             t = supply_by_country(ds, m)
-        except Exception:  # noqa: BLE001 - no supply data: the material is left out
+        except Exception:
             notes.append(f"{m}: not assessed (no supply shares)")
             continue
         r = t.rows[~t.rows["country"].isin(["WLD", "ROW", "OTH"])]
-        supply.append(pd.DataFrame({"material": m, "country": r["country"],
-                                    "share": r["share"].astype(float)}))  # fmt: skip
+        supply.append(
+            pd.DataFrame(
+                {"material": m, "country": r["country"], "share": r["share"].astype(float)}
+            )
+        )
     gov = ds.governance
     inputs = WarningInputs(
         prices=pd.concat(prices, ignore_index=True)
         if prices
-        else pd.DataFrame(columns=["material", "year", "price"]),  # fmt: skip
+        else pd.DataFrame(columns=["material", "year", "price"]),
         supply=pd.concat(supply, ignore_index=True),
         hhi=_hhi(ds, materials),
         governance=pd.DataFrame(
             {"country": gov["country"], "year": gov["year"], "pv": gov["value"]}
-        ),  # fmt: skip
+        ),
         events=_events(ds),
         hazard=_hazard(ds),
     )
@@ -150,13 +192,28 @@ def run_warning(ds: Dataset, req: WarningRequest) -> WarningResult:
         beta = fitted["beta"]
     idx = warning_index(raw, scaling, weights, beta)
     per_event, alarms = backtest_index(idx, inp.events, threshold=req.threshold)
-    wt = pd.DataFrame({"signal": list(SIGNALS),
-                       "default": [DEFAULT_WEIGHTS[s] for s in SIGNALS],
-                       "fitted": [fitted[s] for s in SIGNALS],
-                       "used": [weights[s] for s in SIGNALS]})  # fmt: skip
-    wt = pd.concat([wt, pd.DataFrame({"signal": ["beta"], "default": [DEFAULT_BETA],
-                                      "fitted": [fitted["beta"]], "used": [beta]})],
-                   ignore_index=True)  # fmt: skip
+    wt = pd.DataFrame(
+        {
+            "signal": list(SIGNALS),
+            "default": [DEFAULT_WEIGHTS[s] for s in SIGNALS],
+            "fitted": [fitted[s] for s in SIGNALS],
+            "used": [weights[s] for s in SIGNALS],
+        }
+    )
+    wt = pd.concat(
+        [
+            wt,
+            pd.DataFrame(
+                {
+                    "signal": ["beta"],
+                    "default": [DEFAULT_BETA],
+                    "fitted": [fitted["beta"]],
+                    "used": [beta],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     last = int(idx["year"].max())
     current = idx[idx["year"] == last][["material", "year", "index", "multiplier"]]
     notes.append(

@@ -8,7 +8,8 @@ Each channel restricts exports at the first arrival of a Poisson process with an
 with g_c the country's instability (WGI PV, 0..1), s its world share at that stage and h_c the
 number of export restrictions or embargoes it imposed in the events table, per decade of the
 table's span, times the material's early-warning multiplier ``rate_multiplier`` if given
-(critmat.forecast.warning, ``critmat forecast warning``; default 1). A geopolitical crisis (rate ``crisis_rate`` per year) can start the channels of
+(critmat.forecast.warning, ``critmat forecast warning``; default 1). A geopolitical crisis
+(rate ``crisis_rate`` per year) can start the channels of
 ``crisis_country`` together (each joins with probability ``crisis_join``), so one crisis hits
 several materials at once. Every default below is a labelled assumption (docs/methods.md).
 """
