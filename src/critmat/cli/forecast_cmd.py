@@ -120,21 +120,20 @@ def _demand_screen(res: object) -> None:
     sc = p.scenario
     marks = [y for y in (sc.base_year, 2030, 2035, sc.end_year) if sc.base_year <= y <= sc.end_year]
     w = p.world[(p.world["sector"] == "total") & p.world["year"].isin(marks)]
-    view = w.pivot_table(
-        index=["material", "basis"], columns="year", values="demand_t", sort=False
-    ).reset_index()
+    view = (w.pivot_table(index=["material", "basis"], columns="year", values="demand_t",
+                          sort=False) / 1e3).round(1).reset_index()  # fmt: skip
     if not p.iea.empty:
         r = p.iea[p.iea["year"] == sc.end_year].set_index("material")
-        view[f"critmat {sc.end_year}, IEA scope"] = view["material"].map(r["critmat_t"])
-        view[f"IEA {sc.end_year}"] = view["material"].map(r["iea_t"])
+        view[f"IEA {sc.end_year} kt/yr"] = view["material"].map(r["iea_t"] / 1e3).round(1)
+        view["ratio"] = view["material"].map(r["ratio"]).round(2)
         view["IEA scope"] = view["material"].map(r["scope"])
-    view = view.round(0)
-    view.columns = [f"{c} t/yr" if isinstance(c, int) else c for c in view.columns]
+    view.columns = [f"{c} kt/yr" if isinstance(c, int) else c for c in view.columns]
     emit_frame(
         view,
         Format.table,
-        title=f"World demand, {sc.title} (t/yr of the basis)",
-        caption="Band, sectors and drivers: --format csv/json/xlsx --out, or --html.",
+        title=f"World demand, {sc.title} (kt/yr of the basis)",
+        caption="ratio: critmat / IEA on the IEA's scope (clean technologies: critmat's EV, "
+        "wind and solar only). Band, sectors, drivers: --format csv/json/xlsx --out, or --html.",
     )
     if p.holder is not None and not p.holder.empty:
         h = p.holder[p.holder["year"].isin(marks)]

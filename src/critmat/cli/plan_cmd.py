@@ -65,6 +65,14 @@ def plan(
     options: Annotated[
         Path | None, typer.Option(help="Also weigh these options beyond stock (docs/options.md).")
     ] = None,
+    forecast: Annotated[
+        str | None,
+        typer.Option(
+            help="Use a demand scenario (stated_policies, accelerated or a file): projected "
+            "demand, price forecasts that beat naive, warning-adjusted event rates "
+            "(docs/forecast.md).",
+        ),
+    ] = None,
     sensitivity: Annotated[
         bool,
         typer.Option(
@@ -91,6 +99,7 @@ def plan(
         res = run_plan(
             ds, holder, budget, cfg, stockpile=stockpile, stage=stage, sensitivity=sensitivity,
             policy=policy, schedule=schedule, coalition=coalition, options=options,
+            forecast=forecast,
         )  # fmt: skip
     if html is not None:
         path = write_plan_report(res, html)
