@@ -168,3 +168,24 @@ def test_the_cli(tmp_path: Path) -> None:
 
     doc = json.loads(r.stdout)
     assert {"schedule", "years", "summary", "readme"} <= set(doc)
+
+
+def test_schedule_prices_can_start_from_the_forecast() -> None:
+    """``prices: forecast`` scales the base price by the price forecast's path (tungsten: a
+    model beat naive on its BACI unit values), and names the series and model."""
+    from critmat.data import load
+    from critmat.optimize.acquisition_spec import AcquisitionSpec
+    from critmat.services.acquisition import _prices
+    from critmat.services.forecast import forecast_factors
+
+    ds = load()
+    spec = AcquisitionSpec.model_validate({
+        "name": "w", "holder": "EU27", "material": "tungsten", "years": 3, "target_t": 100,
+        "budget_usd_per_year": 1e9, "prices": "forecast",
+        "origins": [{"name": "China", "country": "CHN", "share": 1.0, "esg_score": 50,
+                     "co2e_t_per_t": 10.0}],
+    })  # fmt: skip
+    p, label = _prices(ds, spec, 40_000.0)
+    f, _ = forecast_factors(ds, "tungsten", [2024, 2025, 2026])
+    np.testing.assert_allclose(p, 40_000.0 * np.array(f))
+    assert "forecast" in label and "unit value" in label

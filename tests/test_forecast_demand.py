@@ -143,7 +143,7 @@ def test_substitution_lowers_cobalt_when_lfp_replaces_nmc() -> None:
 
 def test_unknown_chemistry_names_the_known_ones() -> None:
     sc = _flat(**{"NMC 999": 1.0})
-    with pytest.raises(InputError, match="NMC 999.*known:.*LFP"):
+    with pytest.raises(InputError, match=r"NMC 999.*known:.*LFP"):
         project(sc, _drivers(), DS.intensities, DS.table("demand_projections"),
                 _base(lithium=1.0), draws=1)  # fmt: skip
 

@@ -73,11 +73,11 @@ def _inputs(price_2015: float = 10.0) -> WarningInputs:
         prices=prices,
         supply=pd.DataFrame(
             {"material": ["x", "x"], "country": ["AAA", "BBB"], "share": [0.75, 0.25]}
-        ),  # fmt: skip
+        ),
         hhi=pd.DataFrame({"material": "x", "year": years, "hhi": 0.5}),
         governance=pd.DataFrame(
             {"country": ["AAA"] * 16 + ["BBB"] * 16, "year": years * 2, "pv": [0.0] * 32}
-        ),  # fmt: skip
+        ),
         events=pd.DataFrame(
             {
                 "event_id": ["E1", "E2"],
@@ -86,10 +86,8 @@ def _inputs(price_2015: float = 10.0) -> WarningInputs:
                 "event_type": ["export_restriction"] * 2,
                 "year": [2012, 2018],
             }
-        ),  # fmt: skip
-        hazard=pd.DataFrame(
-            {"country": ["AAA", "BBB"], "hazard": [0.8, 0.2], "water": [0.4, 0.4]}
-        ),  # fmt: skip
+        ),
+        hazard=pd.DataFrame({"country": ["AAA", "BBB"], "hazard": [0.8, 0.2], "water": [0.4, 0.4]}),
     )
 
 
@@ -134,7 +132,7 @@ def test_fitted_weights_are_non_negative_and_find_the_informative_signal() -> No
 
 
 def test_service_backtest_covers_every_recorded_event() -> None:
-    from critmat.services.warning import run_warning, WarningRequest
+    from critmat.services.warning import WarningRequest, run_warning
 
     res = run_warning(DS, WarningRequest())
     ev = DS.events

@@ -61,7 +61,7 @@ class AcquisitionSpec(_Strict):
     budget_usd_per_year: NonNeg | list[NonNeg]
     market_impact_share: Annotated[float, Field(gt=0, le=1)] = 0.02
     world_supply_t: Pos | None = None
-    prices: Literal["base", "simulated"] | list[Pos] = "base"
+    prices: Literal["base", "simulated", "forecast"] | list[Pos] = "base"
     price_runs: Annotated[int, Field(ge=50, le=20_000)] = 500
     seed: Annotated[int, Field(ge=0)] = 0
     releases: list[Release] = Field(default_factory=list)

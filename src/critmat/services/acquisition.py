@@ -119,6 +119,14 @@ def _prices(ds: Dataset, spec: AcquisitionSpec, base: float) -> tuple[np.ndarray
         return np.array(spec.prices, float), "given in the spec"
     if spec.prices == "base":
         return np.full(spec.years, base), "flat at the base price"
+    if spec.prices == "forecast":
+        from critmat.services.forecast import forecast_factors
+
+        years = [spec.year + 1 + k for k in range(spec.years)]
+        factors, label = forecast_factors(ds, spec.material, years)
+        return base * np.array(factors), (
+            f"base price x the price forecast relative to its last recorded year ({label})"
+        )
     from critmat.services.simulate import SimulateRequest, fan_table, run_simulate
 
     text = f"name: stochastic\nhorizon_months: {12 * spec.years}\nstochastic: {{}}\n"
