@@ -161,3 +161,14 @@ def test_the_generator_scales_a_material_rates_by_its_multiplier() -> None:
     np.testing.assert_allclose(rate["up"][~ga], rate["base"][~ga], rtol=1e-12)
     with pytest.raises(ValueError, match="between 0 and 100"):
         StochasticSpec(rate_multiplier={"gallium": -1.0})
+
+
+def test_a_material_index_does_not_depend_on_the_others_asked() -> None:
+    from critmat.services.warning import WarningRequest, run_warning
+
+    one = run_warning(DS, WarningRequest(materials=["gallium"])).index
+    all_ = run_warning(DS, WarningRequest()).index
+    pd.testing.assert_frame_equal(
+        one.reset_index(drop=True),
+        all_[all_["material"] == "gallium"].reset_index(drop=True),
+    )

@@ -224,6 +224,30 @@ def test_a_plan_job_from_the_browser(server, page) -> None:  # type: ignore[no-u
     shot(page, "plan")
 
 
+def test_the_forecast_page(server, page) -> None:  # type: ignore[no-untyped-def]
+    base, token, _ = server
+    page.goto(base + "/#forecast")
+    if page.is_visible("#login"):
+        page.fill("#token", token)
+        page.click("#login-form button")
+        page.wait_for_selector("#overview:not([hidden])")  # the login moves to the overview
+        page.goto(base + "/#forecast")
+    page.wait_for_selector("#forecast:not([hidden])")
+    page.wait_for_selector("#fc-scenario option", state="attached")
+    page.select_option("#fc-material", "gallium")
+    page.select_option("#fc-scenario", "accelerated")
+    page.click("#forecast-form button")
+    page.wait_for_selector("#fc-warning .main-svg", timeout=240_000)
+    page.wait_for_selector("#fc-world .main-svg")
+    page.wait_for_selector("#fc-holder-chart .main-svg")
+    page.wait_for_selector("#fc-price .main-svg")
+    assert "World gallium" in page.inner_text("#fc-world")
+    assert "GAGE-2023" in page.inner_text("#fc-events")
+    assert "recorded event (start)" in page.inner_text("#fc-warning")
+    assert "Traceback" not in page.content()
+    shot(page, "forecast")
+
+
 def test_a_viewer_is_refused_a_booking(server, page) -> None:  # type: ignore[no-untyped-def]
     base, _, viewer = server
     page.goto(base + "/")

@@ -176,7 +176,10 @@ def run_warning(ds: Dataset, req: WarningRequest) -> WarningResult:
     )
     from critmat.services.context import resolve
 
-    mats = resolve(ds, materials=req.materials or None).materials or WARNING_MATERIALS
+    asked = resolve(ds, materials=req.materials or None).materials
+    # the scaling is fitted on the whole panel, so a material's index does not depend on which
+    # other materials are asked for
+    mats = list(dict.fromkeys(WARNING_MATERIALS + asked))
     inp, notes = warning_inputs(ds, mats)
     assert isinstance(inp, WarningInputs)
     years = list(range(req.first_year, req.last_year + 1))
@@ -191,6 +194,9 @@ def run_warning(ds: Dataset, req: WarningRequest) -> WarningResult:
         weights = {s: fitted[s] for s in SIGNALS}
         beta = fitted["beta"]
     idx = warning_index(raw, scaling, weights, beta)
+    if asked:
+        idx = idx[idx["material"].isin(asked)].reset_index(drop=True)
+        raw = raw[raw["material"].isin(asked)].reset_index(drop=True)
     per_event, alarms = backtest_index(idx, inp.events, threshold=req.threshold)
     wt = pd.DataFrame(
         {
@@ -216,6 +222,8 @@ def run_warning(ds: Dataset, req: WarningRequest) -> WarningResult:
     )
     last = int(idx["year"].max())
     current = idx[idx["year"] == last][["material", "year", "index", "multiplier"]]
+    if asked:
+        notes = [n for n in notes if n.split(":")[0] in asked]
     notes.append(
         "restriction counts start with the events table (2010); the concentration signal starts "
         "with the trade extract (2015, so from 2019); supply weights are the latest year's shares "

@@ -2,7 +2,7 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const HOLDERS = ["EU27", "USA", "JPN", "KOR", "DEU", "FRA", "ITA", "GBR", "CAN", "AUS", "TWN", "IND", "CHN"];
-const PAGES = ["login", "overview", "material", "scenario", "plan", "inventory"];
+const PAGES = ["login", "overview", "material", "scenario", "forecast", "plan", "inventory"];
 const token = () => sessionStorage.getItem("critmat-token") || "";
 
 function showError(msg) {
@@ -337,6 +337,69 @@ async function bookReceipt(ev) {
   await loadInventory();
 }
 
+const band = (x, lo, hi, name, colour) => [
+  { x, y: hi, mode: "lines", line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
+  { x, y: lo, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: colour, name },
+];
+
+async function showForecast(ev) {
+  if (ev) ev.preventDefault();
+  const m = $("fc-material").value, holder = $("fc-holder").value, sc = $("fc-scenario").value;
+  $("fc-status").textContent = "computing the projection, forecasts and index ...";
+  const q = `material=${encodeURIComponent(m)}`;
+  const [d, p, w] = await Promise.all([
+    api(`/forecast/demand?scenario=${sc}&holder=${holder}&${q}`),
+    api(`/forecast/prices?${q}`),
+    api(`/forecast/warning?${q}`),
+  ]);
+  $("fc-status").textContent = d.readme.notes || "";
+  const world = d.world.filter((r) => r.material === m && r.sector === "total");
+  const basis = world.length ? world[0].basis : "";
+  const yrs = world.map((r) => r.year);
+  const iea = (d.iea_comparison || []).filter((r) => r.material === m);
+  const rec = (d.backtest || []).filter((r) => r.material === m);
+  Plotly.newPlot("fc-world", [
+    ...band(yrs, world.map((r) => r.p10_t_per_yr), world.map((r) => r.p90_t_per_yr), "p10-p90", "rgba(31,119,180,0.25)"),
+    { x: yrs, y: world.map((r) => r.demand_t_per_yr), name: "critmat", line: { color: "rgb(31,119,180)" } },
+    { x: iea.map((r) => r.year), y: iea.map((r) => r.iea_t_per_yr), mode: "markers", name: iea.length ? `IEA (${iea[0].scope})` : "IEA",
+      marker: { symbol: "diamond", size: 10, color: "#d62728" } },
+    { x: rec.map((r) => r.year), y: rec.map((r) => r.recorded_t), mode: "markers", name: "recorded (world production)", marker: { color: "#444" } },
+  ], { title: { text: `World ${m}, t/yr ${basis}` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } }, { responsive: true });
+  const h = (d.holder || []).filter((r) => r.material === m);
+  if (h.length) {
+    Plotly.newPlot("fc-holder-chart", [
+      ...band(h.map((r) => r.year), h.map((r) => r.p10_t_per_yr), h.map((r) => r.p90_t_per_yr), "p10-p90", "rgba(44,160,44,0.25)"),
+      { x: h.map((r) => r.year), y: h.map((r) => r.demand_t_per_yr), name: holder, line: { color: "rgb(44,160,44)" } },
+    ], { title: { text: `${holder} ${m}, t/yr ${h[0].basis}` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } }, { responsive: true });
+  } else {
+    $("fc-holder-chart").innerHTML = "<p class='status'>holder demand not assessed for this material</p>";
+  }
+  const s = (d.substitution || []).filter((r) => r.material === m && r.year % 5 === 0)
+    .map((r) => ({ ...r, year: String(r.year) }));
+  $("fc-subst").innerHTML = "<h3>Substitution and technology shift</h3>" + table(s, ["year", "with_shift_t_per_yr", "frozen_mix_t_per_yr", "effect_t_per_yr", "effect_pct"]);
+  const f = p.forecasts, hist = p.history;
+  if (f.length) {
+    const recent = hist.slice(-(f[0].period.length > 4 ? 120 : 15));
+    Plotly.newPlot("fc-price", [
+      { x: recent.map((r) => r.period), y: recent.map((r) => r.value), name: "recorded", line: { color: "#444" } },
+      ...band(f.map((r) => r.period), f.map((r) => r.lo80), f.map((r) => r.hi80), "80 % interval", "rgba(31,119,180,0.3)"),
+      { x: f.map((r) => r.period), y: f.map((r) => r.mean), name: `forecast (${f[0].model})`, line: { color: "rgb(31,119,180)" } },
+    ], { title: { text: `${f[0].series} (${f[0].unit})` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } }, { responsive: true });
+  } else {
+    $("fc-price").innerHTML = "<p class='status'>no price series for this material</p>";
+  }
+  $("fc-backtest").innerHTML = p.backtest.length
+    ? table(p.backtest, ["model", "origins", "mase", "coverage80", "coverage95", "better_than_naive"])
+    : "<p class='status'>" + (p.readme.notes || "too short to backtest") + "</p>";
+  const idx = w.index.filter((r) => r.material === m), evs = w.events.filter((r) => r.material === m);
+  Plotly.newPlot("fc-warning", [
+    { x: idx.map((r) => r.year), y: idx.map((r) => r.index), name: "index", line: { color: "rgb(31,119,180)" } },
+    { x: evs.map((r) => r.start_year), y: evs.map((r) => r.index_at_start), text: evs.map((r) => r.event_id),
+      mode: "markers+text", textposition: "top center", name: "recorded event (start)", marker: { symbol: "x", size: 11, color: "#d62728" } },
+  ], { title: { text: `${m}: index (multiplier now ${w.current.length ? w.current[0].multiplier.toFixed(2) : "-"})` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } }, { responsive: true });
+  $("fc-events").innerHTML = table(evs.map((r) => ({ ...r, start_year: String(r.start_year) })), ["event_id", "start_year", "event_type", "actor", "index_at_start", "warned", "lead_years"]);
+}
+
 async function init() {
   $("login-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -358,6 +421,7 @@ async function init() {
   $("material-form").addEventListener("submit", guard(showMaterial));
   $("scenario-form").addEventListener("submit", guard(runScenario));
   $("plan-form").addEventListener("submit", guard(runPlan));
+  $("forecast-form").addEventListener("submit", guard(showForecast));
   $("receipt-form").addEventListener("submit", guard(bookReceipt));
   $("sensor-form").addEventListener("submit", guard(showSensor));
   $("inv-reverify").addEventListener("click", guard(verifyLedger));
@@ -365,7 +429,7 @@ async function init() {
   $("sc-select").addEventListener("change", () => loadScenarioYaml().catch((e) => showError(e.message)));
   $("sc-var").addEventListener("change", drawFans);
   $("sc-holder").addEventListener("change", () => fillScenarios().catch((e) => showError(e.message)));
-  for (const id of ["ov-holder", "sc-holder", "pl-holder", "mat-holder"]) fillSelect(id, HOLDERS, "EU27");
+  for (const id of ["ov-holder", "sc-holder", "pl-holder", "mat-holder", "fc-holder"]) fillSelect(id, HOLDERS, "EU27");
   window.addEventListener("hashchange", route);
   route();
   if (token()) await fillLists().catch((e) => showError(e.message));
@@ -382,6 +446,10 @@ async function fillScenarios() {
 async function fillLists() {
   const mats = await api("/materials?limit=500");
   fillSelect("mat-select", mats.items.map((m) => m.material), "cobalt");
+  fillSelect("fc-material", ["lithium", "nickel", "cobalt", "graphite", "neodymium", "dysprosium",
+    "terbium", "gallium", "germanium", "silicon", "tungsten", "platinum", "palladium", "manganese"], "lithium");
+  const fs = await api("/forecast/scenarios");
+  fillSelect("fc-scenario", fs.items.map((s) => s.scenario), "stated_policies");
   await fillScenarios();
 }
 
