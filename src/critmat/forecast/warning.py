@@ -237,13 +237,16 @@ def backtest_index(
     threshold: float = 0.5,
     lead: int = 3,
     horizon: int = 2,
+    known_until: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Did the index rise before each event, how early, and how many false alarms?
 
     Per event and material: the index in the event's start year (known at the start of that
     year), whether it was at or above ``threshold`` (a warning), the lead (consecutive years up
     to the start with a warning, at most ``lead``). Per material: warnings not followed by an
-    event within ``horizon`` years (false alarms) out of all warnings."""
+    event within ``horizon`` years (false alarms) out of all warnings; a warning whose window
+    reaches past ``known_until`` (the last year the events table covers) is ``pending``, not
+    false."""
     by = idx.set_index(["material", "year"])["index"]
     rows = []
     for _, e in events.iterrows():
@@ -274,17 +277,19 @@ def backtest_index(
     per_event = pd.DataFrame(rows)
     starts = {(m, int(e["year"])) for _, e in events.iterrows() for m in e["materials"]}
     alarms = []
+    end = known_until if known_until is not None else int(idx["year"].max())
     for m, g in idx.groupby("material"):
         warn = g[g["index"] >= threshold]
-        false = [
-            y for y in warn["year"] if not any((m, y + k) in starts for k in range(horizon + 1))
-        ]
+        hit = [y for y in warn["year"] if any((m, y + k) in starts for k in range(horizon + 1))]
+        pending = [y for y in warn["year"] if y not in hit and y + horizon > end]
+        false = [y for y in warn["year"] if y not in hit and y not in pending]
         alarms.append(
             {
                 "material": m,
                 "years": len(g),
                 "warnings": len(warn),
                 "false_alarms": len(false),
+                "pending": len(pending),
                 "false_alarm_years": ", ".join(str(int(y)) for y in false),
             }
         )

@@ -197,7 +197,9 @@ def run_warning(ds: Dataset, req: WarningRequest) -> WarningResult:
     if asked:
         idx = idx[idx["material"].isin(asked)].reset_index(drop=True)
         raw = raw[raw["material"].isin(asked)].reset_index(drop=True)
-    per_event, alarms = backtest_index(idx, inp.events, threshold=req.threshold)
+    known = int(inp.events["year"].max()) if len(inp.events) else None
+    per_event, alarms = backtest_index(idx, inp.events, threshold=req.threshold,
+                                       known_until=known)  # fmt: skip
     wt = pd.DataFrame(
         {
             "signal": list(SIGNALS),
