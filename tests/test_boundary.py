@@ -64,6 +64,14 @@ CASES: list[tuple[list[str], str]] = [
     (["loss", "--holder", "ATLANTIS"], "unknown holder"),
     (["glossary", "nonsense-term"], "unknown glossary term"),
     (["data", "show", "unobtanium"], "unobtanium"),
+    (["forecast", "demand", "--scenario", "nope"], "stated_policies"),
+    (["forecast", "demand", "--scenario", "{bad_yaml}"], "bad.yaml"),
+    (["forecast", "demand", "--holder", "ATLANTIS"], "unknown holder"),
+    (["forecast", "demand", "-m", "unobtanium"], "unobtanium"),
+    (["forecast", "prices", "-m", "unobtanium"], "unobtanium"),
+    (["forecast", "warning", "-m", "unobtanium"], "unobtanium"),
+    (["forecast", "warning", "--html", "{dir}"], "directory"),
+    (["plan", "--holder", "EU27", "--budget", "1e9", "--forecast", "nope"], "stated_policies"),
 ]
 
 

@@ -198,6 +198,9 @@ def prices(
         horizon=horizon,
         origins=origins,
     )
+    from critmat.services.context import resolve
+
+    resolve(ds, materials=req.materials or None)  # unknown names fail before any work
     typer.echo("backtesting naive, ETS and ARIMA on every series ...", err=True)
     res = run_prices(ds, req)
     if html is not None:
