@@ -36,6 +36,13 @@ GLOSSARY: dict[str, str] = {
     "(Mak, Morton & Wood 1999)",
     "status": "provenance of a figure: published, secondary, derived, estimated, assumption, proxy",
     "EoL-RIR": "end-of-life recycling input rate: recycled share of the material's supply",
+    "MASE": "mean absolute scaled error of a forecast: its mean absolute error over that of a "
+    "one-step naive forecast in the training data (Hyndman & Koehler 2006); lower is better, "
+    "compare models on the same series",
+    "STEPS": "the IEA's Stated Policies Scenario (policies in place or announced)",
+    "APS": "the IEA's Announced Pledges Scenario (national climate pledges met in full)",
+    "ETS": "exponential smoothing state-space model; critmat fits ETS(A,Ad,N) on log prices",
+    "ARIMA": "autoregressive integrated moving average model; critmat fits ARIMA(1,1,1) on logs",
 }
 
 

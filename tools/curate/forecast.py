@@ -162,9 +162,8 @@ def _gevo(raw: Path) -> pd.DataFrame:
     # EV sales: cars only (the 2025 edition adds two- and three-wheelers, the 2024 one does not)
     g = g[(g.parameter == "Battery demand") | (g["mode"] == "Cars")]
     rows = []
-    for (ed, cat, par, reg, year), x in g.groupby(
-        ["edition", "category", "parameter", "region", "year"]
-    ):
+    for key, x in g.groupby(["edition", "category", "parameter", "region", "year"]):
+        ed, cat, par, reg, year = (str(k) for k in key)
         scen = {"Historical": "historical"}.get(cat, cat.replace("Projection-", ""))
         driver = "ev_battery_demand" if par == "Battery demand" else "ev_sales"
         unit = "GWh/yr" if par == "Battery demand" else "vehicles/yr"
@@ -215,7 +214,7 @@ def _irena(raw: Path) -> pd.DataFrame:
                         f"{tech}_added",
                         region,
                         int(y),
-                        float(max(v, 0.0)),
+                        float(max(float(v), 0.0)),
                         "GW/yr",
                         "derived",
                         "year-on-year difference of cumulative capacity (net of retirements; "

@@ -85,19 +85,20 @@ def demand_from_yaml(request: Request, _: Analyst, body: ScenarioBody) -> Respon
 def prices(
     request: Request,
     _: Viewer,
-    material: Materials = None,
+    material: Annotated[list[str], Query(min_length=1, max_length=5)],
     consumption: bool = False,
     horizon: Annotated[int | None, Query(ge=1, le=120)] = None,
 ) -> Response:
-    """Naive, ETS and ARIMA forecasts with intervals and their rolling-origin backtest."""
+    """Naive, ETS and ARIMA forecasts with intervals and their rolling-origin backtest, for
+    one to five materials (every series at once: ``critmat forecast prices``)."""
     from critmat.services.forecast import PricesRequest, run_prices
     from critmat.services.forecast_tables import price_tables
 
     ds = dataset(request)
     req = PricesRequest(
-        materials=material or [], horizon=horizon, kind="consumption" if consumption else "price"
+        materials=material, horizon=horizon, kind="consumption" if consumption else "price"
     )
-    key = ("forecast-prices", tuple(material or ()), consumption, horizon)
+    key = ("forecast-prices", tuple(material), consumption, horizon)
     return _respond(_cached(request, key, lambda: _json(*price_tables(run_prices(ds, req)))))
 
 
@@ -107,13 +108,13 @@ def warning(
     _: Viewer,
     material: Materials = None,
     fitted: bool = False,
-    threshold: Annotated[float, Query(ge=-3.0, le=3.0)] = 0.5,
 ) -> Response:
-    """The early-warning index, its multipliers and its backtest against the events."""
+    """The early-warning index, its multipliers and its backtest against the events
+    (warning threshold 0.5; other thresholds: ``critmat forecast warning --threshold``)."""
     from critmat.services.forecast_tables import warning_tables
     from critmat.services.warning import WarningRequest, run_warning
 
     ds = dataset(request)
-    req = WarningRequest(materials=material or [], fitted=fitted, threshold=threshold)
-    key = ("forecast-warning", tuple(material or ()), fitted, threshold)
+    req = WarningRequest(materials=material or [], fitted=fitted)
+    key = ("forecast-warning", tuple(material or ()), fitted)
     return _respond(_cached(request, key, lambda: _json(*warning_tables(run_warning(ds, req)))))
