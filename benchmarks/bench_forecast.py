@@ -40,28 +40,36 @@ def main() -> None:
     a = vec.world.set_index(["material", "sector", "year"])["demand_t"]
     b = one.world.set_index(["material", "sector", "year"])["demand_t"]
     assert np.allclose(a.to_numpy(), b.reindex(a.index).to_numpy())  # same central line
-    print(f"demand projection, {len(DEMAND_MATERIALS)} materials x 17 years x 2,000 draws: "
-          f"{t_vec:.2f} s vectorised; one projection per draw {t_loop:.1f} s (scaled from "
-          f"{n_loop}); ratio {t_loop / t_vec:.0f}x")  # fmt: skip
+    print(
+        f"demand projection, {len(DEMAND_MATERIALS)} materials x 17 years x 2,000 draws: "
+        f"{t_vec:.2f} s vectorised; one projection per draw {t_loop:.1f} s (scaled from "
+        f"{n_loop}); ratio {t_loop / t_vec:.0f}x"
+    )
 
     t0 = time.perf_counter()
     r = run_prices(ds, PricesRequest(materials=["nickel"], origins=12))
     t_one = time.perf_counter() - t0
     fits = int(r.summary["origins"].sum()) + 1
-    print(f"backtest, WB nickel monthly (3 models x 12 origins): {t_one:.2f} s, "
-          f"{fits / t_one:.0f} fits/s")  # fmt: skip
+    print(
+        f"backtest, WB nickel monthly (3 models x 12 origins): {t_one:.2f} s, "
+        f"{fits / t_one:.0f} fits/s"
+    )
     t0 = time.perf_counter()
     r = run_prices(ds, PricesRequest())
     t_all = time.perf_counter() - t0
     fits = int(r.summary["origins"].sum()) + len(r.forecasts.groupby("series"))
-    print(f"backtest, every shipped price series ({r.forecasts['series'].nunique()}): "
-          f"{t_all:.1f} s, {fits / t_all:.0f} fits/s")  # fmt: skip
+    print(
+        f"backtest, every shipped price series ({r.forecasts['series'].nunique()}): "
+        f"{t_all:.1f} s, {fits / t_all:.0f} fits/s"
+    )
 
     t0 = time.perf_counter()
     w = run_warning(ds, WarningRequest())
     t_w = time.perf_counter() - t0
-    print(f"early-warning panel ({w.index['material'].nunique()} materials x "
-          f"{w.index['year'].nunique()} years) with backtest and fitted weights: {t_w:.2f} s")  # fmt: skip
+    print(
+        f"early-warning panel ({w.index['material'].nunique()} materials x "
+        f"{w.index['year'].nunique()} years) with backtest and fitted weights: {t_w:.2f} s"
+    )
 
 
 if __name__ == "__main__":
