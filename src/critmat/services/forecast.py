@@ -65,6 +65,7 @@ class DemandRequest(BaseModel):
     draws: int = Field(default=400, ge=1, le=100_000)
     seed: int = Field(default=0, ge=0)
     backtest_origin: int = Field(default=2018, ge=2000, le=2023)
+    backtest: bool = Field(default=True, description="also backtest the method from the origin")
 
 
 def scenario_list() -> pd.DataFrame:
@@ -241,6 +242,8 @@ def run_demand(ds: Dataset, req: DemandRequest, *, scenario: object = None) -> D
         draws=req.draws,
         seed=req.seed,
     )
+    if not req.backtest:
+        return DemandResult(proj, base, pd.DataFrame(), pd.DataFrame(), r.holder)
     rec = recorded_world_demand(ds, mats, range(req.backtest_origin, sc.base_year + 1))
     bt = backtest_demand(
         sc, ds.table("demand_drivers"), ds.table("intensities"), rec, origin=req.backtest_origin
@@ -255,7 +258,10 @@ def demand_growth(
     consumption, per material (what ``critmat plan --forecast`` scales the simulator's demand
     by)."""
     res = run_demand(
-        ds, DemandRequest(scenario=scenario, holder=holder, year=year, draws=1, seed=seed)
+        ds,
+        DemandRequest(
+            scenario=scenario, holder=holder, year=year, draws=1, seed=seed, backtest=False
+        ),
     )
     h = res.projection.holder
     if h is None or h.empty:

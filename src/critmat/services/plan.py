@@ -80,7 +80,7 @@ def forecast_config(ds: Dataset, holder: str, cfg: PlanConfig, scenario: str) ->
     start = sc.base_year + 1
     growth = demand_growth(ds, holder, scenario, cfg.year, start, months, seed=cfg.seed)
     mats = sorted(growth)
-    prices = run_prices(ds, PricesRequest(materials=mats, origins=8))
+    prices = run_prices(ds, PricesRequest(materials=mats, origins=6))
     factors: dict[str, float] = {}
     if not prices.forecasts.empty:
         for m, f in prices.forecasts.groupby("material"):
