@@ -36,6 +36,13 @@ _led.add_facility("F", "Depot", ["A"])
 _led.add_lot("L1", "cobalt")
 APP = create_app(ApiConfig(URL, b"s" * 32, executor=_Parked()))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# a body over the app's 1 MB limit is refused with 413 before validation: for generated invalid
+# bodies (a 200,000-character YAML of astral characters escapes to 2.4 MB of JSON) that is a
+# correct rejection too
+_neg = schema.config.checks.negative_data_rejection
+schema.config.checks.negative_data_rejection = type(_neg)(
+    expected_statuses=[*_neg.expected_statuses, "413"]
+)
 
 
 @schema.parametrize()
