@@ -63,9 +63,12 @@ def test_bad_scenario_file_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def test_prices_csv_and_warning_json(tmp_path: Path) -> None:
-    r = run("forecast", "prices", "-m", "tin", "--origins", "3", "--format", "csv")
+    page = tmp_path / "p.html"
+    r = run("forecast", "prices", "-m", "tin", "--origins", "3", "--format", "csv",
+            "--html", str(page))  # fmt: skip
     assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
     assert r.stdout.splitlines()[0].startswith("material,series,model,period,step,mean")  # type: ignore[attr-defined]
+    assert "forecast from each origin" in page.read_text()
     html = tmp_path / "w.html"
     r = run("forecast", "warning", "-m", "gallium", "-m", "nickel", "--html", str(html),
             "--format", "json")  # fmt: skip

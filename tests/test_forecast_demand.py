@@ -248,3 +248,17 @@ def test_printed_tonnages_within_an_order_of_magnitude_of_the_iea() -> None:
     # and the lithium base is the IEA's published 205 kt Li (2024)
     li = res.base.set_index("material").loc["lithium"]
     assert li["value_t"] == pytest.approx(205_000.0) and li["basis"] == "Li"
+
+
+def test_backtest_record_and_base_share_the_projection_basis() -> None:
+    """Rare-earth elements: world production is REO x the element's oxide share; the backtest's
+    record and the base are both converted to the element (the intensities' basis)."""
+    from critmat.data.units import convert_mass
+    from critmat.services.forecast import recorded_world_demand, world_base
+
+    rec = recorded_world_demand(DS, ["neodymium"], range(2024, 2025)).iloc[0]
+    base = world_base(DS, ["neodymium"], 2024).iloc[0]
+    assert rec["basis"] == base["basis"] == "Nd"
+    assert rec["value_t"] == pytest.approx(base["value_t"])
+    reo = recorded_world_demand(DS, ["rare_earths"], range(2024, 2025)).iloc[0]["value_t"]
+    assert rec["value_t"] == pytest.approx(convert_mass(reo * 0.17, "t", "t", "Nd2O3", "Nd"))

@@ -382,7 +382,17 @@ def _assumptions(sc: DemandScenario, rates: dict[str, tuple[Rate, str]]) -> pd.D
         )
         rows.append((k, v, f"x{p.rel_low:g}", f"x{p.rel_high:g}", p.unit, p.source, p.status))
     for m, (r, src) in sorted(rates.items()):
-        rows.append((f"other uses growth, {m}", r.value, r.low, r.high, "1/yr", src, r.status))
+        rows.append(
+            (
+                f"other uses growth, {m}",
+                round(r.value, 4),
+                round(r.low, 4),
+                round(r.high, 4),
+                "1/yr",
+                src,
+                r.status,
+            )
+        )
     return pd.DataFrame(
         rows, columns=["parameter", "value", "low", "high", "unit", "source", "status"]
     ).astype({"value": str, "low": str, "high": str})

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "demand_figure",
+    "price_backtest_figure",
     "price_figure",
     "warning_figure",
     "write_demand_report",
@@ -65,6 +66,7 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
         vertical_spacing=min(0.1, 0.6 / rows),
     )
     iea = p.iea
+    scopes_shown: set[str] = set()
     for i, m in enumerate(mats):
         g = data[data["material"] == m]
         r, c = i // cols + 1, i % cols + 1
@@ -72,6 +74,7 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
         fig.add_scatter(
             x=g["year"],
             y=g["high_t"],
+            mode="lines",
             line={"width": 0},
             showlegend=False,
             hoverinfo="skip",
@@ -81,6 +84,7 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
         fig.add_scatter(
             x=g["year"],
             y=g["low_t"],
+            mode="lines",
             fill="tonexty",
             fillcolor=BAND,
             line={"width": 0},
@@ -93,6 +97,7 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
         fig.add_scatter(
             x=g["year"],
             y=g["demand_t"],
+            mode="lines",
             line={"color": BLUE, "width": 2},
             name="critmat projection",
             legendgroup="c",
@@ -103,17 +108,38 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
         if not holder and not iea.empty:
             q = iea[iea["material"] == m]
             if len(q):
+                scope = str(q["scope"].iloc[0])
+                clean = scope != "total demand"
                 fig.add_scatter(
                     x=q["year"],
                     y=q["iea_t"],
                     mode="markers",
-                    marker={"symbol": "diamond", "size": 9, "color": "#d62728"},
-                    name=f"IEA 2025 ({p.scenario.iea_scenario}; {q['scope'].iloc[0]})",
-                    legendgroup="iea",
-                    showlegend=first,
+                    marker={
+                        "symbol": "diamond-open" if clean else "diamond",
+                        "size": 9,
+                        "color": "#d62728",
+                    },
+                    name=f"IEA 2025 ({p.scenario.iea_scenario}; {scope} only)"
+                    if clean
+                    else f"IEA 2025 ({p.scenario.iea_scenario}; total demand)",
+                    legendgroup=f"iea-{scope}",
+                    showlegend=scope not in scopes_shown,
                     row=r,
                     col=c,
                 )
+                if clean:  # critmat's own clean-technology part, comparable with the IEA's
+                    fig.add_scatter(
+                        x=q["year"],
+                        y=q["critmat_t"],
+                        mode="markers",
+                        marker={"symbol": "circle-open", "size": 8, "color": BLUE},
+                        name="critmat, clean technologies only (EV, wind, solar)",
+                        legendgroup="c-clean",
+                        showlegend=scope not in scopes_shown,
+                        row=r,
+                        col=c,
+                    )
+                scopes_shown.add(scope)
         if not holder and not res.backtest.empty:
             b = res.backtest[res.backtest["material"] == m]
             if len(b):
@@ -131,8 +157,8 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
     fig.update_layout(
         height=min(260 * rows + 90, 2200),
         autosize=True,
-        margin={"l": 40, "r": 20, "t": 90, "b": 30},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        margin={"l": 40, "r": 20, "t": 60, "b": 60},
+        legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"},
     )
     return fig
 
@@ -172,8 +198,8 @@ def backtest_figure(res: DemandResult) -> Any:
     fig.update_layout(
         height=min(220 * rows + 90, 1800),
         autosize=True,
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-        margin={"l": 40, "r": 20, "t": 90, "b": 30},
+        legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"},
+        margin={"l": 40, "r": 20, "t": 60, "b": 60},
     )
     return fig
 
@@ -244,6 +270,7 @@ def price_figure(res: PriceForecast, series: list[str] | None = None) -> Any:
             fig.add_scatter(
                 x=g["period"],
                 y=g[hi],
+                mode="lines",
                 line={"width": 0},
                 showlegend=False,
                 hoverinfo="skip",
@@ -253,6 +280,7 @@ def price_figure(res: PriceForecast, series: list[str] | None = None) -> Any:
             fig.add_scatter(
                 x=g["period"],
                 y=g[lo],
+                mode="lines",
                 fill="tonexty",
                 line={"width": 0},
                 fillcolor=f"rgba(31,119,180,{alpha})",
@@ -276,8 +304,61 @@ def price_figure(res: PriceForecast, series: list[str] | None = None) -> Any:
     fig.update_layout(
         height=min(280 * rows + 90, 3000),
         autosize=True,
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-        margin={"l": 40, "r": 20, "t": 90, "b": 30},
+        legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"},
+        margin={"l": 40, "r": 20, "t": 60, "b": 60},
+    )
+    return fig
+
+
+def price_backtest_figure(res: PriceForecast) -> Any:
+    """Per series: the recorded values over the backtest period and the forecast path from each
+    rolling origin of the model shown (thin lines), so misses are visible, not only averaged."""
+    from plotly.subplots import make_subplots
+
+    d = res.detail
+    if d.empty:
+        return None
+    shown = res.forecasts.groupby("series", sort=False)["model"].first()
+    labels = [s for s in shown.index if s in set(d["series"])]
+    rows, cols = _grid(len(labels), 2)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        vertical_spacing=min(0.1, 0.6 / rows),
+        subplot_titles=[f"{s[:45]} ({shown[s]})" for s in labels],
+    )
+    for i, s in enumerate(labels):
+        g = d[(d["series"] == s) & (d["model"] == shown[s])]
+        r, c = i // cols + 1, i % cols + 1
+        first = i == 0
+        actual = g.drop_duplicates("target").sort_values("target")
+        fig.add_scatter(
+            x=actual["target"].astype(str),
+            y=actual["actual"],
+            name="recorded",
+            line={"color": "#444"},
+            legendgroup="a",
+            showlegend=first,
+            row=r,
+            col=c,
+        )
+        for k, (_origin, o) in enumerate(g.groupby("origin")):
+            fig.add_scatter(
+                x=o["target"].astype(str),
+                y=o["mean"],
+                mode="lines",
+                line={"color": BLUE, "width": 1},
+                name="forecast from each origin",
+                legendgroup="f",
+                showlegend=first and k == 0,
+                row=r,
+                col=c,
+            )
+    fig.update_layout(
+        height=min(260 * rows + 90, 3000),
+        autosize=True,
+        legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"},
+        margin={"l": 40, "r": 20, "t": 60, "b": 60},
     )
     return fig
 
@@ -290,7 +371,9 @@ def write_price_report(res: PriceForecast, out: str | Path) -> Path:
 model with the lowest MASE only where it beats the naive forecast.</p>
 <ul class="note">{notes}</ul>
 {_fig_html(price_figure(res))}
-<h2>Backtest</h2>{table_html(res.summary)}
+<h2>Backtest: MASE and interval coverage per model</h2>{table_html(res.summary)}
+<h2>Backtest plots: the forecasts from each origin against the record</h2>
+{_fig_html(price_backtest_figure(res))}
 """
     return write_page(out, page("critmat price forecasts", body))
 
@@ -343,8 +426,8 @@ def warning_figure(res: WarningResult, materials: list[str] | None = None) -> An
     fig.update_layout(
         height=min(200 * rows + 90, 2000),
         autosize=True,
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-        margin={"l": 40, "r": 20, "t": 90, "b": 30},
+        legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"},
+        margin={"l": 40, "r": 20, "t": 60, "b": 60},
     )
     return fig
 

@@ -124,6 +124,7 @@ def recorded_world_demand(ds: Dataset, materials: list[str], years: range) -> pd
         for y in years:
             v, b, src = _world_supply(ds, m, y)
             if np.isfinite(v) and v > 0:
+                v, b = _element_basis(ds, m, v, b)  # the projection's basis (Nd, not Nd2O3)
                 rows.append({"material": m, "year": y, "value_t": v, "basis": b, "source": src})
     return pd.DataFrame(rows, columns=["material", "year", "value_t", "basis", "source"])
 
