@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,6 +33,16 @@ MaterialsOpt = Annotated[
 ]
 HtmlOpt = Annotated[Path | None, typer.Option(help="Also write the HTML page with the charts.")]
 FmtOpt = Annotated[Format, typer.Option("--format", "-f")]
+
+
+def _page_and_notes(
+    html: Path | None, write: Callable[[Any, Path], Path], res: object, notes: list[str]
+) -> None:
+    """Write the HTML page if asked, then print the notes (stderr)."""
+    if html is not None:
+        typer.echo(f"wrote {write(res, html).resolve()}", err=True)
+    for n in notes:
+        typer.secho(f"note: {n}", err=True, fg=typer.colors.YELLOW)
 
 
 def _emit(tables: dict, readme: dict[str, str], fmt: Format, out: Path | None, main: str) -> bool:  # type: ignore[type-arg]
@@ -97,12 +108,9 @@ def demand(
         backtest_origin=origin,
     )
     res = run_demand(ds, req)
-    if html is not None:
-        from critmat.report.forecast_report import write_demand_report
+    from critmat.report.forecast_report import write_demand_report
 
-        typer.echo(f"wrote {write_demand_report(res, html).resolve()}", err=True)
-    for n in res.projection.notes:
-        typer.secho(f"note: {n}", err=True, fg=typer.colors.YELLOW)
+    _page_and_notes(html, write_demand_report, res, res.projection.notes)
     tables, readme = demand_tables(res)
     main = "holder" if "holder" in tables else "world"
     if _emit(tables, readme, fmt, out, main):
@@ -203,12 +211,9 @@ def prices(
     resolve(ds, materials=req.materials or None)  # unknown names fail before any work
     typer.echo("backtesting naive, ETS and ARIMA on every series ...", err=True)
     res = run_prices(ds, req)
-    if html is not None:
-        from critmat.report.forecast_report import write_price_report
+    from critmat.report.forecast_report import write_price_report
 
-        typer.echo(f"wrote {write_price_report(res, html).resolve()}", err=True)
-    for n in res.notes:
-        typer.secho(f"note: {n}", err=True, fg=typer.colors.YELLOW)
+    _page_and_notes(html, write_price_report, res, res.notes)
     tables, readme = price_tables(res)
     if _emit(tables, readme, fmt, out, "forecasts"):
         return
@@ -265,12 +270,9 @@ def warning(
     res = run_warning(
         ds, WarningRequest(materials=materials or [], fitted=fitted, threshold=threshold)
     )
-    if html is not None:
-        from critmat.report.forecast_report import write_warning_report
+    from critmat.report.forecast_report import write_warning_report
 
-        typer.echo(f"wrote {write_warning_report(res, html).resolve()}", err=True)
-    for n in res.notes:
-        typer.secho(f"note: {n}", err=True, fg=typer.colors.YELLOW)
+    _page_and_notes(html, write_warning_report, res, res.notes)
     tables, readme = warning_tables(res)
     if _emit(tables, readme, fmt, out, "current"):
         return

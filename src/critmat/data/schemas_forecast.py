@@ -4,16 +4,11 @@ hazard indicators (docs/data.md; ../shared/data/PROVENANCE.md section 18 for the
 
 from __future__ import annotations
 
-from critmat.data.schemas_base import STATUSES, Column, Kind, TableSpec
+from critmat.data.schemas_base import TableSpec
+from critmat.data.schemas_basis import _SOURCE, _c
 
 __all__ = ["FORECAST_SPECS"]
 
-
-def _c(name: str, kind: Kind = "str", *, required: bool = True, **kw: object) -> Column:
-    return Column(name=name, kind=kind, required=required, **kw)  # type: ignore[arg-type]
-
-
-_SOURCE = (_c("source"), _c("status", choices=STATUSES), _c("notes", required=False))
 _YEAR = _c("year", "int", minimum=1900.0, maximum=2100.0)
 
 FORECAST_SPECS: tuple[TableSpec, ...] = (

@@ -34,6 +34,17 @@ def _grid(n: int, cols: int = 3) -> tuple[int, int]:
     return (n + cols - 1) // cols, cols
 
 
+def _laid_out(fig: Any, height: int, most: int) -> Any:
+    """The pages' common layout: responsive width, capped height, legend under the panels."""
+    fig.update_layout(
+        height=min(height, most),
+        autosize=True,
+        margin={"l": 40, "r": 20, "t": 60, "b": 60},
+        legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"},
+    )
+    return fig
+
+
 def _fig_html(fig: Any) -> str:
     if fig is None:
         return "<p class='note'>Nothing to draw.</p>"
@@ -154,13 +165,7 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
                     row=r,
                     col=c,
                 )
-    fig.update_layout(
-        height=min(260 * rows + 90, 2200),
-        autosize=True,
-        margin={"l": 40, "r": 20, "t": 60, "b": 60},
-        legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"},
-    )
-    return fig
+    return _laid_out(fig, 260 * rows + 90, 2200)
 
 
 def backtest_figure(res: DemandResult) -> Any:
@@ -195,13 +200,7 @@ def backtest_figure(res: DemandResult) -> Any:
                 row=r,
                 col=c,
             )
-    fig.update_layout(
-        height=min(220 * rows + 90, 1800),
-        autosize=True,
-        legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"},
-        margin={"l": 40, "r": 20, "t": 60, "b": 60},
-    )
-    return fig
+    return _laid_out(fig, 220 * rows + 90, 1800)
 
 
 def write_demand_report(res: DemandResult, out: str | Path) -> Path:
@@ -301,13 +300,7 @@ def price_figure(res: PriceForecast, series: list[str] | None = None) -> Any:
             col=c,
         )
         fig.layout.annotations[i].text = f"{s[:50]} ({g['model'].iloc[0]}, {g['unit'].iloc[0]})"
-    fig.update_layout(
-        height=min(280 * rows + 90, 3000),
-        autosize=True,
-        legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"},
-        margin={"l": 40, "r": 20, "t": 60, "b": 60},
-    )
-    return fig
+    return _laid_out(fig, 280 * rows + 90, 3000)
 
 
 def price_backtest_figure(res: PriceForecast) -> Any:
@@ -354,13 +347,7 @@ def price_backtest_figure(res: PriceForecast) -> Any:
                 row=r,
                 col=c,
             )
-    fig.update_layout(
-        height=min(260 * rows + 90, 3000),
-        autosize=True,
-        legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"},
-        margin={"l": 40, "r": 20, "t": 60, "b": 60},
-    )
-    return fig
+    return _laid_out(fig, 260 * rows + 90, 3000)
 
 
 def write_price_report(res: PriceForecast, out: str | Path) -> Path:
@@ -423,13 +410,7 @@ def warning_figure(res: WarningResult, materials: list[str] | None = None) -> An
                 col=c,
             )
             shown = True
-    fig.update_layout(
-        height=min(200 * rows + 90, 2000),
-        autosize=True,
-        legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"},
-        margin={"l": 40, "r": 20, "t": 60, "b": 60},
-    )
-    return fig
+    return _laid_out(fig, 200 * rows + 90, 2000)
 
 
 def write_warning_report(res: WarningResult, out: str | Path) -> Path:
