@@ -45,6 +45,17 @@ def _laid_out(fig: Any, height: int, most: int) -> Any:
     return fig
 
 
+def _add_band(
+    fig: Any, x: Any, lo: Any, hi: Any, *, name: str, colour: str, legend: bool, row: int, col: int
+) -> None:
+    """A filled band between ``lo`` and ``hi`` (an invisible upper line, then the lower one
+    filled up to it)."""
+    fig.add_scatter(x=x, y=hi, mode="lines", line={"width": 0}, showlegend=False,
+                    hoverinfo="skip", row=row, col=col)  # fmt: skip
+    fig.add_scatter(x=x, y=lo, mode="lines", fill="tonexty", fillcolor=colour, line={"width": 0},
+                    name=name, legendgroup=name, showlegend=legend, row=row, col=col)  # fmt: skip
+
+
 def _fig_html(fig: Any) -> str:
     if fig is None:
         return "<p class='note'>Nothing to draw.</p>"
@@ -82,29 +93,8 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
         g = data[data["material"] == m]
         r, c = i // cols + 1, i % cols + 1
         first = i == 0
-        fig.add_scatter(
-            x=g["year"],
-            y=g["high_t"],
-            mode="lines",
-            line={"width": 0},
-            showlegend=False,
-            hoverinfo="skip",
-            row=r,
-            col=c,
-        )
-        fig.add_scatter(
-            x=g["year"],
-            y=g["low_t"],
-            mode="lines",
-            fill="tonexty",
-            fillcolor=BAND,
-            line={"width": 0},
-            name="p10-p90",
-            legendgroup="band",
-            showlegend=first,
-            row=r,
-            col=c,
-        )
+        _add_band(fig, g["year"], g["low_t"], g["high_t"], name="p10-p90", colour=BAND,
+                  legend=first, row=r, col=c)  # fmt: skip
         fig.add_scatter(
             x=g["year"],
             y=g["demand_t"],
@@ -266,29 +256,8 @@ def price_figure(res: PriceForecast, series: list[str] | None = None) -> Any:
             col=c,
         )
         for lo, hi, alpha, name in (("lo95", "hi95", 0.15, "95 %"), ("lo80", "hi80", 0.3, "80 %")):
-            fig.add_scatter(
-                x=g["period"],
-                y=g[hi],
-                mode="lines",
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-                row=r,
-                col=c,
-            )
-            fig.add_scatter(
-                x=g["period"],
-                y=g[lo],
-                mode="lines",
-                fill="tonexty",
-                line={"width": 0},
-                fillcolor=f"rgba(31,119,180,{alpha})",
-                name=f"{name} interval",
-                legendgroup=name,
-                showlegend=first,
-                row=r,
-                col=c,
-            )
+            _add_band(fig, g["period"], g[lo], g[hi], name=f"{name} interval",
+                      colour=f"rgba(31,119,180,{alpha})", legend=first, row=r, col=c)  # fmt: skip
         fig.add_scatter(
             x=g["period"],
             y=g["mean"],
