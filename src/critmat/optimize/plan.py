@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from critmat.data.dataset import Dataset
 from critmat.data.yamlfile import load_yaml_model
 from critmat.optimize.evaluate import GapEstimate, saa_gap, total_cost
+from critmat.optimize.cvar import solve_cvar_cuts
 from critmat.optimize.lp import solve_lp
 from critmat.optimize.marginal import solve_marginal
 from critmat.optimize.problem import F64, Problem
@@ -165,8 +166,12 @@ def _problem(
 
 
 def _solver(p: Problem) -> F64:
+    """Exact methods first: marginal analysis (expectation, budget only), cutting planes (CVaR,
+    critmat.optimize.cvar), the extensive LP for the expectation with storage capacity."""
     if p.risk == "expectation" and not p.capacity:
         return solve_marginal(p).x
+    if p.risk == "cvar":
+        return solve_cvar_cuts(p).x
     return solve_lp(p).x
 
 
