@@ -218,12 +218,17 @@ def simulate_chunk(
     draws: Draws,
     stockpile: Stockpile,
     horizon: int,
-    keep_full: bool,
+    keep_full: bool | int,
+    engine: str = "fused",
 ) -> dict[str, npt.NDArray[np.float32] | npt.NDArray[np.int32]]:
     """Simulate one chunk of runs; returns per-run aggregates and, if asked, full paths.
 
-    Aggregates are [S, M] (and [S, M, K] for sector outages); full paths are [S, M, T].
+    Aggregates are [S, M] (and [S, M, K] for sector outages); full paths are [S, M, T] for the
+    first ``keep_full`` runs (``True``: all). ``engine`` is ``"fused"`` (the compiled kernel,
+    critmat.sim.kernel) or ``"numpy"`` (the array passes below; same equations and draws).
     """
+    if engine not in ("fused", "numpy"):
+        raise ValueError(f"engine must be 'fused' or 'numpy', not {engine!r}")
     s_n, m_n, k_n = draws.start.shape[0], market.n_materials, len(market.sectors)
     coef = _slot_coefficients(market, ev)
     onehot = np.zeros((ev.n, m_n), np.float32)
@@ -286,7 +291,9 @@ def simulate_chunk(
     share_k3 = share_k.astype(np.float32)[None, :, :]
     any_outage = np.zeros(s_n, np.float32)
     full = (
-        {v: np.zeros((s_n, m_n, horizon), np.float32) for v in FULL_VARIABLES} if keep_full else {}
+        {v: np.zeros((s_n, m_n, horizon), np.float32) for v in FULL_VARIABLES}
+        if keep_full and engine == "numpy"
+        else {}
     )
     # loss per tonne short from downstream value added (critmat.sim.loss, docs/methods.md 6.7)
     va = loss_per_tonne(market, params).astype(np.float32)[None, :]
@@ -307,6 +314,13 @@ def simulate_chunk(
     has_choke = bool(np.any(coef["choke"] > 0))
     has_demand = bool(np.any(coef["demand"] > 0))
     has_own = bool(np.any(coef["world_holder"] != coef["world"]))
+    if engine == "fused":
+        n_keep = s_n if keep_full is True else int(keep_full)
+        return _fused(
+            market, ev, draws, stockpile, horizon, coef, law, eps, expo, va, spare_run,
+            (out_cut[0], before, share_k), params, n_keep,
+        )  # fmt: skip
+    keep_full = bool(keep_full)
     zero = np.zeros((s_n, m_n), np.float32)
     ratio = np.ones((s_n, m_n), np.float32)
     world_st = _PriceState(
@@ -414,3 +428,77 @@ def simulate_chunk(
     }
     out.update({f"full_{k}": v for k, v in full.items()})
     return out
+
+
+def _fused(
+    market: Market,
+    ev: EventTable,
+    draws: Draws,
+    sp: Stockpile,
+    horizon: int,
+    coef: dict[str, F32],
+    law: _PriceLaw,
+    eps: Any,
+    expo: Any,
+    va: Any,
+    spare: Any,
+    sectors: tuple[Any, Any, Any],
+    params: SimParams,
+    n_keep: int,
+) -> dict[str, npt.NDArray[np.float32] | npt.NDArray[np.int32]]:
+    """Prepare the arrays of the compiled kernel (critmat.sim.kernel) and run it."""
+    from critmat.sim.kernel import fused_chunk
+
+    s_n, m_n = draws.start.shape[0], market.n_materials
+    f64 = np.float64
+
+    def runs(v: Any) -> npt.NDArray[np.float64]:  # a scalar or [S, 1] per-run value -> [S]
+        return np.broadcast_to(np.asarray(v, f64).reshape(-1), (s_n,)).copy()
+
+    def cells(v: Any) -> npt.NDArray[np.float64]:  # [1, M] or [S, M] -> [S, M]
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(v, f64), (s_n, m_n)))
+
+    order = np.argsort(ev.mat, kind="stable").astype(np.int64)
+    ptr = np.searchsorted(ev.mat[order], np.arange(m_n + 1)).astype(np.int64)
+    rule = sp.draw
+    dummy = np.zeros(1, np.float32)
+    scal = np.array(
+        [
+            law.tau_inv, law.refill_inv, law.floor, law.cap, law.long,
+            params.ramp_months, params.high_price, params.substitution_max,
+            params.substitution_rate, 1.0 / max(params.demand_adjust_months, 1),
+            params.loss_line_stop - 1.0, params.outage_threshold,
+            sp.trigger_shortfall, sp.trigger_price,
+        ],
+        f64,
+    )  # fmt: skip
+    out_cut, before, share = (np.ascontiguousarray(x, f64) for x in sectors)
+    out = fused_chunk(
+        start=np.ascontiguousarray(draws.start), dur=np.ascontiguousarray(draws.duration),
+        sev=np.ascontiguousarray(draws.severity), slot_ptr=ptr, slot_idx=order,
+        c_direct=coef["direct"].astype(f64), c_world=coef["world"].astype(f64),
+        c_world_holder=coef["world_holder"].astype(f64), c_frontrun=coef["frontrun"].astype(f64),
+        c_choke=coef["choke"].astype(f64), c_demand=coef["demand"].astype(f64),
+        restr=coef["restr"] > 0, lag=ev.lag, quota=ev.quota.astype(f64), frm=ev.fr_months,
+        delay=ev.delay, choke_loss=ev.loss.astype(f64),
+        d0=market.demand0.astype(f64), p0=market.price0.astype(f64),
+        rec=market.recycling.astype(f64), eps=cells(eps), expo=cells(expo),
+        kappa=runs(law.kappa), buffer=runs(law.buffer), long_inv=runs(law.long_inv),
+        spare=runs(spare), va=cells(va), scal=scal, stock0=sp.stock0.astype(f64),
+        floor_m=sp.floor.astype(f64), max_rel=sp.max_release.astype(f64),
+        out_cut=out_cut, before=before, share=share,
+        own=np.zeros((m_n, 0)) if sp.own_supply is None else sp.own_supply.astype(f64),
+        draw_mat=-1 if rule is None else rule.material,
+        draw_levels=dummy if rule is None else rule.levels,
+        draw_thresholds=dummy[:0] if rule is None else rule.thresholds,
+        draw_next=dummy[None, :] if rule is None else rule.next_level,
+        draw_months=12.0 if rule is None else float(rule.months_per_period),
+        horizon=horizon, has_own_price=bool(np.any(coef["world_holder"] != coef["world"])),
+        has_long=law.has_long, n_keep=n_keep,
+    )  # fmt: skip
+    full = out.pop("_full")
+    res: dict[str, npt.NDArray[np.float32] | npt.NDArray[np.int32]] = dict(out)
+    if n_keep:
+        for i, v in enumerate(FULL_VARIABLES):
+            res[f"full_{v}"] = full[i]
+    return res

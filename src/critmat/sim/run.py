@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,7 @@ import pandas as pd
 from critmat.sim.engine import FULL_VARIABLES, Draws, Stockpile, simulate_chunk
 from critmat.sim.events import KINDS, EventTable, draw_spec
 from critmat.sim.market import Market, SimParams
+from critmat.sim.store import RunSink
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
 __all__ = ["BLOCK", "SimResult", "block_draws", "run_blocks", "simulate"]
 
 BLOCK = 1024
+UNITS = (
+    "t and t/month of each material's basis (coordinate 'basis'); price USD per t of the basis "
+    "(nominal); loss USD"
+)
 Arrays = dict[str, npt.NDArray[np.float32] | npt.NDArray[np.int32]]
 
 
@@ -80,8 +86,10 @@ def run_blocks(
     seed: int,
     blocks: list[tuple[int, int]],
     keep_full_runs: int,
+    engine: str = "fused",
 ) -> Arrays:
-    """Simulate a group of blocks as one chunk (also the Dask task)."""
+    """Simulate a group of blocks as one chunk (also the Dask task); full paths for the runs
+    numbered below ``keep_full_runs``."""
     unc = dict(params.uncertainty)
     draws = [block_draws(ev, seed, b, n, horizon, unc) for b, n in blocks]
     d = Draws(
@@ -91,10 +99,9 @@ def run_blocks(
         {k: np.concatenate([x.factors[k] for x in draws]) for k in draws[0].factors},
     )
     first = blocks[0][0] * BLOCK
-    keep = first < keep_full_runs
-    out = simulate_chunk(market, params, ev, d, stockpile, horizon, keep_full=keep)
-    if keep:
-        n_keep = min(keep_full_runs - first, d.start.shape[0])
+    n_keep = max(0, min(keep_full_runs - first, d.start.shape[0]))
+    out = simulate_chunk(market, params, ev, d, stockpile, horizon, n_keep, engine)
+    if n_keep:
         for v in FULL_VARIABLES:
             out[f"full_{v}"] = out[f"full_{v}"][:n_keep]
     return out
@@ -111,12 +118,21 @@ class SimResult:
     horizon: int
     stockpile: Stockpile
     events: EventTable
-    aggregates: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
+    #: NumPy arrays in memory, or Zarr arrays read on demand when the run streamed to a store
+    aggregates: dict[str, Any] = field(default_factory=dict)
     paths: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
+    #: streamed means over runs (float64, critmat.sim.store); computed from the arrays if empty
+    means: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    store: Path | None = None
 
     def to_xarray(self) -> xr.Dataset:
-        """Aggregates on (run, material[, sector]) and paths on (path, material, month)."""
+        """Aggregates on (run, material[, sector]) and paths (``path_<variable>``) on (path,
+        material, month); lazy
+        (dask arrays over the Zarr store) when the run streamed to a store."""
         import xarray as xr
+
+        if self.store is not None:
+            return xr.open_zarr(self.store)
 
         mats, secs = self.market.materials, self.market.sectors
         data: dict[str, tuple[tuple[str, ...], npt.NDArray[np.float32]]] = {}
@@ -127,8 +143,8 @@ class SimResult:
                 data[k] = (("run", "material"), v)
             else:
                 data[k] = (("run", "material", "sector"), v)
-        for k, v in self.paths.items():
-            data[k] = (("path", "material", "month"), v)
+        for k, v in self.paths.items():  # path_unmet next to the aggregate unmet
+            data[f"path_{k}"] = (("path", "material", "month"), v)
         ds = xr.Dataset(
             data,
             coords={
@@ -145,49 +161,58 @@ class SimResult:
                 "base_year": self.market.year,
                 "seed": self.seed,
                 "runs": self.runs,
-                "units": "t and t/month of each material's basis (coordinate 'basis'); price USD "
-                "per t of the basis (nominal); loss USD",
+                "units": UNITS,
             },
         )
         return ds
 
     def summary(self) -> pd.DataFrame:
-        """One row per material: shortfall statistics, outages, cover and loss avoided."""
-        a = self.aggregates
-        m = self.market
-        unmet = a["unmet"]
+        """One row per material: shortfall statistics, outages, cover and loss avoided.
+
+        Means come from the streamed sums (critmat.sim.store); quantiles and tail means are
+        exact, from one pass over each variable (loaded one at a time from the store, if any).
+        """
+        a, m = self.aggregates, self.market
+        mean = self.means or {
+            k: np.sum(v, axis=0, dtype=np.float64) / self.runs for k, v in a.items()
+        }
+        unmet = np.asarray(a["unmet"][:])
+        q95 = np.quantile(unmet, 0.95, axis=0)
+        tail = unmet >= q95[None, :]
+        cvar = np.sum(np.where(tail, unmet, 0.0), axis=0, dtype=np.float64) / tail.sum(axis=0)
+        del unmet, tail
+        out = np.asarray(a["outage_months"][:]).sum(axis=2)
+        has = out > 0
+        n_has = has.sum(axis=0)
+        out_mean = np.where(n_has > 0, out.sum(axis=0, dtype=np.float64) / np.maximum(n_has, 1), 0)
+        del out
+        price = np.asarray(a["max_price_ratio"][:])
+        p50, p95 = np.quantile(price, [0.5, 0.95], axis=0)
+        del price
+        row95 = np.quantile(np.asarray(a["max_row_price_ratio"][:]), 0.95, axis=0)
         rows = []
         for i, mat in enumerate(m.materials):
-            u = unmet[:, i]
-            q95 = float(np.quantile(u, 0.95))
-            tail = u[u >= q95]
-            out = a["outage_months"][:, i, :].sum(axis=1)
-            has = out > 0
             rows.append(
                 {
                     "material": mat,
                     "basis": m.basis[i],
                     "unit": f"t {m.basis[i]}",
                     "simulated": True,
-                    "expected_shortfall_t": float(a["shortfall"][:, i].mean()),
-                    "expected_unmet_t": float(u.mean()),
-                    "p95_unmet_t": q95,
-                    "cvar95_unmet_t": float(tail.mean()) if tail.size else 0.0,
-                    "p_sector_outage": float(has.mean()),
-                    "expected_outage_months": float(out[has].mean()) if has.any() else 0.0,
+                    "expected_shortfall_t": float(mean["shortfall"][i]),
+                    "expected_unmet_t": float(mean["unmet"][i]),
+                    "p95_unmet_t": float(q95[i]),
+                    "cvar95_unmet_t": float(cvar[i]),
+                    "p_sector_outage": float(n_has[i] / self.runs),
+                    "expected_outage_months": float(out_mean[i]),
                     "days_of_cover": float(self.stockpile.stock0[i] / (m.demand0[i] / 30.4375))
                     if m.demand0[i] > 0
                     else float("nan"),
-                    "p50_max_price_ratio": float(np.median(a["max_price_ratio"][:, i])),
-                    "p95_max_price_ratio": float(np.quantile(a["max_price_ratio"][:, i], 0.95)),
-                    "p95_max_row_price_ratio": float(
-                        np.quantile(a["max_row_price_ratio"][:, i], 0.95)
-                    ),
-                    "expected_loss_usd": float(a["loss_usd"][:, i].mean()),
-                    "expected_loss_no_stock_usd": float(a["loss_usd_nostock"][:, i].mean()),
-                    "loss_avoided_usd": float(
-                        (a["loss_usd_nostock"][:, i] - a["loss_usd"][:, i]).mean()
-                    ),
+                    "p50_max_price_ratio": float(p50[i]),
+                    "p95_max_price_ratio": float(p95[i]),
+                    "p95_max_row_price_ratio": float(row95[i]),
+                    "expected_loss_usd": float(mean["loss_usd"][i]),
+                    "expected_loss_no_stock_usd": float(mean["loss_usd_nostock"][i]),
+                    "loss_avoided_usd": float(mean["loss_usd_nostock"][i] - mean["loss_usd"][i]),
                 }
             )
         for mat, why in m.not_simulated.items():
@@ -216,11 +241,16 @@ def simulate(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
+    store: str | Path | None = None,
+    engine: str = "fused",
 ) -> SimResult:
     """Simulate ``runs`` draws of the events over ``horizon`` months.
 
     ``chunk_runs`` is rounded to whole blocks; ``workers`` starts a Dask LocalCluster of that many
     single-threaded processes, ``scheduler`` uses an existing Dask cluster; neither changes results.
+    ``store`` streams the per-run aggregates to a Zarr store as chunks finish (memory stays
+    bounded whatever ``runs``; critmat.sim.store); ``engine`` is ``"fused"`` (compiled) or
+    ``"numpy"`` (critmat.sim.engine.simulate_chunk).
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
@@ -228,23 +258,25 @@ def simulate(
     sp = stockpile or Stockpile.empty(market.n_materials)
     groups = _groups(runs, chunk_runs)
     args = (market, p, events, sp, horizon, seed)
-    parts: list[Arrays] = []
+    sink = RunSink(
+        runs,
+        Path(store) if store is not None else None,
+        {"scenario": scenario, "holder": market.holder, "base_year": market.year, "seed": seed,
+         "runs": runs, "units": UNITS},
+    )  # fmt: skip
+    sink.describe(
+        {"material": market.materials, "basis": ("material", market.basis),
+         "sector": market.sectors, "month": np.arange(horizon)}
+    )  # fmt: skip
     if workers is None and scheduler is None:
         for g in groups:
-            parts.append(run_blocks(*args, g, keep_full_runs))
+            sink.add(g[0][0] * BLOCK, run_blocks(*args, g, keep_full_runs, engine))
             if progress:
                 progress(sum(n for _, n in g))
     else:
-        parts = _run_dask(args, groups, keep_full_runs, workers, scheduler, progress)
-    agg = {
-        k: np.concatenate([pt[k] for pt in parts]) for k in parts[0] if not k.startswith("full_")
-    }
-    kept = [pt for pt in parts if "full_price" in pt]
-    paths = (
-        {k[5:]: np.concatenate([pt[k] for pt in kept]) for k in kept[0] if k.startswith("full_")}
-        if kept
-        else {}
-    )
+        _run_dask(args, groups, keep_full_runs, engine, workers, scheduler, progress, sink)
+    paths = sink.paths()
+    sink.finish(paths)
     return SimResult(
         market,
         scenario,
@@ -253,8 +285,10 @@ def simulate(
         horizon,
         sp,
         events,
-        {k: np.asarray(v, np.float32) for k, v in agg.items()},
+        sink.aggregates(),
         {k: np.asarray(v, np.float32) for k, v in paths.items()},
+        sink.means(),
+        sink.store,
     )
 
 
@@ -262,10 +296,12 @@ def _run_dask(
     args: tuple[Market, SimParams, EventTable, Stockpile, int, int],
     groups: list[list[tuple[int, int]]],
     keep_full_runs: int,
+    engine: str,
     workers: int | None,
     scheduler: str | None,
     progress: Callable[[int], None] | None,
-) -> list[Arrays]:
+    sink: RunSink,
+) -> None:
     import dask
     from distributed import Client, LocalCluster, as_completed
 
@@ -273,6 +309,9 @@ def _run_dask(
     if scheduler is None:
         # Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which slowed NumPy work here (stack notes)
         dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
+        # one thread per worker process: BLAS must not start its own threads next to it
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            dask.config.set({f"distributed.nanny.pre-spawn-environ.{var}": 1})
         cluster = LocalCluster(
             n_workers=workers or 1, threads_per_worker=1, processes=True, dashboard_address=None
         )
@@ -282,16 +321,18 @@ def _run_dask(
     try:
         shared = client.scatter(list(args), broadcast=True)
         futures = [
-            client.submit(run_blocks, *shared, g, keep_full_runs, pure=False) for g in groups
+            client.submit(run_blocks, *shared, g, keep_full_runs, engine, pure=False)
+            for g in groups
         ]
         index = {f.key: i for i, f in enumerate(futures)}
-        results: list[Arrays | None] = [None] * len(futures)
-        for fut in as_completed(futures):
+        pending = as_completed(futures)
+        futures.clear()  # a chunk's memory on the workers is freed once it has been received
+        for fut in pending:
             i = index[fut.key]
-            results[i] = fut.result()
+            sink.add(groups[i][0][0] * BLOCK, fut.result())
+            fut.release()
             if progress:
                 progress(sum(n for _, n in groups[i]))
-        return [r for r in results if r is not None]
     finally:
         client.close()
         if cluster is not None:
