@@ -5,20 +5,28 @@ disruption channels (generator-style arrivals), 60 months:
 
 - scenario-months per second (and material-cell-steps per second) on one process;
 - the achieved fraction of a memory-bandwidth probe (a large float32 copy) run in this process,
-  counting the engine's array passes per step (an estimate, stated below);
+  counting the NumPy engine's array passes per step (an estimate, stated below; the fused engine
+  keeps its state in registers, so for it this is the bandwidth the same work would need);
+- the fused (compiled) engine against the NumPy engine in the same run, and their largest
+  difference;
 - the speed ratio against the straightforward per-run Python oracle (benchmarks/oracle_sim.py);
-- the speed-up from 1 to 2 Dask workers (LocalCluster, one thread each), with equal results.
+- the speed-up from 1 to 2 Dask workers (LocalCluster, one thread each), with equal results;
+- ``--big`` runs (1,000,000) on 2 workers streamed to a Zarr store: time, summary time and the
+  peak resident memory of the client and its workers together.
 
-Usage: ``python benchmarks/bench_sim.py [--runs 100000]``.
+Usage: ``python benchmarks/bench_sim.py [--runs 100000] [--big 1000000]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import contextlib
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +34,7 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.oracle_sim import oracle
-from critmat.sim.engine import Stockpile, simulate_chunk
+from critmat.sim.engine import Stockpile
 from critmat.sim.events import KINDS, EventTable, add_slot, build_table, new_columns
 from critmat.sim.market import Market, SimParams
 from critmat.sim.run import block_draws, simulate
@@ -98,9 +106,39 @@ def bandwidth_probe() -> float:
     return 2 * a.nbytes / best / 1e9
 
 
+class PeakRSS:
+    """Peak resident memory of this process and its children (Dask workers), sampled."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.proc = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            for p in [self.proc, *self.proc.children(recursive=True)]:
+                with contextlib.suppress(Exception):  # a worker that just exited
+                    total += p.memory_info().rss
+            self.peak = max(self.peak, total)
+            time.sleep(0.05)
+
+    def __enter__(self) -> PeakRSS:
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=100_000)
+    ap.add_argument("--big", type=int, default=1_000_000, help="runs of the 2-worker Zarr run")
     args = ap.parse_args()
     runs = args.runs
     market, ev = synthetic_market()
@@ -110,62 +148,81 @@ def main() -> None:
         (market.demand0 * 0.5).astype(np.float32),
         np.zeros(M, np.float32),
     )
-    print(f"model: {runs:,} runs x {M} materials x {T} months, {J} event slots")
+    print(f"model: {runs:,} runs x {M} materials x {T} months, {J} event slots", flush=True)
     bw = bandwidth_probe()
     print(f"memory-bandwidth probe: {bw:.1f} GB/s (float32 copy, read+write)")
+    kw: dict[str, Any] = {"seed": 1, "horizon": T, "stockpile": stock, "keep_full_runs": 0}
 
-    simulate(market, ev, runs=4096, seed=1, horizon=T, stockpile=stock, keep_full_runs=0)
-    t0 = time.perf_counter()
-    one = simulate(market, ev, runs=runs, seed=1, horizon=T, stockpile=stock, keep_full_runs=0)
-    t1 = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    def equiv(seconds: float, n: int) -> str:
+        moved = 4 * T * n * (PASSES_RM * M + PASSES_RJ * J)
+        return f"{moved / seconds / 1e9:.1f} GB/s = {moved / seconds / 1e9 / bw:.0%} of the probe"
+
+    times = {}
+    for engine in ("numpy", "fused"):
+        simulate(market, ev, runs=4096, engine=engine, **kw)  # warm-up (and compile)
+        t0 = time.perf_counter()
+        res = simulate(market, ev, runs=runs, engine=engine, **kw)
+        times[engine] = time.perf_counter() - t0
+        t1 = times[engine]
+        print(
+            f"{engine:5s} engine, 1 process: {t1:.2f} s, {runs * T / t1:,.0f} scenario-months/s,"
+            f" {runs * M * T / t1 / 1e6:.1f} M cell-steps/s; array-pass equivalent "
+            f"{equiv(t1, runs)}",
+            flush=True,
+        )
+        if engine == "numpy":
+            ref = res
+    same = max(
+        float(
+            np.max(np.abs(res.aggregates[k] - ref.aggregates[k]) / (np.abs(ref.aggregates[k]) + 1))
+        )
+        for k in ("unmet", "shortfall", "release", "loss_usd")
+    )
+    print(
+        f"fused / numpy: {times['numpy'] / times['fused']:.1f}x faster; largest difference "
+        f"|fused - numpy| / (|numpy| + 1) = {same:.1e} (float64 vs float32 arithmetic)"
+    )
+    t1 = times["fused"]
     cells = runs * M * T
-    bytes_moved = 4 * T * runs * (PASSES_RM * M + PASSES_RJ * J)
-    print(
-        f"1 process: {t1:.2f} s, {runs * T / t1:,.0f} scenario-months/s, "
-        f"{cells / t1 / 1e6:.1f} M material-cell-steps/s, peak RSS {rss:,.0f} MiB"
-    )
-    print(
-        f"achieved bandwidth ~{bytes_moved / t1 / 1e9:.1f} GB/s = "
-        f"{bytes_moved / t1 / 1e9 / bw:.0%} of the probe (estimate, see PASSES_*)"
-    )
 
     small = 16
     d = block_draws(ev, 1, 0, small, T)
     t0 = time.perf_counter()
     oracle(market, p, ev, d, stock, T)
     t_or = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for _ in range(20):
-        simulate_chunk(market, p, ev, d, stock, T, keep_full=False)
-    t_vec_small = (time.perf_counter() - t0) / 20
-    per_cell_vec = t1 / cells
     per_cell_or = t_or / (small * M * T)
     print(
-        f"oracle: {per_cell_or * 1e9:,.0f} ns per cell-step vs engine {per_cell_vec * 1e9:.1f} ns"
-        f" -> {per_cell_or / per_cell_vec:,.0f}x faster (engine on {small} runs alone: "
-        f"{t_or / t_vec_small:,.0f}x)"
+        f"oracle: {per_cell_or * 1e9:,.0f} ns per cell-step vs fused {t1 / cells * 1e9:.1f} ns "
+        f"-> {per_cell_or / (t1 / cells):,.0f}x faster",
+        flush=True,
     )
 
     for w in (1, 2):
         t0 = time.perf_counter()
-        r = simulate(
-            market,
-            ev,
-            runs=runs,
-            seed=1,
-            horizon=T,
-            stockpile=stock,
-            keep_full_runs=0,
-            workers=w,
-            chunk_runs=8192,
-        )
+        r = simulate(market, ev, runs=runs, workers=w, chunk_runs=8192, **kw)
         tw = time.perf_counter() - t0
-        same = all(np.array_equal(r.aggregates[k], one.aggregates[k]) for k in one.aggregates)
-        print(f"dask {w} worker(s): {tw:.2f} s (incl. cluster start), identical results: {same}")
+        ok = all(np.array_equal(r.aggregates[k], res.aggregates[k]) for k in res.aggregates)
+        print(f"dask {w} worker(s): {tw:.2f} s (incl. cluster start), identical results: {ok}")
         if w == 1:
             t_one_worker = tw
-    print(f"speed-up 1 -> 2 workers: {t_one_worker / tw:.2f}x")
+    print(f"speed-up 1 -> 2 workers: {t_one_worker / tw:.2f}x", flush=True)
+
+    big = args.big
+    with tempfile.TemporaryDirectory() as tmp, PeakRSS() as mem:
+        t0 = time.perf_counter()
+        r = simulate(
+            market, ev, runs=big, workers=2, chunk_runs=16384, store=Path(tmp) / "big.zarr", **kw
+        )
+        t_run = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        r.summary()
+        t_sum = time.perf_counter() - t0
+    print(
+        f"{big:,} runs x {M} x {T} on 2 workers, streamed to Zarr: {t_run:.1f} s "
+        f"({big * T / t_run:,.0f} scenario-months/s, array-pass equivalent {equiv(t_run, big)}); "
+        f"summary (exact quantiles, second pass) {t_sum:.1f} s; peak RSS of client + workers "
+        f"{mem.peak / 2**30:.2f} GiB"
+    )
 
 
 if __name__ == "__main__":

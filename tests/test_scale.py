@@ -124,3 +124,33 @@ def test_loopback_cluster_is_bit_for_bit(loopback_cluster: str, tmp_path: Path) 
     for k, v in one.paths.items():
         np.testing.assert_array_equal(dist.paths[k], v, err_msg=k)
     pd.testing.assert_frame_equal(one.summary(), dist.summary(), rtol=1e-12)
+
+
+def test_cli_streams_to_a_zarr_store(tmp_path: Path) -> None:
+    import json
+
+    import xarray as xr
+    from typer.testing import CliRunner
+
+    from critmat.cli.main import app
+
+    runner = CliRunner()
+    store = tmp_path / "runs.zarr"
+    args = ["simulate", "GR-2023", "--holder", "EU27", "--runs", "300", "-f", "json"]
+    r = runner.invoke(app, [*args, "--out", str(store)])
+    assert r.exit_code == 0, r.stderr
+    streamed = json.loads(r.stdout)["summary"]
+    r = runner.invoke(app, args)
+    assert json.loads(r.stdout)["summary"] == streamed  # same numbers as in memory
+    with xr.open_zarr(store) as ds:
+        assert ds.attrs["scenario"] == "GR-2023" and ds.sizes["run"] == 300
+        gr = float(ds["unmet"].sel(material="graphite").mean().compute())
+    row = next(x for x in streamed if x["material"] == "graphite")
+    assert gr == pytest.approx(row["expected_unmet_t"], rel=1e-5)
+    assert not (tmp_path / "runs.zarr.partial").exists()
+    # a directory that is not a store is never replaced
+    (tmp_path / "keep.zarr").mkdir()
+    (tmp_path / "keep.zarr" / "mine.txt").write_text("x")
+    r = runner.invoke(app, [*args, "--out", str(tmp_path / "keep.zarr")])
+    assert r.exit_code != 0 and "not a Zarr store" in r.stderr
+    assert (tmp_path / "keep.zarr" / "mine.txt").exists()

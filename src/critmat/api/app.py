@@ -105,9 +105,16 @@ def create_app(cfg: ApiConfig) -> FastAPI:
         max_workers=max(cfg.workers, 1), mp_context=multiprocessing.get_context("spawn")
     )
 
+    from critmat.inventory.group_commit import GroupCommitter
+    from critmat.inventory.ledger import Ledger
+
+    # concurrent ledger writes share group commits (one writer thread per server process)
+    committer = GroupCommitter(engine, Ledger(engine)._lock_head)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        committer.close()
         if cfg.executor is None:  # the server's own pool: stop its workers with it
             pool.shutdown(cancel_futures=True)
 
@@ -120,6 +127,7 @@ def create_app(cfg: ApiConfig) -> FastAPI:
         responses=ERRORS,
     )
     app.state.engine, app.state.pool, app.state.cfg, app.state.ds = engine, pool, cfg, ds
+    app.state.committer = committer
     app.state.pages, app.state.pages_lock = OrderedDict(), threading.Lock()  # report pages
 
     @app.middleware("http")

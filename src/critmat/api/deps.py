@@ -78,7 +78,8 @@ def ledger(request: Request, user: str = "") -> Any:
     """The ledger, writing as ``user``, with the server's key."""
     from critmat.services.inventory import Ledger
 
-    return Ledger(request.app.state.engine, key=request.app.state.cfg.ledger_key, user=user)
+    st = request.app.state
+    return Ledger(st.engine, key=st.cfg.ledger_key, user=user, committer=st.committer)
 
 
 def submit(request: Request, kind: str, body: dict[str, Any], user: str) -> dict[str, Any]:

@@ -77,8 +77,10 @@ def simulate(
         typer.Option(
             "--out",
             "-o",
-            help="FILE.nc: the xarray Dataset (netCDF); FILE.xlsx (--format xlsx), FILE.json, "
-            "FILE.csv or a directory (--format csv): the summary and fan tables.",
+            help="DIR.zarr: every run's results streamed to a Zarr store as they finish (memory "
+            "stays bounded; open with xarray.open_zarr); FILE.nc: the xarray Dataset (netCDF); "
+            "FILE.xlsx (--format xlsx), FILE.json, FILE.csv or a directory (--format csv): the "
+            "summary and fan tables.",
         ),
     ] = None,
     html: Annotated[Path | None, typer.Option(help="Write fan charts to this HTML page.")] = None,
@@ -99,10 +101,18 @@ def simulate(
 
     if workers is not None and scheduler is not None:
         raise CritmatError("give --workers or --scheduler, not both")
-    netcdf = out is not None and out.suffix.lower() == ".nc"
+    zarr_out = out is not None and out.suffix.lower() == ".zarr"
+    netcdf = zarr_out or (out is not None and out.suffix.lower() == ".nc")
+    if zarr_out and out is not None:
+        from critmat.sim.store import check_store
+
+        try:
+            check_store(out)
+        except ValueError as e:
+            raise CritmatError(f"--out: {e}") from e
     if not netcdf:
         check_out(fmt, out)
-    elif out is not None and out.is_dir():
+    elif out is not None and out.is_dir() and not zarr_out:
         raise CritmatError(f"--out {out} is a directory; give a file name")
     check_html(html)
     ds = dataset_from(ctx)
@@ -118,12 +128,16 @@ def simulate(
         parameter_uncertainty=parameter_uncertainty,
     )
     with progress_bar(f"simulating {scenario}", runs, "runs") as advance:
-        res, notes, ranges = run_simulate(ds, req, progress=advance)
+        res, notes, ranges = run_simulate(
+            ds, req, progress=advance, store=out if zarr_out else None
+        )
     if ranges:
         typer.echo(f"parameter draws per run: {ranges}", err=True)
     for n in notes:
         typer.secho(f"note: {n}", err=True, fg=typer.colors.YELLOW)
-    if out is not None and netcdf:
+    if out is not None and zarr_out:
+        typer.echo(f"wrote {out.resolve()} (Zarr store: xarray.open_zarr)", err=True)
+    elif out is not None and netcdf:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(out.suffix + ".tmp")
         try:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from critmat.data.countries import iso3_codes
 from critmat.data.units import MASS_UNITS, UnitError, convert_mass
 from critmat.errors import CritmatError
+from critmat.inventory.group_commit import GroupCommitter, HeadView, Write
 from critmat.inventory.models import (
     MAX_QTY,
     MAX_USD,
@@ -239,11 +240,28 @@ class VerifyReport:
 class Ledger:
     """The inventory service on one database engine."""
 
-    def __init__(self, engine: Engine, *, key: bytes | None = None, user: str = "") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        key: bytes | None = None,
+        user: str = "",
+        committer: GroupCommitter | None = None,
+    ) -> None:
         self.engine = engine
         self.key = key
         self.user = user
+        #: with a committer (the HTTP server's), writes share group commits
+        #: (critmat.inventory.group_commit); without, each write is its own transaction
+        self.committer = committer
         check_text("user", user, 120)
+
+    def _write(self, fn: Write) -> list[int]:
+        """Run a chain write ``fn(session, head)`` under the head lock, grouped if possible."""
+        if self.committer is not None:
+            return self.committer.run(fn)
+        with Session(self.engine) as s, s.begin():
+            return fn(s, self._lock_head(s))
 
     def _mac(self, seq: int, head_hash: str) -> str:
         """HMAC-SHA256 of the chain head with the ledger key ("" without a key)."""
@@ -363,14 +381,16 @@ class Ledger:
         """
         if not moves:
             raise InventoryError("no movements given")
-        with Session(self.engine) as s, s.begin():
-            head = self._lock_head(s)
-            return self._append(s, head, moves, key=key, batch=batch, _pause=_pause)
+        if _pause is not None:  # tests interleave a second writer: one transaction of its own
+            with Session(self.engine) as s, s.begin():
+                head = self._lock_head(s)
+                return self._append(s, head, moves, key=key, batch=batch, _pause=_pause)
+        return self._write(lambda s, head: self._append(s, head, moves, key=key, batch=batch))
 
     def _append(
         self,
         s: Session,
-        head: LedgerHead,
+        head: LedgerHead | HeadView,
         moves: Sequence[Move],
         *,
         key: str | None,
@@ -381,11 +401,21 @@ class Ledger:
         check_text("idempotency key", key or "", 100)
         check_text("batch", batch, 80)
         lots = {m.lot for m in moves}
-        lot_rows = {lt.code: lt for lt in s.scalars(select(Lot).where(Lot.code.in_(lots)))}
+        # lots and zones found earlier in this transaction (a group commit books many requests
+        # in one session) are not queried again; codes never change once created
+        known: dict[str, Lot] = s.info.setdefault("lots", {})
+        new = lots - set(known)
+        if new:
+            known.update({lt.code: lt for lt in s.scalars(select(Lot).where(Lot.code.in_(new)))})
+        lot_rows = {c: known[c] for c in lots if c in known}
         missing = sorted(lots - set(lot_rows))
         if missing:
             raise InventoryError(f"unknown lot(s): {', '.join(missing)}")
-        zone_ids = {m.zone: self._zone_id(s, m.zone) for m in moves if m.zone is not None}
+        zones: dict[str, int] = s.info.setdefault("zones", {})
+        for m in moves:
+            if m.zone is not None and m.zone not in zones:
+                zones[m.zone] = self._zone_id(s, m.zone)
+        zone_ids = {m.zone: zones[m.zone] for m in moves if m.zone is not None}
         planned = []
         for i, m in enumerate(moves):
             if m.kind not in MOVEMENT_KINDS:
@@ -526,14 +556,16 @@ class Ledger:
             Move("dispatch", lot, zone, -q, unit, **common),
             Move("dispatch", lot, None, q, unit, **common),
         ]
-        with Session(self.engine) as s, s.begin():
-            head = self._lock_head(s)
+
+        def book(s: Session, head: LedgerHead | HeadView) -> list[int]:
             used = s.scalars(
                 select(LedgerEntry).where(LedgerEntry.transfer == transfer).limit(1)
             ).first()
             if used is not None and (key is None or used.idempotency_key != f"{key}#0"):
                 raise InventoryError(f"transfer id {transfer!r} is used already")
             return self._append(s, head, moves, key=key)
+
+        return self._write(book)
 
     def arrive(self, transfer: str, zone: str, *, key: str | None = None) -> list[int]:
         """The whole in-transit quantity of a transfer arrives in a zone (exactly once: the
@@ -548,8 +580,8 @@ class Ledger:
         self, transfer: str, kind: str, zone: str | None, reason: str, key: str | None
     ) -> list[int]:
         """dispatched -> arrived | lost, with the in-transit quantity read under the lock."""
-        with Session(self.engine) as s, s.begin():
-            head = self._lock_head(s)
+
+        def book(s: Session, head: LedgerHead | HeadView) -> list[int]:
             if key is not None:
                 prior = s.scalars(
                     select(LedgerEntry).where(LedgerEntry.idempotency_key == f"{key}#0")
@@ -577,6 +609,8 @@ class Ledger:
             else:
                 moves = [Move("lost", lot, None, -qty, unit, reason=reason, transfer=transfer)]
             return self._append(s, head, moves, key=key)
+
+        return self._write(book)
 
     def release(
         self,

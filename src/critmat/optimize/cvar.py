@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from critmat.optimize.lp import quiet_stdout
 from critmat.optimize.problem import F64, InfeasibleError, Problem, check_feasible
@@ -48,7 +49,7 @@ class CutResult:
     seconds: float
 
 
-def _losses(p: Problem, x: F64, w: F64, e: F64, const: F64) -> tuple[F64, F64]:
+def _losses(p: Problem, x: F64, w: F64, e: F64, const: F64) -> tuple[F64, npt.NDArray[np.bool_]]:
     """Scenario losses L_s(x) [S] and the mask of materials still short [S, M]."""
     short = p.shortfall > x[None, :]
     gap = np.where(short, p.shortfall - x[None, :], 0.0)

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.dataset import Dataset
 from critmat.data.yamlfile import load_yaml_model
-from critmat.optimize.evaluate import GapEstimate, saa_gap, total_cost
 from critmat.optimize.cvar import solve_cvar_cuts
+from critmat.optimize.evaluate import GapEstimate, saa_gap, total_cost
 from critmat.optimize.lp import solve_lp
 from critmat.optimize.marginal import solve_marginal
 from critmat.optimize.problem import F64, Problem
@@ -214,7 +214,8 @@ def run_plan(
     say("simulate")
     t0 = time.perf_counter()
 
-    def run(seed: int, runs: int, stock: Stockpile | None = None) -> SimResult:
+    def run(seed: int, runs: int, stock: Stockpile | None = None, paths: int = 0) -> SimResult:
+        # monthly paths only where the report draws them (the fan of the evaluation runs)
         return simulate(
             market,
             events,
@@ -224,11 +225,11 @@ def run_plan(
             scenario=scenario.name,
             stockpile=stock,
             params=params,
-            keep_full_runs=200,
+            keep_full_runs=paths,
         )
 
     base = run(c.seed, c.runs)
-    fresh = run(eval_seed, c.eval_runs)
+    fresh = run(eval_seed, c.eval_runs, paths=200)
     t["simulate"] = time.perf_counter() - t0
     say("optimise")
     t0 = time.perf_counter()

@@ -107,10 +107,14 @@ def check_request(ds: Dataset, req: SimulateRequest) -> Scenario:
 
 
 def run_simulate(
-    ds: Dataset, req: SimulateRequest, progress: Callable[[int], None] | None = None
+    ds: Dataset,
+    req: SimulateRequest,
+    progress: Callable[[int], None] | None = None,
+    store: Path | None = None,
 ) -> tuple[SimResult, list[str], dict[str, tuple[float, float]]]:
     """Run the request: the result, the notes (materials left out, events dropped) and the
-    per-run parameter ranges drawn (empty without parameter uncertainty)."""
+    per-run parameter ranges drawn (empty without parameter uncertainty). ``store`` streams the
+    per-run results to a Zarr store (critmat.sim.store; memory stays bounded)."""
     from critmat.services.context import resolve
     from critmat.sim.market import SimParams
     from critmat.sim.service import run_scenario
@@ -142,6 +146,7 @@ def run_simulate(
         workers=req.workers,
         scheduler=req.scheduler,
         progress=progress,
+        store=store,
     )
     return res, notes, ranges
 

@@ -69,8 +69,9 @@ def _price_step(
     expo = expo_short
     if has_long:
         age = age + 1.0 if loss > 0 else 0.0
-        short = 1.0 / expo_short
-        expo = 1.0 / (short + (long - short) * -math.expm1(-age * long_inv))
+        if age > 0:  # at age 0 the response is the short-run one
+            short = 1.0 / expo_short
+            expo = 1.0 / (short + (long - short) * -math.expm1(-age * long_inv))
     r = 1.0 if base == 1.0 else base**expo  # no loss and no precaution: the base price
     return min(max(r, floor), cap), lbar, stk, age
 

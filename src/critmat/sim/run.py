@@ -132,7 +132,8 @@ class SimResult:
         import xarray as xr
 
         if self.store is not None:
-            return xr.open_zarr(self.store)
+            lazy: xr.Dataset = xr.open_zarr(self.store)
+            return lazy
 
         mats, secs = self.market.materials, self.market.sectors
         data: dict[str, tuple[tuple[str, ...], npt.NDArray[np.float32]]] = {}
@@ -173,8 +174,8 @@ class SimResult:
         exact, from one pass over each variable (loaded one at a time from the store, if any).
         """
         a, m = self.aggregates, self.market
-        mean = self.means or {
-            k: np.sum(v, axis=0, dtype=np.float64) / self.runs for k, v in a.items()
+        mean: dict[str, npt.NDArray[np.float64]] = self.means or {
+            k: np.asarray(np.sum(v, axis=0, dtype=np.float64) / self.runs) for k, v in a.items()
         }
         unmet = np.asarray(a["unmet"][:])
         q95 = np.quantile(unmet, 0.95, axis=0)
@@ -268,15 +269,19 @@ def simulate(
         {"material": market.materials, "basis": ("material", market.basis),
          "sector": market.sectors, "month": np.arange(horizon)}
     )  # fmt: skip
-    if workers is None and scheduler is None:
-        for g in groups:
-            sink.add(g[0][0] * BLOCK, run_blocks(*args, g, keep_full_runs, engine))
-            if progress:
-                progress(sum(n for _, n in g))
-    else:
-        _run_dask(args, groups, keep_full_runs, engine, workers, scheduler, progress, sink)
-    paths = sink.paths()
-    sink.finish(paths)
+    try:
+        if workers is None and scheduler is None:
+            for g in groups:
+                sink.add(g[0][0] * BLOCK, run_blocks(*args, g, keep_full_runs, engine))
+                if progress:
+                    progress(sum(n for _, n in g))
+        else:
+            _run_dask(args, groups, keep_full_runs, engine, workers, scheduler, progress, sink)
+        paths = sink.paths()
+        sink.finish(paths)
+    except BaseException:
+        sink.discard()
+        raise
     return SimResult(
         market,
         scenario,

@@ -56,6 +56,7 @@ def run_scenario(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
+    store: Path | None = None,
 ) -> tuple[SimResult, list[str]]:
     """Build the holder's market, compile the scenario and simulate it; returns result and notes."""
     p = params or SimParams()
@@ -74,5 +75,6 @@ def run_scenario(
         workers=workers,
         scheduler=scheduler,
         progress=progress,
+        store=store,
     )
     return res, [*market.notes, *dropped]

@@ -26,9 +26,31 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["RunSink"]
+__all__ = ["RunSink", "check_store"]
 
 Arrays = dict[str, Any]
+
+
+def _is_zarr(path: Path) -> bool:
+    return path.is_dir() and any((path / f).exists() for f in (".zgroup", "zarr.json"))
+
+
+def check_store(path: Path) -> None:
+    """Refuse, before any run, a store path that exists and is not a Zarr store (it would be
+    replaced) or whose parent cannot be created.
+
+    Raises
+    ------
+    ValueError
+        With the path and the reason.
+    """
+    if path.exists() and not _is_zarr(path):
+        raise ValueError(
+            f"{path} exists and is not a Zarr store: remove it or choose another name "
+            "(an existing store is replaced)"
+        )
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ValueError(f"{path.parent} is not a directory")
 
 
 class RunSink:
@@ -36,7 +58,10 @@ class RunSink:
 
     def __init__(self, runs: int, store: Path | None = None, attrs: dict[str, Any] | None = None):
         self.runs = runs
-        self.store = store
+        #: chunks go to ``<store>.partial``, renamed to ``store`` once every run is written, so
+        #: an interrupted run never leaves a half-written store under the final name
+        self.final = store
+        self.store = None if store is None else store.with_name(store.name + ".partial")
         self.attrs = attrs or {}
         self._sums: dict[int, dict[str, npt.NDArray[np.float64]]] = {}
         self._parts: dict[int, Arrays] = {}
@@ -104,6 +129,17 @@ class RunSink:
             ).to_zarr(self.store, mode="a", consolidated=False, zarr_format=2)
         zarr.open_group(str(self.store), mode="r+").attrs.update(self.attrs)
         zarr.consolidate_metadata(str(self.store))
+        assert self.final is not None
+        if self.final.exists():
+            check_store(self.final)
+            shutil.rmtree(self.final)
+        self.store.rename(self.final)
+        self.store = self.final
+
+    def discard(self) -> None:
+        """Remove a partial store after a failure."""
+        if self.store is not None and self.store != self.final and self.store.exists():
+            shutil.rmtree(self.store, ignore_errors=True)
 
     def _create(self, aggs: Arrays) -> None:
         """The store's skeleton: every aggregate as an empty chunked array over all runs."""
@@ -113,6 +149,7 @@ class RunSink:
         assert self.store is not None
         if self.store.exists():
             shutil.rmtree(self.store) if self.store.is_dir() else self.store.unlink()
+        self.store.parent.mkdir(parents=True, exist_ok=True)
         chunk = max(next(iter(aggs.values())).shape[0], 1)
         data = {}
         for k, v in aggs.items():
@@ -134,4 +171,5 @@ class RunSink:
         root = zarr.open_group(str(self.store), mode="r+")
         n = next(iter(aggs.values())).shape[0]
         for k, v in aggs.items():
-            root[k][first : first + n] = np.asarray(v, np.float32)
+            arr: Any = root[k]
+            arr[first : first + n] = np.asarray(v, np.float32)
