@@ -5,7 +5,8 @@ time against a real ``critmat serve`` process, on SQLite and on PostgreSQL. Repo
 and the p50/p99 latency, and checks that nothing was lost or duplicated (the ledger holds exactly
 one entry per accepted request, the balance equals their sum) and that ``verify`` passes. The
 in-run baseline: the same receipts booked directly through the ledger service by one writer
-(no HTTP), so the ratio shows what the HTTP layer costs.
+(no HTTP), so the ratio shows what the HTTP layer costs; and the same receipts from N threads
+through one group committer (critmat.inventory.group_commit, what the server uses), no HTTP.
 
     python benchmarks/bench_api_load.py --clients 20 --seconds 30
 """
@@ -61,6 +62,32 @@ def _baseline(url: str, key: bytes, n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def _grouped(url: str, key: bytes, clients: int, n: int) -> tuple[float, float]:
+    """The same receipts from ``clients`` threads through one GroupCommitter (no HTTP):
+    movements/s and the mean group size."""
+    from critmat.inventory.db import make_engine
+    from critmat.inventory.group_commit import GroupCommitter
+    from critmat.inventory.ledger import Ledger
+
+    engine = make_engine(url)
+    committer = GroupCommitter(engine, Ledger(engine)._lock_head)
+
+    def client(c: int) -> None:
+        led = Ledger(engine, key=key, committer=committer)
+        for i in range(n):
+            led.receive("L1", "F/A", "1", "kg", key=f"group-{c}-{i}")
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rate = clients * n / (time.perf_counter() - t0)
+    committer.close()
+    return rate, committer.booked / max(committer.groups, 1)
+
+
 def bench(label: str, url: str, clients: int, seconds: float, port: int) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp())
     keyfile = tmp / "ledger.key"
@@ -110,6 +137,7 @@ def bench(label: str, url: str, clients: int, seconds: float, port: int) -> dict
     proc.wait(30)
     held = sum(float(b["quantity"]) for b in bal)
     base = _baseline(url, keyfile.read_bytes().strip(), 300)
+    grouped, per_group = _grouped(url, keyfile.read_bytes().strip(), clients, 30)
     q = statistics.quantiles(lat, n=100) if len(lat) > 100 else [float("nan")] * 99
     out = {
         "movements_per_s": ok[0] / wall,
@@ -119,13 +147,16 @@ def bench(label: str, url: str, clients: int, seconds: float, port: int) -> dict
         "lost_or_duplicated": float(held - ok[0]),  # read before the baseline's receipts
         "verify_ok": float(bool(ver["ok"])),
         "direct_per_s": base,
+        "grouped_per_s": grouped,
     }
     print(
         f"{label:10s} {clients} clients {seconds:.0f} s: "
         f"{out['movements_per_s']:,.0f} movements/s, "
         f"p50 {out['p50_ms']:.1f} ms, p99 {out['p99_ms']:.1f} ms, errors {errors[0]}, "
         f"balance - accepted = {held - ok[0]:g}, verify {'ok' if ver['ok'] else 'FAILED'}; "
-        f"direct ledger (1 writer, no HTTP): {base:,.0f}/s = {out['movements_per_s'] / base:.2f}x"
+        f"direct ledger (1 writer, no HTTP): {base:,.0f}/s = {out['movements_per_s'] / base:.2f}x;"
+        f" {clients} threads through one group committer (no HTTP): {grouped:,.0f}/s, "
+        f"{per_group:.1f} requests per commit"
     )
     return out
 

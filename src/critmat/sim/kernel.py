@@ -134,6 +134,10 @@ def _kernel(
     adjust, stop_extra, stop_share = scal[9], scal[10], scal[11]
     trig_short, trig_price = scal[12], scal[13]
     flag = np.zeros(max(horizon, 1), np.bool_)
+    # the market at rest (no slot active yet): the price law gives r0 every month and nothing
+    # else moves, so the months before a (run, material)'s first event are skipped exactly
+    r0 = min(max(1.0, pfloor), pcap)
+    rest_ok = r0 <= high_price and r0 <= 1.0001
     for s in range(s_n):
         flag[:] = False
         for m in range(m_n):
@@ -147,7 +151,17 @@ def _kernel(
             min_stock = stock
             ratio = 1.0
             e_sm, x_sm, va_sm = eps[s, m], expo[s, m], va[s, m]
-            for t in range(horizon):
+            t_first = 0
+            if rest_ok and s >= n_keep:  # kept runs write every month of their paths
+                t_first = horizon
+                for q in range(slot_ptr[m], slot_ptr[m + 1]):
+                    j = slot_idx[q]
+                    first = start[s, j] - (frm[j] if c_frontrun[j] != 0.0 else 0)
+                    t_first = max(min(t_first, first), 0)
+                if t_first > 0:
+                    ratio = r0
+                    maxp = maxp_row = max(1.0, r0)
+            for t in range(t_first, horizon):
                 l_d = l_w = l_wh = shock = 0.0
                 for q in range(slot_ptr[m], slot_ptr[m + 1]):
                     j = slot_idx[q]

@@ -21,7 +21,7 @@ import pandas as pd
 from critmat.sim.engine import FULL_VARIABLES, Draws, Stockpile, simulate_chunk
 from critmat.sim.events import KINDS, EventTable, draw_spec
 from critmat.sim.market import Market, SimParams
-from critmat.sim.store import RunSink
+from critmat.sim.store import RunSink, outage_sums
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -182,11 +182,10 @@ class SimResult:
         tail = unmet >= q95[None, :]
         cvar = np.sum(np.where(tail, unmet, 0.0), axis=0, dtype=np.float64) / tail.sum(axis=0)
         del unmet, tail
-        out = np.asarray(a["outage_months"][:]).sum(axis=2)
-        has = out > 0
-        n_has = has.sum(axis=0)
-        out_mean = np.where(n_has > 0, out.sum(axis=0, dtype=np.float64) / np.maximum(n_has, 1), 0)
-        del out
+        if "outage_runs" not in mean:  # built without the sink: from the in-memory arrays
+            mean = {**mean, **{k: v / self.runs for k, v in outage_sums(a).items()}}
+        p_out = mean["outage_runs"]
+        out_mean = np.where(p_out > 0, mean["outage_total"] / np.where(p_out > 0, p_out, 1), 0)
         price = np.asarray(a["max_price_ratio"][:])
         p50, p95 = np.quantile(price, [0.5, 0.95], axis=0)
         del price
@@ -203,7 +202,7 @@ class SimResult:
                     "expected_unmet_t": float(mean["unmet"][i]),
                     "p95_unmet_t": float(q95[i]),
                     "cvar95_unmet_t": float(cvar[i]),
-                    "p_sector_outage": float(n_has[i] / self.runs),
+                    "p_sector_outage": float(p_out[i]),
                     "expected_outage_months": float(out_mean[i]),
                     "days_of_cover": float(self.stockpile.stock0[i] / (m.demand0[i] / 30.4375))
                     if m.demand0[i] > 0

@@ -31,6 +31,19 @@ __all__ = ["RunSink", "check_store"]
 Arrays = dict[str, Any]
 
 
+def outage_sums(aggs: Arrays) -> dict[str, npt.NDArray[np.float64]]:
+    """Per material: runs with any sector outage (``outage_runs``) and outage months summed
+    over sectors (``outage_total``); their means over runs give the outage probability and, as
+    a ratio, the expected outage months of the runs with one (mergeable, no second pass)."""
+    if "outage_months" not in aggs:
+        return {}
+    total = np.asarray(aggs["outage_months"]).sum(axis=2)
+    return {
+        "outage_runs": np.sum(total > 0, axis=0, dtype=np.float64),
+        "outage_total": np.sum(total, axis=0, dtype=np.float64),
+    }
+
+
 def _is_zarr(path: Path) -> bool:
     return path.is_dir() and any((path / f).exists() for f in (".zgroup", "zarr.json"))
 
@@ -78,6 +91,7 @@ class RunSink:
         """A finished chunk whose first run is ``first``: its sums, its runs, its kept paths."""
         aggs = {k: v for k, v in part.items() if not k.startswith("full_")}
         self._sums[first] = {k: np.sum(v, axis=0, dtype=np.float64) for k, v in aggs.items()}
+        self._sums[first].update(outage_sums(aggs))
         paths = {k[5:]: v for k, v in part.items() if k.startswith("full_")}
         if paths:
             self._paths[first] = paths
