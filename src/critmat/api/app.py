@@ -105,11 +105,10 @@ def create_app(cfg: ApiConfig) -> FastAPI:
         max_workers=max(cfg.workers, 1), mp_context=multiprocessing.get_context("spawn")
     )
 
-    from critmat.inventory.group_commit import GroupCommitter
-    from critmat.inventory.ledger import Ledger
+    from critmat.services.inventory import group_committer
 
     # concurrent ledger writes share group commits (one writer thread per server process)
-    committer = GroupCommitter(engine, Ledger(engine)._lock_head)
+    committer = group_committer(engine)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -104,12 +104,9 @@ def simulate(
     zarr_out = out is not None and out.suffix.lower() == ".zarr"
     netcdf = zarr_out or (out is not None and out.suffix.lower() == ".nc")
     if zarr_out and out is not None:
-        from critmat.sim.store import check_store
+        from critmat.services.simulate import check_store
 
-        try:
-            check_store(out)
-        except ValueError as e:
-            raise CritmatError(f"--out: {e}") from e
+        check_store(out)
     if not netcdf:
         check_out(fmt, out)
     elif out is not None and out.is_dir() and not zarr_out:

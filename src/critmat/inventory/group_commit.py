@@ -62,20 +62,18 @@ class GroupCommitter:
         self._q: queue.Queue[_Request | None] = queue.Queue()
         self._thread: threading.Thread | None = None  # started by the first write
         self._start = threading.Lock()
-        self._closed = False
 
     def run(self, fn: Write, timeout: float | None = 120.0) -> list[int]:
-        """Book ``fn`` with the next group; blocks until its group has committed."""
-        if self._closed:
-            raise RuntimeError("the ledger writer is closed")
+        """Book ``fn`` with the next group; blocks until its group has committed (the writer
+        thread starts with the first write, and again after :meth:`close`)."""
         with self._start:
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._loop, name="ledger-writer", daemon=True
                 )
                 self._thread.start()
-        req = _Request(fn)
-        self._q.put(req)
+            req = _Request(fn)
+            self._q.put(req)  # under the lock: never behind a stop marker (close)
         if not req.done.wait(timeout):
             raise TimeoutError("the ledger writer did not answer in time")
         if req.error is not None:
@@ -84,9 +82,9 @@ class GroupCommitter:
         return req.result
 
     def close(self) -> None:
-        """Finish the queued requests and stop the writer."""
+        """Finish the queued requests and stop the writer (a later write starts it again: an
+        application's lifespan may stop and start several times)."""
         with self._start:
-            self._closed = True
             if self._thread is not None:
                 self._q.put(None)
                 self._thread.join(timeout=60)

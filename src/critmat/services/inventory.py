@@ -6,6 +6,8 @@ The CLI and the HTTP API call these; the implementations live in :mod:`critmat.i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from critmat.inventory.db import make_engine, migrate
 from critmat.inventory.demo import seed_demo
 from critmat.inventory.ledger import InventoryError, Ledger, lots, parse_day
@@ -30,6 +32,7 @@ __all__ = [
     "alerts",
     "coverage",
     "facilities",
+    "group_committer",
     "holdings",
     "holdings_vs_targets",
     "ingest",
@@ -49,6 +52,20 @@ __all__ = [
     "set_alert",
     "valuation",
 ]
+
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from critmat.inventory.group_commit import GroupCommitter
+
+
+def group_committer(engine: Engine) -> GroupCommitter:
+    """One writer thread for a server process: concurrent ledger writes share group commits
+    (critmat.inventory.group_commit); pass it to each request's Ledger."""
+    from critmat.inventory.group_commit import GroupCommitter
+
+    return GroupCommitter(engine, Ledger(engine)._lock_head)
 
 
 def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:

@@ -17,6 +17,7 @@ __all__ = [
     "SimResult",
     "SimulateRequest",
     "check_request",
+    "check_store",
     "fan_table",
     "library",
     "run_simulate",
@@ -104,6 +105,17 @@ def check_request(ds: Dataset, req: SimulateRequest) -> Scenario:
 
     resolve(ds, holder=req.holder, year=req.year)
     return _scenario_of(ds, req)
+
+
+def check_store(path: Path) -> None:
+    """Refuse a ``--out DIR.zarr`` that exists and is not a Zarr store (critmat.sim.store)."""
+    from critmat.errors import CritmatError
+    from critmat.sim.store import check_store as check
+
+    try:
+        check(path)
+    except ValueError as e:
+        raise CritmatError(f"--out: {e}") from e
 
 
 def run_simulate(
