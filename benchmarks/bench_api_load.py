@@ -84,7 +84,6 @@ def _grouped(url: str, key: bytes, clients: int, n: int) -> tuple[float, float]:
     for t in threads:
         t.join()
     rate = clients * n / (time.perf_counter() - t0)
-    committer.close()
     return rate, committer.booked / max(committer.groups, 1)
 
 

@@ -113,7 +113,6 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        committer.close()
         if cfg.executor is None:  # the server's own pool: stop its workers with it
             pool.shutdown(cancel_futures=True)
 

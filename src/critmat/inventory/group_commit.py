@@ -3,10 +3,11 @@
 Every ledger write appends to one hash chain, so writers serialise on the chain head. With many
 concurrent clients each taking the head lock in its own transaction, they queue on the database
 lock (SQLite's busy handler sleeps and retries; PostgreSQL's row lock) and the tail latency grows
-with the queue. A :class:`GroupCommitter` gives the process one writer thread instead: requests
-wait in a queue; the writer takes every waiting request (up to ``max_group``), books each in its
-own SAVEPOINT inside one transaction holding the head lock, commits once and wakes each request
-with its sequence numbers or its own error. A request that fails (a negative balance, a reused
+with the queue. A :class:`GroupCommitter` lets one group at a time write for the process: requests
+wait in a queue while a group books; then one of them (the leader, in its own thread: no hand-off
+to another thread) takes every waiting request (up to ``max_group``), books each in its own
+SAVEPOINT inside one transaction holding the head lock, commits once and wakes each request with
+its sequence numbers or its own error. A request that fails (a negative balance, a reused
 key) rolls back only its savepoint; a group whose commit fails is retried one request at a time,
 so no request fails because of another. Several server processes stay correct: each group still
 takes the database's head lock.
@@ -14,7 +15,6 @@ takes the database's head lock.
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,8 +48,9 @@ class _Request:
 
 
 class GroupCommitter:
-    """One writer thread for an engine (module docstring); ``lock_head(session)`` takes and
-    returns the chain head (critmat.inventory.ledger.Ledger._lock_head)."""
+    """Group commit for an engine (module docstring); ``lock_head(session)`` takes and returns
+    the chain head (critmat.inventory.ledger.Ledger._lock_head). Thread-safe; no thread of its
+    own: the first waiting request leads the next group in its own thread."""
 
     def __init__(
         self, engine: Engine, lock_head: Callable[[Session], Any], *, max_group: int = 256
@@ -59,59 +60,45 @@ class GroupCommitter:
         self.max_group = max_group
         self.groups = 0  # commits made (for the benchmark and tests)
         self.booked = 0  # requests booked
-        self._q: queue.Queue[_Request | None] = queue.Queue()
-        self._thread: threading.Thread | None = None  # started by the first write
-        self._start = threading.Lock()
+        self._cond = threading.Condition()
+        self._pending: list[_Request] = []
+        self._busy = False
 
-    def run(self, fn: Write, timeout: float | None = 120.0) -> list[int]:
-        """Book ``fn`` with the next group; blocks until its group has committed (the writer
-        thread starts with the first write, and again after :meth:`close`)."""
-        with self._start:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._loop, name="ledger-writer", daemon=True
-                )
-                self._thread.start()
-            req = _Request(fn)
-            self._q.put(req)  # under the lock: never behind a stop marker (close)
-        if not req.done.wait(timeout):
-            raise TimeoutError("the ledger writer did not answer in time")
+    def run(self, fn: Write) -> list[int]:
+        """Book ``fn`` with the next group and return its sequence numbers (or raise its own
+        error). Leader/follower: while a group books, requests queue; when it is done, one
+        waiting request takes every queued one (up to ``max_group``) and books them together,
+        the others find theirs booked."""
+        req = _Request(fn)
+        with self._cond:
+            self._pending.append(req)
+            while self._busy and not req.done.is_set():
+                self._cond.wait()
+            if not req.done.is_set():
+                self._busy = True
+                group = self._pending[: self.max_group]
+                del self._pending[: self.max_group]
+            else:
+                group = []
+        if group:
+            try:
+                self._book(group)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
         if req.error is not None:
             raise req.error
         assert req.result is not None
         return req.result
 
-    def close(self) -> None:
-        """Finish the queued requests and stop the writer (a later write starts it again: an
-        application's lifespan may stop and start several times)."""
-        with self._start:
-            if self._thread is not None:
-                self._q.put(None)
-                self._thread.join(timeout=60)
-                self._thread = None
-
-    def _loop(self) -> None:
-        while True:
-            first = self._q.get()
-            if first is None:
-                return
-            group = [first]
-            while len(group) < self.max_group:
-                try:
-                    nxt = self._q.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._q.put(None)  # stop after this group
-                    break
-                group.append(nxt)
-            self._book(group)
-
     def _book(self, group: list[_Request]) -> None:
         try:
             self._transaction(group)
-        except Exception:  # the commit itself failed: each request alone, so each gets its own
-            for req in group:
+        except Exception as exc:  # alone: its own error; a group's commit failed: each alone
+            if len(group) == 1:
+                group[0].result, group[0].error = None, exc
+            for req in group if len(group) > 1 else []:
                 req.result, req.error = None, None
                 try:
                     self._transaction([req])
@@ -124,7 +111,9 @@ class GroupCommitter:
         with Session(self.engine) as s, s.begin():
             head = self.lock_head(s)
             view = HeadView(head.seq, head.hash, head.mac)
-            for req in group:
+            if len(group) == 1:  # alone: its own transaction, no savepoint needed
+                group[0].result = group[0].fn(s, view)
+            for req in group if len(group) > 1 else []:
                 before = (view.seq, view.hash, view.mac)
                 try:
                     with s.begin_nested():
