@@ -109,6 +109,7 @@ def create_app(cfg: ApiConfig) -> FastAPI:
 
     # concurrent ledger writes share group commits (one writer thread per server process)
     committer = group_committer(engine)
+    audit_writer = group_committer(engine, chain=False)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -148,16 +149,19 @@ def create_app(cfg: ApiConfig) -> FastAPI:
         return response
 
     def _audit(user: str, method: str, path: str, status: int) -> None:
-        with Session(engine) as s, s.begin():
-            s.add(
-                ApiAudit(
-                    ts=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    user=user,
-                    method=method,
-                    path=path,
-                    status=status,
-                )
-            )
+        row = ApiAudit(
+            ts=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            user=user,
+            method=method,
+            path=path,
+            status=status,
+        )
+
+        def add(s: Session, _head: object) -> list[int]:
+            s.add(row)
+            return []
+
+        audit_writer.run(add)  # concurrent requests' rows share one commit
 
     @app.exception_handler(CritmatError)
     async def critmat_error(_: Request, exc: CritmatError) -> JSONResponse:

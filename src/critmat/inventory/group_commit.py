@@ -49,7 +49,8 @@ class _Request:
 
 class GroupCommitter:
     """Group commit for an engine (module docstring); ``lock_head(session)`` takes and returns
-    the chain head (critmat.inventory.ledger.Ledger._lock_head). Thread-safe; no thread of its
+    the chain head (critmat.inventory.ledger.Ledger._lock_head), or returns None for rows outside
+    the chain (the HTTP API's audit trail is grouped the same way). Thread-safe; no thread of its
     own: the first waiting request leads the next group in its own thread."""
 
     def __init__(
@@ -109,8 +110,10 @@ class GroupCommitter:
 
     def _transaction(self, group: list[_Request]) -> None:
         with Session(self.engine) as s, s.begin():
-            head = self.lock_head(s)
-            view = HeadView(head.seq, head.hash, head.mac)
+            head = self.lock_head(s)  # None: rows outside the chain (the API's audit trail)
+            view = (
+                HeadView(head.seq, head.hash, head.mac) if head is not None else HeadView(0, "", "")
+            )
             if len(group) == 1:  # alone: its own transaction, no savepoint needed
                 group[0].result = group[0].fn(s, view)
             for req in group if len(group) > 1 else []:
@@ -121,6 +124,7 @@ class GroupCommitter:
                 except Exception as exc:
                     req.result, req.error = None, exc
                     view.seq, view.hash, view.mac = before
-            head.seq, head.hash, head.mac = view.seq, view.hash, view.mac
+            if head is not None:
+                head.seq, head.hash, head.mac = view.seq, view.hash, view.mac
         self.groups += 1
         self.booked += sum(r.error is None for r in group)

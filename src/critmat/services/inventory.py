@@ -60,12 +60,13 @@ if TYPE_CHECKING:
     from critmat.inventory.group_commit import GroupCommitter
 
 
-def group_committer(engine: Engine) -> GroupCommitter:
-    """One writer thread for a server process: concurrent ledger writes share group commits
-    (critmat.inventory.group_commit); pass it to each request's Ledger."""
+def group_committer(engine: Engine, *, chain: bool = True) -> GroupCommitter:
+    """Group commits for a server process (critmat.inventory.group_commit): concurrent ledger
+    writes (``chain``; pass it to each request's Ledger), or other rows such as the audit trail
+    (``chain=False``: no head lock)."""
     from critmat.inventory.group_commit import GroupCommitter
 
-    return GroupCommitter(engine, Ledger(engine)._lock_head)
+    return GroupCommitter(engine, Ledger(engine)._lock_head if chain else lambda _s: None)
 
 
 def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
