@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -62,6 +63,17 @@ def _baseline(url: str, key: bytes, n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def _in_threads(fn: Callable[[int], None], n: int) -> float:
+    """Run ``fn(0) .. fn(n - 1)`` in n threads at once; returns the wall time, s."""
+    threads = [threading.Thread(target=fn, args=(c,)) for c in range(n)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
+
+
 def _grouped(url: str, key: bytes, clients: int, n: int) -> tuple[float, float]:
     """The same receipts from ``clients`` threads through one GroupCommitter (no HTTP):
     movements/s and the mean group size."""
@@ -77,13 +89,7 @@ def _grouped(url: str, key: bytes, clients: int, n: int) -> tuple[float, float]:
         for i in range(n):
             led.receive("L1", "F/A", "1", "kg", key=f"group-{c}-{i}")
 
-    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    rate = clients * n / (time.perf_counter() - t0)
+    rate = clients * n / _in_threads(client, clients)
     return rate, committer.booked / max(committer.groups, 1)
 
 
@@ -121,13 +127,7 @@ def bench(label: str, url: str, clients: int, seconds: float, port: int) -> dict
                         errors[0] += 1
                 i += 1
 
-    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
+    wall = _in_threads(client, clients)
     with httpx.Client(base_url=f"http://127.0.0.1:{port}",
                       headers={"Authorization": f"Bearer {token}"}) as h:  # fmt: skip
         bal = h.get("/api/v1/inventory/balances").json()["items"]
