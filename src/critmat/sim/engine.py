@@ -266,6 +266,25 @@ def simulate_chunk(
     out_cut = np.where(
         share_k > 0, before + (1.0 - params.outage_threshold) * share_k, -1.0
     ).astype(np.float32)[None, :, :]
+    # loss per tonne short from downstream value added (critmat.sim.loss, docs/methods.md 6.7)
+    va = loss_per_tonne(market, params).astype(np.float32)[None, :]
+    stop_extra = np.float32(params.loss_line_stop - 1.0)
+    stop_share = np.float32(params.outage_threshold)
+    if "loss" in f:
+        va = (va * f["loss"][:, None]).astype(np.float32)
+    spare = np.float32(params.spare_capacity)
+    spare_run = (
+        (spare * f["spare_capacity"][:, None]).astype(np.float32)
+        if "spare_capacity" in f
+        else spare
+    )
+    if engine == "fused":
+        n_keep = s_n if keep_full is True else int(keep_full)
+        return _fused(
+            market, ev, draws, stockpile, horizon, coef, law, eps, expo, va, spare_run,
+            (out_cut[0], before, share_k), params, n_keep,
+        )  # fmt: skip
+    keep_full = bool(keep_full)
     start, dur = draws.start, draws.duration
     sev = draws.severity
     lag, quota = ev.lag[None, :], ev.quota[None, :]
@@ -291,21 +310,7 @@ def simulate_chunk(
     share_k3 = share_k.astype(np.float32)[None, :, :]
     any_outage = np.zeros(s_n, np.float32)
     full = (
-        {v: np.zeros((s_n, m_n, horizon), np.float32) for v in FULL_VARIABLES}
-        if keep_full and engine == "numpy"
-        else {}
-    )
-    # loss per tonne short from downstream value added (critmat.sim.loss, docs/methods.md 6.7)
-    va = loss_per_tonne(market, params).astype(np.float32)[None, :]
-    stop_extra = np.float32(params.loss_line_stop - 1.0)
-    stop_share = np.float32(params.outage_threshold)
-    if "loss" in f:
-        va = (va * f["loss"][:, None]).astype(np.float32)
-    spare = np.float32(params.spare_capacity)
-    spare_run = (
-        (spare * f["spare_capacity"][:, None]).astype(np.float32)
-        if "spare_capacity" in f
-        else spare
+        {v: np.zeros((s_n, m_n, horizon), np.float32) for v in FULL_VARIABLES} if keep_full else {}
     )
     tol = np.float32(1e-5) * d0
     restr = coef["restr"][None, :] > 0
@@ -314,13 +319,6 @@ def simulate_chunk(
     has_choke = bool(np.any(coef["choke"] > 0))
     has_demand = bool(np.any(coef["demand"] > 0))
     has_own = bool(np.any(coef["world_holder"] != coef["world"]))
-    if engine == "fused":
-        n_keep = s_n if keep_full is True else int(keep_full)
-        return _fused(
-            market, ev, draws, stockpile, horizon, coef, law, eps, expo, va, spare_run,
-            (out_cut[0], before, share_k), params, n_keep,
-        )  # fmt: skip
-    keep_full = bool(keep_full)
     zero = np.zeros((s_n, m_n), np.float32)
     ratio = np.ones((s_n, m_n), np.float32)
     world_st = _PriceState(
