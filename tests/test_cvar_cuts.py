@@ -90,3 +90,24 @@ def test_refuses_the_expectation_and_infeasible_floors() -> None:
                   floor=np.array([5.0]), risk="cvar")  # fmt: skip
     with pytest.raises(InfeasibleError, match="budget"):
         solve_cvar_cuts(bad)
+
+
+def test_the_plan_solves_cvar_by_cutting_planes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan's solver takes the cutting planes for CVaR (never the LP) and gets its optimum."""
+    import critmat.optimize.plan as plan
+
+    p = random_problem(7, 40, 4, 0.9, 1.0, True, False)
+    called: list[str] = []
+
+    def no_lp(*_a: object, **_k: object) -> None:
+        called.append("lp")
+        raise AssertionError("the plan solved the CVaR problem with the extensive LP")
+
+    monkeypatch.setattr(plan, "solve_lp", no_lp)
+    x = plan._solver(p)
+    assert not called
+    monkeypatch.undo()
+    lp = solve_lp(p)
+    k = p.scenario_costs(x)
+    total = float(p.unit_cost @ x) + cvar_value(k["loss"] - k["residual"], p.alpha)
+    assert total == pytest.approx(lp.objective, rel=1e-6)
