@@ -127,8 +127,7 @@ class SimResult:
 
     def to_xarray(self) -> xr.Dataset:
         """Aggregates on (run, material[, sector]) and paths (``path_<variable>``) on (path,
-        material, month); lazy
-        (dask arrays over the Zarr store) when the run streamed to a store."""
+        material, month); lazy (dask arrays over the Zarr store) when the run streamed to one."""
         import xarray as xr
 
         if self.store is not None:
