@@ -262,10 +262,8 @@ def simulate(
         Path(store) if store is not None else None,
         {"scenario": scenario, "holder": market.holder, "base_year": market.year, "seed": seed,
          "runs": runs, "units": UNITS},
-    )  # fmt: skip
-    sink.describe(
         {"material": market.materials, "basis": ("material", market.basis),
-         "sector": market.sectors, "month": np.arange(horizon)}
+         "sector": market.sectors, "month": np.arange(horizon)},
     )  # fmt: skip
     try:
         if workers is None and scheduler is None:

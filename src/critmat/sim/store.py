@@ -69,7 +69,14 @@ def check_store(path: Path) -> None:
 class RunSink:
     """Collects finished chunks of a simulation of ``runs`` runs (module docstring)."""
 
-    def __init__(self, runs: int, store: Path | None = None, attrs: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        runs: int,
+        store: Path | None = None,
+        attrs: dict[str, Any] | None = None,
+        coords: dict[str, Any] | None = None,
+    ):
+        """``attrs`` and ``coords`` (material, basis, sector, month) describe the store."""
         self.runs = runs
         #: chunks go to ``<store>.partial``, renamed to ``store`` once every run is written, so
         #: an interrupted run never leaves a half-written store under the final name
@@ -80,12 +87,8 @@ class RunSink:
         self._parts: dict[int, Arrays] = {}
         self._paths: dict[int, Arrays] = {}
         self._dims: dict[str, tuple[str, ...]] = {}
-        self._coords: dict[str, Any] = {}
-        self._created = False
-
-    def describe(self, coords: dict[str, Any]) -> None:
-        """Coordinates of the store (material, basis, sector, month); set before the first chunk."""
-        self._coords = coords
+        self._coords = coords or {}
+        self._root: Any = None  # the open Zarr group, once the skeleton is written
 
     def add(self, first: int, part: Arrays) -> None:
         """A finished chunk whose first run is ``first``: its sums, its runs, its kept paths."""
@@ -98,7 +101,7 @@ class RunSink:
         if self.store is None:
             self._parts[first] = aggs
             return
-        if not self._created:
+        if self._root is None:
             self._create(aggs)
         self._write(first, aggs)
 
@@ -177,13 +180,11 @@ class RunSink:
         ds.to_zarr(
             self.store, mode="w", compute=False, encoding=enc, consolidated=False, zarr_format=2
         )
-        self._created = True
-
-    def _write(self, first: int, aggs: Arrays) -> None:
         import zarr
 
-        root = zarr.open_group(str(self.store), mode="r+")
+        self._root = zarr.open_group(str(self.store), mode="r+")
+
+    def _write(self, first: int, aggs: Arrays) -> None:
         n = next(iter(aggs.values())).shape[0]
         for k, v in aggs.items():
-            arr: Any = root[k]
-            arr[first : first + n] = np.asarray(v, np.float32)
+            self._root[k][first : first + n] = np.asarray(v, np.float32)
