@@ -17,7 +17,7 @@ from tests.test_inventory import fresh, total
 def test_concurrent_writes_share_commits_and_fail_alone(url: str) -> None:
     base = fresh(url)
     base.receive("LOT", "F/A", 10, "t")
-    committer = GroupCommitter(base.engine, base._lock_head)
+    committer = GroupCommitter(base.engine, base._lock_head, store_head=base._store_head)
     n_threads, each = 20, 15
     errors: list[str] = []
     seqs: list[int] = []
@@ -53,7 +53,7 @@ def test_concurrent_writes_share_commits_and_fail_alone(url: str) -> None:
     assert rep.ok and rep.checked == 1 + len(seqs)
     assert total(base) == Decimal(10 + len(seqs))
     # a retried request returns what was booked the first time, through the committer too
-    c2 = GroupCommitter(base.engine, base._lock_head)
+    c2 = GroupCommitter(base.engine, base._lock_head, store_head=base._store_head)
     led = Ledger(base.engine, committer=c2)
     again = led.receive("LOT", "F/A", 1, "t", key="c3-4")
     assert again[0] in seqs and base.verify().checked == 1 + len(seqs)
@@ -64,7 +64,7 @@ def test_concurrent_writes_share_commits_and_fail_alone(url: str) -> None:
 
 def test_transfers_through_the_committer(url: str) -> None:
     base = fresh(url)
-    committer = GroupCommitter(base.engine, base._lock_head)
+    committer = GroupCommitter(base.engine, base._lock_head, store_head=base._store_head)
     led = Ledger(base.engine, committer=committer)
     led.receive("LOT", "F/A", 5, "t")
     led.dispatch("LOT", "F/A", 2, "t", transfer="T1", carrier="c", route="r", seal="s", key="d")
@@ -84,3 +84,79 @@ def test_idempotency_lookup_uses_the_unique_index(tmp_path: object) -> None:
         ).fetchall()
     detail = " ".join(str(r[-1]) for r in plan)
     assert "USING" in detail and "INDEX" in detail and "SCAN ledger" not in detail, detail
+
+
+def test_one_group_sees_its_own_staged_entries(url: str) -> None:
+    """Requests queued into one group, in a known order: each sees what the earlier ones staged
+    (balances, idempotency keys, transfers); a refused request leaves nothing; the entries go
+    in with few INSERTs and no SAVEPOINT."""
+    from sqlalchemy import event
+
+    from critmat.services.inventory import group_committer
+
+    base = fresh(url)
+    base.receive("LOT", "F/A", 10, "t")
+    committer = group_committer(base.engine)
+    led = Ledger(base.engine, committer=committer)
+    gate = threading.Event()
+    out: dict[str, object] = {}
+
+    def first(s: object, head: object) -> list[int]:  # holds the first group open
+        gate.wait(30)
+        return []
+
+    requests = {
+        "a": lambda: led.receive("LOT", "F/A", 5, "t", key="r1"),
+        "b": lambda: led.release("LOT", "F/A", 12, "t", "drill", key="x1"),  # needs a's 5 t
+        "c": lambda: led.release("LOT", "F/A", 4, "t", "drill"),  # 3 t left: refused
+        "d": lambda: led.receive("LOT", "F/A", 5, "t", key="r1"),  # a retry of a
+        "e": lambda: led.receive("LOT", "F/A", 6, "t", key="r1"),  # the key for another
+        "f": lambda: led.dispatch(
+            "LOT", "F/A", 2, "t", transfer="T1", carrier="c", route="r", seal="s", key="d1"
+        ),
+        "g": lambda: led.arrive("T1", "G/A", key="a1"),  # the transfer f staged
+        "h": lambda: led.receive("LOT", "F/A", 1, "t", key="r2"),
+    }
+
+    def call(name: str) -> None:
+        try:
+            out[name] = requests[name]()
+        except InventoryError as exc:
+            out[name] = str(exc)
+
+    statements: list[str] = []
+
+    def seen(_c: object, _cur: object, stmt: str, *_a: object) -> None:
+        statements.append(stmt.split()[0].upper() + " " + " ".join(stmt.split()[1:3]))
+
+    holder = threading.Thread(target=lambda: committer.run(first))
+    holder.start()
+    while not committer._busy:
+        gate.wait(0.001)
+    threads = []
+    for k, name in enumerate(requests):  # queued one after the other: a known order
+        t = threading.Thread(target=call, args=(name,))
+        t.start()
+        threads.append(t)
+        while len(committer._pending) < k + 1:
+            gate.wait(0.001)
+    event.listen(base.engine, "before_cursor_execute", seen)
+    gate.set()
+    for t in [holder, *threads]:
+        t.join(60)
+    event.remove(base.engine, "before_cursor_execute", seen)
+
+    assert committer.groups == 2  # the holder's group, then all eight together
+    assert isinstance(out["a"], list) and out["d"] == out["a"]  # the retry: same entries
+    assert isinstance(out["b"], list) and isinstance(out["h"], list)
+    assert "would become" in str(out["c"]) and "already used" in str(out["e"])
+    assert isinstance(out["f"], list) and len(out["f"]) == 2
+    assert isinstance(out["g"], list) and len(out["g"]) == 2
+    b = base.balances().set_index("location")["quantity"]
+    assert b["F/A"] == 10 + 5 - 12 - 2 + 1 and b["G/A"] == 2 and "in transit" not in b
+    rep = base.verify()
+    assert rep.ok and rep.checked == 1 + 1 + 1 + 2 + 2 + 1  # the 10 t, then a b f g h
+    inserts = [s for s in statements if s.startswith("INSERT INTO ledger")]
+    assert not [s for s in statements if s.startswith(("SAVEPOINT", "RELEASE"))]
+    # staged entries flushed before f's and g's queries of the transfer, the rest at commit
+    assert len(inserts) == 3, statements

@@ -6,28 +6,29 @@ Handlers hold no logic: they authorise and call :mod:`critmat.services`.
 """
 
 import contextlib
-import datetime as dt
 import multiprocessing
 import threading
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from critmat.api import jobs
 from critmat.api.deps import ApiRefusal
-from critmat.api.store import ApiAudit
+from critmat.api.store import stage_audit
 from critmat.errors import CritmatError, InfeasibleRequestError
 
 __all__ = ["ApiConfig", "create_app"]
@@ -44,6 +45,7 @@ class ApiConfig:
     ledger_key: bytes
     data_dir: str | None = None
     workers: int = 1
+    recover: bool = True  # mark jobs left running by a stopped server as failed (at start)
     executor: Executor | None = None  # tests pass their own
     failed: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
@@ -96,9 +98,11 @@ def create_app(cfg: ApiConfig) -> FastAPI:
             "the server needs a ledger key of at least 16 bytes (CRITMAT_LEDGER_KEY_FILE); "
             "it refuses to start without one"
         )
-    migrate(cfg.database_url)
+    if cfg.recover:  # several processes: the parent did both, once (services.api)
+        migrate(cfg.database_url)
     engine: Engine = make_engine(cfg.database_url)
-    jobs.recover(engine)
+    if cfg.recover:
+        jobs.recover(engine)
     ds = open_dataset(cfg.data_dir)
     # spawn, not fork: a forked worker would inherit the server's open database connections
     pool = cfg.executor or ProcessPoolExecutor(
@@ -107,9 +111,9 @@ def create_app(cfg: ApiConfig) -> FastAPI:
 
     from critmat.services.inventory import group_committer
 
-    # concurrent ledger writes share group commits (one writer thread per server process)
+    # concurrent ledger writes and audit rows share group commits: one committer per server
+    # process, so they never contend for the database's write lock among themselves
     committer = group_committer(engine)
-    audit_writer = group_committer(engine, chain=False)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -129,39 +133,12 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     app.state.committer = committer
     app.state.pages, app.state.pages_lock = OrderedDict(), threading.Lock()  # report pages
 
-    @app.middleware("http")
-    async def limits(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        size = request.headers.get("content-length")
-        if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
-            return _error(413, "too_large", f"request bodies are limited to {MAX_BODY:,} bytes")
-        response = await call_next(request)
-        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            # a blocking database write: in the thread pool, never on the event loop
-            await run_in_threadpool(
-                _audit,
-                getattr(request.state, "user", "") or "-",
-                request.method,
-                str(request.url.path)[:300],
-                response.status_code,
-            )
-        return response
-
     def _audit(user: str, method: str, path: str, status: int) -> None:
-        row = ApiAudit(
-            ts=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            user=user,
-            method=method,
-            path=path,
-            status=status,
-        )
-
         def add(s: Session, _head: object) -> list[int]:
-            s.add(row)
+            stage_audit(s, user, method, path, status)
             return []
 
-        audit_writer.run(add)  # concurrent requests' rows share one commit
+        committer.run(add)  # concurrent requests' rows share one commit
 
     @app.exception_handler(CritmatError)
     async def critmat_error(_: Request, exc: CritmatError) -> JSONResponse:
@@ -213,11 +190,50 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     from critmat.api.routes_inventory import router as inventory_routes
     from critmat.api.routes_jobs import router as job_routes
 
-    for r in (data_routes, job_routes, inventory_routes, forecast_routes):
+    # the inventory first: its write routes are the busiest (routes are matched in order; the
+    # prefixes do not overlap, so the order changes no match)
+    for r in (inventory_routes, data_routes, job_routes, forecast_routes):
         app.include_router(r)
 
     from critmat.web.pages import mount
 
     mount(app)
-
+    app.add_middleware(_Limits, audit=_audit)
     return app
+
+
+class _Limits:
+    """Pure ASGI middleware: the request size limit, and an audit row for every write, committed
+    before the response starts (so a client that saw the response finds the row)."""
+
+    def __init__(self, app: ASGIApp, audit: Callable[[str, str, str, int], None]) -> None:
+        self.app, self.audit = app, audit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        size = Headers(scope=scope).get("content-length")
+        if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
+            msg = f"request bodies are limited to {MAX_BODY:,} bytes"
+            await _error(413, "too_large", msg)(scope, receive, send)
+            return
+        method = scope["method"]
+        if method not in ("POST", "PUT", "PATCH", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+
+        state = scope.setdefault("state", {})  # shared with the request (the user is set there)
+
+        async def audited(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                user = state.get("user") or "-"
+                path = str(scope.get("path", ""))[:300]
+                status = message["status"]
+                led = state.get("audit_ledger")  # a ledger write committed its own audit row
+                if status >= 400 or led is None or not led.committed_with_write:
+                    # a blocking database write: in the thread pool, never on the event loop
+                    await run_in_threadpool(self.audit, user, method, path, status)
+            await send(message)
+
+        await self.app(scope, receive, audited)

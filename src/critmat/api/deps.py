@@ -75,11 +75,24 @@ def dataset(request: Request) -> Any:
 
 
 def ledger(request: Request, user: str = "") -> Any:
-    """The ledger, writing as ``user``, with the server's key."""
+    """The ledger, writing as ``user``, with the server's key. Its first chain write adds the
+    request's audit row in the same transaction (the middleware then adds none)."""
+    from critmat.api.store import stage_audit
     from critmat.services.inventory import Ledger
 
     st = request.app.state
-    return Ledger(st.engine, key=st.cfg.ledger_key, user=user, committer=st.committer)
+    route = request.scope.get("route")
+    status = int(getattr(route, "status_code", None) or 200)
+
+    def audit(s: Any) -> None:
+        if not led.committed_with_write:  # one row per request
+            stage_audit(s, user, request.method, request.url.path, status)
+
+    led = Ledger(
+        st.engine, key=st.cfg.ledger_key, user=user, committer=st.committer, with_write=audit
+    )
+    request.state.audit_ledger = led
+    return led
 
 
 def submit(request: Request, kind: str, body: dict[str, Any], user: str) -> dict[str, Any]:

@@ -119,8 +119,14 @@ class ReadingsIn(_In):
     readings: list[ReadingIn] = Field(min_length=1, max_length=10_000)
 
 
-def _booked(seqs: list[int]) -> dict[str, Any]:
-    return {"entries": seqs}
+class Booked(BaseModel):
+    """The ledger entries a write booked (or, for a retried idempotency key, had booked)."""
+
+    entries: list[int] = Field(description="sequence numbers of the entries, in order")
+
+
+def _booked(seqs: list[int]) -> Booked:
+    return Booked(entries=seqs)
 
 
 @router.get("/facilities")
@@ -206,15 +212,15 @@ def holdings(
     }
 
 
-@router.post("/receipts", status_code=201)
-def receipt(request: Request, body: ReceiptIn, p: Operator) -> dict[str, Any]:
+@router.post("/receipts", status_code=201, response_model=Booked)
+def receipt(request: Request, body: ReceiptIn, p: Operator) -> Booked:
     """A receipt into a zone."""
     led = ledger(request, p.name)
     return _booked(led.receive(body.lot, body.zone, body.quantity, body.unit, key=body.key))
 
 
-@router.post("/dispatches", status_code=201)
-def dispatch(request: Request, body: DispatchIn, p: Operator) -> dict[str, Any]:
+@router.post("/dispatches", status_code=201, response_model=Booked)
+def dispatch(request: Request, body: DispatchIn, p: Operator) -> Booked:
     """Out of a zone into transit (a transfer id, carrier, route and seal)."""
     return _booked(
         ledger(request, p.name).dispatch(
@@ -224,20 +230,20 @@ def dispatch(request: Request, body: DispatchIn, p: Operator) -> dict[str, Any]:
     )  # fmt: skip
 
 
-@router.post("/arrivals", status_code=201)
-def arrive(request: Request, body: ArriveIn, p: Operator) -> dict[str, Any]:
+@router.post("/arrivals", status_code=201, response_model=Booked)
+def arrive(request: Request, body: ArriveIn, p: Operator) -> Booked:
     """A transfer arrives (exactly once)."""
     return _booked(ledger(request, p.name).arrive(body.transfer, body.zone, key=body.key))
 
 
-@router.post("/losses", status_code=201)
-def lost(request: Request, body: LostIn, p: Operator) -> dict[str, Any]:
+@router.post("/losses", status_code=201, response_model=Booked)
+def lost(request: Request, body: LostIn, p: Operator) -> Booked:
     """A transfer is lost in transit (exactly once)."""
     return _booked(ledger(request, p.name).lost(body.transfer, body.reason, key=body.key))
 
 
-@router.post("/releases", status_code=201)
-def release(request: Request, body: OutIn, p: Operator) -> dict[str, Any]:
+@router.post("/releases", status_code=201, response_model=Booked)
+def release(request: Request, body: OutIn, p: Operator) -> Booked:
     """A release out of the reserve (with a reason)."""
     led = ledger(request, p.name)
     return _booked(
@@ -245,8 +251,8 @@ def release(request: Request, body: OutIn, p: Operator) -> dict[str, Any]:
     )
 
 
-@router.post("/sales", status_code=201)
-def sale(request: Request, body: OutIn, p: Operator) -> dict[str, Any]:
+@router.post("/sales", status_code=201, response_model=Booked)
+def sale(request: Request, body: OutIn, p: Operator) -> Booked:
     """A rotation sale (with a reason)."""
     led = ledger(request, p.name)
     return _booked(
@@ -254,8 +260,8 @@ def sale(request: Request, body: OutIn, p: Operator) -> dict[str, Any]:
     )
 
 
-@router.post("/adjustments", status_code=201)
-def adjust(request: Request, body: AdjustIn, p: Operator) -> dict[str, Any]:
+@router.post("/adjustments", status_code=201, response_model=Booked)
+def adjust(request: Request, body: AdjustIn, p: Operator) -> Booked:
     """A stock-count correction (signed quantity, with a reason)."""
     led = ledger(request, p.name)
     return _booked(

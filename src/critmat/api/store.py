@@ -4,7 +4,7 @@ metadata as the inventory; migration 0006)."""
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Float, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from critmat.inventory.models import Base
 
@@ -54,3 +54,20 @@ class ApiAudit(Base):
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(300))
     status: Mapped[int] = mapped_column(Integer)
+
+
+def stage_audit(s: Session, user: str, method: str, path: str, status: int) -> None:
+    """Stage the audit row of one write request in the open write transaction (inserted at its
+    commit, critmat.inventory.staging; time in UTC to the second, path cut at 300)."""
+    import datetime as dt
+
+    from critmat.inventory.staging import stage_row
+
+    row = {
+        "ts": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "user": user or "-",
+        "method": method,
+        "path": path[:300],
+        "status": status,
+    }
+    stage_row(s, ApiAudit.__table__, row)  # type: ignore[arg-type]

@@ -31,12 +31,30 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     database: Annotated[str | None, typer.Option(help="Database URL.")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Job worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Job worker processes (per server process).")
+    ] = 1,
+    processes: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="Server processes sharing the port (use the machine's cores)."
+        ),
+    ] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request to stderr (the audit table keeps every write).")
+    ] = True,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs, routes under /api/v1)."""
+
     import uvicorn
 
-    from critmat.services.api import build_app
+    from critmat.services.api import build_app, prepare_processes, settle
 
-    app = build_app(database, workers=workers)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if processes == 1:
+        app = settle(build_app(database, workers=workers))
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+        return
+    from critmat.api.launcher import serve_processes
+
+    env = prepare_processes(database, workers)
+    raise typer.Exit(serve_processes(env, processes, host, port, access_log))

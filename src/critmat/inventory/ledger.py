@@ -15,9 +15,12 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import pandas as pd
 from sqlalchemy import Engine, func, select, text
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Session
 from critmat.data.countries import iso3_codes
 from critmat.data.units import MASS_UNITS, UnitError, convert_mass
 from critmat.errors import CritmatError
+from critmat.inventory import staging
 from critmat.inventory.group_commit import GroupCommitter, HeadView, Write
 from critmat.inventory.models import (
     MAX_QTY,
@@ -33,7 +37,6 @@ from critmat.inventory.models import (
     MOVEMENT_KINDS,
     Facility,
     LedgerEntry,
-    LedgerHead,
     Lot,
     Zone,
 )
@@ -167,6 +170,24 @@ def entry_hash(prev: str, fields: dict[str, object]) -> str:
 
 
 @dataclass(frozen=True)
+class LotRef:
+    """What a movement needs of its lot (kept across transactions: lots never change)."""
+
+    id: int
+    code: str
+    material: str
+    unit: str
+
+
+#: per engine: lots by code, zone ids by "FACILITY/ZONE" (critmat.inventory.ledger._append)
+_REFS: WeakKeyDictionary[Engine, tuple[dict[str, LotRef], dict[str, int]]] = WeakKeyDictionary()
+
+
+def _refs(engine: Engine) -> tuple[dict[str, LotRef], dict[str, int]]:
+    return _REFS.setdefault(engine, ({}, {}))
+
+
+@dataclass(frozen=True)
 class Context:
     """What gives an entry its meaning beyond its own columns (hashed from version 2)."""
 
@@ -176,7 +197,7 @@ class Context:
     zone: str  # "FACILITY/ZONE" or "" in transit
 
 
-def _fields(e: LedgerEntry, ctx: Context | None = None) -> dict[str, object]:
+def _fields(e: LedgerEntry | SimpleNamespace, ctx: Context | None = None) -> dict[str, object]:
     base = _fields_v1(e)
     if e.hash_version == 1 or ctx is None:
         return base
@@ -191,7 +212,7 @@ def _fields(e: LedgerEntry, ctx: Context | None = None) -> dict[str, object]:
     }
 
 
-def _fields_v1(e: LedgerEntry) -> dict[str, object]:
+def _fields_v1(e: LedgerEntry | SimpleNamespace) -> dict[str, object]:
     return {
         "seq": e.seq,
         "created_at": e.created_at,
@@ -247,21 +268,48 @@ class Ledger:
         key: bytes | None = None,
         user: str = "",
         committer: GroupCommitter | None = None,
+        with_write: Callable[[Session], None] | None = None,
     ) -> None:
         self.engine = engine
         self.key = key
         self.user = user
+        #: called in each successful write's transaction after its entries (the HTTP API adds
+        #: its audit row there: one commit for the movement and its audit row)
+        self.with_write = with_write
+        #: writes committed with ``with_write`` by this object
+        self.committed_with_write = 0
         #: with a committer (the HTTP server's), writes share group commits
         #: (critmat.inventory.group_commit); without, each write is its own transaction
         self.committer = committer
         check_text("user", user, 120)
 
-    def _write(self, fn: Write) -> list[int]:
-        """Run a chain write ``fn(session, head)`` under the head lock, grouped if possible."""
+    def _write(self, fn: Write, key: str | None = None) -> list[int]:
+        """Run a chain write ``fn(session, head)`` under the head lock, grouped if possible;
+        ``key`` (the request's idempotency key) lets a group look its keys up at once."""
+        if self.with_write is not None:
+            fn = self._also(fn, self.with_write)
         if self.committer is not None:
-            return self.committer.run(fn)
-        with Session(self.engine) as s, s.begin():
-            return fn(s, self._lock_head(s))
+            seqs = self.committer.run(fn, key)
+        else:
+            with Session(self.engine) as s, s.begin():
+                head = self._lock_head(s)
+                seq0 = head.seq
+                seqs = fn(s, head)
+                staging.flush(s)
+                if head.seq != seq0:
+                    self._store_head(s, head)
+        if self.with_write is not None:
+            self.committed_with_write += 1
+        return seqs
+
+    @staticmethod
+    def _also(fn: Write, extra: Callable[[Session], None]) -> Write:
+        def both(s: Session, head: HeadView) -> list[int]:
+            seqs = fn(s, head)
+            extra(s)  # only once the write passed every check
+            return seqs
+
+        return both
 
     def _mac(self, seq: int, head_hash: str) -> str:
         """HMAC-SHA256 of the chain head with the ledger key ("" without a key)."""
@@ -384,13 +432,16 @@ class Ledger:
         if _pause is not None:  # tests interleave a second writer: one transaction of its own
             with Session(self.engine) as s, s.begin():
                 head = self._lock_head(s)
-                return self._append(s, head, moves, key=key, batch=batch, _pause=_pause)
-        return self._write(lambda s, head: self._append(s, head, moves, key=key, batch=batch))
+                seqs = self._append(s, head, moves, key=key, batch=batch, _pause=_pause)
+                staging.flush(s)
+                self._store_head(s, head)
+                return seqs
+        return self._write(lambda s, head: self._append(s, head, moves, key=key, batch=batch), key)
 
     def _append(
         self,
         s: Session,
-        head: LedgerHead | HeadView,
+        head: HeadView,
         moves: Sequence[Move],
         *,
         key: str | None,
@@ -401,17 +452,19 @@ class Ledger:
         check_text("idempotency key", key or "", 100)
         check_text("batch", batch, 80)
         lots = {m.lot for m in moves}
-        # lots and zones found earlier in this transaction (a group commit books many requests
-        # in one session) are not queried again; codes never change once created
-        known: dict[str, Lot] = s.info.setdefault("lots", {})
+        # lots and zones found once are not queried again: they are never renamed, changed or
+        # deleted once created (a new code is looked up when first used)
+        known, zones = _refs(self.engine)
         new = lots - set(known)
         if new:
-            known.update({lt.code: lt for lt in s.scalars(select(Lot).where(Lot.code.in_(new)))})
+            found = s.execute(
+                select(Lot.id, Lot.code, Lot.material, Lot.unit).where(Lot.code.in_(new))
+            )
+            known.update({r.code: LotRef(r.id, r.code, r.material, r.unit) for r in found})
         lot_rows = {c: known[c] for c in lots if c in known}
         missing = sorted(lots - set(lot_rows))
         if missing:
             raise InventoryError(f"unknown lot(s): {', '.join(missing)}")
-        zones: dict[str, int] = s.info.setdefault("zones", {})
         for m in moves:
             if m.zone is not None and m.zone not in zones:
                 zones[m.zone] = self._zone_id(s, m.zone)
@@ -441,14 +494,14 @@ class Ledger:
             if done is not None:
                 return done
         deltas: dict[tuple[int, int | None], Decimal] = {}
-        rows = []
+        rows: list[dict[str, Any]] = []
         now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
         prev, seq = head.hash, head.seq
         zone_name = {v: k for k, v in zone_ids.items()}
         for i, (m, lot, zid, qty) in enumerate(planned):
             deltas[(lot.id, zid)] = deltas.get((lot.id, zid), Decimal(0)) + qty
             seq += 1
-            e = LedgerEntry(
+            e = dict(  # the entry's columns (staged for a Core INSERT, no ORM object)
                 seq=seq,
                 created_at=now,
                 kind=m.kind,
@@ -469,8 +522,7 @@ class Ledger:
                 booked_by=self.user,
             )
             ctx = Context(lot.code, lot.material, lot.unit, zone_name.get(zid, "") if zid else "")
-            e.hash = entry_hash(prev, _fields(e, ctx))
-            prev = e.hash
+            e["hash"] = prev = entry_hash(prev, _fields(SimpleNamespace(**e), ctx))
             rows.append(e)
         for (lot_id, zid), delta in deltas.items():
             if delta < 0:
@@ -482,27 +534,42 @@ class Ledger:
                         f"lot {code} {where}: balance {bal} would become {bal + delta} "
                         "(no balance may go negative)"
                     )
-        for i, e in enumerate(rows):
-            s.add(e)
-            if _pause is not None and i == len(rows) // 2:
-                s.flush()
-                _pause()  # type: ignore[operator]
+        # every check passed: stage the entries (inserted together at the end of the transaction)
+        values = rows
+        st = staging.staged(s)
+        if _pause is not None:  # tests: half the entries written, then a second writer tries
+            st.add(key, values[: len(values) // 2 + 1])
+            staging.flush(s)
+            _pause()  # type: ignore[operator]
+            values = values[len(values) // 2 + 1 :]
+        st.add(key, values)
         head.seq, head.hash = seq, prev
         head.mac = self._mac(seq, prev)
-        return [e.seq for e in rows]
+        return [int(e["seq"]) for e in rows]
 
     @staticmethod
     def _booked(
         s: Session, key: str, request: list[tuple[str, int, int | None, Decimal]]
     ) -> list[int] | None:
-        """The entries booked under ``key`` (exact match), or None; refused when they were
-        booked for another request."""
-        names = [f"{key}#{i}" for i in range(len(request) + 1)]
-        got = s.scalars(select(LedgerEntry).where(LedgerEntry.idempotency_key.in_(names))).all()
+        """The entries booked under ``key`` (exact match; staged in this transaction or in the
+        database), or None; refused when they were booked for another request."""
+        st = staging.staged(s)
+        if key in st.keys:
+            got = st.keys[key]
+        elif key in st.absent:  # the group's lookup found it unused
+            return None
+        else:
+            names = [f"{key}#{i}" for i in range(len(request) + 1)]
+            got = [
+                (e.kind, e.lot_id, e.zone_id, _q(e.quantity), e.seq)
+                for e in s.scalars(
+                    select(LedgerEntry).where(LedgerEntry.idempotency_key.in_(names))
+                )
+            ]
         if not got:
             return None
-        got = sorted(got, key=lambda e: e.seq)
-        booked = [(e.kind, e.lot_id, e.zone_id, _q(e.quantity)) for e in got]
+        got = sorted(got, key=lambda e: e[4])
+        booked = [(k, lt, z, _q(q)) for k, lt, z, q, _ in got]
         if booked != [(k, lt, z, _q(q)) for k, lt, z, q in request]:
 
             def show(items: list[tuple[str, int, int | None, Decimal]]) -> str:
@@ -512,7 +579,7 @@ class Ledger:
                 f"idempotency key {key!r} was already used for another request: booked "
                 f"[{show(booked)}], requested [{show(request)}]"
             )
-        return [e.seq for e in got]
+        return [e[4] for e in got]
 
     def receive(
         self, lot: str, zone: str, quantity: Number, unit: str, *, key: str | None = None
@@ -557,7 +624,8 @@ class Ledger:
             Move("dispatch", lot, None, q, unit, **common),
         ]
 
-        def book(s: Session, head: LedgerHead | HeadView) -> list[int]:
+        def book(s: Session, head: HeadView) -> list[int]:
+            staging.flush(s)  # the query below must see what this transaction staged
             used = s.scalars(
                 select(LedgerEntry).where(LedgerEntry.transfer == transfer).limit(1)
             ).first()
@@ -565,7 +633,7 @@ class Ledger:
                 raise InventoryError(f"transfer id {transfer!r} is used already")
             return self._append(s, head, moves, key=key)
 
-        return self._write(book)
+        return self._write(book, key)
 
     def arrive(self, transfer: str, zone: str, *, key: str | None = None) -> list[int]:
         """The whole in-transit quantity of a transfer arrives in a zone (exactly once: the
@@ -581,7 +649,8 @@ class Ledger:
     ) -> list[int]:
         """dispatched -> arrived | lost, with the in-transit quantity read under the lock."""
 
-        def book(s: Session, head: LedgerHead | HeadView) -> list[int]:
+        def book(s: Session, head: HeadView) -> list[int]:
+            staging.flush(s)  # the queries below must see what this transaction staged
             if key is not None:
                 prior = s.scalars(
                     select(LedgerEntry).where(LedgerEntry.idempotency_key == f"{key}#0")
@@ -610,7 +679,7 @@ class Ledger:
                 moves = [Move("lost", lot, None, -qty, unit, reason=reason, transfer=transfer)]
             return self._append(s, head, moves, key=key)
 
-        return self._write(book)
+        return self._write(book, key)
 
     def release(
         self,
@@ -688,13 +757,22 @@ class Ledger:
         return sign(self, old_key)
 
     # -- helpers -----------------------------------------------------------------------------
-    def _lock_head(self, s: Session) -> LedgerHead:
-        if self.engine.dialect.name == "postgresql":
-            s.execute(text("SELECT 1 FROM ledger_head WHERE id = 1 FOR UPDATE"))
-        head = s.get(LedgerHead, 1)
-        if head is None:
+    def _lock_head(self, s: Session) -> HeadView:
+        """The chain head, locked for this transaction (PostgreSQL: the row lock; SQLite: the
+        write lock taken at BEGIN IMMEDIATE); a copy that :meth:`_store_head` writes back."""
+        lock = " FOR UPDATE" if self.engine.dialect.name == "postgresql" else ""
+        row = s.execute(text(f"SELECT seq, hash, mac FROM ledger_head WHERE id = 1{lock}")).first()
+        if row is None:
             raise InventoryError("the database is not initialised: run `critmat inventory init`")
-        return head
+        return HeadView(int(row[0]), str(row[1]), str(row[2] or ""))
+
+    @staticmethod
+    def _store_head(s: Session, head: HeadView) -> None:
+        """Write the head back (once per transaction, after its entries)."""
+        s.execute(
+            text("UPDATE ledger_head SET seq = :seq, hash = :hash, mac = :mac WHERE id = 1"),
+            {"seq": head.seq, "hash": head.hash, "mac": head.mac},
+        )
 
     @staticmethod
     def _zone_id(s: Session, ref: str) -> int:
@@ -712,16 +790,17 @@ class Ledger:
 
     @staticmethod
     def _balance(s: Session, lot_id: int, zone_id: int | None) -> Decimal:
+        """The balance in the database plus what this transaction staged."""
         cond = LedgerEntry.zone_id.is_(None) if zone_id is None else LedgerEntry.zone_id == zone_id
         v = s.scalar(
             select(func.coalesce(func.sum(LedgerEntry.quantity), 0)).where(
                 LedgerEntry.lot_id == lot_id, cond
             )
         )
-        return _q(v or 0)
+        return _q(v or 0) + staging.staged(s).deltas.get((lot_id, zone_id), Decimal(0))
 
     @staticmethod
-    def _to_lot_unit(m: Move, lot: Lot) -> Decimal:
+    def _to_lot_unit(m: Move, lot: LotRef) -> Decimal:
         if m.unit == lot.unit:
             return _q(m.quantity)
         try:

@@ -191,6 +191,7 @@ def sign(led: Ledger, old_key: bytes | None = None) -> int:
     with Session(led.engine) as s, s.begin():
         head = led._lock_head(s)
         head.mac = led._mac(head.seq, head.hash)
+        led._store_head(s, head)
         return int(head.seq)
 
 

@@ -64,9 +64,20 @@ def group_committer(engine: Engine, *, chain: bool = True) -> GroupCommitter:
     """Group commits for a server process (critmat.inventory.group_commit): concurrent ledger
     writes (``chain``; pass it to each request's Ledger), or other rows such as the audit trail
     (``chain=False``: no head lock)."""
+    from critmat.inventory import staging
     from critmat.inventory.group_commit import GroupCommitter
 
-    return GroupCommitter(engine, Ledger(engine)._lock_head if chain else lambda _s: None)
+    if not chain:
+        # rows added with Session.add: nothing fails before the commit, no savepoint needed
+        return GroupCommitter(engine, lambda _s: None, savepoints=False)
+    led = Ledger(engine)
+    return GroupCommitter(
+        engine,
+        led._lock_head,
+        store_head=led._store_head,
+        savepoints=False,  # ledger writes stage their entries only once every check passed
+        prefetch=staging.prefetch_keys,
+    )
 
 
 def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
