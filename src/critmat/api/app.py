@@ -9,7 +9,7 @@ import contextlib
 import multiprocessing
 import threading
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +21,6 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -133,12 +132,12 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     app.state.committer = committer
     app.state.pages, app.state.pages_lock = OrderedDict(), threading.Lock()  # report pages
 
-    def _audit(user: str, method: str, path: str, status: int) -> None:
+    async def _audit(user: str, method: str, path: str, status: int) -> None:
         def add(s: Session, _head: object) -> list[int]:
             stage_audit(s, user, method, path, status)
             return []
 
-        committer.run(add)  # concurrent requests' rows share one commit
+        await committer.arun(add)  # with the next group commit, awaited on the event loop
 
     @app.exception_handler(CritmatError)
     async def critmat_error(_: Request, exc: CritmatError) -> JSONResponse:
@@ -206,7 +205,9 @@ class _Limits:
     """Pure ASGI middleware: the request size limit, and an audit row for every write, committed
     before the response starts (so a client that saw the response finds the row)."""
 
-    def __init__(self, app: ASGIApp, audit: Callable[[str, str, str, int], None]) -> None:
+    def __init__(
+        self, app: ASGIApp, audit: Callable[[str, str, str, int], Awaitable[None]]
+    ) -> None:
         self.app, self.audit = app, audit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -232,8 +233,7 @@ class _Limits:
                 status = message["status"]
                 led = state.get("audit_ledger")  # a ledger write committed its own audit row
                 if status >= 400 or led is None or not led.committed_with_write:
-                    # a blocking database write: in the thread pool, never on the event loop
-                    await run_in_threadpool(self.audit, user, method, path, status)
+                    await self.audit(user, method, path, status)
             await send(message)
 
         await self.app(scope, receive, audited)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from critmat.api.store import ROLES, ApiUser
 from critmat.errors import CritmatError
 
-__all__ = ["Principal", "add_user", "authenticate", "may"]
+__all__ = ["Principal", "add_user", "authenticate", "cached", "may"]
 
 
 @dataclass(frozen=True)
@@ -63,19 +63,32 @@ _CACHE: dict[str, tuple[float, Principal]] = {}
 def authenticate(engine: Engine, token: str) -> Principal | None:
     """The user a token belongs to, or None (constant-time comparison; verified tokens are
     cached for :data:`CACHE_SECONDS`, keyed by a digest of the token, never the token)."""
+    hit = cached(engine, token)
+    if hit is not None:
+        return hit
     import time
 
-    key = hashlib.sha256(f"{id(engine)}:{token}".encode()).hexdigest()
-    hit = _CACHE.get(key)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
     p = _lookup(engine, token)
     if p is not None:
         if len(_CACHE) > 10_000:
             _CACHE.clear()
-        _CACHE[key] = (now, p)
+        _CACHE[_cache_key(engine, token)] = (time.monotonic(), p)
     return p
+
+
+def cached(engine: Engine, token: str) -> Principal | None:
+    """The user of a token verified less than :data:`CACHE_SECONDS` ago, else None (no database
+    access: the server checks this on its event loop and looks up only on a miss)."""
+    import time
+
+    hit = _CACHE.get(_cache_key(engine, token))
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    return None
+
+
+def _cache_key(engine: Engine, token: str) -> str:
+    return hashlib.sha256(f"{id(engine)}:{token}".encode()).hexdigest()
 
 
 def _lookup(engine: Engine, token: str) -> Principal | None:

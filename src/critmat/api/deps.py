@@ -4,11 +4,12 @@ job submission and JSON-safe records. State lives on ``app.state`` (set by ``cre
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Header, Request
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from critmat.api import auth, jobs
 from critmat.api.store import ROLES
@@ -26,11 +27,11 @@ class ApiRefusal(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def require(role: str) -> Callable[..., auth.Principal]:
+def require(role: str) -> Callable[..., Awaitable[auth.Principal]]:
     """A dependency: the bearer token's user, who must hold at least ``role``; failed logins
     are counted per client (at most 10 a minute)."""
 
-    def dep(
+    async def dep(
         request: Request, authorization: Annotated[str | None, Header()] = None
     ) -> auth.Principal:
         st = request.app.state
@@ -42,7 +43,11 @@ def require(role: str) -> Callable[..., auth.Principal]:
         if len(window) >= FAILED_LOGINS_PER_MINUTE:
             raise ApiRefusal(429, "rate_limited", "too many failed logins; wait a minute")
         token = (authorization or "").removeprefix("Bearer ").strip()
-        p = auth.authenticate(st.engine, token) if token else None
+        # async, so FastAPI does not hand every request to a thread for this: a token verified
+        # in the last 30 s is found without the database; a miss reads it in the thread pool
+        p = auth.cached(st.engine, token) if token else None
+        if p is None and token:
+            p = await run_in_threadpool(auth.authenticate, st.engine, token)
         if p is None:
             if token:  # a wrong token is a failed login; no token at all is not
                 window.append(now)

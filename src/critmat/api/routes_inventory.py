@@ -212,60 +212,84 @@ def holdings(
     }
 
 
+# The ledger writes are coroutines: their checks run on the event loop and the booking is
+# awaited on the server's group committer (critmat.inventory.group_commit), not in a thread each.
 @router.post("/receipts", status_code=201, response_model=Booked)
-def receipt(request: Request, body: ReceiptIn, p: Operator) -> Booked:
+async def receipt(request: Request, body: ReceiptIn, p: Operator) -> Booked:
     """A receipt into a zone."""
-    led = ledger(request, p.name)
-    return _booked(led.receive(body.lot, body.zone, body.quantity, body.unit, key=body.key))
+    return _booked(
+        await ledger(request, p.name).submit(
+            lambda led: led.receive(body.lot, body.zone, body.quantity, body.unit, key=body.key)
+        )
+    )
 
 
 @router.post("/dispatches", status_code=201, response_model=Booked)
-def dispatch(request: Request, body: DispatchIn, p: Operator) -> Booked:
+async def dispatch(request: Request, body: DispatchIn, p: Operator) -> Booked:
     """Out of a zone into transit (a transfer id, carrier, route and seal)."""
     return _booked(
-        ledger(request, p.name).dispatch(
-            body.lot, body.zone, body.quantity, body.unit, transfer=body.transfer,
-            carrier=body.carrier, route=body.route, seal=body.seal, key=body.key,
+        await ledger(request, p.name).submit(
+            lambda led: led.dispatch(
+                body.lot, body.zone, body.quantity, body.unit, transfer=body.transfer,
+                carrier=body.carrier, route=body.route, seal=body.seal, key=body.key,
+            )
         )
     )  # fmt: skip
 
 
 @router.post("/arrivals", status_code=201, response_model=Booked)
-def arrive(request: Request, body: ArriveIn, p: Operator) -> Booked:
+async def arrive(request: Request, body: ArriveIn, p: Operator) -> Booked:
     """A transfer arrives (exactly once)."""
-    return _booked(ledger(request, p.name).arrive(body.transfer, body.zone, key=body.key))
+    return _booked(
+        await ledger(request, p.name).submit(
+            lambda led: led.arrive(body.transfer, body.zone, key=body.key)
+        )
+    )
 
 
 @router.post("/losses", status_code=201, response_model=Booked)
-def lost(request: Request, body: LostIn, p: Operator) -> Booked:
+async def lost(request: Request, body: LostIn, p: Operator) -> Booked:
     """A transfer is lost in transit (exactly once)."""
-    return _booked(ledger(request, p.name).lost(body.transfer, body.reason, key=body.key))
+    return _booked(
+        await ledger(request, p.name).submit(
+            lambda led: led.lost(body.transfer, body.reason, key=body.key)
+        )
+    )
 
 
 @router.post("/releases", status_code=201, response_model=Booked)
-def release(request: Request, body: OutIn, p: Operator) -> Booked:
+async def release(request: Request, body: OutIn, p: Operator) -> Booked:
     """A release out of the reserve (with a reason)."""
-    led = ledger(request, p.name)
     return _booked(
-        led.release(body.lot, body.zone, body.quantity, body.unit, body.reason, key=body.key)
+        await ledger(request, p.name).submit(
+            lambda led: led.release(
+                body.lot, body.zone, body.quantity, body.unit, body.reason, key=body.key
+            )
+        )
     )
 
 
 @router.post("/sales", status_code=201, response_model=Booked)
-def sale(request: Request, body: OutIn, p: Operator) -> Booked:
+async def sale(request: Request, body: OutIn, p: Operator) -> Booked:
     """A rotation sale (with a reason)."""
-    led = ledger(request, p.name)
     return _booked(
-        led.sell(body.lot, body.zone, body.quantity, body.unit, body.reason, key=body.key)
+        await ledger(request, p.name).submit(
+            lambda led: led.sell(
+                body.lot, body.zone, body.quantity, body.unit, body.reason, key=body.key
+            )
+        )
     )
 
 
 @router.post("/adjustments", status_code=201, response_model=Booked)
-def adjust(request: Request, body: AdjustIn, p: Operator) -> Booked:
+async def adjust(request: Request, body: AdjustIn, p: Operator) -> Booked:
     """A stock-count correction (signed quantity, with a reason)."""
-    led = ledger(request, p.name)
     return _booked(
-        led.adjust(body.lot, body.zone, body.quantity, body.unit, body.reason, key=body.key)
+        await ledger(request, p.name).submit(
+            lambda led: led.adjust(
+                body.lot, body.zone, body.quantity, body.unit, body.reason, key=body.key
+            )
+        )
     )
 
 

@@ -14,10 +14,16 @@ and the group's idempotency keys looked up in one query. Writes that may fail af
 a SAVEPOINT each (``savepoints=True``). A group whose commit fails is retried one request at a
 time, so no request fails because of another. Several server processes stay correct: each group
 still takes the database's head lock.
+
+Coroutines (the HTTP server's write routes) submit with :meth:`GroupCommitter.arun`: they wait
+on the event loop, not in a thread each; a thread is used only to book, and it keeps booking
+groups while the oldest waiting request is a coroutine (which has no thread of its own).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,11 +52,33 @@ class HeadView:
 class _Request:
     fn: Write
     key: str | None = None
-    #: set when the request is booked (``done``) or made the next group's leader
+    #: set when the request is booked (``done``) or made the next group's leader (a thread)
     wake: threading.Event = field(default_factory=threading.Event)
+    #: a coroutine's request: its event loop and the future it awaits (set when booked)
+    loop: asyncio.AbstractEventLoop | None = None
+    signal: asyncio.Future[None] | None = None
     done: bool = False
     result: list[int] | None = None
     error: BaseException | None = None
+
+    def notify(self) -> None:
+        """Wake the waiting thread or coroutine."""
+        if self.loop is None:
+            self.wake.set()
+            return
+        with contextlib.suppress(RuntimeError):  # a closed loop (server stopped): nobody waits
+            self.loop.call_soon_threadsafe(_resolve, self.signal)
+
+    def outcome(self) -> list[int]:
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+def _resolve(fut: asyncio.Future[None] | None) -> None:
+    if fut is not None and not fut.done():
+        fut.set_result(None)
 
 
 class GroupCommitter:
@@ -83,6 +111,7 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._pending: list[_Request] = []
         self._busy = False  # a leader is booking (or was just named)
+        self._leading: asyncio.Future[None] | None = None
 
     def run(self, fn: Write, key: str | None = None) -> list[int]:
         """Book ``fn`` (with its idempotency ``key``, if any) with the next group and return
@@ -91,28 +120,56 @@ class GroupCommitter:
         herd of waiters), which takes every queued one (up to ``max_group``) and books them
         together; the others are woken with their results."""
         req = _Request(fn, key)
+        if not self._enqueue(req):
+            req.wake.wait()  # booked by a leader, or named the next leader
+        if not req.done:  # the oldest waiting request leads: its own is in the group
+            self._lead(once=True)
+        return req.outcome()
+
+    async def arun(self, fn: Write, key: str | None = None) -> list[int]:
+        """:meth:`run` for a coroutine: waits on its event loop until its group is booked;
+        when no group is booking, it starts the booking in a thread of the loop's executor,
+        which goes on with the groups of waiting coroutines (the coroutine itself returns as
+        soon as its own group is booked)."""
+        loop = asyncio.get_running_loop()
+        signal = loop.create_future()
+        req = _Request(fn, key, loop=loop, signal=signal)
+        if self._enqueue(req):
+            self._leading = loop.run_in_executor(None, self._lead)  # kept: not collected
+        await signal
+        return req.outcome()
+
+    def _enqueue(self, req: _Request) -> bool:
+        """Queue a request; True when it is to lead (no group is booking)."""
         with self._lock:
             self._pending.append(req)
             lead = not self._busy
             self._busy = True
-        if not lead:
-            req.wake.wait()  # booked by a leader, or named the next leader
-        if not req.done:
-            with self._lock:  # the oldest waiting request leads: its own is in the group
+        return lead
+
+    def _lead(self, once: bool = False) -> None:
+        """Book the queued requests group after group, in this thread. Hand over to the oldest
+        waiting request when it is a thread; go on while it is a coroutine (``once``: a
+        caller's own thread books one group, then starts a thread for coroutines)."""
+        while True:
+            with self._lock:
                 group = self._pending[: self.max_group]
                 del self._pending[: self.max_group]
+            nxt: _Request | None = None
             try:
                 self._book(group)
             finally:
                 with self._lock:
-                    if self._pending:
-                        self._pending[0].wake.set()  # the next leader (still busy)
-                    else:
+                    nxt = self._pending[0] if self._pending else None
+                    if nxt is None:
                         self._busy = False
-        if req.error is not None:
-            raise req.error
-        assert req.result is not None
-        return req.result
+                    elif nxt.loop is None:
+                        nxt.wake.set()  # a waiting thread leads next (still busy)
+            if nxt is None or nxt.loop is None:
+                return
+            if once:  # coroutines wait: a thread of their own books for them
+                threading.Thread(target=self._lead, name="group-commit", daemon=True).start()
+                return
 
     def _book(self, group: list[_Request]) -> None:
         try:
@@ -128,7 +185,7 @@ class GroupCommitter:
                     req.result, req.error = None, exc
         for req in group:
             req.done = True
-            req.wake.set()
+            req.notify()
 
     def _transaction(self, group: list[_Request]) -> None:
         from critmat.inventory.db import write_lock

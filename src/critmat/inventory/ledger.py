@@ -11,6 +11,7 @@ Rules enforced in one database transaction per call (or per batch):
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import hmac
@@ -169,6 +170,14 @@ def entry_hash(prev: str, fields: dict[str, object]) -> str:
     return hashlib.sha256((prev + payload).encode()).hexdigest()
 
 
+class _Captured(Exception):
+    """A write handed back to :meth:`Ledger.submit` instead of run (internal)."""
+
+    def __init__(self, fn: Write, key: str | None) -> None:
+        super().__init__("captured write")
+        self.fn, self.key = fn, key
+
+
 @dataclass(frozen=True)
 class LotRef:
     """What a movement needs of its lot (kept across transactions: lots never change)."""
@@ -278,6 +287,7 @@ class Ledger:
         self.with_write = with_write
         #: writes committed with ``with_write`` by this object
         self.committed_with_write = 0
+        self._capture = False  # submit(): the write is handed back, not run
         #: with a committer (the HTTP server's), writes share group commits
         #: (critmat.inventory.group_commit); without, each write is its own transaction
         self.committer = committer
@@ -288,6 +298,8 @@ class Ledger:
         ``key`` (the request's idempotency key) lets a group look its keys up at once."""
         if self.with_write is not None:
             fn = self._also(fn, self.with_write)
+        if self._capture:
+            raise _Captured(fn, key)
         if self.committer is not None:
             seqs = self.committer.run(fn, key)
         else:
@@ -298,6 +310,25 @@ class Ledger:
                 staging.flush(s)
                 if head.seq != seq0:
                     self._store_head(s, head)
+        if self.with_write is not None:
+            self.committed_with_write += 1
+        return seqs
+
+    async def submit(self, call: Callable[[Ledger], list[int]]) -> list[int]:
+        """Run a write operation from a coroutine, e.g. ``await led.submit(lambda l:
+        l.receive(...))``: its checks run here, its booking joins the next group commit and is
+        awaited on the event loop (GroupCommitter.arun), not in a thread. Needs a committer.
+        Every write operation ends with one chain write, which is what is submitted."""
+        if self.committer is None:
+            raise InventoryError("submit needs a group committer")
+        shadow = copy.copy(self)
+        shadow._capture = True
+        try:
+            call(shadow)
+        except _Captured as write:
+            seqs = await self.committer.arun(write.fn, write.key)
+        else:
+            raise InventoryError("the operation made no ledger write")
         if self.with_write is not None:
             self.committed_with_write += 1
         return seqs
