@@ -160,3 +160,111 @@ def test_one_group_sees_its_own_staged_entries(url: str) -> None:
     assert not [s for s in statements if s.startswith(("SAVEPOINT", "RELEASE"))]
     # staged entries flushed before f's and g's queries of the transfer, the rest at commit
     assert len(inserts) == 3, statements
+
+
+def test_coroutines_and_threads_share_groups(url: str) -> None:
+    """Coroutines (the HTTP server's writes, Ledger.submit) and threads book through one
+    committer: every request booked once, a refused one fails alone, the chain verifies."""
+    import asyncio
+
+    from critmat.services.inventory import group_committer
+
+    base = fresh(url)
+    committer = group_committer(base.engine)
+    led = Ledger(base.engine, user="api", committer=committer)
+    thread_seqs: list[int] = []
+
+    def threads_client(c: int) -> None:
+        for i in range(10):
+            thread_seqs.extend(Ledger(base.engine, committer=committer).receive(
+                "LOT", "F/A", 1, "t", key=f"t{c}-{i}"
+            ))  # fmt: skip
+
+    async def main() -> list[object]:
+        calls = [
+            led.submit(lambda lg, i=i: lg.receive("LOT", "F/A", 2, "t", key=f"a{i}"))
+            for i in range(60)
+        ]
+        calls.append(led.submit(lambda lg: lg.release("LOT", "F/A", 10**6, "t", "too much")))
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    workers = [threading.Thread(target=threads_client, args=(c,)) for c in range(4)]
+    for t in workers:
+        t.start()
+    out = asyncio.run(main())
+    for t in workers:
+        t.join()
+    booked = [s for r in out if isinstance(r, list) for s in r]
+    assert len(booked) == 60 and isinstance(out[-1], InventoryError)
+    assert "would become" in str(out[-1])
+    assert len(set(booked + thread_seqs)) == 60 + 40
+    assert committer.groups < committer.booked == 100
+    assert total(base) == Decimal(60 * 2 + 40) and base.verify().ok
+    # a retry through submit returns what the first booking booked
+    again = asyncio.run(led.submit(lambda lg: lg.receive("LOT", "F/A", 2, "t", key="a7")))
+    assert again[0] in booked and total(base) == Decimal(160)
+
+
+def test_submit_runs_every_write_operation(url: str) -> None:
+    """Each write operation submitted from a coroutine books what the blocking call books."""
+    import asyncio
+
+    from critmat.services.inventory import group_committer
+
+    base = fresh(url)
+    led = Ledger(base.engine, committer=group_committer(base.engine))
+
+    async def ops() -> None:
+        await led.submit(lambda lg: lg.receive("LOT", "F/A", 10, "t", key="r"))
+        await led.submit(lambda lg: lg.dispatch(
+            "LOT", "F/A", 4, "t", transfer="T", carrier="c", route="r", seal="s"
+        ))  # fmt: skip
+        await led.submit(lambda lg: lg.arrive("T", "G/A"))
+        await led.submit(lambda lg: lg.release("LOT", "F/A", 1, "t", "drill"))
+        await led.submit(lambda lg: lg.sell("LOT", "G/A", 1000, "kg", "rotation"))
+        await led.submit(lambda lg: lg.adjust("LOT", "F/B", 2, "t", "count"))
+        await led.submit(lambda lg: lg.dispatch(
+            "LOT", "F/A", 1, "t", transfer="T2", carrier="c", route="r", seal="s"
+        ))  # fmt: skip
+        await led.submit(lambda lg: lg.lost("T2", "fell off"))
+        with pytest.raises(InventoryError, match="unknown lot"):
+            await led.submit(lambda lg: lg.receive("NOPE", "F/A", 1, "t"))
+        with pytest.raises(InventoryError, match="no ledger write"):
+            await led.submit(lambda lg: [])
+
+    asyncio.run(ops())
+    b = base.balances().set_index("location")["quantity"]
+    assert b["F/A"] == 10 - 4 - 1 - 1 and b["G/A"] == 4 - 1 and b["F/B"] == 2
+    assert "in transit" not in b and base.verify().ok
+    with pytest.raises(InventoryError, match="needs a group committer"):
+        asyncio.run(Ledger(base.engine).submit(lambda lg: lg.receive("LOT", "F/A", 1, "t")))
+
+
+def test_sqlite_write_lock_serialises_processes(tmp_path: object) -> None:
+    """The inter-process write lock (flock on <file>.write-lock) makes a second writer wait
+    until the first releases it; PostgreSQL and in-memory SQLite take none."""
+    from pathlib import Path
+
+    from sqlalchemy import create_engine
+
+    from critmat.inventory.db import write_lock
+
+    led = fresh(f"sqlite:///{tmp_path}/inv.db")
+    held, order = threading.Event(), []
+
+    def second() -> None:
+        held.wait(10)
+        with write_lock(led.engine):
+            order.append("second")
+
+    t = threading.Thread(target=second)
+    t.start()
+    with write_lock(led.engine):
+        held.set()
+        t.join(0.3)  # still waiting for the lock
+        order.append("first")
+    t.join(10)
+    assert order == ["first", "second"]
+    assert Path(f"{tmp_path}/inv.db.write-lock").exists()
+    with write_lock(create_engine("sqlite://")):  # in memory: nothing to lock
+        pass

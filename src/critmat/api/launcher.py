@@ -4,7 +4,7 @@ Each process binds its own listening socket with ``SO_REUSEPORT``, so the kernel
 connections over the processes when they arrive. uvicorn's own ``--workers`` shares one socket
 instead: the first process to wake accepts a whole burst of connections, and with keep-alive
 clients one process stayed at 88% of a core while the other idled at 31% (measured,
-docs/performance.md). Where ``SO_REUSEPORT`` is missing (Windows), uvicorn's workers are used.
+docs/performance.md). Where ``SO_REUSEPORT`` is missing (Windows), one process serves.
 
 The parent migrates the database and recovers stopped jobs once (critmat.services.api), starts
 the processes (spawned: no inherited connections), and stops them all on Ctrl-C or SIGTERM, or
@@ -14,7 +14,6 @@ when one of them exits.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 import socket
 import time
@@ -24,28 +23,18 @@ __all__ = ["serve_processes"]
 
 
 def serve_processes(
-    env: dict[str, str], processes: int, host: str, port: int, access_log: bool
+    database_url: str, workers: int, processes: int, host: str, port: int, access_log: bool
 ) -> int:
-    """Run ``processes`` server processes on ``host:port``; returns the exit status (0 after a
-    requested stop, 1 when a process exited by itself)."""
+    """Run ``processes`` server processes on ``host:port`` for a database prepared by
+    critmat.services.api.prepare_processes, each with ``workers`` job processes; returns the
+    exit status (0 after a requested stop, 1 when a process exited by itself)."""
     if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - Windows
-        import uvicorn
-
-        os.environ.update(env)
-        uvicorn.run(
-            "critmat.services.api:app_for_process",
-            factory=True,
-            workers=processes,
-            host=host,
-            port=port,
-            access_log=access_log,
-        )
-        return 0
+        processes = 1
     _bind(host, port).close()  # a taken port or bad address is refused here, once
     ctx = multiprocessing.get_context("spawn")
+    args = (database_url, workers, host, port, access_log)
     procs = [
-        ctx.Process(target=_one, args=(env, host, port, access_log), name=f"critmat-serve-{i}")
-        for i in range(processes)
+        ctx.Process(target=_one, args=args, name=f"critmat-serve-{i}") for i in range(processes)
     ]
     stop = {"requested": False}
 
@@ -75,22 +64,24 @@ def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if hasattr(socket, "SO_REUSEPORT"):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     return sock
 
 
-def _one(env: dict[str, str], host: str, port: int, access_log: bool) -> None:
-    """One server process: its own SO_REUSEPORT socket, the application from the parent's
-    options (critmat.services.api.app_for_process)."""
+def _one(database_url: str, workers: int, host: str, port: int, access_log: bool) -> None:
+    """One server process: its own SO_REUSEPORT socket and application (the parent migrated
+    the database and recovered the jobs)."""
     import uvicorn
 
-    os.environ.update(env)
+    from critmat.services.api import build_app, settle
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
     sock = _bind(host, port)
+    app = settle(build_app(database_url, workers=workers, recover=False))
     config = uvicorn.Config(
-        "critmat.services.api:app_for_process",
-        factory=True,
+        app,
         host=host,
         port=port,
         log_level="info",

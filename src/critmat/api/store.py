@@ -61,7 +61,7 @@ def stage_audit(s: Session, user: str, method: str, path: str, status: int) -> N
     commit, critmat.inventory.staging; time in UTC to the second, path cut at 300)."""
     import datetime as dt
 
-    from critmat.inventory.staging import stage_row
+    from critmat.services.inventory import stage_row
 
     row = {
         "ts": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

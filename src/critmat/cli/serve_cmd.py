@@ -56,5 +56,5 @@ def serve(
         return
     from critmat.api.launcher import serve_processes
 
-    env = prepare_processes(database, workers)
-    raise typer.Exit(serve_processes(env, processes, host, port, access_log))
+    url = prepare_processes(database)
+    raise typer.Exit(serve_processes(url, workers, processes, host, port, access_log))

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["add_user", "app_for_process", "build_app", "prepare_processes", "settle"]
-
-#: how ``critmat serve --processes N`` hands its options to each server process
-PROCESS_ENV = "CRITMAT_SERVE_PROCESS"
+__all__ = ["add_user", "build_app", "prepare_processes", "settle"]
 
 
 def add_user(database_url: str | None, name: str, role: str) -> str:
@@ -51,12 +48,10 @@ def _ledger_key() -> bytes:
     return key
 
 
-def prepare_processes(database_url: str | None, workers: int) -> dict[str, str]:
+def prepare_processes(database_url: str | None) -> str:
     """Before several server processes start: check the settings, migrate the database and
-    recover stopped jobs once; returns the environment each process reads
-    (:func:`app_for_process`)."""
-    import json
-
+    recover stopped jobs once; returns the database URL each process opens (each then builds
+    its application with ``build_app(url, recover=False)``)."""
     from critmat.api import jobs
     from critmat.inventory.db import database_url as url_of
     from critmat.inventory.db import make_engine, migrate
@@ -65,17 +60,7 @@ def prepare_processes(database_url: str | None, workers: int) -> dict[str, str]:
     _ledger_key()  # refused here, before any process starts
     migrate(url)
     jobs.recover(make_engine(url))
-    return {PROCESS_ENV: json.dumps({"database": url, "workers": workers})}
-
-
-def app_for_process() -> Any:
-    """The application of one of several server processes (uvicorn's factory; the options
-    come from :func:`prepare_processes` through the environment)."""
-    import json
-    import os
-
-    opts = json.loads(os.environ[PROCESS_ENV])
-    return settle(build_app(opts["database"], workers=opts["workers"], recover=False))
+    return url
 
 
 def settle(app: Any) -> Any:

@@ -15,6 +15,7 @@ from critmat.inventory.maintenance import add_equipment, maintenance_plan
 from critmat.inventory.monitoring import alerts, ingest, quality, set_alert
 from critmat.inventory.registers import facilities, movements, readings
 from critmat.inventory.risks import add_risk, risk_register
+from critmat.inventory.staging import stage_row
 from critmat.inventory.valuation import (
     add_policy,
     coverage,
@@ -50,6 +51,7 @@ __all__ = [
     "rotation_plan",
     "seed_demo",
     "set_alert",
+    "stage_row",
     "valuation",
 ]
 
