@@ -62,16 +62,13 @@ if TYPE_CHECKING:
     from critmat.inventory.group_commit import GroupCommitter
 
 
-def group_committer(engine: Engine, *, chain: bool = True) -> GroupCommitter:
+def group_committer(engine: Engine) -> GroupCommitter:
     """Group commits for a server process (critmat.inventory.group_commit): concurrent ledger
-    writes (``chain``; pass it to each request's Ledger), or other rows such as the audit trail
-    (``chain=False``: no head lock)."""
+    writes (pass it to each request's Ledger) and rows staged beside them, such as the audit
+    trail (critmat.inventory.staging.stage_row)."""
     from critmat.inventory import staging
     from critmat.inventory.group_commit import GroupCommitter
 
-    if not chain:
-        # rows added with Session.add: nothing fails before the commit, no savepoint needed
-        return GroupCommitter(engine, lambda _s: None, savepoints=False)
     led = Ledger(engine)
     return GroupCommitter(
         engine,
