@@ -300,19 +300,22 @@ class Ledger:
             fn = self._also(fn, self.with_write)
         if self._capture:
             raise _Captured(fn, key)
-        if self.committer is not None:
-            seqs = self.committer.run(fn, key)
-        else:
-            with Session(self.engine) as s, s.begin():
-                head = self._lock_head(s)
-                seq0 = head.seq
-                seqs = fn(s, head)
-                staging.flush(s)
-                if head.seq != seq0:
-                    self._store_head(s, head)
+        seqs = self.committer.run(fn, key) if self.committer is not None else self._alone(fn)
         if self.with_write is not None:
             self.committed_with_write += 1
         return seqs
+
+    def _alone(self, fn: Write) -> list[int]:
+        """One write in its own transaction: the head locked, the staged entries inserted, the
+        head written back if it moved."""
+        with Session(self.engine) as s, s.begin():
+            head = self._lock_head(s)
+            seq0 = head.seq
+            seqs = fn(s, head)
+            staging.flush(s)
+            if head.seq != seq0:
+                self._store_head(s, head)
+            return seqs
 
     async def submit(self, call: Callable[[Ledger], list[int]]) -> list[int]:
         """Run a write operation from a coroutine, e.g. ``await led.submit(lambda l:
@@ -461,12 +464,9 @@ class Ledger:
         if not moves:
             raise InventoryError("no movements given")
         if _pause is not None:  # tests interleave a second writer: one transaction of its own
-            with Session(self.engine) as s, s.begin():
-                head = self._lock_head(s)
-                seqs = self._append(s, head, moves, key=key, batch=batch, _pause=_pause)
-                staging.flush(s)
-                self._store_head(s, head)
-                return seqs
+            return self._alone(
+                lambda s, head: self._append(s, head, moves, key=key, batch=batch, _pause=_pause)
+            )
         return self._write(lambda s, head: self._append(s, head, moves, key=key, batch=batch), key)
 
     def _append(
@@ -566,8 +566,7 @@ class Ledger:
                         "(no balance may go negative)"
                     )
         # every check passed: stage the entries (inserted together at the end of the transaction)
-        values = rows
-        st = staging.staged(s)
+        values, st = rows, staging.staged(s)
         if _pause is not None:  # tests: half the entries written, then a second writer tries
             st.add(key, values[: len(values) // 2 + 1])
             staging.flush(s)
