@@ -121,6 +121,7 @@ def test_footprints_come_from_the_dataset_on_the_basis(ds) -> None:  # type: ign
     assert 1e5 < w < 5e5 and "usgs" in where
 
 
+@pytest.mark.slow
 def test_the_example_runs_end_to_end(ds) -> None:  # type: ignore[no-untyped-def]
     rep = run_acquisition(ds, EXAMPLE)
     t = rep.tables()

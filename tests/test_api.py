@@ -135,6 +135,7 @@ def test_bad_requests_get_4xx_json_naming_the_problem(env, method, path, body, s
         assert err.get("field")
 
 
+@pytest.mark.slow
 def test_simulation_job_runs_in_the_pool_and_reports(env) -> None:  # type: ignore[no-untyped-def]
     c, tok, _ = env
     r = c.post("/api/v1/jobs/simulate", json={"scenario": "GR-2023", "holder": "EU27",
@@ -249,6 +250,7 @@ MATRIX = [
 ROLES = ["viewer", "analyst", "operator", "admin"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("method", "path", "least", "body"), MATRIX, ids=[m[1] for m in MATRIX])
 def test_role_matrix(env, method, path, least, body) -> None:  # type: ignore[no-untyped-def]
     c, tok, _ = env
@@ -327,6 +329,7 @@ def test_a_materials_events_and_risk_terms(env) -> None:  # type: ignore[no-unty
         assert r["value"] == pytest.approx(want) and r["source"]
 
 
+@pytest.mark.slow
 def test_scenario_yaml_edit_validate_and_run(env) -> None:  # type: ignore[no-untyped-def]
     import yaml
 
@@ -363,6 +366,7 @@ def _wait(c, tok, jid):  # type: ignore[no-untyped-def]
     raise AssertionError(f"job {jid} did not finish")
 
 
+@pytest.mark.slow
 def test_a_result_as_netcdf_matches_its_json(env) -> None:  # type: ignore[no-untyped-def]
     import io
 
@@ -462,6 +466,7 @@ def test_every_ledger_operation_over_http(env) -> None:  # type: ignore[no-untyp
     assert v["ok"], v
 
 
+@pytest.mark.slow
 def test_report_pages_are_served_and_cached(env) -> None:  # type: ignore[no-untyped-def]
     c, tok, _ = env
     r = c.get("/api/v1/reports/assessment?holder=EU27&year=2022", headers=h(tok["viewer"]))
@@ -511,6 +516,7 @@ def test_a_policy_job_solves_the_shipped_example(env) -> None:  # type: ignore[n
     assert bad.status_code == 400 and "sums to 1.1" in bad.json()["error"]["message"]
 
 
+@pytest.mark.slow
 def test_schedule_and_coalition_jobs(env) -> None:  # type: ignore[no-untyped-def]
     import json
 
@@ -551,3 +557,26 @@ def test_a_plan_job_refuses_bad_decisions(env) -> None:  # type: ignore[no-untyp
     r = c.post("/api/v1/jobs/plan", json={**base, "decisions": {"policy": "name: x\n"}},
                headers=h(tok["analyst"]))  # fmt: skip
     assert r.status_code == 400 and "states" in r.json()["error"]["message"]
+
+
+def test_hostile_inputs_issue_27(env) -> None:  # type: ignore[no-untyped-def]
+    """Quantities are plain ASCII decimals; deep YAML is a 422, not a 500; a refused reading
+    names what was sent, never the server's temporary file."""
+    c, tok, _ = env
+    op = h(tok["operator"])
+    for q in ("１", "١", "1_000", " 5", "+5", "1e3"):
+        r = c.post("/api/v1/inventory/receipts", headers=op,
+                   json={"lot": "L1", "zone": "F/A", "quantity": q})  # fmt: skip
+        assert r.status_code == 400 and "plain decimal" in r.json()["error"]["message"], (q, r.text)
+    r = c.post("/api/v1/inventory/receipts", headers=op,
+               json={"lot": "L1", "zone": "F/A", "quantity": "1", "key": ""})  # fmt: skip
+    assert r.status_code == 400 and "idempotency key is empty" in r.text
+    deep = "name: x\nevents: " + "[" * 5000 + "]" * 5000
+    r = c.post("/api/v1/scenarios/validate", json={"yaml": deep}, headers=h(tok["viewer"]))
+    assert r.status_code == 422 and "levels deep" in r.json()["error"]["message"], r.text
+    bad = c.post("/api/v1/inventory/readings", headers=op, json={"readings": [
+        {"zone": "F/NOPE", "timestamp": "2026-02-02T00:00:00Z", "metric": "rh_pct",
+         "value": 10}]})  # fmt: skip
+    msg = bad.json()["error"]["message"]
+    assert bad.status_code == 400 and "readings sent" in msg
+    assert "/tmp" not in msg and ".json" not in msg, msg

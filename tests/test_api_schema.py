@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
+pytestmark = pytest.mark.slow  # generated requests against every route
 
 from hypothesis import HealthCheck, settings
 

@@ -68,12 +68,20 @@ def test_planted_share_sum_fails(overlay: Overlay) -> None:
 
 
 def test_planted_unknown_unit_and_reference(overlay: Overlay) -> None:
+    from critmat.data.loader import DatasetError, OverlayFile, _read_file
+    from critmat.data.schemas import SPECS, coerce_frame
+
     d = overlay(
         "production.csv",
         "material,stage,country,year,value,unit,basis,dataset,source,status,flag,notes\n"
         "kryptonite,mining,XXX,2024,5,furlongs,K,planted,src,published,,\n",
     )
-    rep = run_checks(cd.load(d))
+    with pytest.raises(DatasetError, match="refused"):  # the load refuses such a file ...
+        cd.load(d)
+    # ... and the consistency pass finds the same rows in a dataset built around the loader
+    path = d / "production.csv"
+    frame, _ = coerce_frame(_read_file(path), SPECS["production"], file=str(path))
+    rep = run_checks(cd.Dataset([OverlayFile(path=path, table="production", frame=frame)]))
     text = "\n".join(map(str, rep.errors))
     assert "unknown unit 'furlongs'" in text
     assert "unknown material 'kryptonite'" in text

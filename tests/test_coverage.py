@@ -40,6 +40,7 @@ def test_gallium_and_germanium_have_supply_risk(ds: cd.Dataset, holder: str) -> 
         assert (eu["unit"] == f"t {mat[:2].capitalize()}").all()
 
 
+@pytest.mark.slow
 def test_every_seed_material_appears_for_every_holder(ds: cd.Dataset) -> None:
     seeds = set(ds.materials.loc[ds.materials["seed"].astype(bool), "material"])
     for holder in ds.holders["holder"]:
@@ -155,6 +156,7 @@ def _walk(node: object, inherited: bool, bad: list[str], path: str) -> None:
         ["inventory", "value", "--db", "{db}"],
     ],
 )
+@pytest.mark.slow
 def test_every_json_output_names_basis_and_unit(tmp_path: Path, args: list[str]) -> None:
     cfg = tmp_path / "plan.yaml"
     cfg.write_text("runs: 100\neval_runs: 100\nbatches: 2\nfrontier: [0.5, 1.0]\n")
@@ -171,6 +173,7 @@ def test_every_json_output_names_basis_and_unit(tmp_path: Path, args: list[str])
     assert not bad, bad[:10]
 
 
+@pytest.mark.slow
 def test_plan_prints_price_basis_and_source(tmp_path: Path) -> None:
     cfg = tmp_path / "plan.yaml"
     cfg.write_text("runs: 100\neval_runs: 100\nbatches: 2\nfrontier: [1.0]\n")
@@ -191,6 +194,7 @@ def test_plan_prints_price_basis_and_source(tmp_path: Path) -> None:
     assert "rare_earths: not planned" in out
 
 
+@pytest.mark.slow
 def test_parameter_uncertainty_from_the_cli_and_the_plan(ds: cd.Dataset) -> None:
     from critmat.optimize.plan import PlanConfig, run_plan
 

@@ -14,6 +14,7 @@ RAW = ROOT.parent / "shared" / "data"
 SHIPPED = ROOT / "src" / "critmat" / "data" / "tables"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not RAW.is_dir(), reason=f"raw public files not present at {RAW}")
 def test_curation_reproduces_shipped_tables(tmp_path: Path) -> None:
     subprocess.run(

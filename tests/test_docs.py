@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -21,8 +22,39 @@ def blocks(text: str, lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
 
 
+def critmat_commands(block: str) -> list[list[str]] | None:
+    """The block's commands as argument lists when every line is a plain ``critmat ...`` call
+    (no pipes, redirections, variables or other programs), else None."""
+    cmds = []
+    for line in block.splitlines():
+        text = re.sub(r"\s+#.*$", "", line).strip()
+        if not text:
+            continue
+        if not text.startswith("critmat ") or re.search(r"[|<>;&$`\\]", text):
+            return None
+        cmds.append(shlex.split(text)[1:])
+    return cmds
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("block", blocks(TOUR, "sh"))
-def test_readme_shell_blocks_run(block: str, tmp_path: Path) -> None:
+def test_readme_shell_blocks_run(
+    block: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks of plain critmat commands run in-process, in order, in a fresh folder (the same
+    command line, the same exit status); a block with other programs or shell syntax runs in
+    bash."""
+    cmds = critmat_commands(block)
+    if cmds is not None:
+        from typer.testing import CliRunner
+
+        from critmat.cli.main import app
+
+        monkeypatch.chdir(tmp_path)
+        for args in cmds:
+            r = CliRunner().invoke(app, args)
+            assert r.exit_code == 0, (args, r.stdout[-2000:], r.stderr[-2000:], r.exception)
+        return
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env.pop("CRITMAT_DATA", None)
@@ -41,6 +73,7 @@ def test_readme_python_blocks_run(block: str) -> None:
 API = (ROOT / "docs" / "python-api.md").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", blocks(API, "python"))
 def test_python_api_doc_blocks_run(block: str) -> None:
     exec(compile(block, "docs/python-api.md", "exec"), {})

@@ -100,6 +100,7 @@ def test_leave_one_out_never_sees_its_held_out_event(monkeypatch: pytest.MonkeyP
         assert row.loo_pct == pytest.approx(rec[row.id], rel=0.05, abs=0.5)
 
 
+@pytest.mark.slow
 def test_batched_grid_equals_one_run_per_point(ds: cd.Dataset) -> None:
     """The evaluator simulates a target's whole grid in one call (per-run factors); each point
     must give what a run of its own gives."""
@@ -131,6 +132,7 @@ def test_user_event_file(tmp_path: Path) -> None:
     assert {i.column for i in err.value.issues} >= {"targets.0.recorded_pct", "targets.0.material"}
 
 
+@pytest.mark.slow
 def test_calibrate_cli_on_the_library() -> None:
     r = CliRunner().invoke(app, ["calibrate", "--event", "REE-2010", "-f", "json"])
     assert r.exit_code == 0, r.stderr

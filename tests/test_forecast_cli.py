@@ -88,6 +88,7 @@ def test_consumption_forecast() -> None:
     }
 
 
+@pytest.mark.slow
 def test_plan_with_forecast_scales_demand_and_rates(tmp_path: Path) -> None:
     cfg = tmp_path / "plan.yaml"
     cfg.write_text("runs: 60\neval_runs: 60\nbatches: 2\nfrontier: [1.0]\n")

@@ -117,6 +117,7 @@ def test_verify_names_the_first_bad_entry(url: str, tamper: str) -> None:
     assert rep.first_bad_seq == expected, rep
 
 
+@pytest.mark.slow
 def test_concurrent_writers_conserve_and_never_go_negative(url: str) -> None:
     led = fresh(url)
     led.receive("LOT", "F/A", 800, "t")
@@ -137,6 +138,7 @@ def test_concurrent_writers_conserve_and_never_go_negative(url: str) -> None:
     assert (led.balances()["quantity"] >= 0).all()
 
 
+@pytest.mark.slow
 def test_sigkill_mid_batch_leaves_all_or_nothing(url: str) -> None:
     led = fresh(url)
     led.receive("LOT", "F/A", 1, "t")
@@ -200,6 +202,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 TestLedgerMachine = LedgerMachine.TestCase
 TestLedgerMachine.settings = settings(max_examples=15, stateful_step_count=20, deadline=None)
+TestLedgerMachine.pytestmark = [pytest.mark.slow]  # hypothesis state machine
 
 
 def test_cli_inventory_round_trip(tmp_path: object) -> None:

@@ -16,7 +16,9 @@ from critmat.cli.main import app
 from tests.inventory_helpers import drop_schema, pg_available, pg_schema_url
 
 PG_REASON = pg_available()
-BAD_NUMBERS = ["nan", "inf", "-inf", "1e25", "abc", "", "0", "1e-9", "12345678901234.5", "0x10"]
+BAD_NUMBERS = ["nan", "inf", "-inf", "1e25", "abc", "", "0", "1e-9", "12345678901234.5", "0x10",
+               # Python's Decimal takes these; a person typing them meant something else
+               "1_000", "\u0661\u0662", "\uff11", " 5", "5 ", "+5", "1e3", "5,5"]  # fmt: skip
 BAD_ZONES = ["F/Z", "X/A", "F", "", "F/A/B", "f/a"]
 BAD_LOTS = ["NOPE", "", "L1%", "l1"]
 LONG = "x" * 5000
@@ -55,6 +57,12 @@ def _cases() -> list[tuple[str, list[str]]]:
     c += [
         ("release beyond balance", ["release", "L1", "F/A", "1000", "draw"]),
         ("release empty reason", ["release", "L1", "F/A", "1", ""]),
+        ("release blank reason", ["release", "L1", "F/A", "1", "   "]),
+        ("sell blank reason", ["sell", "L1", "F/A", "1", "\u3000"]),
+        ("lost blank reason", ["lost", "T1", "  "]),
+        ("receive empty key", ["receive", "L1", "F/A", "1", "--key", ""]),
+        ("receive blank key", ["receive", "L1", "F/A", "1", "--key", "  "]),
+        ("lots xlsx (needs a file)", ["lots", "-f", "xlsx"]),
         ("adjust empty reason", ["adjust", "L1", "F/A", "1", ""]),
         ("release long reason", ["release", "L1", "F/A", "1", LONG]),
         ("release control char", ["release", "L1", "F/A", "1", "a\x07b"]),
@@ -262,6 +270,13 @@ def _cases() -> list[tuple[str, list[str]]]:
     return c
 
 
+def _ahead(hours: float) -> str:
+    """A timestamp ``hours`` after now (sensor clocks may be 5 minutes ahead, not more)."""
+    import datetime as dt
+
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)).isoformat(timespec="seconds")
+
+
 def _sensor_files(tmp: Path) -> dict[str, str]:
     """Bad sensor files, by case name."""
     head = "zone,timestamp,metric,value\n"
@@ -276,6 +291,8 @@ def _sensor_files(tmp: Path) -> dict[str, str]:
         "nan value": f"F/A,{ok_ts},temperature_c,nan\n",
         "year 1": "F/A,0001-01-01T00:00:00Z,rh_pct,40\n",
         "year 9999": "F/A,9999-01-01T00:00:00Z,rh_pct,40\n",
+        "an hour ahead": f"F/A,{_ahead(hours=1)},rh_pct,40\n",
+        "a day ahead": f"F/A,{_ahead(hours=23)},rh_pct,40\n",
         "word timestamp": "F/A,yesterday,rh_pct,40\n",
         "unknown zone": f"X/Y,{ok_ts},rh_pct,40\n",
         "door 3": f"F/A,{ok_ts},door_open,3\n",
@@ -300,7 +317,8 @@ def _sensor_files(tmp: Path) -> dict[str, str]:
 
 SENSOR_CASES = [
     "unknown metric", "word value", "rh 200", "rh negative", "o2 150", "temperature -300",
-    "nan value", "year 1", "year 9999", "word timestamp", "unknown zone", "door 3",
+    "nan value", "year 1", "year 9999", "an hour ahead", "a day ahead", "word timestamp",
+    "unknown zone", "door 3",
     "duplicate rows", "conflicts with loaded", "not utf-8", "empty file", "missing column",
     "a directory",
 ]  # fmt: skip

@@ -125,6 +125,7 @@ def test_maintenance_risk_and_next_service(led: Ledger) -> None:
     assert bool(plan.loc["DH-1", "due_now"]) == (plan.loc["DH-1", "risk_30d"] >= 0.05)
 
 
+@pytest.mark.slow
 def test_synthetic_demo_agency(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -75,6 +75,7 @@ def test_a_transfer_closes_exactly_once(url: str) -> None:
     assert led.verify().ok
 
 
+@pytest.mark.slow
 def test_eight_processes_close_one_transfer_once(url: str) -> None:
     led = fresh(url)
     led.receive("LOT", "F/A", 100, "t")

@@ -234,6 +234,7 @@ def test_capacity_binds_in_the_lp() -> None:
         solve_marginal(p)
 
 
+@pytest.mark.slow
 def test_planning_run_end_to_end(ds: cd.Dataset, tmp_path: Path) -> None:
     cfg = PlanConfig(runs=200, eval_runs=200, batches=2, frontier=[0.0, 0.5, 1.0])
     r = run_plan(ds, "EU27", 5e8, cfg)
@@ -310,6 +311,7 @@ def test_tonnes_ranges_are_ordered_and_reproducible() -> None:
     assert r.loc[0, "p05_t"] == r.loc[0, "p95_t"] == pytest.approx(7.0)
 
 
+@pytest.mark.slow
 def test_plan_sensitivity_tornado(ds: cd.Dataset, tmp_path: Path) -> None:
     from critmat.optimize.sensitivity import ASSUMPTIONS
     from critmat.report.plan_report import write_plan_report

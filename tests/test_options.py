@@ -59,6 +59,7 @@ def test_a_free_immediate_option_dominates_stock(ds, tmp_path: Path) -> None:  #
     assert none["expected_unmet_no_stock_t"] > 0  # without it the embargo leaves gallium short
 
 
+@pytest.mark.slow
 def test_the_example_portfolios(ds, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     rep = run_options(ds, _spec(tmp_path))
     p = rep.portfolios
@@ -91,6 +92,7 @@ def test_bad_specs_are_refused(ds, tmp_path: Path) -> None:  # type: ignore[no-u
         assert msg in text
 
 
+@pytest.mark.slow
 def test_the_cli(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["optimize", "options", str(_spec(tmp_path, runs=60))])
     assert r.exit_code == 0, r.output

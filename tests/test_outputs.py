@@ -69,6 +69,7 @@ def test_assess_xlsx_csv_dir_and_json_file(tmp_path: Path) -> None:
     assert r.exit_code == 0 and r.stdout.startswith("holder,")
 
 
+@pytest.mark.slow
 def test_plan_summary_first_no_hidden_html_and_xlsx(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     cfg = tmp_path / "plan.yaml"
@@ -93,6 +94,7 @@ def test_plan_summary_first_no_hidden_html_and_xlsx(tmp_path: Path, monkeypatch)
     assert "summary 1" in readme and "loss model" in readme
 
 
+@pytest.mark.slow
 def test_plan_chart_shows_the_table_stocks(plan_result) -> None:  # type: ignore[no-untyped-def]
     from critmat.report.plan_report import composition_figure
 

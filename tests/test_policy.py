@@ -212,6 +212,7 @@ def _market_run(ds, stockpile):  # type: ignore[no-untyped-def]
     return res
 
 
+@pytest.mark.slow
 def test_a_draw_rule_that_always_empties_equals_the_zero_trigger(  # type: ignore[no-untyped-def]
     ds,
 ) -> None:
@@ -238,6 +239,7 @@ def test_a_draw_rule_that_always_empties_equals_the_zero_trigger(  # type: ignor
     assert solve_release_policy(zero) is zero  # no policy: unchanged
 
 
+@pytest.mark.slow
 def test_the_release_comparison_uses_common_random_numbers(ds) -> None:  # type: ignore[no-untyped-def]
     from critmat.services.policy import compare_release_rules, example_path
 
@@ -256,6 +258,7 @@ def test_the_release_comparison_uses_common_random_numbers(ds) -> None:  # type:
         compare_release_rules(ds, **{**kw, "thresholds": [0.1]})  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_the_plan_carries_the_decisions_beyond_the_sizing(tmp_path: Path) -> None:
     import json
 

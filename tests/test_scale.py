@@ -111,6 +111,7 @@ def loopback_cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[
             p.kill()
 
 
+@pytest.mark.slow
 def test_loopback_cluster_is_bit_for_bit(loopback_cluster: str, tmp_path: Path) -> None:
     runs = 4 * BLOCK + 7
     one = _run(runs, chunk_runs=BLOCK)
@@ -126,6 +127,7 @@ def test_loopback_cluster_is_bit_for_bit(loopback_cluster: str, tmp_path: Path) 
     pd.testing.assert_frame_equal(one.summary(), dist.summary(), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_cli_streams_to_a_zarr_store(tmp_path: Path) -> None:
     import json
 

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 CRITMAT = str(Path(sys.executable).parent / "critmat")
 
@@ -31,6 +32,7 @@ def _run(env: dict[str, str], *args: str) -> str:
     ).stdout.strip()
 
 
+@pytest.mark.slow
 def test_two_server_processes_share_one_port_and_one_ledger(tmp_path: Path) -> None:
     key = tmp_path / "ledger.key"
     key.write_text(uuid.uuid4().hex * 2)

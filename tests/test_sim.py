@@ -199,6 +199,7 @@ def test_same_seed_same_result_whatever_the_chunking() -> None:
     assert not np.array_equal(a.aggregates["unmet"], c.aggregates["unmet"])
 
 
+@pytest.mark.slow
 def test_same_result_on_a_dask_local_cluster() -> None:
     local = run_toy(ALL_EVENTS, runs=2 * BLOCK + 5, chunk_runs=BLOCK)
     dist = run_toy(ALL_EVENTS, runs=2 * BLOCK + 5, chunk_runs=BLOCK, workers=2)
@@ -488,6 +489,7 @@ def test_cli_library_and_simulate(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "GR-2023" in r.stderr
 
 
+@pytest.mark.slow
 def test_calibration_table_puts_simulated_next_to_recorded(ds: cd.Dataset) -> None:
     from critmat.sim.calibration import calibration_table
 

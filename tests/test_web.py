@@ -21,9 +21,12 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)"
-)
+pytestmark = [
+    pytest.mark.slow,  # a browser and a server
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian chromium not installed (.ci/run installs it)"
+    ),
+]
 
 
 SHOTS = Path(__file__).resolve().parents[1] / "out" / "screenshots"

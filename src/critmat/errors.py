@@ -15,9 +15,12 @@ class CritmatError(ValueError):
 
     #: short machine-readable kind, used by the HTTP API
     code: str = "invalid_request"
+    #: the HTTP status the API answers with
+    http_status: int = 400
 
 
 class InfeasibleRequestError(CritmatError):
     """The request is well formed but has no solution (e.g. floors above caps or the budget)."""
 
     code = "infeasible"
+    http_status = 409

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from critmat.api import jobs
 from critmat.api.deps import ApiRefusal
 from critmat.api.store import stage_audit
-from critmat.errors import CritmatError, InfeasibleRequestError
+from critmat.errors import CritmatError
 
 __all__ = ["ApiConfig", "create_app"]
 
@@ -89,7 +89,7 @@ def _error(status: int, code: str, message: str, field_: str | None = None) -> J
 
 def create_app(cfg: ApiConfig) -> FastAPI:
     """The application for one database; refuses to start without a ledger key."""
-    from critmat.inventory.db import make_engine, migrate
+    from critmat.inventory.db import make_engine
     from critmat.services.context import open_dataset
 
     if not cfg.ledger_key or len(cfg.ledger_key) < 16:
@@ -98,7 +98,9 @@ def create_app(cfg: ApiConfig) -> FastAPI:
             "it refuses to start without one"
         )
     if cfg.recover:  # several processes: the parent did both, once (services.api)
-        migrate(cfg.database_url)
+        from critmat.services.inventory import init_database
+
+        init_database(cfg.database_url, cfg.ledger_key)
     engine: Engine = make_engine(cfg.database_url)
     if cfg.recover:
         jobs.recover(engine)
@@ -143,7 +145,7 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     async def critmat_error(_: Request, exc: CritmatError) -> JSONResponse:
         from critmat.cli.output import one_line
 
-        status = 409 if isinstance(exc, InfeasibleRequestError) else 400
+        status = exc.http_status
         if str(exc).startswith(("no job", "unknown")):
             status = 404 if str(exc).startswith("no job") else 400
         return _error(status, getattr(exc, "code", "invalid_request"), one_line(exc))

@@ -9,6 +9,7 @@ import typer
 
 from critmat.cli.output import (
     Format,
+    ListFormat,
     OutOpt,
     check_out,
     dataset_from,
@@ -163,13 +164,15 @@ def show(
 def check(
     ctx: typer.Context,
     strict: Annotated[bool, typer.Option(help="Treat warnings as errors.")] = False,
-    fmt: FormatOpt = Format.table,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="table or json.")] = (
+        ListFormat.table
+    ),
 ) -> None:
     """Consistency pass: schemas, world totals, shares, units, references, provenance."""
     from critmat.data.checks import run_checks
 
     rep = run_checks(dataset_from(ctx), strict=strict)
-    if fmt is Format.json:
+    if fmt == ListFormat.json:
         emit_json(rep.to_dict())
     else:
         for issue in rep.issues:

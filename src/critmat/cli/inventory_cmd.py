@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from critmat.cli.output import Format, emit_frame, emit_json
+from critmat.cli.output import ListFormat, emit_frame, emit_json
 
 if TYPE_CHECKING:
     from critmat.services.inventory import Ledger
@@ -70,10 +70,13 @@ def _done(seqs: list[int]) -> None:
 @refused
 def init(db: DbOpt = None) -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
-    from critmat.services.inventory import migrate
+    from critmat.services.inventory import init_database
 
-    url = migrate(db)
-    typer.echo(f"inventory database ready: {url}")
+    url, signed = init_database(db)
+    typer.echo(
+        f"inventory database ready: {url}"
+        + (" (genesis signed with the ledger key)" if signed else "")
+    )
 
 
 @app.command("facility")
@@ -192,7 +195,8 @@ def release(
     _done(_ledger(db).release(lot, zone, quantity, unit, reason, key=key))
 
 
-@app.command("adjust")
+# a negative quantity (-5) is an argument, not an unknown option: no `--` needed before it
+@app.command("adjust", context_settings={"ignore_unknown_options": True})
 @refused
 def adjust(
     lot: str,
@@ -210,7 +214,7 @@ def adjust(
 @app.command("balance")
 @refused
 def balance(
-    db: DbOpt = None, fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table
+    db: DbOpt = None, fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.table
 ) -> None:
     """Balances per lot and location, derived from the ledger."""
     b = _ledger(db).balances()
@@ -222,7 +226,7 @@ def balance(
 @refused
 def verify(
     db: DbOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.table,
     anchor: Annotated[
         Path | None,
         typer.Option(help="An anchor exported earlier: prove nothing before it was removed."),
@@ -247,7 +251,7 @@ def verify(
         if not isinstance(anchor_doc, dict):
             raise CritmatError(f"anchor file {anchor} must hold a JSON object")
     rep = led.verify(anchor_doc)
-    if fmt is Format.json:
+    if fmt is ListFormat.json:
         emit_json(rep.__dict__)
     elif rep.ok:
         typer.echo(
@@ -257,9 +261,9 @@ def verify(
             + (", anchor matched" if anchor_doc is not None else "")
         )
     else:
+        where = f" at entry {rep.first_bad_seq}" if rep.first_bad_seq is not None else ""
         typer.secho(
-            f"ledger BROKEN at entry {rep.first_bad_seq}: {rep.reason} "
-            f"({rep.checked} entries verified before it)",
+            f"ledger BROKEN{where}: {rep.reason} ({rep.checked} entries verified before it)",
             fg=typer.colors.RED,
         )
     if not rep.ok:
@@ -291,7 +295,7 @@ def sign(
     typer.echo(f"chain head signed at entry {seq}")
 
 
-FmtOpt = Annotated[Format, typer.Option("--format", "-f")]
+FmtOpt = Annotated[ListFormat, typer.Option("--format", "-f")]
 
 
 @app.command("ingest")
@@ -309,7 +313,7 @@ def ingest(path: str, db: DbOpt = None) -> None:
 
 @app.command("alerts")
 @refused
-def alerts(status: str | None = None, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+def alerts(status: str | None = None, db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
     """Condition alerts (open, acknowledged, resolved)."""
     from critmat.services.inventory import alerts as list_alerts
 
@@ -338,7 +342,7 @@ def resolve(alert_id: int, note: str, db: DbOpt = None) -> None:
 
 @app.command("quality")
 @refused
-def quality(db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+def quality(db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
     """Quality grade per lot: 100 minus degradation while its zone was out of limits."""
     from critmat.services.inventory import quality as grades
 
@@ -353,25 +357,13 @@ def value(
         str | None, typer.Option(help="CSV with material,price_usd_per_t overriding the dataset.")
     ] = None,
     db: DbOpt = None,
-    fmt: FmtOpt = Format.table,
+    fmt: FmtOpt = ListFormat.table,
 ) -> None:
     """Mark-to-market value per lot (dataset prices; each row names its price series)."""
-    import pandas as pd
-
     from critmat.cli.output import dataset_from
-    from critmat.services.inventory import InventoryError, valuation
+    from critmat.services.inventory import read_price_feed, valuation
 
-    feed = None
-    if price_feed is not None:
-        try:
-            f = pd.read_csv(price_feed)
-            feed = {
-                str(m): float(p) for m, p in zip(f["material"], f["price_usd_per_t"], strict=True)
-            }
-        except (OSError, KeyError, ValueError) as exc:
-            raise InventoryError(
-                f"{price_feed}: needs columns material, price_usd_per_t ({exc})"
-            ) from None
+    feed = read_price_feed(price_feed) if price_feed is not None else None
     v = valuation(_ledger(db), dataset_from(ctx), feed)
     v["quantity"] = v["quantity"].astype(float)
     emit_frame(v, fmt, title="Valuation (USD, nominal)")
@@ -386,7 +378,7 @@ def insurance(
     insured_usd: float = 0.0,
     expires: str = "",
     db: DbOpt = None,
-    fmt: FmtOpt = Format.table,
+    fmt: FmtOpt = ListFormat.table,
 ) -> None:
     """Coverage per facility (value held vs insured), or add a policy with --add."""
     import datetime as dt
@@ -408,7 +400,7 @@ def insurance(
 
 @app.command("rotate")
 @refused
-def rotate(ctx: typer.Context, year: int, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+def rotate(ctx: typer.Context, year: int, db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
     """Lots to sell and replace in a year (first expired first out) and the net cost."""
     from critmat.cli.output import dataset_from
     from critmat.services.inventory import rotation_plan
@@ -462,7 +454,7 @@ def equipment(
 
 @app.command("maintenance")
 @refused
-def maintenance(as_of: str = "", db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+def maintenance(as_of: str = "", db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
     """Failure risk in the next 30 days and the next service date per unit (Weibull model)."""
     import datetime as dt
 
@@ -474,7 +466,7 @@ def maintenance(as_of: str = "", db: DbOpt = None, fmt: FmtOpt = Format.table) -
 
 @app.command("targets")
 @refused
-def targets(path: str, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+def targets(path: str, db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
     """Holdings per material next to the optimiser's targets (JSON of `critmat plan -f json`,
     or CSV with columns material, optimal_t)."""
     import json
@@ -500,7 +492,7 @@ def targets(path: str, db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
 
 @app.command("lots")
 @refused
-def lots_(db: DbOpt = None, fmt: FmtOpt = Format.table) -> None:
+def lots_(db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
     """The lot register (quantities: `critmat inventory balance`)."""
     from critmat.services.inventory import lots
 
@@ -535,7 +527,7 @@ def risk(
     owner: str = "",
     facility: str | None = None,
     db: DbOpt = None,
-    fmt: FmtOpt = Format.table,
+    fmt: FmtOpt = ListFormat.table,
 ) -> None:
     """The risk register (theft, espionage, accident, natural hazard ...), or add one."""
     from critmat.services.inventory import add_risk, risk_register

@@ -31,6 +31,14 @@ class Format(StrEnum):
     xlsx = "xlsx"
 
 
+class ListFormat(StrEnum):
+    """Output format of commands that only print (no ``--out``): no xlsx, which needs a file."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
 #: The ``--out`` option every analysis command takes (see :func:`emit_tables`).
 OutOpt = Annotated[
     Path | None,
@@ -233,7 +241,9 @@ def emit_tables(
         _atomic_text(out / f"{name}.csv", safe_csv(df).to_csv(index=False))
     _atomic_text(
         out / "README.csv",
-        pd.DataFrame({"key": list(readme), "value": list(readme.values())}).to_csv(index=False),
+        safe_csv(pd.DataFrame({"key": list(readme), "value": list(readme.values())})).to_csv(
+            index=False
+        ),
     )
     typer.echo(f"wrote {len(tables) + 1} CSV files to {out.resolve()}", err=True)
     return True
@@ -254,17 +264,20 @@ def _atomic_text(path: Path, text: str) -> None:
     write_page(path, text)
 
 
-def emit_frame(df: pd.DataFrame, fmt: Format, title: str = "", caption: str = "") -> None:
+def emit_frame(
+    df: pd.DataFrame, fmt: Format | ListFormat, title: str = "", caption: str = ""
+) -> None:
     """Print a DataFrame as a Rich table, CSV or JSON records (``xlsx`` needs a file: commands
-    that offer it write it with :func:`emit_tables`)."""
-    if fmt is Format.xlsx:
+    that offer it write it with :func:`emit_tables`; commands without ``--out`` offer
+    :class:`ListFormat`)."""
+    if fmt == Format.xlsx:
         from critmat.errors import CritmatError
 
         raise CritmatError("this command has no --out: use --format csv or json for a file")
-    if fmt is Format.csv:
+    if fmt == Format.csv:
         safe_csv(df).to_csv(sys.stdout, index=False)
         return
-    if fmt is Format.json:
+    if fmt == Format.json:
         rows = df.astype(object).where(df.notna(), None).to_dict(orient="records")
         emit_json(rows)
         return

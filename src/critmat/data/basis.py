@@ -136,6 +136,15 @@ def trade_on_basis(ds: Dataset, trade: pd.DataFrame, material: str) -> pd.DataFr
     return out
 
 
+def year_trade_on_basis(ds: Dataset, year: int, material: str) -> pd.DataFrame:
+    """The year's world trade of the material's headings on its basis (:func:`trade_on_basis`
+    of the trade rows of ``year``), computed once per dataset; read it, do not modify it."""
+    return ds.derived(
+        ("year_trade_on_basis", year, material),
+        lambda: trade_on_basis(ds, ds.trade[ds.trade["year"] == year], material),
+    )
+
+
 def _heading_owner(ds: Dataset, material: str) -> str:
     """The material whose headings carry this one's trade (a rare-earth element -> the group)."""
     m = ds.materials.set_index("material")
@@ -236,9 +245,8 @@ def _trade_unit_value(ds: Dataset, material: str, year: int, basis: str) -> Pric
     owner = _heading_owner(ds, material)
     if owner != material:
         return None  # a group's trade unit value is not an element's price
-    t = ds.trade
-    t = t[t["year"] == year]
-    t = trade_on_basis(ds, t[t["quantity_t"].notna()], material)
+    t = year_trade_on_basis(ds, year, material)
+    t = t[t["quantity_t"].notna()]
     q = float(t["quantity_basis_t"].sum())
     if q <= 0:
         return None

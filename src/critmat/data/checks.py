@@ -30,6 +30,7 @@ import pandas as pd
 from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset
 from critmat.data.loader import DatasetError
+from critmat.data.references import COUNTRY_COLUMNS, HOLDER_COLUMNS, MATERIAL_TABLES, UNIT_TABLES
 from critmat.data.schemas import SPECS, Issue
 from critmat.data.units import MASS_UNITS, UnitError, is_known_unit, price_unit_parts
 
@@ -166,15 +167,7 @@ def _check_shares(ds: Dataset, rep: CheckReport) -> None:
 
 def _check_units(ds: Dataset, rep: CheckReport) -> None:
     n = 0
-    for table in (
-        "production",
-        "holder_indicators",
-        "intensities",
-        "footprints",
-        "prices",
-        "governance",
-        "nds_requirements",
-    ):
+    for table in UNIT_TABLES:
         units = ds.table(table)["unit"].astype(str)
         for u in sorted(set(units)):
             n += 1
@@ -214,42 +207,18 @@ def _check_references(ds: Dataset, rep: CheckReport) -> None:
                 )
             )
 
-    for t in (
-        "production",
-        "supply_shares",
-        "prices",
-        "end_uses",
-        "holder_indicators",
-        "import_sources",
-        "control",
-        "storage",
-        "trade",
-        "hs_codes",
-        "content_factors",
-        "element_shares",
-        "eu_crm_inputs",
-        "eu_crm_shares",
-        "eu_end_uses",
-        "elasticity_estimates",
-    ):
+    for t in MATERIAL_TABLES:
         expect(t, "material", ds.table(t)["material"], mats, "material")
     ev = ds.events["materials"].str.split(";").explode()
     expect("events", "materials", ev, mats, "material")
-    for t, cols in (
-        ("production", ["country"]),
-        ("supply_shares", ["country"]),
-        ("trade", ["exporter", "importer"]),
-        ("governance", ["country"]),
-        ("control", ["country", "controller"]),
-        ("import_sources", ["partner"]),
-        ("eu_crm_shares", ["country"]),
-    ):
+    for t, cols in COUNTRY_COLUMNS.items():
         for c in cols:
             expect(t, c, ds.table(t)[c], countries, "country")
     members = ds.holders["members"].str.split(";").explode()
     expect("holders", "members", members, countries - AGGREGATES, "country")
-    for t in ("holder_indicators", "import_sources"):
-        expect(t, "holder", ds.table(t)["holder"], holders, "holder")
+    for t, cols in HOLDER_COLUMNS.items():
+        for c in cols:
+            expect(t, c, ds.table(t)[c], holders, "holder")
     expect("end_uses", "region", ds.end_uses["region"], holders | {"WLD"}, "region")
     rep.counts["references"] = n
 

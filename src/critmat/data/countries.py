@@ -55,3 +55,23 @@ def iso3_codes() -> frozenset[str]:
                 r["country"] for r in csv.DictReader(fh) if r.get("kind") != "aggregate"
             )
     return _ISO3
+
+
+_HOLDERS: dict[str, frozenset[str]] | None = None
+
+
+def holder_members() -> dict[str, frozenset[str]]:
+    """Holder code -> its member economies (ISO3), from the shipped holders table (read once,
+    standard library only): the holders a scenario may target."""
+    global _HOLDERS
+    if _HOLDERS is None:
+        import csv
+        from importlib import resources
+
+        path = resources.files("critmat.data") / "tables" / "holders.csv"
+        with path.open(encoding="utf-8") as fh:
+            _HOLDERS = {
+                r["holder"]: frozenset(x for x in r["members"].split(";") if x)
+                for r in csv.DictReader(fh)
+            }
+    return _HOLDERS

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -21,6 +22,8 @@ from critmat.data.schemas import SPECS
 from critmat.errors import CritmatError
 
 __all__ = ["Dataset", "InputError", "UnknownChoiceError", "load"]
+
+T = TypeVar("T")
 
 
 class InputError(CritmatError):
@@ -51,6 +54,7 @@ class Dataset:
     def __init__(self, overlays: Iterable[OverlayFile] = ()) -> None:
         self.overlays: list[OverlayFile] = list(overlays)
         self._cache: dict[str, pd.DataFrame] = {}
+        self._derived: dict[tuple[object, ...], object] = {}
 
     # -- generic access --------------------------------------------------------------------
     @staticmethod
@@ -69,6 +73,14 @@ class Dataset:
                     frame = merge_overlay(frame, ov.frame, SPECS[name])
             self._cache[name] = frame
         return self._cache[name]
+
+    def derived(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """A view computed from the tables once per dataset (the tables never change after
+        :func:`load`): ``compute()`` the first time ``key`` is asked for, the kept value after.
+        Callers copy what they might modify (critmat.data.views.supply_by_country)."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]  # type: ignore[return-value]
 
     def shipped_rows(self) -> dict[str, int]:
         """Rows per shipped table (from the manifest, without reading the tables)."""
@@ -201,8 +213,22 @@ def load(data_dir: str | os.PathLike[str] | None = None, *, use_env: bool = True
     chosen: str | os.PathLike[str] | None = data_dir
     if chosen is None and use_env:
         chosen = Settings.from_env().data_dir
-    overlays = read_overlay_dir(Path(chosen)) if chosen is not None else []
-    return Dataset(overlays)
+    if chosen is None:
+        return shipped()
+    return Dataset(read_overlay_dir(Path(chosen)))
+
+
+_SHIPPED: Dataset | None = None
+
+
+def shipped() -> Dataset:
+    """The shipped dataset without overlays, one per process: its tables are read once and the
+    views derived from them kept (every command, server request and test shares them; nothing
+    modifies a table after it is read)."""
+    global _SHIPPED
+    if _SHIPPED is None:
+        _SHIPPED = Dataset()
+    return _SHIPPED
 
 
 # re-exported for callers that only import critmat.data.dataset

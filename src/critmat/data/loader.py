@@ -142,11 +142,40 @@ def read_overlay_dir(directory: str | os.PathLike[str]) -> list[OverlayFile]:
         issues.extend(found)
         if not found:
             files.append(OverlayFile(path=path, table=path.stem, frame=frame))
+    issues.extend(_reference_issues(files))
     if issues:
         raise DatasetError(
             f"overlay directory {root} was refused; nothing was loaded from it", issues
         )
     return files
+
+
+def _reference_issues(files: list[OverlayFile]) -> list[Issue]:
+    """Row-level checks of the schema-valid overlay files (critmat.data.references): finite
+    numbers in range, known units, and materials, countries and holders that exist in the
+    shipped tables or in the overlay's own ``materials``, ``countries`` and ``holders``."""
+    from critmat.data.references import overlay_issues
+
+    if not files:
+        return []
+
+    def codes(table: str, column: str) -> set[str]:
+        out = set(read_shipped_table(table)[column].astype(str))
+        for f in files:
+            if f.table == table:
+                out |= set(f.frame[column].astype(str))
+        return out
+
+    known = {
+        "materials": codes("materials", "material"),
+        "countries": codes("countries", "country"),
+        "holders": codes("holders", "holder"),
+    }
+    issues: list[Issue] = []
+    for f in files:
+        offset = 1 if f.path.suffix == ".parquet" else 2
+        issues += overlay_issues(f.frame, SPECS[f.table], str(f.path), line_offset=offset, **known)
+    return issues
 
 
 def merge_overlay(base: pd.DataFrame, overlay: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

@@ -6,6 +6,7 @@ source D": production rows where tonnages are published, share-only rows otherwi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -65,6 +66,10 @@ def _rank(dataset: str) -> int:
 
 def available_supply(ds: Dataset, material: str) -> pd.DataFrame:
     """Stages, sources and years with supply data for a material (one row per combination)."""
+    return ds.derived(("available_supply", material), lambda: _available(ds, material)).copy()
+
+
+def _available(ds: Dataset, material: str) -> pd.DataFrame:
     p = ds.production
     p = p[(p["material"] == material) & (p["country"] != "WLD")]
     s = ds.supply_shares
@@ -97,6 +102,14 @@ def supply_by_country(
     UnknownChoiceError
         For a material, stage, year or source without data, listing the valid choices.
     """
+    key = ("supply_by_country", material, stage, year, dataset)
+    t = ds.derived(key, lambda: _supply_by_country(ds, material, stage, year, dataset))
+    return dataclasses.replace(t, rows=t.rows.copy(), alternatives=dict(t.alternatives))
+
+
+def _supply_by_country(
+    ds: Dataset, material: str, stage: str | None, year: int | None, dataset: str | None
+) -> SupplyTable:
     mat = ds.resolve_material(material)
     avail = available_supply(ds, mat)
     if avail.empty:

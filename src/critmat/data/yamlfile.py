@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from critmat.data.loader import DatasetError
 from critmat.data.schemas import Issue
 
-__all__ = ["load_yaml_model"]
+__all__ = ["YamlLimitError", "load_yaml_model", "load_yaml_text"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -19,6 +19,17 @@ M = TypeVar("M", bound=BaseModel)
 MAX_BYTES = 1_000_000
 #: The most alias references a file may use.
 MAX_ALIASES = 200
+#: The deepest nesting of lists and mappings a file may use (critmat's deepest file needs 6;
+#: PyYAML builds nested values recursively, so a deeper file would exhaust Python's stack).
+MAX_DEPTH = 40
+
+
+class YamlLimitError(DatasetError):
+    """A YAML text beyond critmat's limits (size, aliases, nesting depth): refused before it is
+    built (the HTTP API answers 422)."""
+
+    code = "yaml_limit"
+    http_status = 422
 
 
 def _unique_key_loader() -> type:
@@ -54,6 +65,26 @@ def _decode(data: bytes, p: Path, what: str) -> str:
         raise DatasetError(
             f"{what} file {p} is not UTF-8 text (byte {exc.start}): save it as UTF-8"
         ) from None
+
+
+def _check_depth(text: str, name: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH`, found on PyYAML's event stream (its parser
+    is iterative; only building the values recurses)."""
+    import yaml
+
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                at = f" (at line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+                raise YamlLimitError(
+                    f"{name} nests lists and mappings more than {MAX_DEPTH} levels deep{at}; "
+                    "critmat's files need a few"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def load_yaml_model(path: str | Path, model: type[M], what: str, *, empty_ok: bool = False) -> M:
@@ -98,10 +129,11 @@ def load_yaml_text(
     import yaml
 
     if len(text.encode()) > MAX_BYTES:
-        raise DatasetError(f"{name} is {len(text.encode()):,} bytes; the limit is {MAX_BYTES:,}")
+        raise YamlLimitError(f"{name} is {len(text.encode()):,} bytes; the limit is {MAX_BYTES:,}")
     if text.count("*") > MAX_ALIASES and "&" in text:  # alias bombs ("billion laughs")
-        raise DatasetError(f"{name} uses more than {MAX_ALIASES} YAML aliases")
+        raise YamlLimitError(f"{name} uses more than {MAX_ALIASES} YAML aliases")
     try:
+        _check_depth(text, name)
         raw = yaml.load(text, Loader=_unique_key_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

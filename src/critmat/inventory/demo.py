@@ -64,7 +64,18 @@ LOTS = [  # code, material, unit, form, acquired, cost USD, first zone, quantity
 
 def seed_demo(led: Ledger, seed: int = 7, year: int = 2025) -> dict[str, int]:
     """Fill an empty inventory database with the synthetic agency; returns counts. A database
-    that holds any facility, lot or movement is refused: the demo never mixes with real data."""
+    that holds any facility, lot or movement is refused: the demo never mixes with real data.
+
+    All or nothing: every write joins one database transaction (the ledger runs on one
+    connection whose transaction commits at the end), so a demo interrupted or killed at any
+    point leaves the database as it was, and a re-run starts afresh."""
+    with led.engine.connect() as conn, conn.begin():
+        one = Ledger(conn, key=led.key, user=led.user)  # type: ignore[arg-type]
+        return _build(one, seed, year)
+
+
+def _build(led: Ledger, seed: int, year: int) -> dict[str, int]:
+    """The demo's writes on ``led`` (whose engine is the demo's one connection)."""
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 

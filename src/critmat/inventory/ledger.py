@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -64,8 +65,20 @@ class InventoryError(CritmatError):
     """A refused operation; nothing was written."""
 
 
+#: a quantity typed by a person or sent over HTTP: plain ASCII decimal digits, an optional minus
+#: and decimal point; no spaces, plus sign, digit-group underscores, exponent or other scripts'
+#: digits (Python's Decimal would accept all of those)
+PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
 def _q(x: Decimal | float | str, what: str = "quantity", limit: Decimal = MAX_QTY) -> Decimal:
-    """An exact decimal with 6 places; NaN, infinities and values beyond ``limit`` refused."""
+    """An exact decimal with 6 places; text must be a plain ASCII decimal (:data:`PLAIN_DECIMAL`);
+    NaN, infinities and values beyond ``limit`` refused."""
+    if isinstance(x, str) and not PLAIN_DECIMAL.fullmatch(x):
+        raise InventoryError(
+            f"{what} {x!r} is not a plain decimal number (digits 0-9, an optional '-' and '.', "
+            "e.g. 1000 or 12.5)"
+        )
     try:
         d = Decimal(str(x))
     except (InvalidOperation, ValueError):
@@ -296,6 +309,11 @@ class Ledger:
     def _write(self, fn: Write, key: str | None = None) -> list[int]:
         """Run a chain write ``fn(session, head)`` under the head lock, grouped if possible;
         ``key`` (the request's idempotency key) lets a group look its keys up at once."""
+        if key is not None and not key.strip():
+            raise InventoryError(
+                "the idempotency key is empty: give a key that names the request (e.g. the "
+                "delivery note) or none"
+            )
         if self.with_write is not None:
             fn = self._also(fn, self.with_write)
         if self._capture:
@@ -516,7 +534,10 @@ class Ledger:
             qty = self._to_lot_unit(m, lot)
             if qty == 0:
                 raise InventoryError(f"movement {i + 1}: quantity must not be zero")
-            if m.kind in ("adjustment", "release", "lost", "rotation_sale") and not m.reason:
+            if (
+                m.kind in ("adjustment", "release", "lost", "rotation_sale")
+                and not m.reason.strip()
+            ):
                 raise InventoryError(f"movement {i + 1}: a {m.kind} needs a reason")
             zid = zone_ids.get(m.zone) if m.zone is not None else None
             planned.append((m, lot, zid, qty))

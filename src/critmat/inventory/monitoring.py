@@ -67,6 +67,9 @@ PHYSICAL: dict[str, tuple[float, float]] = {
 }
 #: the earliest timestamp a reading may carry
 EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
+#: how far a reading's timestamp may lie ahead of this machine's clock (sensor clocks drift; a
+#: reading from the future beyond this is a wrong clock or time zone, refused)
+CLOCK_SKEW = pd.Timedelta(minutes=5)
 
 
 @dataclass
@@ -103,8 +106,9 @@ SENSOR_SPEC = TableSpec(
 )
 
 
-def _read(path: Path) -> tuple[pd.DataFrame, list[Issue]]:
-    """Read and validate a sensor file with the dataset's schema machinery."""
+def _read(path: Path, label: str) -> tuple[pd.DataFrame, list[Issue]]:
+    """Read and validate a sensor file with the dataset's schema machinery; ``label`` names it
+    in the issues (the path, or what the records came from)."""
     try:
         if path.suffix == ".json":
             raw = pd.DataFrame(json.loads(path.read_text())).astype(str)
@@ -112,18 +116,18 @@ def _read(path: Path) -> tuple[pd.DataFrame, list[Issue]]:
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except Exception as exc:  # unreadable: reported like any other bad input
         return pd.DataFrame(), [
-            Issue(check="sensor", table="sensor", file=str(path), message=f"cannot be read: {exc}")
+            Issue(check="sensor", table="sensor", file=label, message=f"cannot be read: {exc}")
         ]
-    frame, issues = coerce_frame(raw, SENSOR_SPEC, file=str(path))
+    frame, issues = coerce_frame(raw, SENSOR_SPEC, file=label)
     if issues:
         return frame, issues
-    issues = validate_frame(frame, SENSOR_SPEC, file=str(path))
+    issues = validate_frame(frame, SENSOR_SPEC, file=label)
     ts = pd.to_datetime(frame["timestamp"], errors="coerce", utc=True, format="ISO8601")
     issues += [
         Issue(
             check="schema",
             table="sensor",
-            file=str(path),
+            file=label,
             line=int(i) + 2,
             column="timestamp",
             message=f"not a date-time: {frame['timestamp'].iloc[int(i)]!r}",
@@ -138,15 +142,16 @@ def _read(path: Path) -> tuple[pd.DataFrame, list[Issue]]:
         lo, hi = PHYSICAL.get(metric, (-np.inf, np.inf))
         if not np.isfinite(v) or v < lo or v > hi:
             issues.append(
-                Issue(check="sensor", table="sensor", file=str(path), line=i + 2, column="value",
+                Issue(check="sensor", table="sensor", file=label, line=i + 2, column="value",
                       message=f"{metric} {v:g} is physically impossible (range {lo} to {hi})")
             )  # fmt: skip
-        if pd.notna(t) and not (EARLIEST <= t <= now + pd.Timedelta(days=1)):
+        if pd.notna(t) and not (EARLIEST <= t <= now + CLOCK_SKEW):
             issues.append(
-                Issue(check="sensor", table="sensor", file=str(path), line=i + 2,
+                Issue(check="sensor", table="sensor", file=label, line=i + 2,
                       column="timestamp",
                       message=f"{frame['timestamp'].iloc[i]} is outside {EARLIEST.date()} to "
-                      "tomorrow")
+                      f"now ({now:%Y-%m-%dT%H:%M}Z) plus the allowed clock skew of "
+                      f"{CLOCK_SKEW.total_seconds() / 60:g} minutes")
             )  # fmt: skip
     out = pd.DataFrame(
         {"zone": frame["zone"], "ts": ts, "metric": frame["metric"], "value": frame["value"]}
@@ -154,8 +159,10 @@ def _read(path: Path) -> tuple[pd.DataFrame, list[Issue]]:
     return out, issues
 
 
-def ingest(led: Ledger, path: str | Path) -> IngestReport:
-    """Load a sensor file (CSV or JSON records: zone, timestamp, metric, value) and raise alerts.
+def ingest(led: Ledger, path: str | Path, *, label: str | None = None) -> IngestReport:
+    """Load a sensor file (CSV or JSON records: zone, timestamp, metric, value) and raise alerts;
+    ``label`` names the readings in messages instead of the file's path (records sent over HTTP
+    are written to a temporary file whose path means nothing to the sender).
 
     Raises
     ------
@@ -163,7 +170,9 @@ def ingest(led: Ledger, path: str | Path) -> IngestReport:
         Listing file, line, column and reason of every bad cell or unknown zone; nothing is loaded.
     """
     p = Path(path)
-    df, issues = _read(p)
+    where = label or str(p)
+    title = label or f"sensor file {p}"
+    df, issues = _read(p, where)
     bal = led.balances()  # read before the write transaction (SQLite: one writer at a time)
     with Session(led.engine) as s, s.begin():
         zones = {
@@ -179,7 +188,7 @@ def ingest(led: Ledger, path: str | Path) -> IngestReport:
                         Issue(
                             check="sensor",
                             table="sensor",
-                            file=str(p),
+                            file=where,
                             line=i + 2,
                             column="zone",
                             message=f"unknown zone {z!r}; known: " + ", ".join(sorted(zones)),
@@ -187,9 +196,9 @@ def ingest(led: Ledger, path: str | Path) -> IngestReport:
                     )
         if issues:
             lines = "\n  ".join(str(i) for i in issues[:20])
-            raise InventoryError(f"sensor file {p} refused; nothing was loaded:\n  {lines}")
+            raise InventoryError(f"{title} refused; nothing was loaded:\n  {lines}")
         df = df.sort_values("ts")
-        df, n_dup = _new_readings(s, df, zones, p)
+        df, n_dup = _new_readings(s, df, zones, title)
         n_alerts = 0
         for zone, g in df.groupby("zone"):
             zid = zones[str(zone)]
@@ -255,11 +264,11 @@ def ingest(led: Ledger, path: str | Path) -> IngestReport:
                     # an excursion ends only once the value is back inside by a 2% margin
                     was_out = out or (was_out and _out(v, *_inner(lo, hi)))
                     hist = [*hist[-(WINDOW - 1) :], v]
-    return IngestReport(str(p), len(df), n_alerts, n_dup)
+    return IngestReport(where, len(df), n_alerts, n_dup)
 
 
 def _new_readings(
-    s: Session, df: pd.DataFrame, zones: dict[str, int], p: Path
+    s: Session, df: pd.DataFrame, zones: dict[str, int], name: str
 ) -> tuple[pd.DataFrame, int]:
     """Drop readings already loaded (ingest is idempotent); a reading loaded with another value
     is refused."""
@@ -279,7 +288,7 @@ def _new_readings(
         old = have.get((zones[str(z)], t.isoformat(), str(m)))
         if old is not None and abs(old - float(v)) > 1e-4:
             raise InventoryError(
-                f"sensor file {p}: {z} {t.isoformat()} {m} was loaded before as {old:g}, "
+                f"{name}: {z} {t.isoformat()} {m} was loaded before as {old:g}, "
                 f"now {float(v):g}; nothing was loaded"
             )
         keep.append(old is None)

@@ -30,7 +30,13 @@ from critmat.inventory.ledger import (
 )
 from critmat.inventory.models import Facility, LedgerEntry, LedgerHead, Lot, Zone
 
-__all__ = ["export_anchor", "sign", "verify"]
+__all__ = ["NOT_YET_SIGNED", "export_anchor", "sign", "sign_genesis", "verify"]
+
+#: what ``verify`` says of an empty ledger created without the key that is now set
+NOT_YET_SIGNED = (
+    "empty ledger, not yet signed: run `critmat inventory sign` with the ledger key set "
+    "(CRITMAT_LEDGER_KEY_FILE)"
+)
 
 
 def verify(led: Ledger, anchor: dict[str, object] | None = None) -> VerifyReport:
@@ -84,6 +90,8 @@ def verify(led: Ledger, anchor: dict[str, object] | None = None) -> VerifyReport
             "the chain head does not match the last entry (entries were deleted from the end)",
         )
     if led.key is not None:
+        if not head.mac and n == 0:
+            return VerifyReport(True, 0, signed=False, reason=NOT_YET_SIGNED)
         if not head.mac:
             return VerifyReport(
                 False, n, None, "the chain head is not signed (written without the key)"
@@ -193,6 +201,21 @@ def sign(led: Ledger, old_key: bytes | None = None) -> int:
         head.mac = led._mac(head.seq, head.hash)
         led._store_head(s, head)
         return int(head.seq)
+
+
+def sign_genesis(led: Ledger) -> bool:
+    """Sign the head of a new, empty ledger with this ledger's key (``inventory init`` with a
+    key), so that its first ``verify`` proves the genesis; False when there is no key, the
+    ledger holds entries or its head is signed already."""
+    if led.key is None:
+        return False
+    with Session(led.engine) as s, s.begin():
+        head = led._lock_head(s)
+        if head.seq != 0 or head.mac:
+            return False
+        head.mac = led._mac(head.seq, head.hash)
+        led._store_head(s, head)
+        return True
 
 
 def _transfer_step(e: LedgerEntry, transit: dict[str, Decimal], closed: dict[str, str]) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select
@@ -25,10 +26,71 @@ from critmat.inventory.ledger import InventoryError, Ledger, facility_id, to_ton
 from critmat.inventory.models import Facility, InsurancePolicy, Lot
 from critmat.inventory.monitoring import quality
 
-__all__ = ["add_policy", "coverage", "holdings_vs_targets", "rotation_plan", "valuation"]
+__all__ = [
+    "add_policy",
+    "coverage",
+    "holdings_vs_targets",
+    "read_price_feed",
+    "rotation_plan",
+    "valuation",
+]
 
 SALE_DISCOUNT = 0.10
 GRADE_FLOOR = 80.0
+
+
+#: the highest price a feed may state, USD per t: ten times rhodium's 2021 peak (about 9e8)
+MAX_FEED_PRICE = 1e10
+
+
+def read_price_feed(path: str | Path) -> dict[str, float]:
+    """A user's price feed: a CSV file with columns ``material`` (critmat material id) and
+    ``price_usd_per_t`` (USD per t of the material's basis, nominal).
+
+    Raises
+    ------
+    InventoryError
+        Naming the file, line, column and reason of every bad row (a price that is not a
+        positive finite number up to :data:`MAX_FEED_PRICE`, an unknown material, a material
+        given twice); nothing is used from a refused feed.
+    """
+    from critmat.data.catalogue import MATERIALS
+
+    p = Path(path)
+    try:
+        f = pd.read_csv(p, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InventoryError(f"price feed {p} cannot be read: {exc}") from None
+    missing = [c for c in ("material", "price_usd_per_t") if c not in f.columns]
+    if missing:
+        raise InventoryError(
+            f"price feed {p}: needs columns material, price_usd_per_t; missing {', '.join(missing)}"
+        )
+    if f.empty:
+        raise InventoryError(f"price feed {p} has no rows")
+    known = {m.id for m in MATERIALS}
+    feed: dict[str, float] = {}
+    bad: list[str] = []
+    for i, (mat, text) in enumerate(zip(f["material"], f["price_usd_per_t"], strict=True)):
+        where = f"line {i + 2}"
+        try:
+            price = float(text)
+        except ValueError:
+            price = float("nan")
+        if mat not in known:
+            bad.append(f"{where}, column 'material': unknown material {mat!r}")
+        elif mat in feed:
+            bad.append(f"{where}, column 'material': {mat} is given twice")
+        if not (0.0 < price <= MAX_FEED_PRICE):  # NaN fails too
+            bad.append(
+                f"{where}, column 'price_usd_per_t': {text!r} is not a price (a positive number "
+                f"of USD per t, at most {MAX_FEED_PRICE:g})"
+            )
+        feed.setdefault(mat, price)
+    if bad:
+        more = f"; ... and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise InventoryError(f"price feed {p} refused: {'; '.join(bad[:10])}{more}")
+    return feed
 
 
 def _prices(ds: Dataset, lots: pd.DataFrame, feed: dict[str, float] | None) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from critmat.data.dataset import Dataset
 from critmat.data.yamlfile import load_yaml_model
@@ -31,11 +31,14 @@ from critmat.sim.market import Market, SimParams, build_market
 from critmat.sim.run import SimResult, simulate
 from critmat.sim.scenario import Scenario
 from critmat.sim.service import build_events, resolve_scenario
+from critmat.sim.stockpile import MAX_T
 from critmat.sim.streams import derive_seed
 
 __all__ = ["PlanConfig", "PlanResult", "load_plan_config", "run_plan"]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
+#: the storage class of a material the catalogue gives none
+OTHER_CLASS = "other"
 
 
 class PlanConfig(BaseModel):
@@ -54,13 +57,13 @@ class PlanConfig(BaseModel):
     storage_cost_share: Share = 0.01
     insurance_share: Share = 0.005
     financing_rate: Share = 0.04
-    cap_share: Share = 0.10
-    floors_t: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
-    capacity_t: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
-    frontier: list[Annotated[float, Field(ge=0.0)]] = Field(
-        default_factory=lambda: [0.0, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0]
+    cap_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.10
+    floors_t: dict[str, Annotated[float, Field(ge=0.0, le=MAX_T)]] = Field(default_factory=dict)
+    capacity_t: dict[str, Annotated[float, Field(ge=0.0, le=MAX_T)]] = Field(default_factory=dict)
+    frontier: list[Annotated[float, Field(ge=0.0, le=100.0)]] = Field(
+        default_factory=lambda: [0.0, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0], min_length=1
     )
-    max_release_share: Annotated[float, Field(ge=0.0)] = 0.5
+    max_release_share: Share = 0.5
     buy_spread_share: Share = 0.02
     sell_spread_share: Share = 0.05
     degradation_share_per_year: Share = 0.005
@@ -79,6 +82,29 @@ class PlanConfig(BaseModel):
     event_rate_multiplier: dict[str, Annotated[float, Field(ge=0.0, le=100.0)]] = Field(
         default_factory=dict
     )
+
+    @field_validator("floors_t")
+    @classmethod
+    def _known_materials(cls, v: dict[str, float]) -> dict[str, float]:
+        from critmat.data.catalogue import MATERIALS
+
+        unknown = sorted(set(v) - {m.id for m in MATERIALS})
+        if unknown:
+            raise ValueError(f"unknown material(s) {', '.join(unknown)}; use critmat material ids")
+        return v
+
+    @field_validator("capacity_t")
+    @classmethod
+    def _known_classes(cls, v: dict[str, float]) -> dict[str, float]:
+        from critmat.data.catalogue import STORAGE_CLASSES
+
+        known = [*STORAGE_CLASSES, OTHER_CLASS]
+        unknown = sorted(set(v) - set(known))
+        if unknown:
+            raise ValueError(
+                f"unknown storage class(es) {', '.join(unknown)}; classes: {', '.join(known)}"
+            )
+        return v
 
 
 def load_plan_config(path: str | Path | None) -> PlanConfig:
@@ -234,7 +260,10 @@ def run_plan(
     say("optimise")
     t0 = time.perf_counter()
     classes_map = ds.materials.set_index("material")["storage_class"].to_dict()
-    classes = [str(classes_map.get(m, "")) or "other" for m in market.materials]
+    classes = [
+        c if isinstance(c, str) and c else OTHER_CLASS  # no class in the catalogue: NaN
+        for c in (classes_map.get(m) for m in market.materials)
+    ]
     prob = _problem(market, base, budget, c, classes, params)
     x = _solver(prob)
     t["optimise"] = time.perf_counter() - t0

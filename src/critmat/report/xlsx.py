@@ -17,15 +17,21 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe (OWASP
-    CSV injection); numbers are untouched."""
+    CSV injection); numbers are untouched. Every CSV and xlsx export of the CLI and the HTTP API
+    passes through here, whatever the column's dtype (object, pandas' ``str`` or ``category``)."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = [
-                "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
-                for v in out[col]
-            ]
+        s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
+        elif not (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        out[col] = s.map(_neutral_cell).astype(object)
     return out
+
+
+def _neutral_cell(v: object) -> object:
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
 
 
 #: column-name endings -> unit (the most specific first)

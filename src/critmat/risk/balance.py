@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from critmat.data.basis import basis_of, mass_to_basis, trade_on_basis
+from critmat.data.basis import basis_of, mass_to_basis, year_trade_on_basis
 from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.units import UnitError
@@ -258,9 +258,9 @@ def _ec_import_reliance(ds: Dataset, mat: str) -> tuple[float, str] | None:
 
 
 def _has_trade(ds: Dataset, mat: str, members: set[str], year: int) -> bool:
-    t = ds.trade
-    t = t[(t["year"] == year) & t["importer"].astype(str).isin(list(members))]
-    return bool(len(trade_on_basis(ds, t, mat).query("quantity_basis_t > 0")))
+    t = year_trade_on_basis(ds, year, mat)
+    mine = t["importer"].astype(str).isin(list(members)) & (t["quantity_basis_t"] > 0)
+    return bool(mine.any())
 
 
 @dataclass(frozen=True)
@@ -404,9 +404,7 @@ def _partner_frame(imp: pd.Series, low: pd.Series, high: pd.Series) -> pd.DataFr
 
 
 def _trade_content(ds: Dataset, b: Balance, members: set[str]) -> bool:
-    t = ds.trade
-    t = t[t["year"] == b.year]
-    t = trade_on_basis(ds, t, b.material)
+    t = year_trade_on_basis(ds, b.year, b.material)
     if t.empty:
         b.reason = "no traded heading with a content factor in the shipped trade extract"
         return False

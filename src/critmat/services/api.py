@@ -54,11 +54,12 @@ def prepare_processes(database_url: str | None) -> str:
     its application with ``build_app(url, recover=False)``)."""
     from critmat.api import jobs
     from critmat.inventory.db import database_url as url_of
-    from critmat.inventory.db import make_engine, migrate
+    from critmat.inventory.db import make_engine
+    from critmat.services.inventory import init_database
 
     url = url_of(database_url)
-    _ledger_key()  # refused here, before any process starts
-    migrate(url)
+    key = _ledger_key()  # refused here, before any process starts
+    init_database(url, key)
     jobs.recover(make_engine(url))
     return url
 

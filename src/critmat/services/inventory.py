@@ -20,6 +20,7 @@ from critmat.inventory.valuation import (
     add_policy,
     coverage,
     holdings_vs_targets,
+    read_price_feed,
     rotation_plan,
     valuation,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "holdings_vs_targets",
     "ingest",
     "ingest_records",
+    "init_database",
     "lots",
     "maintenance_plan",
     "make_engine",
@@ -46,6 +48,7 @@ __all__ = [
     "open_ledger",
     "parse_day",
     "quality",
+    "read_price_feed",
     "readings",
     "risk_register",
     "rotation_plan",
@@ -88,6 +91,22 @@ def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
     return Ledger(make_engine(url, create=create), key=st.key_bytes(), user=st.user)
 
 
+def init_database(url: str | None = None, key: bytes | None = None) -> tuple[str, bool]:
+    """Create or upgrade the schema (Alembic) and, with a ledger key (``key``, else the
+    settings'), sign a new ledger's genesis head so that its first audit verifies; returns (URL,
+    genesis signed now)."""
+    from critmat.inventory.proof import sign_genesis
+
+    u = migrate(url)
+    led = open_ledger(u)
+    if key is not None:
+        led.key = key
+    try:
+        return u, sign_genesis(led)
+    finally:
+        led.engine.dispose()
+
+
 def ingest_records(led: Ledger, records: list[dict[str, object]], source: str) -> object:
     """Load sensor readings given as records (zone, timestamp, metric, value): the same checks
     and alerts as a file; ``source`` names them in the readings' source column."""
@@ -98,7 +117,7 @@ def ingest_records(led: Ledger, records: list[dict[str, object]], source: str) -
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / f"{source}.json"
         path.write_text(json.dumps(records))
-        return ingest(led, path)
+        return ingest(led, path, label=f"the readings sent ({source})")
 
 
 def holdings(led: Ledger, composition: list[dict[str, object]] | None = None) -> object:

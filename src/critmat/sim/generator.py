@@ -44,6 +44,15 @@ class StochasticSpec(BaseModel):
     #: per material: the early-warning multiplier w_m of its channels' rates (docs/methods.md 8.4)
     rate_multiplier: dict[str, float] = Field(default_factory=dict)
 
+    @field_validator("crisis_country")
+    @classmethod
+    def _known_country(cls, v: str) -> str:
+        from critmat.data.countries import iso3_codes
+
+        if v not in iso3_codes():
+            raise ValueError(f"crisis_country {v!r} is not an ISO 3166 alpha-3 code (e.g. CHN)")
+        return v
+
     @field_validator("rate_multiplier")
     @classmethod
     def _positive(cls, v: dict[str, float]) -> dict[str, float]:

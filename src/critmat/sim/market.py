@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from critmat.data.basis import basis_price, trade_on_basis
+from critmat.data.basis import basis_price, year_trade_on_basis
 from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.views import supply_by_country
@@ -182,9 +182,9 @@ def _sector_shares(ds: Dataset, materials: list[str], defence: float) -> tuple[l
     return names, out
 
 
-def _world_trade_basis(ds: Dataset, trade: pd.DataFrame, mat: str) -> tuple[pd.Series, float]:
+def _world_trade_basis(ds: Dataset, year: int, mat: str) -> tuple[pd.Series, float]:
     """World exports by exporter on the material's basis (t/yr), from the shipped headings."""
-    t = trade_on_basis(ds, trade, mat)
+    t = year_trade_on_basis(ds, year, mat)
     exp = t.groupby(t["exporter"].astype(str))["quantity_basis_t"].sum()
     return exp, float(exp.sum())
 
@@ -214,7 +214,6 @@ def build_market(
     es = ds.table("element_shares").set_index("material")["share"].astype(float)
     notes: list[str] = []
     skipped: dict[str, str] = {}
-    trade = ds.trade[ds.trade["year"] == year]
     rows = []
     for mat in wanted:
         if mat in groups:
@@ -243,7 +242,7 @@ def build_market(
             continue
         owner = str(ds.materials.set_index("material").loc[mat, "parent"] or "")
         src = owner if mat in es.index else mat
-        exp, world_t = _world_trade_basis(ds, trade, src)
+        exp, world_t = _world_trade_basis(ds, year, src)
         if mat in es.index:
             world_t *= float(es[mat])
         if world_t > 0:

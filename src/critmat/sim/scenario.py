@@ -24,13 +24,14 @@ the affected flow that is lost, fixed or a distribution). Example::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from critmat.data.yamlfile import load_yaml_model
 
 __all__ = [
+    "ROUTES",
     "Chokepoint",
     "DemandShock",
     "Distribution",
@@ -82,6 +83,56 @@ DurationSpec = Annotated[int, Field(ge=1, le=600)] | Distribution
 SeveritySpec = Fraction | Distribution
 
 
+#: Maritime chokepoints a ``chokepoint`` event may name (names only; the share of the holder's
+#: imports on the route is the event's ``route_share``). After the US EIA's "World Oil Transit
+#: Chokepoints" and Chatham House, "Chokepoints and Vulnerabilities in Global Food Trade"
+#: (Bailey and Wellesley 2017). A route of the user's own is written ``other:<name>``.
+ROUTES: Final[tuple[str, ...]] = (
+    "malacca",
+    "suez",
+    "bab_el_mandeb",
+    "hormuz",
+    "panama",
+    "cape_of_good_hope",
+    "gibraltar",
+    "turkish_straits",
+    "dover",
+    "danish_straits",
+    "taiwan_strait",
+    "lombok",
+    "sunda",
+    "korea_strait",
+    "english_channel",
+)
+OTHER_ROUTE = "other:"
+
+
+def _holder(v: str, what: str) -> str:
+    """A holder code critmat simulates, or a refusal listing them."""
+    from critmat.data.countries import holder_members
+
+    if v not in holder_members():
+        raise ValueError(
+            f"{what} {v!r} is not a holder critmat simulates; holders: "
+            + ", ".join(sorted(holder_members()))
+        )
+    return v
+
+
+def _within(spec: Distribution | float, cap: float, what: str) -> None:
+    """A distribution whose range (uniform, triangular) or median (lognormal: draws above the cap
+    are clipped to it) lies within ``[0, cap]``, like a fixed value."""
+    if not isinstance(spec, Distribution):
+        return
+    top = spec.median if spec.dist == "lognormal" else spec.high
+    if top is not None and top > cap:
+        key = "median" if spec.dist == "lognormal" else "high"
+        raise ValueError(
+            f"{what} is at most {cap:g} (a fixed {what} above it is refused too); the "
+            f"distribution's {key} is {top:g}"
+        )
+
+
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -90,6 +141,12 @@ class _Event(BaseModel):
     duration: DurationSpec = 12
     severity: SeveritySpec = 1.0
     label: str = ""
+
+    @model_validator(mode="after")
+    def _severity_range(self) -> _Event:
+        cap = 5.0 if self.type == "demand_shock" else 1.0  # type: ignore[attr-defined]
+        _within(self.severity, cap, "severity")
+        return self
 
     @field_validator("material")
     @classmethod
@@ -127,6 +184,16 @@ class ExportRestriction(_Event):
     frontrun_months: Months = 0
     frontrun: Fraction = 0.0
 
+    @model_validator(mode="after")
+    def _targets(self) -> ExportRestriction:
+        from critmat.data.countries import holder_members
+
+        for t in self.targets:
+            _holder(t, "target")
+            if self.country in holder_members()[t]:
+                raise ValueError(f"{self.country} cannot restrict its exports to itself ({t})")
+        return self
+
 
 class Embargo(_Event):
     """A country stops all exports of a material to one holder."""
@@ -135,6 +202,15 @@ class Embargo(_Event):
     country: str
     target: str
 
+    @model_validator(mode="after")
+    def _target(self) -> Embargo:
+        from critmat.data.countries import holder_members
+
+        _holder(self.target, "target")
+        if self.country in holder_members()[self.target]:
+            raise ValueError(f"{self.country} cannot embargo itself ({self.target})")
+        return self
+
 
 class Chokepoint(_Event):
     """A logistics route carrying a share of the holder's imports is blocked."""
@@ -142,6 +218,20 @@ class Chokepoint(_Event):
     type: Literal["chokepoint"] = "chokepoint"
     route: str
     route_share: Fraction
+
+    @field_validator("route")
+    @classmethod
+    def _known_route(cls, v: str) -> str:
+        if v.startswith(OTHER_ROUTE) and v[len(OTHER_ROUTE) :].strip():
+            return v
+        key = "_".join(v.strip().lower().replace("-", " ").split())  # "Bab-el-Mandeb" too
+        if key in ROUTES:
+            return key
+        raise ValueError(
+            f"unknown route {v!r}; routes: {', '.join(ROUTES)}, or other:<name> for a route of "
+            "your own"
+        )
+
     delay_months: Months = 1
     loss: Fraction = 0.1
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from critmat.data.loader import DatasetError
 from critmat.data.yamlfile import load_yaml_model
@@ -30,7 +30,13 @@ from critmat.sim.market import Market
 
 __all__ = ["MaterialHolding", "PolicyRelease", "StockpileSpec", "load_stockpile"]
 
+#: the largest tonnage a stockpile file may state: 1e9 t, above the world's yearly output of any
+#: material critmat covers (the engine computes in float32, whose range ends near 3.4e38)
+MAX_T = 1e9
 NonNeg = Annotated[float, Field(ge=0.0)]
+Tonnes = Annotated[float, Field(ge=0.0, le=MAX_T)]
+#: a share of monthly base demand (a release can cover at most the whole month's demand)
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
 DAYS_PER_MONTH = 30.4375
 
 
@@ -39,10 +45,19 @@ class MaterialHolding(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    stock_t: NonNeg | None = None
-    days_of_cover: NonNeg | None = None
-    max_release_t_per_month: NonNeg | None = None
-    floor_t: NonNeg = 0.0
+    stock_t: Tonnes | None = None
+    days_of_cover: Annotated[float, Field(ge=0.0, le=36_500.0)] | None = None
+    max_release_t_per_month: Tonnes | None = None
+    floor_t: Tonnes = 0.0
+
+    @model_validator(mode="after")
+    def _floor_below_stock(self) -> MaterialHolding:
+        if self.stock_t is not None and self.floor_t > self.stock_t:
+            raise ValueError(
+                f"floor_t {self.floor_t:g} is above stock_t {self.stock_t:g}: the floor is the "
+                "part of the stock never released"
+            )
+        return self
 
 
 class PolicyRelease(BaseModel):
@@ -89,11 +104,11 @@ class StockpileSpec(BaseModel):
 
     trigger_shortfall: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     trigger_price: Annotated[float, Field(ge=1.0)] = 1.5
-    days_of_cover: NonNeg = 0.0
-    max_release_share: NonNeg = 0.5
+    days_of_cover: Annotated[float, Field(ge=0.0, le=36_500.0)] = 0.0
+    max_release_share: Share = 0.5
     materials: dict[str, MaterialHolding] = Field(default_factory=dict)
     policy: PolicyRelease | None = None
-    own_supply: dict[str, list[NonNeg]] = Field(
+    own_supply: dict[str, list[Tonnes]] = Field(
         default_factory=dict,
         description="the holder's own added supply per month (t/month of the basis), e.g. from "
         "mitigation options (critmat.optimize.options)",
