@@ -128,6 +128,12 @@ def test_negative_adjust_without_double_dash(tmp_path: Path) -> None:
     assert float(json.loads(r.stdout)[0]["quantity"]) == 7.5
 
 
+def test_listing_commands_offer_only_formats_they_can_write() -> None:
+    for cmd in (["inventory", "lots"], ["inventory", "balance"], ["data", "check"]):
+        r = run(app, [*cmd, "--help"])
+        assert r.exit_code == 0 and "json" in r.stdout and "xlsx" not in r.stdout, cmd
+
+
 # -- 4. deeply nested YAML ---------------------------------------------------------------------
 def _deep(levels: int) -> str:
     return "name: x\nevents: " + "[" * levels + "]" * levels + "\n"
