@@ -66,9 +66,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     token = run("users", "add", "ana", "--role", "operator").stdout.strip()
     viewer = run("users", "add", "vic", "--role", "viewer").stdout.strip()
     port = _free_port()
+    # the server's log goes to a file: a pipe nobody reads fills up (64 KiB of access log) and
+    # blocks the server in the middle of the run
+    log = tmp / "serve.log"
     proc = subprocess.Popen(
         [critmat, "serve", "--port", str(port), "--workers", "1"],
-        env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env, cwd=tmp, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     import httpx
@@ -81,7 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
             time.sleep(0.5)
     else:
         proc.kill()
-        raise RuntimeError(proc.stdout.read() if proc.stdout else "server did not start")
+        raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
     yield base, token, viewer
     proc.terminate()
     proc.wait(30)
@@ -106,8 +109,23 @@ def page(server: tuple[str, str, str]) -> Iterator[object]:
         browser.close()
 
 
+def sign_in(page, base: str, token: str, where: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Sign in afresh with ``token`` (whoever the page was signed in as: tests run in any order
+    on a worker) and open the page ``where`` (e.g. "#plan")."""
+    page.goto(base + "/")
+    page.evaluate("sessionStorage.clear()")
+    page.goto(base + "/")
+    page.fill("#token", token)
+    page.click("#login-form button")
+    page.wait_for_selector("#overview:not([hidden])")
+    if where:
+        page.goto(base + "/" + where)
+
+
 def test_login_is_required_and_a_bad_token_is_refused(server, page) -> None:  # type: ignore[no-untyped-def]
     base, *_ = server
+    page.goto(base + "/")
+    page.evaluate("sessionStorage.clear()")  # signed out, whatever ran before on this worker
     page.goto(base + "/")
     assert page.is_visible("#login") and not page.is_visible("#nav")
     page.fill("#token", "cm_0000000000000000_wrong")
@@ -118,10 +136,7 @@ def test_login_is_required_and_a_bad_token_is_refused(server, page) -> None:  # 
 
 def test_the_dashboard_end_to_end(server, page) -> None:  # type: ignore[no-untyped-def]
     base, token, _ = server
-    page.goto(base + "/")
-    page.fill("#token", token)
-    page.click("#login-form button")
-    page.wait_for_selector("#overview:not([hidden])")
+    sign_in(page, base, token)
     # overview: holdings and the open alert from the humid sensor file
     page.wait_for_selector("#ov-holdings table")
     assert "L1" in page.inner_text("#ov-holdings")
@@ -202,11 +217,7 @@ def test_the_dashboard_end_to_end(server, page) -> None:  # type: ignore[no-unty
 
 def test_a_plan_job_from_the_browser(server, page) -> None:  # type: ignore[no-untyped-def]
     base, token, _ = server
-    page.goto(base + "/#plan")
-    if page.is_visible("#login"):
-        page.fill("#token", token)
-        page.click("#login-form button")
-        page.goto(base + "/#plan")
+    sign_in(page, base, token, "#plan")
     page.wait_for_selector("#plan:not([hidden])")
     page.fill("#pl-runs", "100")
     page.check("#pl-sens")
@@ -229,12 +240,7 @@ def test_a_plan_job_from_the_browser(server, page) -> None:  # type: ignore[no-u
 
 def test_the_forecast_page(server, page) -> None:  # type: ignore[no-untyped-def]
     base, token, _ = server
-    page.goto(base + "/#forecast")
-    if page.is_visible("#login"):
-        page.fill("#token", token)
-        page.click("#login-form button")
-        page.wait_for_selector("#overview:not([hidden])")  # the login moves to the overview
-        page.goto(base + "/#forecast")
+    sign_in(page, base, token, "#forecast")
     page.wait_for_selector("#forecast:not([hidden])")
     page.wait_for_selector("#fc-scenario option", state="attached")
     page.select_option("#fc-material", "gallium")
@@ -253,12 +259,7 @@ def test_the_forecast_page(server, page) -> None:  # type: ignore[no-untyped-def
 
 def test_a_viewer_is_refused_a_booking(server, page) -> None:  # type: ignore[no-untyped-def]
     base, _, viewer = server
-    page.goto(base + "/")
-    page.evaluate("sessionStorage.clear()")
-    page.goto(base + "/#inventory")
-    page.fill("#token", viewer)
-    page.click("#login-form button")
-    page.wait_for_selector("#overview:not([hidden])")
+    sign_in(page, base, viewer)
     page.click("a[data-page=inventory]")
     page.wait_for_selector("#inv-balances table")
     page.fill("#rc-lot", "L1")
