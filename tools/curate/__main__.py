@@ -34,6 +34,7 @@ from tools.curate.holders import (
     nds,
     stockpile_policies,
 )
+from tools.curate.io import io_industries, io_requirements, material_industries
 from tools.curate.markets import governance, prices, trade
 from tools.curate.reference import countries, footprints, hs_codes, intensities, materials, storage
 from tools.curate.supply import control, production, supply_shares
@@ -82,8 +83,12 @@ def main() -> None:
         "demand_projections": demand_projections(raw),
         "chemistry_shares": chemistry_shares(raw),
         "hazards": hazards(raw),
+        "io_industries": io_industries(raw),
+        "io_requirements": io_requirements(raw),
+        "material_industries": material_industries(raw),
     }
     big = {"trade", "governance", "production", "prices", "price_series", "hazards"}
+    big |= {"io_requirements"}
     manifest = {}
     for name, df in tables.items():
         for p in out.glob(f"{name}.*"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +15,11 @@ from critmat.cli.output import (
     emit_tables,
     friendly,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from critmat.data import Dataset
 
 
 @friendly
@@ -31,6 +36,18 @@ def loss(
             "missing (assumption; range 0.01-0.10).",
         ),
     ] = 0.03,
+    industries: Annotated[
+        bool,
+        typer.Option(
+            "--industries",
+            help="Instead: the industries using each material in the holder's input-output "
+            "table and what a 1% cut of their output costs GDP, theirs and their suppliers' "
+            "(USA, BEA 2017; docs/methods.md 6.8).",
+        ),
+    ] = False,
+    material: Annotated[
+        list[str] | None, typer.Option("--material", "-m", help="With --industries: these only.")
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     out: OutOpt = None,
 ) -> None:
@@ -40,6 +57,9 @@ def loss(
     from critmat.services.loss import loss_per_tonne_table
 
     check_out(fmt, out)
+    if industries:
+        _industries(dataset_from(ctx), holder, material, fmt, out)
+        return
     table, code, threshold, line_stop = loss_per_tonne_table(
         dataset_from(ctx), holder, year, dependency
     )
@@ -84,4 +104,54 @@ def loss(
             "median loss/price of the others. --format csv for every column and the sources."
             + ("" if code == "EU27" else " EU27 value added per t stands in.")
         ),
+    )
+
+
+def _industries(
+    ds: Dataset, holder: str, materials: list[str] | None, fmt: Format, out: Path | None
+) -> None:
+    import pandas as pd
+
+    from critmat.services.loss import CUT_SHARE, downstream_industries
+
+    table = downstream_industries(ds, holder, materials)
+    readme = {
+        "command": f"critmat loss --holder {holder} --industries",
+        "method": "mixed exogenous/endogenous input-output model (Miller & Blair ch. 13): a "
+        f"{CUT_SHARE:.0%} cut of the industry's output, its suppliers respond; docs/methods.md 6.8",
+        "units": "USD million of the table's year (BEA 2017, producers' prices, nominal)",
+    }
+    if emit_tables({"industries": table}, fmt, out, readme):
+        return
+    if fmt is not Format.table:
+        emit_frame(table, fmt)
+        return
+
+    def musd(v: float) -> str:
+        return f"{v:,.0f}"
+
+    view = pd.DataFrame(
+        {
+            "material": table["material"],
+            "end use": table["end_use"].str.slice(0, 24),
+            "share": table["end_use_share"].map(lambda v: "" if v != v else f"{v:.0%}"),
+            "BEA industry": table["industry"] + " " + table["industry_name"].str.slice(0, 22),
+            "output USD m": table["output_musd"].map(musd),
+            "VA USD m": table["value_added_musd"].map(musd),
+            "GDP per 1% cut": table["gdp_change_1pct_cut_musd"].map(musd),
+            "of which suppliers": table["suppliers_value_added_change_musd"].map(musd),
+            "mapping": table["mapping_confidence"],
+        }
+    )
+    emit_frame(
+        view,
+        fmt,
+        title=f"Industries using each material, {table['table'].iloc[0]} input-output table "
+        "(USD million)",
+        caption="GDP per 1% cut: value added lost when the industry makes 1% less and its "
+        "suppliers sell it less (mixed input-output model, backward linkages only; final demand "
+        "unchanged); BEA 2017 benchmark, 402 industries, whose total requirements count imported "
+        "inputs as made at home: the suppliers' part is an upper bound. The BEA codes of the end "
+        "uses are the project's judgement (mapping); shares: USGS. --format csv for every column "
+        "and source.",
     )

@@ -53,6 +53,7 @@ MATERIAL_TABLES: Final = (
     "eu_crm_shares",
     "eu_end_uses",
     "elasticity_estimates",
+    "material_industries",
 )
 #: table -> its columns naming a country (ISO 3166 alpha-3 or an aggregate such as WLD)
 COUNTRY_COLUMNS: Final[dict[str, tuple[str, ...]]] = {

@@ -6,7 +6,7 @@ import pandas as pd
 
 from critmat.data.dataset import Dataset
 
-__all__ = ["loss_per_tonne_table"]
+__all__ = ["CUT_SHARE", "downstream_industries", "loss_per_tonne_table"]
 
 
 def loss_per_tonne_table(
@@ -27,3 +27,60 @@ def loss_per_tonne_table(
         params.outage_threshold,
         params.loss_line_stop,
     )
+
+
+#: the cut the downstream table prices: 1% of an industry's output
+CUT_SHARE = 0.01
+
+
+def downstream_industries(
+    ds: Dataset, holder: str = "USA", materials: list[str] | None = None
+) -> pd.DataFrame:
+    """The industries that use each material in the holder's input-output table, with their
+    output and value added and what a 1% cut of their output costs the economy: their own
+    value added plus their suppliers' (the mixed exogenous/endogenous model, critmat.sim.io;
+    docs/methods.md 6.8). One row per material and end-use industry; USD million of the
+    table's year.
+
+    Raises
+    ------
+    UnknownChoiceError
+        For an unknown holder or material, or a holder without an input-output table.
+    """
+    from critmat.services.context import resolve
+    from critmat.sim.io import industries_of, io_table, mixed_output_change
+
+    r = resolve(ds, holder=holder, materials=materials)
+    assert r.holder is not None
+    tab = io_table(ds, r.holder)
+    mats = r.materials or sorted(set(ds.table("material_industries")["material"]))
+    va = tab.va_ratio
+    rows = []
+    for mat in mats:
+        uses = industries_of(ds, mat)
+        uses = uses[uses["role"] == "end_use"]
+        for _, u in uses.iterrows():
+            i = tab.index(str(u["industry"]))
+            dx = mixed_output_change(tab.direct, [i], [-CUT_SHARE * tab.output[i]])
+            direct_va = float(va[i] * dx[i])
+            total_va = float(va @ dx)
+            rows.append(
+                {
+                    "material": mat,
+                    "end_use": u["end_use"],
+                    "end_use_share": u["share"],
+                    "industry": tab.industries[i],
+                    "industry_name": tab.names[i],
+                    "output_musd": float(tab.output[i]),
+                    "value_added_musd": float(tab.value_added[i]),
+                    "gdp_change_1pct_cut_musd": total_va,
+                    "own_value_added_change_musd": direct_va,
+                    "suppliers_value_added_change_musd": total_va - direct_va,
+                    "mapping_confidence": u["mapping_confidence"],
+                    "table": f"{tab.region} {tab.year}",
+                    "source": tab.source,
+                    "mapping_source": u["source"],
+                    "mapping_status": u["status"],
+                }
+            )
+    return pd.DataFrame(rows)
