@@ -12,7 +12,7 @@ from critmat.cli.output import (
     check_out,
     dataset_from,
     emit_frame,
-    emit_tables,
+    emit_not_table,
     friendly,
 )
 
@@ -69,10 +69,7 @@ def loss(
         "docs/methods.md 6.7",
         "units": "USD per t of each material's basis",
     }
-    if emit_tables({"loss_per_tonne": table}, fmt, out, readme):
-        return
-    if fmt is not Format.table:
-        emit_frame(table, fmt)
+    if emit_not_table({"loss_per_tonne": table}, "loss_per_tonne", fmt, out, readme):
         return
 
     def usd(v: float) -> str:
@@ -121,10 +118,7 @@ def _industries(
         f"{CUT_SHARE:.0%} cut of the industry's output, its suppliers respond; docs/methods.md 6.8",
         "units": "USD million of the table's year (BEA 2017, producers' prices, nominal)",
     }
-    if emit_tables({"industries": table}, fmt, out, readme):
-        return
-    if fmt is not Format.table:
-        emit_frame(table, fmt)
+    if emit_not_table({"industries": table}, "industries", fmt, out, readme):
         return
 
     def musd(v: float) -> str:

@@ -249,6 +249,24 @@ def emit_tables(
     return True
 
 
+def emit_not_table(
+    tables: dict[str, pd.DataFrame],
+    main: str,
+    fmt: Format,
+    out: Path | None,
+    readme: dict[str, str],
+) -> bool:
+    """Every format but the terminal table: ``--out`` files (:func:`emit_tables`), else the
+    ``main`` table as CSV or JSON records on stdout. True when done; False leaves the table
+    view to the caller."""
+    if emit_tables(tables, fmt, out, readme, main=main):
+        return True
+    if fmt is not Format.table:
+        emit_frame(tables[main], fmt)
+        return True
+    return False
+
+
 def safe_csv(df: pd.DataFrame) -> pd.DataFrame:
     """The frame with formula-like text cells neutralised (critmat.report.xlsx)."""
     from critmat.report.xlsx import neutralise_formulas
