@@ -105,5 +105,9 @@ def test_cli_industries_view() -> None:
     # 1% of semiconductor output: its own value added lost plus its suppliers'
     assert x["own_value_added_change_musd"] == pytest.approx(-0.01 * x["value_added_musd"])
     assert x["gdp_change_1pct_cut_musd"] < x["own_value_added_change_musd"] < 0
+    r = CliRunner().invoke(app, ["loss", "--holder", "USA", "--industries", "-m", "palladium",
+                                 "-f", "json"])  # fmt: skip
+    (row,) = json.loads(r.stdout)  # a material without mapped industries says so, never []
+    assert row["assessment"].startswith("not assessed") and row["output_musd"] is None
     bad = CliRunner().invoke(app, ["loss", "--holder", "EU27", "--industries"])
     assert bad.exit_code == 2 and "input-output table" in bad.stderr and "USA 2017" in bad.stderr

@@ -122,19 +122,23 @@ def _industries(
         return
 
     def musd(v: float) -> str:
-        return f"{v:,.0f}"
+        return "" if v != v else f"{v:,.0f}"
+
+    text = table.fillna(dict.fromkeys(("end_use", "industry", "industry_name"), ""))
 
     view = pd.DataFrame(
         {
             "material": table["material"],
-            "end use": table["end_use"].str.slice(0, 24),
+            "end use": text["end_use"].str.slice(0, 24),
             "share": table["end_use_share"].map(lambda v: "" if v != v else f"{v:.0%}"),
-            "BEA industry": table["industry"] + " " + table["industry_name"].str.slice(0, 22),
+            "BEA industry": text["industry"] + " " + text["industry_name"].str.slice(0, 22),
             "output USD m": table["output_musd"].map(musd),
             "VA USD m": table["value_added_musd"].map(musd),
             "GDP per 1% cut": table["gdp_change_1pct_cut_musd"].map(musd),
             "of which suppliers": table["suppliers_value_added_change_musd"].map(musd),
-            "mapping": table["mapping_confidence"],
+            "mapping": table["mapping_confidence"].where(
+                table["assessment"] == "assessed", table["assessment"]
+            ),
         }
     )
     emit_frame(

@@ -31,6 +31,25 @@ def loss_per_tonne_table(
 
 #: the cut the downstream table prices: 1% of an industry's output
 CUT_SHARE = 0.01
+#: the columns of :func:`downstream_industries` (empty where a material is not assessed)
+DOWNSTREAM_COLUMNS = [
+    "material",
+    "assessment",
+    "end_use",
+    "end_use_share",
+    "industry",
+    "industry_name",
+    "output_musd",
+    "value_added_musd",
+    "gdp_change_1pct_cut_musd",
+    "own_value_added_change_musd",
+    "suppliers_value_added_change_musd",
+    "mapping_confidence",
+    "table",
+    "source",
+    "mapping_source",
+    "mapping_status",
+]
 
 
 def downstream_industries(
@@ -55,10 +74,21 @@ def downstream_industries(
     tab = io_table(ds, r.holder)
     mats = r.materials or sorted(set(ds.table("material_industries")["material"]))
     va = tab.va_ratio
-    rows = []
+    rows: list[dict[str, object]] = []
+    mapped = sorted(set(ds.table("material_industries")["material"]))
     for mat in mats:
         uses = industries_of(ds, mat)
         uses = uses[uses["role"] == "end_use"]
+        if uses.empty:
+            rows.append(
+                {
+                    "material": mat,
+                    "assessment": "not assessed: no end-use industries mapped for it "
+                    f"(material_industries covers {', '.join(mapped)})",
+                    "table": f"{tab.region} {tab.year}",
+                }
+            )
+            continue
         for _, u in uses.iterrows():
             i = tab.index(str(u["industry"]))
             dx = mixed_output_change(tab.direct, [i], [-CUT_SHARE * tab.output[i]])
@@ -67,6 +97,7 @@ def downstream_industries(
             rows.append(
                 {
                     "material": mat,
+                    "assessment": "assessed",
                     "end_use": u["end_use"],
                     "end_use_share": u["share"],
                     "industry": tab.industries[i],
@@ -83,4 +114,4 @@ def downstream_industries(
                     "mapping_status": u["status"],
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=DOWNSTREAM_COLUMNS)
