@@ -43,6 +43,11 @@ GLOSSARY: dict[str, str] = {
     "APS": "the IEA's Announced Pledges Scenario (national climate pledges met in full)",
     "ETS": "exponential smoothing state-space model; critmat fits ETS(A,Ad,N) on log prices",
     "ARIMA": "autoregressive integrated moving average model; critmat fits ARIMA(1,1,1) on logs",
+    "GDP per 1% cut": "value added lost in the whole economy when an industry makes 1% less: "
+    "its own and, through the mixed input-output model, its suppliers' (backward linkages; "
+    "docs/methods.md 6.8)",
+    "total requirements": "the Leontief inverse (I - A)^-1: output of each industry needed per "
+    "dollar of another industry's final demand (BEA publishes it industry by industry)",
 }
 
 
