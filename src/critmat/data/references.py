@@ -3,7 +3,7 @@ before anything is loaded from it.
 
 The consistency pass (:mod:`critmat.data.checks`) runs the same reference and unit checks over
 the whole loaded dataset; here they run on one overlay file, row by row, so a refusal names the
-file, the line, the column and the reason (docs/data.md, "Your own data").
+file, the line, the column and the reason (docs/data.md, "Overlays").
 """
 
 from __future__ import annotations
