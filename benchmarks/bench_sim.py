@@ -5,11 +5,11 @@ disruption channels (generator-style arrivals), 60 months:
 
 - scenario-months per second (and material-cell-steps per second) on one process;
 - the achieved fraction of a memory-bandwidth probe (a large float32 copy) run in this process,
-  counting the NumPy engine's array passes per step (an estimate, stated below; the fused engine
-  keeps its state in registers, so for it this is the bandwidth the same work would need);
-- the fused (compiled) engine against the NumPy engine in the same run, and their largest
-  difference;
-- the speed ratio against the straightforward per-run Python oracle (benchmarks/oracle_sim.py);
+  counting the array passes a step written as whole-array operations would need (an estimate,
+  stated below; the compiled step keeps its state in registers, so this is the bandwidth the
+  same work would need written that way);
+- the speed ratio against the straightforward per-run Python oracle (benchmarks/oracle_sim.py)
+  and the largest difference between the two on the oracle's runs;
 - the speed-up from 1 to 2 Dask workers (LocalCluster, one thread each), with equal results;
 - ``--big`` runs (1,000,000) on 2 workers streamed to a Zarr store: time, summary time and the
   peak resident memory of the client and its workers together.
@@ -35,17 +35,18 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.oracle_sim import oracle
-from critmat.sim.engine import Stockpile
+from critmat.sim.engine import Stockpile, simulate_chunk
 from critmat.sim.events import KINDS, EventTable, add_slot, build_table, new_columns
 from critmat.sim.market import Market, SimParams
 from critmat.sim.run import block_draws, simulate
 from critmat.sim.scenario import Distribution
 
 M, C, J, T = 30, 40, 60, 60
-#: float32 arrays of shape [runs, materials] read or written per month by the engine, counted
-#: from simulate_chunk (l_d, l_w, shock, dis_months, ramp, repl, ratio, high, sub, elevated, adj,
-#: demand, primary, recyc, gap, shortfall, trigger, room, release, stock, unmet, consumption,
-#: recyc_used, 9 accumulators, 4x sector arrays) plus the [runs, slots] event arrays (~12 passes).
+#: float32 arrays of shape [runs, materials] read or written per month by a whole-array step,
+#: counted from the retired NumPy engine (l_d, l_w, shock, dis_months, ramp, repl, ratio, high,
+#: sub, elevated, adj, demand, primary, recyc, gap, shortfall, trigger, room, release, stock,
+#: unmet, consumption, recyc_used, 9 accumulators, 4x sector arrays) plus the [runs, slots]
+#: event arrays (~12 passes).
 PASSES_RM, PASSES_RJ = 45, 12
 
 
@@ -108,7 +109,7 @@ def bandwidth_probe() -> float:
 
 
 def equiv(seconds: float, n: int, bw: float) -> str:
-    """The NumPy engine's array traffic for ``n`` runs per second, against the probe."""
+    """A whole-array step's traffic for ``n`` runs per second, against the probe."""
     moved = 4 * T * n * (PASSES_RM * M + PASSES_RJ * J)
     return f"{moved / seconds / 1e9:.1f} GB/s = {moved / seconds / 1e9 / bw:.0%} of the probe"
 
@@ -164,42 +165,33 @@ def main() -> None:
     print(f"memory-bandwidth probe: {bw:.1f} GB/s (float32 copy, read+write)")
     kw: dict[str, Any] = {"seed": 1, "horizon": T, "stockpile": stock, "keep_full_runs": 0}
 
-    times = {}
-    for engine in ("numpy", "fused"):
-        simulate(market, ev, runs=4096, engine=engine, **kw)  # warm-up (and compile)
-        t0 = time.perf_counter()
-        res = simulate(market, ev, runs=runs, engine=engine, **kw)
-        times[engine] = time.perf_counter() - t0
-        t1 = times[engine]
-        print(
-            f"{engine:5s} engine, 1 process: {t1:.2f} s, {runs * T / t1:,.0f} scenario-months/s,"
-            f" {runs * M * T / t1 / 1e6:.1f} M cell-steps/s; array-pass equivalent "
-            f"{equiv(t1, runs, bw)}",
-            flush=True,
-        )
-        if engine == "numpy":
-            ref = res
-    same = max(
-        float(np.max(np.abs(res.aggregates[k] - ref.aggregates[k])))
-        / max(float(np.max(np.abs(ref.aggregates[k]))), 1e-30)
-        for k in ("unmet", "shortfall", "release", "loss_usd", "max_price_ratio", "final_stock")
-    )
+    simulate(market, ev, runs=4096, **kw)  # warm-up (and compile)
+    t0 = time.perf_counter()
+    res = simulate(market, ev, runs=runs, **kw)
+    t1 = time.perf_counter() - t0
     print(
-        f"fused / numpy: {times['numpy'] / times['fused']:.1f}x faster; largest difference "
-        f"{same:.1e} of each variable's largest value (float64 vs float32 arithmetic)"
+        f"compiled step, 1 process: {t1:.2f} s, {runs * T / t1:,.0f} scenario-months/s,"
+        f" {runs * M * T / t1 / 1e6:.1f} M cell-steps/s; array-pass equivalent "
+        f"{equiv(t1, runs, bw)}",
+        flush=True,
     )
-    t1 = times["fused"]
     cells = runs * M * T
 
     small = 16
     d = block_draws(ev, 1, 0, small, T)
     t0 = time.perf_counter()
-    oracle(market, p, ev, d, stock, T)
+    slow = oracle(market, p, ev, d, stock, T)
     t_or = time.perf_counter() - t0
+    fast = simulate_chunk(market, p, ev, d, stock, T, False)
+    same = max(
+        float(np.max(np.abs(fast[k] - slow[k]))) / max(float(np.max(np.abs(slow[k]))), 1e-30)
+        for k in ("unmet", "shortfall", "release", "loss_usd", "max_price_ratio", "final_stock")
+    )
     per_cell_or = t_or / (small * M * T)
     print(
-        f"oracle: {per_cell_or * 1e9:,.0f} ns per cell-step vs fused {t1 / cells * 1e9:.1f} ns "
-        f"-> {per_cell_or / (t1 / cells):,.0f}x faster",
+        f"oracle: {per_cell_or * 1e9:,.0f} ns per cell-step vs compiled {t1 / cells * 1e9:.1f} ns "
+        f"-> {per_cell_or / (t1 / cells):,.0f}x faster; largest difference on the oracle's "
+        f"{small} runs {same:.1e} of each variable's largest value",
         flush=True,
     )
 

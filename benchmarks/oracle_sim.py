@@ -1,8 +1,9 @@
 """A straightforward per-run, per-material, per-month Python implementation of the engine.
 
-It restates critmat.sim.engine with plain loops and float64, from the equations in the engine's
-docstring, so that a test can check the vectorised engine against it on small cases and the
-benchmark can measure the speed ratio. It is the oracle, not a second product: keep it simple.
+It restates the monthly step (critmat.sim.kernel) with plain loops and float64, from the
+equations in critmat.sim.engine's docstring and docs/methods.md, so that a test can check the
+compiled step against it on small cases and the benchmark can measure the speed ratio.
+It is the oracle, not a second product: keep it simple.
 """
 
 from __future__ import annotations
@@ -122,12 +123,23 @@ def oracle(
                 demand = d0 * (1 + shock) * max(ratio, 1.0) ** (eps * adj) * (1 - sub)
                 avail = d0 * (1 - r) * (1 - l_d + repl) + d0 * r
                 gap = demand - avail
+                own = stockpile.own_supply
+                if own is not None:  # the holder's own added supply closes the gap first
+                    gap -= float(own[m, min(t, own.shape[1] - 1)])
                 short = gap if gap > 1e-5 * d0 else 0.0
                 trig = (
                     short > stockpile.trigger_shortfall * demand or ratio > stockpile.trigger_price
                 )
                 room = max(stock - float(stockpile.floor[m]), 0.0)
-                rel = min(short, float(stockpile.max_release[m]), room) if trig else 0.0
+                most = min(float(stockpile.max_release[m]), room)
+                rule = stockpile.draw
+                if rule is not None and rule.material == m:  # a solved Markov release rule
+                    state = int(np.sum(rule.thresholds <= short / max(demand, 1e-30)))
+                    level = max(int(np.sum(rule.levels <= stock)) - 1, 0)
+                    target = float(rule.next_level[state, level])
+                    rel = min(max(stock - target, 0.0) / rule.months_per_period, short, most)
+                else:
+                    rel = min(short, most) if trig else 0.0
                 stock -= rel
                 unmet = short - rel
                 consumption = demand - unmet

@@ -1,12 +1,20 @@
-"""The fused engine: the monthly stock-flow model of critmat.sim.engine compiled by Numba.
+"""The monthly stock-flow step, written once, as named stages, and compiled by Numba.
 
-Same equations and the same random draws as the NumPy engine (critmat.sim.engine), but one
-compiled loop per run and material over the months, with the state in registers instead of ~57
-passes a month over [runs, materials] and [runs, slots] arrays. Each (run, material) pair touches
-only its own slots (a CSR list per material) and writes its aggregates once at the end; a run's
-result depends on nothing but its own draws, so it is identical whatever the chunking or the
-number of workers. Arithmetic is in float64 (the NumPy engine computes in float32): the two agree
-within float32 rounding (tests/test_sim_fused.py), not bit for bit.
+One compiled loop per run and material over the months; each month runs the stages in order
+(docs/methods.md, "The monthly step"):
+
+1. :func:`supply_stage` - what the events remove: the holder's direct loss of supply, the world
+   market's loss (all of it, and as the holder sees it), demand shocks;
+2. :func:`price_stage` - the world market and its price (stocks drawn, precautionary buying, the
+   short- and long-run response);
+3. :func:`demand_stage` - demand after the price, demand shocks and substitution;
+4. :func:`release_stage` - the reserve's release (triggers, or a solved Markov rule);
+5. :func:`unmet_stage` - unmet demand by sector in priority order, outages, and the loss.
+
+Each (run, material) pair touches only its own event slots (a CSR list per material) and writes
+its aggregates once at the end; a run's result depends on nothing but its own draws, so it is
+identical whatever the chunking or the number of workers. Arithmetic is in float64. The
+independent check is the scalar oracle ``benchmarks/oracle_sim.py`` (tests/test_sim_fused.py).
 
 The kernel is compiled on first use and cached on disk (``cache=True``); ``critmat --help`` never
 imports it.
@@ -20,7 +28,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["fused_chunk"]
+__all__ = ["AGG", "fused_chunk"]
 
 # output slots of the [V, S, M] aggregate block, in this order
 AGG = (
@@ -41,7 +49,41 @@ _SUPPLY, _RECYC, _REL, _CONS, _DEM, _SHORT, _UNMET, _PRICE, _PRICE_ROW, _STOCK =
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _price_step(
+def supply_stage(
+    s: int, m: int, t: int, ev: Any, slot_ptr: Any, slot_idx: Any, start: Any, dur: Any, sev: Any
+) -> tuple[float, float, float, float]:
+    """What the events remove this month: ``(L_d, L_w, L_wh, shock)``.
+
+    ``L_d``: share of the holder's supply lost (imports x severity, minus front-running, plus a
+    blocked route), in [-1, 1]; ``L_w``: share of the world market's supply lost (export shares
+    for restrictions and withholding, production shares for outages), in [0, 0.95]; ``L_wh``:
+    the same as the holder's price sees it (a restriction by the holder's own country leaves its
+    domestic market supplied); ``shock``: relative change of demand.
+    ``ev`` rows: direct, world, world_holder, frontrun, choke, demand, restr, lag, quota,
+    frontrun months, delay, choke loss (critmat.sim.engine._slot_table).
+    """
+    l_d = l_w = l_wh = shock = 0.0
+    for q in range(slot_ptr[m], slot_ptr[m + 1]):
+        j = slot_idx[q]
+        since = t - start[s, j]
+        active = since >= 0 and since < dur[s, j]
+        eff = sev[s, j] if active else 0.0
+        if ev[6, j] > 0 and since >= ev[7, j]:  # licensing: only (1 - quota) of the cut remains
+            eff *= 1.0 - ev[8, j]
+        direct = eff * ev[0, j]
+        if since < 0 and since >= -ev[9, j]:  # exports surge before a restriction bites
+            direct -= ev[3, j]
+        if active:  # a blocked route: all of its flow for delay months, then the lost share
+            direct += (1.0 if since < ev[10, j] else ev[11, j]) * ev[4, j]
+        l_d += direct
+        l_w += eff * ev[1, j]
+        l_wh += eff * ev[2, j]
+        shock += eff * ev[5, j]
+    return min(max(l_d, -1.0), 1.0), min(max(l_w, 0.0), 0.95), min(max(l_wh, 0.0), 0.95), shock
+
+
+@njit(cache=True, nogil=True, inline="always")
+def price_stage(
     loss: float,
     lbar: float,
     stk: float,
@@ -57,9 +99,14 @@ def _price_step(
     long_inv: float,
     has_long: bool,
 ) -> tuple[float, float, float, float]:
-    """One month of the world price law (critmat.sim.engine._price_ratio) for one market:
-    returns the price ratio and the new state (loss memory, world stocks left, months the loss
-    has lasted)."""
+    """One month of the world price law for one market (docs/methods.md, "Price response")::
+
+        draw = min(stock, L);  Le = L - draw          (stocks cover the loss while they last)
+        I = kappa (L - Lbar);  Lbar += (L - Lbar) / tau      (precautionary buying)
+        p / p0 = clip(((1 + I) / (1 - Le)) ** expo, floor, cap)
+        expo = 1 / (e_s + (e_l - e_s) (1 - exp(-age / T)))   with the long-run response on
+
+    Returns the price ratio and the new state (loss memory, stocks left, months of loss)."""
     draw = min(stk, loss)
     eff = loss - draw
     stk += (0.0 if loss > 0 else (buffer - stk) * refill_inv) - draw
@@ -76,6 +123,90 @@ def _price_step(
     return min(max(r, floor), cap), lbar, stk, age
 
 
+@njit(cache=True, nogil=True, inline="always")
+def demand_stage(
+    d0: float,
+    ratio: float,
+    shock: float,
+    eps: float,
+    high: float,
+    elev: float,
+    high_price: float,
+    sub_max: float,
+    sub_rate: float,
+    adjust: float,
+) -> tuple[float, float, float]:
+    """Demand after the price: ``D = D0 (1 + shock) max(p/p0, 1) ** (eps a) (1 - sub)``, with
+    ``a = min(1, n / adjust months)`` (demand adjusts to a rise over a year) and substitution
+    growing with the months above ``high_price``. Returns demand and the two month counters."""
+    if ratio > high_price:
+        high += 1.0
+    sub = min(sub_max, sub_rate * high)
+    elev = elev + 1.0 if ratio > 1.0001 else 0.0
+    adj = min(elev * adjust, 1.0)
+    # a price below base (stocks coming back) does not create demand beyond the baseline
+    response = 1.0 if ratio <= 1.0 or adj == 0.0 else ratio ** (eps * adj)
+    return d0 * (1.0 + shock) * response * (1.0 - sub), high, elev
+
+
+@njit(cache=True, nogil=True, inline="always")
+def release_stage(
+    m: int,
+    stock: float,
+    shortfall: float,
+    demand: float,
+    ratio: float,
+    most: float,
+    trig_short: float,
+    trig_price: float,
+    draw_mat: int,
+    draw_levels: Any,
+    draw_thresholds: Any,
+    draw_next: Any,
+    draw_months: float,
+) -> float:
+    """The reserve's release this month (t), at most ``most`` (max release and the room above
+    the floor): the shortfall when a trigger fires (shortfall share or price ratio), or, for the
+    material of a solved Markov rule (critmat.optimize.policy), a draw towards the rule's next
+    level at ``1 / draw_months`` of the gap a month, never more than the shortfall."""
+    if m == draw_mat:
+        share_s = shortfall / max(demand, 1e-30)
+        state = np.searchsorted(draw_thresholds, share_s, side="right")
+        level = max(np.searchsorted(draw_levels, stock, side="right") - 1, 0)
+        pace: float = max(stock - draw_next[state, level], 0.0) / draw_months
+        return min(pace, shortfall, most)
+    if shortfall > trig_short * demand or ratio > trig_price:
+        return min(shortfall, most)
+    return 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def unmet_stage(
+    s: int,
+    m: int,
+    unmet: float,
+    demand: float,
+    out_cut: Any,
+    before: Any,
+    share: Any,
+    outage: Any,
+    unmet_k: Any,
+) -> bool:
+    """Unmet demand by sector in priority order (defence first): sector k is served after
+    sectors 0..k-1 and is in outage when ``consumption / demand < cumshare_{k-1} + (1 -
+    threshold) share_k``. Adds to the outage and per-sector counters; True if any sector is in
+    outage this month."""
+    frac = (demand - unmet) / max(demand, 1e-30)
+    any_k = False
+    for k in range(share.shape[1]):
+        if frac < out_cut[m, k]:
+            outage[s, m, k] += 1.0
+            any_k = True
+        served = min(max(frac - before[m, k], 0.0), share[m, k])
+        unmet_k[s, m, k] += (share[m, k] - served) * demand
+    return any_k
+
+
 @njit(cache=True, nogil=True)
 def _kernel(
     start: Any,  # [S, J] int32
@@ -83,36 +214,25 @@ def _kernel(
     sev: Any,  # [S, J] float32
     slot_ptr: Any,  # [M + 1] CSR of slots per material
     slot_idx: Any,  # [J]
-    c_direct: Any,  # [J] per-slot coefficients (critmat.sim.engine._slot_coefficients)
-    c_world: Any,
-    c_world_holder: Any,
-    c_frontrun: Any,
-    c_choke: Any,
-    c_demand: Any,
-    restr: Any,  # [J] bool
-    lag: Any,
-    quota: Any,
-    frm: Any,
-    delay: Any,
-    choke_loss: Any,
-    d0: Any,  # [M]
-    p0: Any,
-    rec: Any,
+    ev: Any,  # [12, J] per-slot constants (critmat.sim.engine._slot_table)
+    d0: Any,  # [M] t/month
+    p0: Any,  # [M] USD/t
+    rec: Any,  # [M] recycling share
     eps: Any,  # [S, M] demand elasticity per run
     expo: Any,  # [S, M] 1 / (eta - eps)
     kappa: Any,  # [S]
     buffer: Any,  # [S]
     long_inv: Any,  # [S]
     spare: Any,  # [S]
-    va: Any,  # [S, M] loss per tonne short
-    scal: Any,  # float64 constants, see fused_chunk
-    stock0: Any,  # [M]
-    floor_m: Any,
-    max_rel: Any,
+    va: Any,  # [S, M] loss per tonne short, USD/t
+    scal: Any,  # float64 constants, see critmat.sim.engine._SCALARS
+    stock0: Any,  # [M] t
+    floor_m: Any,  # [M] t
+    max_rel: Any,  # [M] t/month
     out_cut: Any,  # [M, K]
     before: Any,  # [M, K]
     share: Any,  # [M, K]
-    own: Any,  # [M, T'] own supply (T' = 0: none)
+    own: Any,  # [M, T'] own supply, t/month (T' = 0: none)
     draw_mat: int,  # -1: no release rule
     draw_levels: Any,
     draw_thresholds: Any,
@@ -127,7 +247,7 @@ def _kernel(
     any_out: Any,  # [S] float32 out
     full: Any,  # [10, S_keep, M, T] float32 out
 ) -> None:
-    s_n, m_n, k_n = start.shape[0], d0.size, share.shape[1]
+    s_n, m_n = start.shape[0], d0.size
     n_keep = full.shape[1]
     tau_inv, refill_inv, pfloor, pcap, long = scal[0], scal[1], scal[2], scal[3], scal[4]
     ramp_months, high_price, sub_max, sub_rate = scal[5], scal[6], scal[7], scal[8]
@@ -150,90 +270,63 @@ def _kernel(
             maxp = maxp_row = 1.0
             min_stock = stock
             ratio = 1.0
-            e_sm, x_sm, va_sm = eps[s, m], expo[s, m], va[s, m]
             t_first = 0
             if rest_ok and s >= n_keep:  # kept runs write every month of their paths
                 t_first = horizon
                 for q in range(slot_ptr[m], slot_ptr[m + 1]):
                     j = slot_idx[q]
-                    first = start[s, j] - (frm[j] if c_frontrun[j] != 0.0 else 0)
+                    first = start[s, j] - (int(ev[9, j]) if ev[3, j] != 0.0 else 0)
                     t_first = max(min(t_first, first), 0)
                 if t_first > 0:
                     ratio = r0
                     maxp = maxp_row = max(1.0, r0)
             for t in range(t_first, horizon):
-                l_d = l_w = l_wh = shock = 0.0
-                for q in range(slot_ptr[m], slot_ptr[m + 1]):
-                    j = slot_idx[q]
-                    since = t - start[s, j]
-                    active = since >= 0 and since < dur[s, j]
-                    eff = sev[s, j] if active else 0.0
-                    if restr[j] and since >= lag[j]:
-                        eff *= 1.0 - quota[j]
-                    direct = eff * c_direct[j]
-                    if since < 0 and since >= -frm[j]:
-                        direct -= c_frontrun[j]
-                    if active:
-                        direct += (1.0 if since < delay[j] else choke_loss[j]) * c_choke[j]
-                    l_d += direct
-                    l_w += eff * c_world[j]
-                    l_wh += eff * c_world_holder[j]
-                    shock += eff * c_demand[j]
-                l_d = min(max(l_d, -1.0), 1.0)
-                l_w = min(max(l_w, 0.0), 0.95)
-                l_wh = min(max(l_wh, 0.0), 0.95)
+                # 1. supply: what the events remove, and the other suppliers' replacement
+                l_d, l_w, l_wh, shock = supply_stage(
+                    s, m, t, ev, slot_ptr, slot_idx, start, dur, sev
+                )
                 dis = dis + 1.0 if l_d > 0 else 0.0
                 repl = min(max(l_d, 0.0), spare[s] * min(dis / ramp_months, 1.0))
-                ratio_row, lbar, stk, age = _price_step(
-                    l_w, lbar, stk, age, x_sm, kappa[s], tau_inv, buffer[s], refill_inv,
+                # 2. world market and price (the rest of the world's, and the holder's)
+                ratio_row, lbar, stk, age = price_stage(
+                    l_w, lbar, stk, age, expo[s, m], kappa[s], tau_inv, buffer[s], refill_inv,
                     pfloor, pcap, long, long_inv[s], has_long,
                 )  # fmt: skip
                 ratio = ratio_row
                 if has_own_price:
-                    ratio, lbar_h, stk_h, age_h = _price_step(
-                        l_wh, lbar_h, stk_h, age_h, x_sm, kappa[s], tau_inv, buffer[s],
+                    ratio, lbar_h, stk_h, age_h = price_stage(
+                        l_wh, lbar_h, stk_h, age_h, expo[s, m], kappa[s], tau_inv, buffer[s],
                         refill_inv, pfloor, pcap, long, long_inv[s], has_long,
                     )  # fmt: skip
-                if ratio > high_price:
-                    high += 1.0
-                sub = min(sub_max, sub_rate * high)
-                elev = elev + 1.0 if ratio > 1.0001 else 0.0
-                adj = min(elev * adjust, 1.0)
-                response = 1.0 if ratio <= 1.0 or adj == 0.0 else ratio ** (e_sm * adj)
-                demand = d0[m] * (1.0 + shock) * response * (1.0 - sub)
+                # 3. demand, and the gap the holder's supply leaves
+                demand, high, elev = demand_stage(
+                    d0[m], ratio, shock, eps[s, m], high, elev, high_price, sub_max, sub_rate,
+                    adjust,
+                )  # fmt: skip
                 recyc = d0[m] * rec[m]
                 gap = demand - d0[m] * (1.0 - rec[m]) * (1.0 - l_d + repl) - recyc
                 if own.shape[1] > 0:
                     gap -= own[m, min(t, own.shape[1] - 1)]
-                shortfall = gap if gap > tol else 0.0
+                shortfall = gap if gap > tol else 0.0  # below 1e-5 of D0: rounding
+                # 4. release
                 room = max(stock - floor_m[m], 0.0)
-                if m == draw_mat:
-                    share_s = shortfall / max(demand, 1e-30)
-                    state = np.searchsorted(draw_thresholds, share_s, side="right")
-                    level = max(np.searchsorted(draw_levels, stock, side="right") - 1, 0)
-                    pace = max(stock - draw_next[state, level], 0.0) / draw_months
-                    release = min(pace, shortfall, min(max_rel[m], room))
-                elif shortfall > trig_short * demand or ratio > trig_price:
-                    release = min(shortfall, max_rel[m], room)
-                else:
-                    release = 0.0
+                release = release_stage(
+                    m, stock, shortfall, demand, ratio, min(max_rel[m], room), trig_short,
+                    trig_price, draw_mat, draw_levels, draw_thresholds, draw_next, draw_months,
+                )  # fmt: skip
                 stock -= release
+                # 5. unmet demand, outages and loss
                 unmet = shortfall - release
                 consumption = demand - unmet
                 if unmet > 0:
-                    frac = consumption / max(demand, 1e-30)
-                    for k in range(k_n):
-                        if frac < out_cut[m, k]:
-                            outage[s, m, k] += 1.0
-                            flag[t] = True
-                        served = min(max(frac - before[m, k], 0.0), share[m, k])
-                        unmet_k[s, m, k] += (share[m, k] - served) * demand
+                    if unmet_stage(s, m, unmet, demand, out_cut, before, share, outage, unmet_k):
+                        flag[t] = True
                     acc_ms += 1.0
                     stop = 1.0 + stop_extra if unmet > stop_share * demand else 1.0
-                    acc_loss += unmet * va_sm * stop
+                    acc_loss += unmet * va[s, m] * stop
                 if shortfall > 0:
                     stop = 1.0 + stop_extra if shortfall > stop_share * demand else 1.0
-                    acc_loss0 += shortfall * va_sm * stop
+                    acc_loss0 += shortfall * va[s, m] * stop
                 acc_short += shortfall
                 acc_unmet += unmet
                 acc_rel += release
@@ -252,17 +345,11 @@ def _kernel(
                     full[_PRICE, s, m, t] = ratio * p0[m]
                     full[_PRICE_ROW, s, m, t] = ratio_row * p0[m]
                     full[_STOCK, s, m, t] = stock
-            agg[0, s, m] = acc_short
-            agg[1, s, m] = acc_unmet
-            agg[2, s, m] = acc_rel
-            agg[3, s, m] = acc_loss
-            agg[4, s, m] = acc_loss0
-            agg[5, s, m] = acc_ms
-            agg[6, s, m] = maxp
-            agg[7, s, m] = maxp_row
-            agg[8, s, m] = min_stock
-            agg[9, s, m] = stock
-            agg[10, s, m] = ratio
+            for i, v in enumerate(
+                (acc_short, acc_unmet, acc_rel, acc_loss, acc_loss0, acc_ms, maxp, maxp_row,
+                 min_stock, stock, ratio)
+            ):  # fmt: skip
+                agg[i, s, m] = v
         n_flag = 0.0
         for t in range(horizon):
             if flag[t]:

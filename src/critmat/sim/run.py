@@ -86,7 +86,6 @@ def run_blocks(
     seed: int,
     blocks: list[tuple[int, int]],
     keep_full_runs: int,
-    engine: str = "fused",
 ) -> Arrays:
     """Simulate a group of blocks as one chunk (also the Dask task); full paths for the runs
     numbered below ``keep_full_runs``."""
@@ -100,7 +99,7 @@ def run_blocks(
     )
     first = blocks[0][0] * BLOCK
     n_keep = max(0, min(keep_full_runs - first, d.start.shape[0]))
-    out = simulate_chunk(market, params, ev, d, stockpile, horizon, n_keep, engine)
+    out = simulate_chunk(market, params, ev, d, stockpile, horizon, n_keep)
     if n_keep:
         for v in FULL_VARIABLES:
             out[f"full_{v}"] = out[f"full_{v}"][:n_keep]
@@ -241,15 +240,13 @@ def simulate(
     scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
     store: str | Path | None = None,
-    engine: str = "fused",
 ) -> SimResult:
     """Simulate ``runs`` draws of the events over ``horizon`` months.
 
     ``chunk_runs`` is rounded to whole blocks; ``workers`` starts a Dask LocalCluster of that many
     single-threaded processes, ``scheduler`` uses an existing Dask cluster; neither changes results.
     ``store`` streams the per-run aggregates to a Zarr store as chunks finish (memory stays
-    bounded whatever ``runs``; critmat.sim.store); ``engine`` is ``"fused"`` (compiled) or
-    ``"numpy"`` (critmat.sim.engine.simulate_chunk).
+    bounded whatever ``runs``; critmat.sim.store).
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
@@ -268,11 +265,11 @@ def simulate(
     try:
         if workers is None and scheduler is None:
             for g in groups:
-                sink.add(g[0][0] * BLOCK, run_blocks(*args, g, keep_full_runs, engine))
+                sink.add(g[0][0] * BLOCK, run_blocks(*args, g, keep_full_runs))
                 if progress:
                     progress(sum(n for _, n in g))
         else:
-            _run_dask(args, groups, keep_full_runs, engine, workers, scheduler, progress, sink)
+            _run_dask(args, groups, keep_full_runs, workers, scheduler, progress, sink)
         paths = sink.paths()
         sink.finish(paths)
     except BaseException:
@@ -297,7 +294,6 @@ def _run_dask(
     args: tuple[Market, SimParams, EventTable, Stockpile, int, int],
     groups: list[list[tuple[int, int]]],
     keep_full_runs: int,
-    engine: str,
     workers: int | None,
     scheduler: str | None,
     progress: Callable[[int], None] | None,
@@ -322,8 +318,7 @@ def _run_dask(
     try:
         shared = client.scatter(list(args), broadcast=True)
         futures = [
-            client.submit(run_blocks, *shared, g, keep_full_runs, engine, pure=False)
-            for g in groups
+            client.submit(run_blocks, *shared, g, keep_full_runs, pure=False) for g in groups
         ]
         index = {f.key: i for i, f in enumerate(futures)}
         pending = as_completed(futures)
