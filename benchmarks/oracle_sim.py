@@ -39,6 +39,11 @@ def oracle(
     out["outage_months"] = np.zeros((s_n, m_n, k_n))
     out["unmet_by_sector"] = np.zeros((s_n, m_n, k_n))
     v_loss = loss_per_tonne(market, params)
+
+    def mat_param(name: str, m: int) -> float:  # a world-market parameter (0: none)
+        v = market.response.get(name) if params.world_market else None
+        return float(v[m]) if v is not None else 0.0
+
     for s in range(s_n):
         for m in range(m_n):
             d0, r = float(market.demand0[m]), float(market.recycling[m])
@@ -54,11 +59,18 @@ def oracle(
             lbar = 0.0
             age = 0
             kappa = params.precaution * fac.get("precaution", 1.0)
-            buf_max = params.buffer_months * fac.get("buffer_months", 1.0)
+            per_m = params.buffer_months
+            if params.world_market and params.buffer_months == 0:
+                per_m = mat_param("stock_months", m)
+            buf_max = per_m * fac.get("buffer_months", 1.0)
+            leak = mat_param("leakage", m)
+            resp, lead = mat_param("response_share", m), mat_param("response_lead_months", m)
+            ramp = max(mat_param("response_ramp_months", m), 1.0)
+            beta = params.stock_price_beta if params.world_market else 0.0
             buf = buf_max
             lr_months = params.long_run_months * fac.get("long_run_months", 1.0)
             for t in range(horizon):
-                l_d = l_w = l_w_own = shock = 0.0
+                l_d = l_w = l_w_own = shock = l_t = 0.0
                 for j in range(ev.n):
                     if ev.mat[j] != m:
                         continue
@@ -75,8 +87,17 @@ def oracle(
                     if kind == RESTR and since >= int(ev.lag[j]):
                         shape = 1.0 - float(ev.quota[j])
                     eff = float(draws.severity[s, j]) * shape if active else 0.0
+                    if kind in (RESTR, EMB, WITH):  # leakage through third countries
+                        eff *= 1.0 - leak
                     if kind in (RESTR, EMB, OUT, WITH):
                         l_d += eff * float(ev.direct[j]) * imp
+                    if kind == EMB:  # the target buys elsewhere: diverted from the world
+                        l_t += eff * float(ev.direct[j]) * imp
+                        size = (
+                            float(market.world_exports_t[m]) if market.world_exports_t.size else 0.0
+                        )
+                        if size > 0:
+                            l_w += eff * float(ev.direct[j]) * imp * d0 * 12 * (1 - r) / size
                     if kind in (RESTR, OUT, WITH):
                         l_w += eff * float(ev.world[j]) * wsh
                         if kind in (RESTR, WITH) and c >= 0 and market.countries[c] in members:
@@ -93,29 +114,37 @@ def oracle(
                 l_w = min(max(l_w, 0.0), 0.95)
                 dis = dis + 1 if l_d > 0 else 0
                 repl = min(max(l_d, 0.0), spare * min(dis / params.ramp_months, 1))
+                l_t = min(max(l_t, 0.0), 0.95)
                 inv = 0.0
-                eff = l_w_holder
+                age = age + 1 if l_w_holder > 0 else 0
+                loss = l_w_holder
+                if resp > 0 and age > lead:  # idle capacity elsewhere restarts
+                    loss = max(loss - resp * min((age - lead) / ramp, 1.0), 0.0)
+                eff = loss
                 if buf_max:
-                    draw = min(buf, l_w_holder)
-                    eff = l_w_holder - draw
+                    draw = min(buf, loss)
+                    eff = loss - draw
                     refill = (
-                        0.0
-                        if l_w_holder > 0
-                        else (buf_max - buf) / max(params.buffer_refill_months, 1.0)
+                        0.0 if loss > 0 else (buf_max - buf) / max(params.buffer_refill_months, 1.0)
                     )
                     buf += refill - draw
                 if kappa:
-                    inv = max(kappa * (l_w_holder - lbar), -0.9)
-                    lbar += (l_w_holder - lbar) / max(params.precaution_months, 1.0)
+                    inv = max(kappa * (loss - lbar), -0.9)
+                    lbar += (loss - lbar) / max(params.precaution_months, 1.0)
                 e_t = 1.0 / expo
                 if params.long_run_response > 0:
-                    age = age + 1 if l_w_holder > 0 else 0
                     frac = 1.0 - math.exp(-age / lr_months)
                     e_t += (params.long_run_response - e_t) * frac
-                ratio = min(
-                    max(((1.0 + inv) / (1.0 - eff)) ** (1.0 / e_t), params.price_floor),
-                    params.price_cap,
-                )
+                ratio = ((1.0 + inv) / (1.0 - eff)) ** (1.0 / e_t)
+                if beta > 0 and buf < buf_max and loss > 0:  # the storage price
+                    storage = (buf_max / max(buf, 1e-9 * buf_max)) ** beta
+                    ratio = max(ratio, min(storage, ((1.0 + inv) / (1.0 - loss)) ** (1.0 / e_t)))
+                ratio = min(max(ratio, params.price_floor), params.price_cap)
+                if l_t > 0:  # an embargoed holder buys through third countries
+                    premium = (1.0 / (1.0 - max(l_t - repl, 0.0))) ** expo
+                    ratio = min(
+                        ratio * min(premium, 1.0 + params.reroute_premium_max), params.price_cap
+                    )
                 high += ratio > params.high_price
                 sub = min(params.substitution_max, params.substitution_rate * high)
                 elev = elev + 1 if ratio > 1.0001 else 0

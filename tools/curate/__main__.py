@@ -35,6 +35,7 @@ from tools.curate.holders import (
     stockpile_policies,
 )
 from tools.curate.io import io_industries, io_requirements, material_industries
+from tools.curate.market_response import market_response
 from tools.curate.markets import governance, prices, trade
 from tools.curate.reference import countries, footprints, hs_codes, intensities, materials, storage
 from tools.curate.supply import control, production, supply_shares
@@ -86,6 +87,7 @@ def main() -> None:
         "io_industries": io_industries(raw),
         "io_requirements": io_requirements(raw),
         "material_industries": material_industries(raw),
+        "market_response": market_response(raw),
     }
     big = {"trade", "governance", "production", "prices", "price_series", "hazards"}
     big |= {"io_requirements"}

@@ -28,6 +28,7 @@ from critmat.data.schemas_base import STAGES, STATUSES, Column, Issue, Kind, Tab
 from critmat.data.schemas_basis import BASIS_SPECS
 from critmat.data.schemas_forecast import FORECAST_SPECS
 from critmat.data.schemas_io import IO_SPECS
+from critmat.data.schemas_market import MARKET_SPECS
 
 
 def _c(name: str, kind: Kind = "str", *, required: bool = True, **kw: object) -> Column:
@@ -345,6 +346,7 @@ SPECS: dict[str, TableSpec] = {
 SPECS.update({s.name: s for s in BASIS_SPECS})
 SPECS.update({s.name: s for s in FORECAST_SPECS})
 SPECS.update({s.name: s for s in IO_SPECS})
+SPECS.update({s.name: s for s in MARKET_SPECS})
 
 
 def _is_missing(s: pd.Series) -> npt.NDArray[np.bool_]:

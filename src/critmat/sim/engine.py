@@ -98,48 +98,90 @@ class Draws:
     factors: dict[str, F32] = field(default_factory=dict)  # per-run parameter factors [S]
 
 
-def _slot_coefficients(market: Market, ev: EventTable) -> dict[str, F32]:
+def _slot_coefficients(
+    market: Market, ev: EventTable, leakage: npt.NDArray[np.float64] | None = None
+) -> dict[str, F32]:
     c = np.maximum(ev.country, 0)
     has_c = (ev.country >= 0).astype(np.float32)
     imp = market.import_share[ev.mat, c] * has_c if ev.n else np.zeros(0, np.float32)
     wsh = market.world_share[ev.stage, ev.mat, c] * has_c if ev.n else np.zeros(0, np.float32)
     xsh = market.export_share[ev.mat, c] * has_c if ev.n else np.zeros(0, np.float32)
+    kind = ev.kind
     # an export restriction or withholding removes the country's exports from the world market;
     # an outage removes its production (world supply share at the stage)
-    exporting = np.isin(ev.kind, [KINDS.index("export_restriction"), KINDS.index("withholding")])
+    exporting = np.isin(kind, [KINDS.index("export_restriction"), KINDS.index("withholding")])
     wsh = np.where(exporting, xsh, wsh)
-    kind = ev.kind
     hits = np.isin(
         kind, [KINDS.index(k) for k in ("export_restriction", "embargo", "outage", "withholding")]
     )
     world_kinds = np.isin(
         kind, [KINDS.index(k) for k in ("export_restriction", "outage", "withholding")]
     )
+    embargo = kind == KINDS.index("embargo")
+    # leakage: the share of a restricted or embargoed flow still reaching buyers through third
+    # countries (docs/methods.md 6.3); an outage has none
+    leak = leakage[ev.mat] if leakage is not None and ev.n else np.zeros(ev.n)
+    keep = np.where(exporting | embargo, 1.0 - leak, 1.0).astype(np.float32)
+    # an embargo diverts the target's imports to the rest of the world's suppliers: the world
+    # market loses them (t/yr of the target's imports from the country / world exports, t/yr)
+    size = market.world_exports_t[ev.mat] if market.world_exports_t.size and ev.n else None
+    diverted = (
+        np.where(
+            size > 0,
+            imp * market.demand0[ev.mat] * 12.0 * (1.0 - market.recycling[ev.mat])
+            / np.maximum(size, 1e-30), 0.0,
+        )
+        if size is not None else np.zeros(ev.n, np.float32)
+    )  # fmt: skip
     # a restriction by the holder's own country keeps its domestic market supplied: it moves the
     # rest-of-world price, not the price the holder pays (the price split of targeted bans)
     own = np.isin(
         ev.country, [market.countries.index(c) for c in market.members if c in market.countries]
     )
+    world = ev.world * wsh * world_kinds + ev.direct * diverted * embargo
     return {
-        "world_holder": (ev.world * wsh * world_kinds * ~(own & exporting)).astype(np.float32),
-        "direct": (ev.direct * imp * hits).astype(np.float32),
-        "world": (ev.world * wsh * world_kinds).astype(np.float32),
+        "world_holder": (world * ~(own & exporting) * keep).astype(np.float32),
+        "direct": (ev.direct * imp * hits * keep).astype(np.float32),
+        "world": (world * keep).astype(np.float32),
         "frontrun": (ev.fr * imp * (kind == KINDS.index("export_restriction"))).astype(np.float32),
         "choke": (ev.route_share * (kind == KINDS.index("chokepoint"))).astype(np.float32),
         "demand": (ev.demand_scale * (kind == KINDS.index("demand_shock"))).astype(np.float32),
         "restr": (kind == KINDS.index("export_restriction")).astype(np.float32),
+        "target": (ev.direct * imp * embargo * keep).astype(np.float32),
     }
 
 
-def _slot_table(market: Market, ev: EventTable) -> npt.NDArray[np.float64]:
-    """The kernel's per-slot constants as one ``[12, J]`` float64 table, rows in the order
+def _slot_table(
+    market: Market, ev: EventTable, leakage: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """The kernel's per-slot constants as one ``[13, J]`` float64 table, rows in the order
     critmat.sim.kernel.supply_stage reads them."""
-    c = _slot_coefficients(market, ev)
+    c = _slot_coefficients(market, ev, leakage)
     rows = (
         c["direct"], c["world"], c["world_holder"], c["frontrun"], c["choke"], c["demand"],
-        c["restr"], ev.lag, ev.quota, ev.fr_months, ev.delay, ev.loss,
+        c["restr"], ev.lag, ev.quota, ev.fr_months, ev.delay, ev.loss, c["target"],
     )  # fmt: skip
     return np.ascontiguousarray(np.stack([np.asarray(r, np.float64) for r in rows]))
+
+
+def market_array(market: Market, name: str, params: SimParams) -> npt.NDArray[np.float64]:
+    """A world-market parameter per material ([M], critmat.sim.market.Market.response), zero
+    when ``params.world_market`` is off."""
+    v = market.response.get(name)
+    if not params.world_market or v is None:
+        return np.zeros(market.n_materials)
+    return np.asarray(v, np.float64)
+
+
+def _stocks(market: Market, params: SimParams, factor: npt.NDArray[np.float64]) -> Any:
+    """Market stocks at rest [S, M], months of world-market supply: ``buffer_months`` when set
+    (one figure for every material, the first version's market), else each material's own
+    (``market_response``), times the run's drawn factor."""
+    if params.buffer_months > 0 or not params.world_market:
+        per_m = np.full(market.n_materials, params.buffer_months)
+    else:
+        per_m = market_array(market, "stock_months", params)
+    return np.ascontiguousarray(factor[:, None] * per_m[None, :])
 
 
 def simulate_chunk(
@@ -186,7 +228,7 @@ def simulate_chunk(
     out_cut = np.where(share > 0, before + (1.0 - params.outage_threshold) * share, -1.0)
     order = np.argsort(ev.mat, kind="stable").astype(np.int64)
     ptr = np.searchsorted(ev.mat[order], np.arange(m_n + 1)).astype(np.int64)
-    table = _slot_table(market, ev)
+    table = _slot_table(market, ev, market_array(market, "leakage", params))
     rule = stockpile.draw
     dummy = np.zeros(1, np.float32)
     scal = np.array(
@@ -197,6 +239,8 @@ def simulate_chunk(
             params.substitution_rate, 1.0 / max(params.demand_adjust_months, 1),
             params.loss_line_stop - 1.0, params.outage_threshold,
             stockpile.trigger_shortfall, stockpile.trigger_price,
+            params.stock_price_beta if params.world_market else 0.0,
+            params.reroute_premium_max,
         ],
         f64,
     )  # fmt: skip
@@ -206,7 +250,10 @@ def simulate_chunk(
         d0=market.demand0.astype(f64), p0=market.price0.astype(f64),
         rec=market.recycling.astype(f64), eps=cells(eps), expo=cells(expo),
         kappa=runs(params.precaution, "precaution"),
-        buffer=runs(params.buffer_months, "buffer_months"),
+        buffer=_stocks(market, params, runs(1.0, "buffer_months")),
+        resp=market_array(market, "response_share", params),
+        lead=market_array(market, "response_lead_months", params),
+        ramp_inv=1.0 / np.maximum(market_array(market, "response_ramp_months", params), 1.0),
         long_inv=1.0 / np.maximum(months, 1e-6) if long_on else np.zeros(s_n),
         spare=runs(params.spare_capacity, "spare_capacity"), va=cells(va), scal=scal,
         stock0=stockpile.stock0.astype(f64), floor_m=stockpile.floor.astype(f64),

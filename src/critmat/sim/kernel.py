@@ -51,18 +51,19 @@ _SUPPLY, _RECYC, _REL, _CONS, _DEM, _SHORT, _UNMET, _PRICE, _PRICE_ROW, _STOCK =
 @njit(cache=True, nogil=True, inline="always")
 def supply_stage(
     s: int, m: int, t: int, ev: Any, slot_ptr: Any, slot_idx: Any, start: Any, dur: Any, sev: Any
-) -> tuple[float, float, float, float]:
-    """What the events remove this month: ``(L_d, L_w, L_wh, shock)``.
+) -> tuple[float, float, float, float, float]:
+    """What the events remove this month: ``(L_d, L_w, L_wh, shock, L_t)``.
 
     ``L_d``: share of the holder's supply lost (imports x severity, minus front-running, plus a
     blocked route), in [-1, 1]; ``L_w``: share of the world market's supply lost (export shares
     for restrictions and withholding, production shares for outages), in [0, 0.95]; ``L_wh``:
     the same as the holder's price sees it (a restriction by the holder's own country leaves its
-    domestic market supplied); ``shock``: relative change of demand.
+    domestic market supplied); ``shock``: relative change of demand; ``L_t``: the part of
+    ``L_d`` aimed at the holder alone (an embargo), which it must buy through third countries.
     ``ev`` rows: direct, world, world_holder, frontrun, choke, demand, restr, lag, quota,
-    frontrun months, delay, choke loss (critmat.sim.engine._slot_table).
+    frontrun months, delay, choke loss, target (critmat.sim.engine._slot_table).
     """
-    l_d = l_w = l_wh = shock = 0.0
+    l_d = l_w = l_wh = shock = l_t = 0.0
     for q in range(slot_ptr[m], slot_ptr[m + 1]):
         j = slot_idx[q]
         since = t - start[s, j]
@@ -79,7 +80,14 @@ def supply_stage(
         l_w += eff * ev[1, j]
         l_wh += eff * ev[2, j]
         shock += eff * ev[5, j]
-    return min(max(l_d, -1.0), 1.0), min(max(l_w, 0.0), 0.95), min(max(l_wh, 0.0), 0.95), shock
+        l_t += eff * ev[12, j]
+    return (
+        min(max(l_d, -1.0), 1.0),
+        min(max(l_w, 0.0), 0.95),
+        min(max(l_wh, 0.0), 0.95),
+        shock,
+        min(max(l_t, 0.0), 0.95),
+    )
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -98,28 +106,44 @@ def price_stage(
     long: float,
     long_inv: float,
     has_long: bool,
+    beta: float,
+    resp: float,
+    lead: float,
+    ramp_inv: float,
 ) -> tuple[float, float, float, float]:
-    """One month of the world price law for one market (docs/methods.md, "Price response")::
+    """One month of the world market and its price (docs/methods.md 6.3)::
 
-        draw = min(stock, L);  Le = L - draw          (stocks cover the loss while they last)
-        I = kappa (L - Lbar);  Lbar += (L - Lbar) / tau      (precautionary buying)
-        p / p0 = clip(((1 + I) / (1 - Le)) ** expo, floor, cap)
-        expo = 1 / (e_s + (e_l - e_s) (1 - exp(-age / T)))   with the long-run response on
+        a  = months the loss has lasted
+        R  = resp * clip((a - lead) / ramp, 0, 1)     other producers' idle capacity restarts
+        N  = max(L - R, 0)                           the net loss
+        draw = min(stock, N);  Le = N - draw          stocks cover the loss while they last
+        I = kappa (N - Nbar);  Nbar += (N - Nbar) / tau      (precautionary buying)
+        clear(x) = ((1 + I) / (1 - x)) ** expo       the price that clears a loss x
+        p / p0 = clip(max(clear(Le), min((S0 / stock) ** beta, clear(N))), floor, cap)
+        expo = 1 / (e_s + (e_l - e_s) (1 - exp(-a / T)))   with the long-run response on
 
-    Returns the price ratio and the new state (loss memory, stocks left, months of loss)."""
+    ``(S0 / stock) ** beta`` is the storage price: holders sell from stocks only as the price
+    rises, more the emptier they are (competitive storage: Gustafson 1958; Deaton & Laroque
+    1992), never above the price with no stocks at all. ``beta = 0``, ``resp = 0``: the market
+    of the first version. Returns the price ratio and the new state (loss memory, stocks left,
+    months of loss)."""
+    age = age + 1.0 if loss > 0 else 0.0
+    if resp > 0.0 and age > lead:
+        loss = max(loss - resp * min((age - lead) * ramp_inv, 1.0), 0.0)
     draw = min(stk, loss)
     eff = loss - draw
     stk += (0.0 if loss > 0 else (buffer - stk) * refill_inv) - draw
     inv = max(kappa * (loss - lbar), -0.9)
     lbar += (loss - lbar) * tau_inv
-    base = (1.0 + inv) / (1.0 - eff)
     expo = expo_short
-    if has_long:
-        age = age + 1.0 if loss > 0 else 0.0
-        if age > 0:  # at age 0 the response is the short-run one
-            short = 1.0 / expo_short
-            expo = 1.0 / (short + (long - short) * -math.expm1(-age * long_inv))
+    if has_long and age > 0:  # at age 0 the response is the short-run one
+        short = 1.0 / expo_short
+        expo = 1.0 / (short + (long - short) * -math.expm1(-age * long_inv))
+    base = (1.0 + inv) / (1.0 - eff)
     r = 1.0 if base == 1.0 else base**expo  # no loss and no precaution: the base price
+    if beta > 0.0 and stk < buffer and loss > 0.0:
+        storage = (buffer / max(stk, 1e-9 * buffer)) ** beta
+        r = max(r, min(storage, ((1.0 + inv) / (1.0 - loss)) ** expo))
     return min(max(r, floor), cap), lbar, stk, age
 
 
@@ -221,7 +245,10 @@ def _kernel(
     eps: Any,  # [S, M] demand elasticity per run
     expo: Any,  # [S, M] 1 / (eta - eps)
     kappa: Any,  # [S]
-    buffer: Any,  # [S]
+    buffer: Any,  # [S, M] market stocks at rest, months of world-market supply
+    resp: Any,  # [M] idle capacity outside the restricting country, share of the market
+    lead: Any,  # [M] months before it starts
+    ramp_inv: Any,  # [M] 1 / months to reach it
     long_inv: Any,  # [S]
     spare: Any,  # [S]
     va: Any,  # [S, M] loss per tonne short, USD/t
@@ -252,7 +279,7 @@ def _kernel(
     tau_inv, refill_inv, pfloor, pcap, long = scal[0], scal[1], scal[2], scal[3], scal[4]
     ramp_months, high_price, sub_max, sub_rate = scal[5], scal[6], scal[7], scal[8]
     adjust, stop_extra, stop_share = scal[9], scal[10], scal[11]
-    trig_short, trig_price = scal[12], scal[13]
+    trig_short, trig_price, beta, premium_max = scal[12], scal[13], scal[14], scal[15]
     flag = np.zeros(max(horizon, 1), np.bool_)
     # the market at rest (no slot active yet): the price law gives r0 every month and nothing
     # else moves, so the months before a (run, material)'s first event are skipped exactly
@@ -264,7 +291,7 @@ def _kernel(
             tol = 1e-5 * d0[m]
             stock = float(stock0[m])
             lbar = lbar_h = age = age_h = 0.0
-            stk = stk_h = buffer[s]
+            stk = stk_h = buffer[s, m]
             dis = high = elev = 0.0
             acc_short = acc_unmet = acc_rel = acc_loss = acc_loss0 = acc_ms = 0.0
             maxp = maxp_row = 1.0
@@ -282,22 +309,29 @@ def _kernel(
                     maxp = maxp_row = max(1.0, r0)
             for t in range(t_first, horizon):
                 # 1. supply: what the events remove, and the other suppliers' replacement
-                l_d, l_w, l_wh, shock = supply_stage(
+                l_d, l_w, l_wh, shock, l_t = supply_stage(
                     s, m, t, ev, slot_ptr, slot_idx, start, dur, sev
                 )
                 dis = dis + 1.0 if l_d > 0 else 0.0
                 repl = min(max(l_d, 0.0), spare[s] * min(dis / ramp_months, 1.0))
                 # 2. world market and price (the rest of the world's, and the holder's)
                 ratio_row, lbar, stk, age = price_stage(
-                    l_w, lbar, stk, age, expo[s, m], kappa[s], tau_inv, buffer[s], refill_inv,
-                    pfloor, pcap, long, long_inv[s], has_long,
+                    l_w, lbar, stk, age, expo[s, m], kappa[s], tau_inv, buffer[s, m],
+                    refill_inv, pfloor, pcap, long, long_inv[s], has_long, beta, resp[m],
+                    lead[m], ramp_inv[m],
                 )  # fmt: skip
                 ratio = ratio_row
                 if has_own_price:
                     ratio, lbar_h, stk_h, age_h = price_stage(
-                        l_wh, lbar_h, stk_h, age_h, expo[s, m], kappa[s], tau_inv, buffer[s],
-                        refill_inv, pfloor, pcap, long, long_inv[s], has_long,
+                        l_wh, lbar_h, stk_h, age_h, expo[s, m], kappa[s], tau_inv, buffer[s, m],
+                        refill_inv, pfloor, pcap, long, long_inv[s], has_long, beta, resp[m],
+                        lead[m], ramp_inv[m],
                     )  # fmt: skip
+                if l_t > 0:  # an embargo: the holder buys through third countries at a premium
+                    ratio *= min(
+                        (1.0 / (1.0 - max(l_t - repl, 0.0))) ** expo[s, m], 1.0 + premium_max
+                    )
+                    ratio = min(ratio, pcap)
                 # 3. demand, and the gap the holder's supply leaves
                 demand, high, elev = demand_stage(
                     d0[m], ratio, shock, eps[s, m], high, elev, high_price, sub_max, sub_rate,

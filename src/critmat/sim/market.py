@@ -22,7 +22,7 @@ from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.views import supply_by_country
 from critmat.risk.balance import world_production
 
-__all__ = ["STAGES", "UNCERTAIN", "Market", "SimParams", "build_market"]
+__all__ = ["STAGES", "UNCERTAIN", "Market", "SimParams", "build_market", "market_response"]
 
 #: Parameters that can be drawn per run (SimParams.uncertainty).
 UNCERTAIN: tuple[str, ...] = (
@@ -78,6 +78,17 @@ class SimParams:
     long_run_response: float = 0.0
     #: months for that adjustment (1 - exp(-age / T)); calibrated (docs/methods.md 6.6)
     long_run_months: float = 24.0
+    #: the world market's mechanisms per material (market stocks with the storage price, the
+    #: supply response outside the restricting country, leakage; ``market_response`` table,
+    #: docs/methods.md 6.3); False: the market of the first version
+    world_market: bool = True
+    #: storage price exponent: with market stocks at S of their level S0 the price is at least
+    #: (S0 / S) ** beta (calibrated on GAGE-2023, docs/methods.md 6.3; range 0.3-1.5)
+    stock_price_beta: float = 0.8
+    #: an embargoed holder buys through third countries at most this much above the world
+    #: price (+150%: the ex-China gallium price after the 2024 ban on the USA; assumption,
+    #: range 0.5-3)
+    reroute_premium_max: float = 1.5
     elasticities: Mapping[str, float] = field(default_factory=dict)
     #: per-run parameter uncertainty: name -> (low, high) multiplicative factor, drawn
     #: log-uniformly once per run (common to all materials of the run) from the run's own stream;
@@ -139,6 +150,11 @@ class Market:
     not_simulated: dict[str, str] = field(default_factory=dict)  # material -> reason
     #: per material: value added at stake per tonne of use (critmat.sim.loss)
     loss_inputs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: world-market parameters per material ([M] each; critmat.data.schemas_market):
+    #: stock_months, leakage, response_share, response_lead_months, response_ramp_months
+    response: dict[str, F32] = field(default_factory=dict)
+    #: their values, ranges and sources per material (one row per material and parameter)
+    response_info: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def basis(self) -> list[str]:
@@ -314,6 +330,18 @@ def build_market(
     from critmat.sim.loss import value_added_per_tonne
 
     loss_inputs = value_added_per_tonne(ds, h, [r[0] for r in rows], year)
+    names = [r[0] for r in rows]
+    response, response_info = market_response(ds, names)
+    export_share = response_info.loc[response_info["parameter"] == "restrictor_export_share"]
+    for _, r in export_share.iterrows():  # the dominant exporter's share of the market
+        i = names.index(str(r["material"]))
+        top = int(np.argmax(xsh[i]))
+        rest = xsh[i].sum() - xsh[i, top]
+        xsh[i] *= (1.0 - float(r["value"])) / rest if rest > 0 else 0.0
+        xsh[i, top] = float(r["value"])
+        info[i]["export_shares"] = (
+            f"{info[i]['export_shares']}; {countries[top]}'s share of the market: market_response"
+        )
     return Market(
         holder=h,
         year=year,
@@ -333,4 +361,27 @@ def build_market(
         info=pd.DataFrame(info),
         not_simulated=skipped,
         loss_inputs=loss_inputs,
+        response=response,
+        response_info=response_info,
     )
+
+
+def market_response(ds: Dataset, materials: list[str]) -> tuple[dict[str, F32], pd.DataFrame]:
+    """World-market parameters per material: each material's own row of ``market_response``,
+    else the ``default`` row (docs/methods.md 6.3). Returns ``{parameter: [M] values}`` and the
+    rows used (material, parameter, value, low, high, unit, source, status)."""
+    from critmat.data.schemas_market import MARKET_PARAMETERS
+
+    t = ds.table("market_response")
+    rows = []
+    for mat in materials:
+        own = t[t["material"] == mat]
+        fallback = t[(t["material"] == "default") & ~t["parameter"].isin(own["parameter"])]
+        rows.append(pd.concat([own, fallback.assign(material=mat)]))
+    used = pd.concat(rows, ignore_index=True) if rows else t.iloc[:0]
+    out: dict[str, F32] = {}
+    for name in MARKET_PARAMETERS:
+        v = used[used["parameter"] == name].set_index("material")["value"]
+        out[name] = np.array([float(v.get(m, 0.0)) for m in materials], np.float32)
+    out["response_ramp_months"] = np.maximum(out["response_ramp_months"], 1.0)
+    return out, used
