@@ -157,3 +157,29 @@ def test_shipped_parameters_come_from_their_sources() -> None:
     assert values["stock_months"][2] == 2.0 and values["leakage"][2] == 0.0
     assert set(used["status"]) <= {"derived", "assumption"}
     assert (used["low"] <= used["value"]).all() and (used["value"] <= used["high"]).all()
+
+
+def test_price_loss_splits_the_buyers_surplus_as_the_hand_check() -> None:
+    """../shared/reference/methods.md section 8 (constant-elasticity demand): D0 = 100 t,
+    p0 = 1, e = -0.5, p1 = 4: surplus lost 100 (4 ** 0.5 - 1) / 0.5 = 200; the extra bill on
+    the 50 t still bought 150; the use given up 50."""
+    from critmat.sim.kernel import price_loss_stage
+
+    bill, use = price_loss_stage(4.0, -0.5, 100.0, 1.0, 50.0)
+    assert (bill, use) == pytest.approx((150.0, 50.0))
+    # e = -1: surplus ln(4) = 1.386 of which 3 * 25 = 75 is bill on the 25 t still bought
+    bill, use = price_loss_stage(4.0, -1.0, 100.0, 1.0, 25.0)
+    assert use == pytest.approx(100.0 * (np.log(4.0) - 3.0 * 0.25))
+    assert price_loss_stage(0.9, -0.5, 100.0, 1.0, 50.0) == (0.0, 0.0)  # no rise, no cost
+
+
+def test_the_total_loss_is_the_sum_of_its_components() -> None:
+    from critmat.sim.run import simulate
+
+    m = toy_market()
+    ev = compile_events(Scenario.model_validate(ALL_EVENTS), m, PRICE_RESPONSE)
+    res = simulate(m, ev, runs=64, seed=2, horizon=36, params=PRICE_RESPONSE)
+    s = res.summary().set_index("material")
+    parts = s[["expected_unmet_loss_usd", "expected_import_bill_usd", "expected_use_given_up_usd"]]
+    np.testing.assert_allclose(s["expected_loss_usd"], parts.sum(axis=1), rtol=1e-9)
+    assert (parts > 0).all().all()

@@ -43,6 +43,8 @@ AGG = (
     "min_stock",
     "final_stock",
     "final_price_ratio",
+    "import_bill_usd",
+    "use_given_up_usd",
 )
 # full path variables in critmat.sim.engine.FULL_VARIABLES order
 _SUPPLY, _RECYC, _REL, _CONS, _DEM, _SHORT, _UNMET, _PRICE, _PRICE_ROW, _STOCK = range(10)
@@ -159,18 +161,44 @@ def demand_stage(
     sub_max: float,
     sub_rate: float,
     adjust: float,
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float, float]:
     """Demand after the price: ``D = D0 (1 + shock) max(p/p0, 1) ** (eps a) (1 - sub)``, with
     ``a = min(1, n / adjust months)`` (demand adjusts to a rise over a year) and substitution
-    growing with the months above ``high_price``. Returns demand and the two month counters."""
+    growing with the months above ``high_price``. Returns demand, the two month counters, the
+    exponent ``eps a`` applied and the demand before the price ``D0 (1 + shock) (1 - sub)``."""
     if ratio > high_price:
         high += 1.0
     sub = min(sub_max, sub_rate * high)
     elev = elev + 1.0 if ratio > 1.0001 else 0.0
     adj = min(elev * adjust, 1.0)
     # a price below base (stocks coming back) does not create demand beyond the baseline
-    response = 1.0 if ratio <= 1.0 or adj == 0.0 else ratio ** (eps * adj)
-    return d0 * (1.0 + shock) * response * (1.0 - sub), high, elev
+    expo = 0.0 if ratio <= 1.0 else eps * adj
+    response = 1.0 if expo == 0.0 else ratio**expo
+    before = d0 * (1.0 + shock) * (1.0 - sub)
+    return before * response, high, elev, expo, before
+
+
+@njit(cache=True, nogil=True, inline="always")
+def price_loss_stage(
+    ratio: float, expo: float, before: float, p0: float, bought: float
+) -> tuple[float, float]:
+    """What the price rise costs the holder this month, USD (docs/methods.md 6.7): the extra
+    bill on the tonnes still bought abroad, ``(p - p0) * bought``, and the value of the use
+    given up by the demand the price destroyed: with constant-elasticity demand
+    ``D(p) = D_b (p / p0) ** e`` the buyers' surplus lost is
+    ``D_b p0 ((p / p0) ** (1 + e) - 1) / (1 + e)``, of which ``(p - p0) D(p)`` is the extra
+    bill on what they still use; the rest is the use given up."""
+    if ratio <= 1.0:
+        return 0.0, 0.0
+    bill = (ratio - 1.0) * p0 * bought
+    if expo >= 0.0:
+        return bill, 0.0
+    if abs(1.0 + expo) < 1e-9:
+        surplus = math.log(ratio)
+    else:
+        surplus = (ratio ** (1.0 + expo) - 1.0) / (1.0 + expo)
+    use = before * p0 * (surplus - (ratio - 1.0) * ratio**expo)
+    return bill, max(use, 0.0)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -242,6 +270,7 @@ def _kernel(
     d0: Any,  # [M] t/month
     p0: Any,  # [M] USD/t
     rec: Any,  # [M] recycling share
+    imported: Any,  # [M] share of the holder's supply imported
     eps: Any,  # [S, M] demand elasticity per run
     expo: Any,  # [S, M] 1 / (eta - eps)
     kappa: Any,  # [S]
@@ -294,6 +323,7 @@ def _kernel(
             stk = stk_h = buffer[s, m]
             dis = high = elev = 0.0
             acc_short = acc_unmet = acc_rel = acc_loss = acc_loss0 = acc_ms = 0.0
+            acc_bill = acc_use = 0.0
             maxp = maxp_row = 1.0
             min_stock = stock
             ratio = 1.0
@@ -333,7 +363,7 @@ def _kernel(
                     )
                     ratio = min(ratio, pcap)
                 # 3. demand, and the gap the holder's supply leaves
-                demand, high, elev = demand_stage(
+                demand, high, elev, d_expo, d_before = demand_stage(
                     d0[m], ratio, shock, eps[s, m], high, elev, high_price, sub_max, sub_rate,
                     adjust,
                 )  # fmt: skip
@@ -361,6 +391,13 @@ def _kernel(
                 if shortfall > 0:
                     stop = 1.0 + stop_extra if shortfall > stop_share * demand else 1.0
                     acc_loss0 += shortfall * va[s, m] * stop
+                recyc_used = min(recyc, consumption)
+                bill, use = price_loss_stage(
+                    ratio, d_expo, d_before, p0[m],
+                    max(consumption - release - recyc_used, 0.0) * imported[m],
+                )  # fmt: skip
+                acc_bill += bill
+                acc_use += use
                 acc_short += shortfall
                 acc_unmet += unmet
                 acc_rel += release
@@ -368,7 +405,6 @@ def _kernel(
                 maxp_row = max(maxp_row, ratio_row)
                 min_stock = min(min_stock, stock)
                 if s < n_keep:
-                    recyc_used = min(recyc, consumption)
                     full[_SUPPLY, s, m, t] = consumption - release - recyc_used
                     full[_RECYC, s, m, t] = recyc_used
                     full[_REL, s, m, t] = release
@@ -381,7 +417,7 @@ def _kernel(
                     full[_STOCK, s, m, t] = stock
             for i, v in enumerate(
                 (acc_short, acc_unmet, acc_rel, acc_loss, acc_loss0, acc_ms, maxp, maxp_row,
-                 min_stock, stock, ratio)
+                 min_stock, stock, ratio, acc_bill, acc_use)
             ):  # fmt: skip
                 agg[i, s, m] = v
         n_flag = 0.0

@@ -208,8 +208,20 @@ class SimResult:
                     "p50_max_price_ratio": float(p50[i]),
                     "p95_max_price_ratio": float(p95[i]),
                     "p95_max_row_price_ratio": float(row95[i]),
-                    "expected_loss_usd": float(mean["loss_usd"][i]),
-                    "expected_loss_no_stock_usd": float(mean["loss_usd_nostock"][i]),
+                    # the total a finance ministry counts (docs/methods.md 6.7), then its parts
+                    "expected_loss_usd": float(
+                        mean["loss_usd"][i]
+                        + mean["import_bill_usd"][i]
+                        + mean["use_given_up_usd"][i]
+                    ),
+                    "expected_unmet_loss_usd": float(mean["loss_usd"][i]),
+                    "expected_import_bill_usd": float(mean["import_bill_usd"][i]),
+                    "expected_use_given_up_usd": float(mean["use_given_up_usd"][i]),
+                    "expected_loss_no_stock_usd": float(
+                        mean["loss_usd_nostock"][i]
+                        + mean["import_bill_usd"][i]
+                        + mean["use_given_up_usd"][i]
+                    ),
                     "loss_avoided_usd": float(mean["loss_usd_nostock"][i] - mean["loss_usd"][i]),
                 }
             )
