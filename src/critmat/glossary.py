@@ -48,6 +48,20 @@ GLOSSARY: dict[str, str] = {
     "docs/methods.md 6.8)",
     "total requirements": "the Leontief inverse (I - A)^-1: output of each industry needed per "
     "dollar of another industry's final demand (BEA publishes it industry by industry)",
+    "market stocks": "metal held by industry, traders, exchanges and states that a shortage "
+    "draws on; months of the market's supply (market_response; docs/methods.md 6.3)",
+    "storage price": "the price at which holders sell from market stocks: at least "
+    "(S0 / S) ** beta with the stocks at S of their normal level S0 (competitive storage)",
+    "supply response": "idle capacity outside the restricting country that restarts after a "
+    "lead time and ramps up (gallium and germanium: from USGS capacity and the record)",
+    "leakage": "the share of a restricted or embargoed flow that still reaches buyers through "
+    "third countries (re-routing, smuggling)",
+    "re-routing premium": "what an embargoed holder pays above the world price to buy through "
+    "third countries, at most reroute_premium_max (+150%)",
+    "import bill": "the extra cost of a price rise on the tonnes still bought abroad: "
+    "(p - p0) x tonnes imported (expected_import_bill_usd)",
+    "use given up": "the value of the use the price destroyed: the buyers' surplus lost minus "
+    "the extra bill, under constant-elasticity demand (expected_use_given_up_usd)",
 }
 
 
