@@ -342,6 +342,15 @@ def build_market(
         info[i]["export_shares"] = (
             f"{info[i]['export_shares']}; {countries[top]}'s share of the market: market_response"
         )
+        proxied = f"{names[i]}: world export shares proxied by world supply shares (no trade data)"
+        notes = [
+            f"{names[i]}: {countries[top]}'s share of the market outside it "
+            f"{float(r['value']):.2f} (market_response, {r['status']}); the others' by world "
+            "supply shares"
+            if n == proxied
+            else n
+            for n in notes
+        ]
     return Market(
         holder=h,
         year=year,
