@@ -34,7 +34,17 @@ def oracle(
     members = set(market.members)
     out = {
         k: np.zeros((s_n, m_n))
-        for k in ("unmet", "shortfall", "release", "loss_usd", "max_price_ratio", "final_stock")
+        for k in (
+            "unmet",
+            "shortfall",
+            "release",
+            "loss_usd",
+            "max_price_ratio",
+            "final_stock",
+            "import_bill_usd",
+            "use_given_up_usd",
+            "destroyed_t",
+        )
     }
     out["outage_months"] = np.zeros((s_n, m_n, k_n))
     out["unmet_by_sector"] = np.zeros((s_n, m_n, k_n))
@@ -186,6 +196,19 @@ def oracle(
                 out["release"][s, m] += rel
                 stop = params.loss_line_stop if unmet > params.outage_threshold * demand else 1.0
                 out["loss_usd"][s, m] += unmet * va * stop
+                if ratio > 1.0:  # the price's cost: bill on imports, surplus of the use given up
+                    p0, e = float(market.price0[m]), eps * adj
+                    bought = (consumption - rel - min(d0 * r, consumption)) * float(
+                        min(market.import_share[m].sum(), 1.0)
+                    )
+                    out["import_bill_usd"][s, m] += (ratio - 1.0) * p0 * bought
+                    before = d0 * (1 + shock) * (1 - sub)
+                    out["destroyed_t"][s, m] += before - demand
+                    if e < 0:
+                        surplus = (ratio ** (1 + e) - 1) / (1 + e) if e != -1 else math.log(ratio)
+                        out["use_given_up_usd"][s, m] += (
+                            before * p0 * (surplus - (ratio - 1) * ratio**e)
+                        )
                 maxp = max(maxp, ratio)
             out["max_price_ratio"][s, m] = maxp
             out["final_stock"][s, m] = stock

@@ -60,6 +60,11 @@ GLOSSARY: dict[str, str] = {
     "third countries, at most reroute_premium_max (+150%)",
     "import bill": "the extra cost of a price rise on the tonnes still bought abroad: "
     "(p - p0) x tonnes imported (expected_import_bill_usd)",
+    "GDP downstream": "value added lost in the industries that use a material and their "
+    "suppliers when they do not get it (unmet and destroyed tonnes), through the holder's "
+    "input-output table, cheapest tonnes first (expected_gdp_downstream_usd; methods 6.9)",
+    "loss basis": "how a material's loss was counted: GDP through an input-output table, or "
+    "value added per tonne unmet plus the use given up where the holder has no table",
     "use given up": "the value of the use the price destroyed: the buyers' surplus lost minus "
     "the extra bill, under constant-elasticity demand (expected_use_given_up_usd)",
 }

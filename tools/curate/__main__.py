@@ -34,7 +34,7 @@ from tools.curate.holders import (
     nds,
     stockpile_policies,
 )
-from tools.curate.io import io_industries, io_requirements, material_industries
+from tools.curate.io import io_industries, io_output_series, io_requirements, material_industries
 from tools.curate.market_response import market_response
 from tools.curate.markets import governance, prices, trade
 from tools.curate.reference import countries, footprints, hs_codes, intensities, materials, storage
@@ -86,11 +86,12 @@ def main() -> None:
         "hazards": hazards(raw),
         "io_industries": io_industries(raw),
         "io_requirements": io_requirements(raw),
+        "io_output_series": io_output_series(raw),
         "material_industries": material_industries(raw),
         "market_response": market_response(raw),
     }
     big = {"trade", "governance", "production", "prices", "price_series", "hazards"}
-    big |= {"io_requirements"}
+    big |= {"io_requirements", "io_output_series"}
     manifest = {}
     for name, df in tables.items():
         for p in out.glob(f"{name}.*"):

@@ -50,6 +50,26 @@ def io_industries(raw: Path) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def io_output_series(raw: Path) -> pd.DataFrame:
+    """Gross output per BEA detail industry and year, 2017 on (USD million, current): the factor
+    that brings a 2017 table's losses to a later base year's size and prices."""
+    go = pd.read_csv(raw / "bea_gdp_by_industry_va_go_1997_2023.csv", dtype={"industry_code": str})
+    go = go[(go["level"] == "detail") & (go["measure"] == "gross_output") & (go["year"] >= 2017)]
+    go = go.dropna(subset=["value"])
+    return pd.DataFrame(
+        {
+            "region": "USA",
+            "industry": go["industry_code"].astype(str).values,
+            "year": go["year"].astype(int).values,
+            "output_musd": go["value"].astype(float).values,
+            "unit": "USD million, current",
+            "source": go["source"].astype(str).values,
+            "status": "secondary",
+            "notes": "",
+        }
+    ).reset_index(drop=True)
+
+
 def io_requirements(raw: Path) -> pd.DataFrame:
     tr = pd.read_csv(raw / "bea_io_detail_2017_ixi_total_requirements.csv", dtype={"row_code": str})
     tr = tr[tr["row_code"] != "T009"]

@@ -31,6 +31,20 @@ IO_SPECS: tuple[TableSpec, ...] = (
         ),
     ),
     TableSpec(
+        name="io_output_series",
+        description="Gross output per input-output industry and year (USD million, current "
+        "prices): brings a benchmark table's losses to a later base year.",
+        key=("region", "industry", "year"),
+        columns=(
+            _REGION,
+            _c("industry"),
+            _YEAR,
+            _c("output_musd", "float", minimum=0.0),
+            _c("unit"),
+            *_SOURCE,
+        ),
+    ),
+    TableSpec(
         name="io_requirements",
         description="Total requirements (the Leontief inverse (I - A)^-1), industry by "
         "industry: output of `industry` per dollar of final demand for `using_industry`; zero "

@@ -45,6 +45,7 @@ AGG = (
     "final_price_ratio",
     "import_bill_usd",
     "use_given_up_usd",
+    "destroyed_t",
 )
 # full path variables in critmat.sim.engine.FULL_VARIABLES order
 _SUPPLY, _RECYC, _REL, _CONS, _DEM, _SHORT, _UNMET, _PRICE, _PRICE_ROW, _STOCK = range(10)
@@ -323,7 +324,7 @@ def _kernel(
             stk = stk_h = buffer[s, m]
             dis = high = elev = 0.0
             acc_short = acc_unmet = acc_rel = acc_loss = acc_loss0 = acc_ms = 0.0
-            acc_bill = acc_use = 0.0
+            acc_bill = acc_use = acc_destroyed = 0.0
             maxp = maxp_row = 1.0
             min_stock = stock
             ratio = 1.0
@@ -398,6 +399,7 @@ def _kernel(
                 )  # fmt: skip
                 acc_bill += bill
                 acc_use += use
+                acc_destroyed += d_before - demand
                 acc_short += shortfall
                 acc_unmet += unmet
                 acc_rel += release
@@ -417,7 +419,7 @@ def _kernel(
                     full[_STOCK, s, m, t] = stock
             for i, v in enumerate(
                 (acc_short, acc_unmet, acc_rel, acc_loss, acc_loss0, acc_ms, maxp, maxp_row,
-                 min_stock, stock, ratio, acc_bill, acc_use)
+                 min_stock, stock, ratio, acc_bill, acc_use, acc_destroyed)
             ):  # fmt: skip
                 agg[i, s, m] = v
         n_flag = 0.0

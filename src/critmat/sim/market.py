@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -155,6 +156,10 @@ class Market:
     response: dict[str, F32] = field(default_factory=dict)
     #: their values, ranges and sources per material (one row per material and parameter)
     response_info: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: per material: GDP lost per tonne cut through the holder's input-output table
+    #: (critmat.sim.downstream.GdpCurve), and why a material has none
+    downstream: dict[str, Any] = field(default_factory=dict)
+    downstream_why: dict[str, str] = field(default_factory=dict)
 
     @property
     def basis(self) -> list[str]:
@@ -331,6 +336,11 @@ def build_market(
 
     loss_inputs = value_added_per_tonne(ds, h, [r[0] for r in rows], year)
     names = [r[0] for r in rows]
+    from critmat.sim.downstream import gdp_curves
+
+    curves, curves_why = gdp_curves(
+        ds, h, {m: float(demand0[i]) * 12.0 for i, m in enumerate(names)}, year
+    )
     response, response_info = market_response(ds, names)
     export_share = response_info.loc[response_info["parameter"] == "restrictor_export_share"]
     for _, r in export_share.iterrows():  # the dominant exporter's share of the market
@@ -372,6 +382,8 @@ def build_market(
         loss_inputs=loss_inputs,
         response=response,
         response_info=response_info,
+        downstream=curves,
+        downstream_why=curves_why,
     )
 
 

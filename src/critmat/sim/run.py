@@ -165,6 +165,46 @@ class SimResult:
         )
         return ds
 
+    def _loss_parts(self, mean: dict[str, npt.NDArray[np.float64]]) -> list[dict[str, Any]]:
+        """Per material, the loss as a finance ministry counts it (docs/methods.md 6.7, 6.9):
+        the extra import bill, plus the tonnes the industries did not get (unmet and destroyed
+        by the price) through the holder's input-output table where it has one (GDP), else the
+        unmet tonnes at value added per tonne and the use given up to the price."""
+        from critmat.sim.downstream import gdp_loss
+
+        a, m = self.aggregates, self.market
+        out: list[dict[str, Any]] = []
+        for i, mat in enumerate(m.materials):
+            bill, use = float(mean["import_bill_usd"][i]), float(mean["use_given_up_usd"][i])
+            unmet, unmet0 = float(mean["loss_usd"][i]), float(mean["loss_usd_nostock"][i])
+            curve = m.downstream.get(mat)
+            row: dict[str, Any] = {
+                "expected_unmet_loss_usd": unmet,
+                "expected_import_bill_usd": bill,
+                "expected_use_given_up_usd": use,
+            }
+            if curve is None:
+                row |= {
+                    "expected_loss_usd": bill + unmet + use,
+                    "expected_loss_no_stock_usd": bill + unmet0 + use,
+                    "expected_gdp_downstream_usd": float("nan"),
+                    "loss_basis": "value added per tonne unmet (6.7) + use given up; "
+                    f"no GDP through input-output: {m.downstream_why.get(mat, 'not mapped')}",
+                }
+            else:
+                lost = np.asarray(a["destroyed_t"][:, i], np.float64)
+                gdp = float(np.mean(gdp_loss(lost + a["unmet"][:, i], curve, self.horizon)))
+                gdp0 = float(np.mean(gdp_loss(lost + a["shortfall"][:, i], curve, self.horizon)))
+                row |= {
+                    "expected_loss_usd": bill + gdp,
+                    "expected_loss_no_stock_usd": bill + gdp0,
+                    "expected_gdp_downstream_usd": gdp,
+                    "loss_basis": f"GDP through the input-output table ({curve.table}) of the "
+                    "tonnes unmet and destroyed by the price + import bill",
+                }
+            out.append(row)
+        return out
+
     def summary(self) -> pd.DataFrame:
         """One row per material: shortfall statistics, outages, cover and loss avoided.
 
@@ -188,6 +228,7 @@ class SimResult:
         p50, p95 = np.quantile(price, [0.5, 0.95], axis=0)
         del price
         row95 = np.quantile(np.asarray(a["max_row_price_ratio"][:]), 0.95, axis=0)
+        loss_parts = self._loss_parts(mean)
         rows = []
         for i, mat in enumerate(m.materials):
             rows.append(
@@ -208,21 +249,9 @@ class SimResult:
                     "p50_max_price_ratio": float(p50[i]),
                     "p95_max_price_ratio": float(p95[i]),
                     "p95_max_row_price_ratio": float(row95[i]),
-                    # the total a finance ministry counts (docs/methods.md 6.7), then its parts
-                    "expected_loss_usd": float(
-                        mean["loss_usd"][i]
-                        + mean["import_bill_usd"][i]
-                        + mean["use_given_up_usd"][i]
-                    ),
-                    "expected_unmet_loss_usd": float(mean["loss_usd"][i]),
-                    "expected_import_bill_usd": float(mean["import_bill_usd"][i]),
-                    "expected_use_given_up_usd": float(mean["use_given_up_usd"][i]),
-                    "expected_loss_no_stock_usd": float(
-                        mean["loss_usd_nostock"][i]
-                        + mean["import_bill_usd"][i]
-                        + mean["use_given_up_usd"][i]
-                    ),
-                    "loss_avoided_usd": float(mean["loss_usd_nostock"][i] - mean["loss_usd"][i]),
+                    **loss_parts[i],
+                    "loss_avoided_usd": loss_parts[i]["expected_loss_no_stock_usd"]
+                    - loss_parts[i]["expected_loss_usd"],
                 }
             )
         for mat, why in m.not_simulated.items():

@@ -1,0 +1,75 @@
+"""The cases of issue 28 run as a new user would (default settings), against the USGS disruption
+model for a total Chinese restriction (Nassar et al. 2024, USGS Open-File Report 2024-1057:
+gallium GDP -3.1 bn USD, range 1.7-8.2, price > +150%; germanium price +26%) and the record
+(GAGE-2023, GAGE-2024). Tolerances are the issue's bands, not the point values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from critmat.data.dataset import load
+from critmat.sim.downstream import gdp_curves, gdp_loss
+from critmat.sim.library import scenario_by_id
+from critmat.sim.scenario import Scenario
+from critmat.sim.service import run_scenario
+
+
+def _ban(*materials: str) -> Scenario:
+    events = [
+        {"type": "export_restriction", "country": "CHN", "material": m, "stage": "refining",
+         "start": 0, "duration": 12, "severity": 1.0}
+        for m in materials
+    ]  # fmt: skip
+    return Scenario.model_validate({"name": "ban", "horizon_months": 12, "events": events})
+
+
+def _row(scenario: Scenario, holder: str, material: str, runs: int = 200) -> dict[str, float]:
+    res, _ = run_scenario(load(), scenario, holder, runs=runs, seed=0)
+    s = res.summary().set_index("material")
+    return dict(s.loc[material])
+
+
+def test_gallium_full_restriction_for_the_usa_is_in_the_usgs_range() -> None:
+    r = _row(_ban("gallium"), "USA", "gallium")
+    assert 1.75 <= r["p50_max_price_ratio"] <= 5.0  # +75% to +400% (USGS: > +150%)
+    assert 1.7e9 <= r["expected_loss_usd"] <= 8.2e9  # USGS range of the GDP loss
+    # the loss is GDP through the input-output table, mostly from the tonnes missing
+    assert r["expected_gdp_downstream_usd"] > 0.9 * r["expected_loss_usd"]
+
+
+def test_germanium_full_restriction_price_is_in_the_band() -> None:
+    r = _row(_ban("germanium"), "USA", "germanium")
+    assert 1.10 <= r["p50_max_price_ratio"] <= 2.0  # +10% to +100% (USGS: +26%)
+
+
+def test_gage_2024_raises_the_usas_gallium_price() -> None:
+    ds = load()
+    r = _row(scenario_by_id(ds, "GAGE-2024"), "USA", "gallium", runs=20)
+    assert r["p50_max_price_ratio"] >= 1.5
+
+
+def test_gage_2023_eu27_gallium_peak_in_the_band() -> None:
+    ds = load()
+    r = _row(scenario_by_id(ds, "GAGE-2023"), "EU27", "gallium", runs=20)
+    assert 1.2 <= r["p50_max_price_ratio"] <= 5.0
+    assert np.isnan(r["expected_gdp_downstream_usd"])  # no input-output table for the EU27
+    assert "no input-output table for EU27" in r["loss_basis"]
+
+
+def test_the_cheapest_tonnes_are_cut_first() -> None:
+    """Germanium's uses cost the economy different amounts per tonne: the curve cuts the
+    cheapest first, so the loss is convex and piecewise linear with those slopes."""
+    ds = load()
+    curves, why = gdp_curves(ds, "USA", {"germanium": 60.0, "gallium": 18.0}, 2023)
+    assert not why
+    ge = curves["germanium"]
+    assert list(ge.usd_per_t) == sorted(ge.usd_per_t) and len(ge.industries) == 3
+    t1, g1, g2 = ge.tonnes[1], ge.usd_per_t[0], ge.usd_per_t[1]
+    assert gdp_loss(t1, ge, 12) == pytest.approx(t1 * g1)
+    assert gdp_loss(t1 + 2.0, ge, 12) == pytest.approx(t1 * g1 + 2.0 * g2)
+    # over two years the same cut per year costs twice as much; nothing beyond all use
+    assert gdp_loss(2 * t1, ge, 24) == pytest.approx(2 * t1 * g1)
+    assert gdp_loss(1e9, ge, 12) == pytest.approx(ge.usd[-1])
+    # gallium: all of it in semiconductors (BEA 334413): the whole industry's GDP at stake
+    assert curves["gallium"].industries == ("334413",)
