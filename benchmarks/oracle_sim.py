@@ -107,7 +107,8 @@ def oracle(
                             float(market.world_exports_t[m]) if market.world_exports_t.size else 0.0
                         )
                         if size > 0:
-                            l_w += eff * float(ev.direct[j]) * imp * d0 * 12 * (1 - r) / size
+                            lost = float(ev.direct[j] * ev.world[j]) * imp * d0 * 12 * (1 - r)
+                            l_w += eff * lost / size
                     if kind in (RESTR, OUT, WITH):
                         l_w += eff * float(ev.world[j]) * wsh
                         if kind in (RESTR, WITH) and c >= 0 and market.countries[c] in members:

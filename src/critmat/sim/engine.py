@@ -123,7 +123,8 @@ def _slot_coefficients(
     leak = leakage[ev.mat] if leakage is not None and ev.n else np.zeros(ev.n)
     keep = np.where(exporting | embargo, 1.0 - leak, 1.0).astype(np.float32)
     # an embargo diverts the target's imports to the rest of the world's suppliers: the world
-    # market loses them (t/yr of the target's imports from the country / world exports, t/yr)
+    # market loses the part that finds no other seller (``ev.world``, targeted_world_factor)
+    # of them (t/yr of the target's imports from the country / world exports, t/yr)
     size = market.world_exports_t[ev.mat] if market.world_exports_t.size and ev.n else None
     diverted = (
         np.where(
@@ -138,7 +139,7 @@ def _slot_coefficients(
     own = np.isin(
         ev.country, [market.countries.index(c) for c in market.members if c in market.countries]
     )
-    world = ev.world * wsh * world_kinds + ev.direct * diverted * embargo
+    world = ev.world * (wsh * world_kinds + ev.direct * diverted * embargo)
     return {
         "world_holder": (world * ~(own & exporting) * keep).astype(np.float32),
         "direct": (ev.direct * imp * hits * keep).astype(np.float32),

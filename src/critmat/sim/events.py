@@ -178,7 +178,9 @@ def compile_events(scenario: Scenario, market: Market, params: SimParams) -> Eve
             )
         elif isinstance(ev, Embargo):
             direct = 1.0 if ev.target == market.holder else 0.0
-            world = 0.0
+            # the share of the target's diverted imports that finds no other seller within
+            # the horizon (as for a targeted restriction): it is lost to the world market
+            world = params.targeted_world_factor
         elif isinstance(ev, Chokepoint):
             world = 0.0
             row.update(route_share=ev.route_share, delay=ev.delay_months, loss=ev.loss)
