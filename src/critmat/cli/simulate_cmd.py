@@ -87,11 +87,12 @@ def simulate(
     parameter_uncertainty: Annotated[
         bool,
         typer.Option(
-            "--parameter-uncertainty",
-            help="Draw the demand elasticity (literature short-run range) and the other "
-            "suppliers' spare capacity per run, so the fan charts carry model uncertainty.",
+            "--parameter-uncertainty/--no-parameter-uncertainty",
+            help="Draw the demand elasticity (literature short-run range), the other "
+            "suppliers' spare capacity and the market stocks per run, so every band carries "
+            "parameter uncertainty (the default); --no-parameter-uncertainty: point values.",
         ),
-    ] = False,
+    ] = True,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """If X restricts exports of Y: how short, how long, at what price, and what a reserve buys."""

@@ -44,7 +44,8 @@ class SimulateRequest(BaseModel):
     stockpile: Path | None = None
     workers: int | None = Field(None, ge=1)
     scheduler: str | None = None
-    parameter_uncertainty: bool = False
+    #: draw the uncertain parameters per run from their ranges (docs/methods.md 6.3, 6.6)
+    parameter_uncertainty: bool = True
 
     @model_validator(mode="after")
     def _one_scenario(self) -> SimulateRequest:

@@ -60,10 +60,18 @@ def long_run_response(ds: Dataset) -> tuple[float, str]:
 def default_uncertainty(ds: Dataset, elasticity: float) -> dict[str, tuple[float, float]]:
     """Per-run parameter ranges (multiplicative factors) used when parameter uncertainty is on:
     the demand elasticity over the interquartile range of the pooled short-run literature
-    estimates relative to ``elasticity``, and the other suppliers' spare capacity x0.5-x1.5
-    (a labelled assumption)."""
+    estimates relative to ``elasticity``, the other suppliers' spare capacity x0.5-x1.5 (a
+    labelled assumption) and the market stocks over the widest of ``market_response``'s ranges
+    relative to their values (x0.4-x2: gallium 6-24 months around 15, the default 1-4 around
+    2)."""
     r = pooled_range(ds, "demand", "short_run")
     out: dict[str, tuple[float, float]] = {"spare_capacity": (0.5, 1.5)}
+    # market stocks: the widest of market_response's ranges relative to their values
+    t = ds.table("market_response")
+    st = t[(t["parameter"] == "stock_months") & (t["value"] > 0)]
+    if not st.empty:
+        lo, hi = float((st["low"] / st["value"]).min()), float((st["high"] / st["value"]).max())
+        out["buffer_months"] = (round(lo, 3), round(hi, 3))
     if r["n"] and elasticity < 0:
         lo, hi = sorted((r["p75"] / elasticity, r["p25"] / elasticity))
         out["elasticity"] = (round(lo, 3), round(hi, 3))
