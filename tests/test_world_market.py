@@ -183,3 +183,17 @@ def test_the_total_loss_is_the_sum_of_its_components() -> None:
     parts = s[["expected_unmet_loss_usd", "expected_import_bill_usd", "expected_use_given_up_usd"]]
     np.testing.assert_allclose(s["expected_loss_usd"], parts.sum(axis=1), rtol=1e-9)
     assert (parts > 0).all().all()
+
+
+@pytest.mark.parametrize(("cap", "share"), [(100.0, 0.0), (3.0, 1.0)])
+def test_the_summary_reports_the_share_of_runs_at_the_cap(cap: float, share: float) -> None:
+    """The constant-elasticity ban of the first test reaches 4x: below a cap of 100, at a cap
+    of 3."""
+    from critmat.sim.run import simulate
+
+    mk, params = _market(), dataclasses.replace(BASE, price_cap=cap)
+    sc = Scenario.model_validate({"name": "hand", "horizon_months": 6, "events": [BAN]})
+    res = simulate(mk, compile_events(sc, mk, params), runs=8, seed=0, horizon=6, params=params)
+    row = res.summary().set_index("material").loc["gallium"]
+    assert row["share_runs_at_price_cap"] == share
+    assert row["p50_max_price_ratio"] == pytest.approx(min(4.0, cap), rel=1e-5)

@@ -123,6 +123,9 @@ class SimResult:
     #: streamed means over runs (float64, critmat.sim.store); computed from the arrays if empty
     means: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
     store: Path | None = None
+    #: the price cap the run was simulated with (a numerical guard; the summary reports the
+    #: share of runs that reached it)
+    price_cap: float = float("inf")
 
     def to_xarray(self) -> xr.Dataset:
         """Aggregates on (run, material[, sector]) and paths (``path_<variable>``) on (path,
@@ -226,6 +229,7 @@ class SimResult:
         out_mean = np.where(p_out > 0, mean["outage_total"] / np.where(p_out > 0, p_out, 1), 0)
         price = np.asarray(a["max_price_ratio"][:])
         p50, p95 = np.quantile(price, [0.5, 0.95], axis=0)
+        at_cap = np.mean(price >= self.price_cap * (1.0 - 1e-6), axis=0)
         del price
         row95 = np.quantile(np.asarray(a["max_row_price_ratio"][:]), 0.95, axis=0)
         loss_parts = self._loss_parts(mean)
@@ -249,6 +253,8 @@ class SimResult:
                     "p50_max_price_ratio": float(p50[i]),
                     "p95_max_price_ratio": float(p95[i]),
                     "p95_max_row_price_ratio": float(row95[i]),
+                    # the cap is a numerical guard: the share of runs whose price reached it
+                    "share_runs_at_price_cap": float(at_cap[i]),
                     **loss_parts[i],
                     "loss_avoided_usd": loss_parts[i]["expected_loss_no_stock_usd"]
                     - loss_parts[i]["expected_loss_usd"],
@@ -328,6 +334,7 @@ def simulate(
         {k: np.asarray(v, np.float32) for k, v in paths.items()},
         sink.means(),
         sink.store,
+        p.price_cap,
     )
 
 
