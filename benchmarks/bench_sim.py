@@ -8,6 +8,8 @@ disruption channels (generator-style arrivals), 60 months:
   counting the array passes a step written as whole-array operations would need (an estimate,
   stated below; the compiled step keeps its state in registers, so this is the bandwidth the
   same work would need written that way);
+- the cost of the world market's mechanisms (stocks, leakage, supply response; on in the
+  synthetic market) against the same step with them off (``world_market=False``);
 - the speed ratio against the straightforward per-run Python oracle (benchmarks/oracle_sim.py)
   and the largest difference between the two on the oracle's runs;
 - the speed-up from 1 to 2 Dask workers (LocalCluster, one thread each), with equal results;
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import subprocess
 import sys
 import tempfile
@@ -93,6 +96,16 @@ def synthetic_market() -> tuple[Market, EventTable]:
         [Distribution(dist="uniform", low=0.3, high=0.9)] * J,
         [f"ch{j}" for j in range(J)],
     )
+    # the world market's mechanisms on (docs/methods.md 6.3): stocks, leakage, supply response
+    market.response = {
+        "stock_months": rng.uniform(1.0, 6.0, M).astype(f),
+        "leakage": rng.uniform(0.0, 0.2, M).astype(f),
+        "restrictor_export_share": np.zeros(M, f),
+        "response_share": rng.uniform(0.0, 0.5, M).astype(f),
+        "response_lead_months": rng.uniform(3.0, 24.0, M).astype(f),
+        "response_ramp_months": rng.uniform(3.0, 12.0, M).astype(f),
+    }
+    market.world_exports_t = (market.demand0 * 40.0).astype(f)
     return market, ev
 
 
@@ -176,6 +189,16 @@ def main() -> None:
         flush=True,
     )
     cells = runs * M * T
+    first = dataclasses.replace(p, world_market=False)
+    simulate(market, ev, runs=4096, params=first, **kw)
+    t0 = time.perf_counter()
+    simulate(market, ev, runs=runs, params=first, **kw)
+    t_first = time.perf_counter() - t0
+    print(
+        f"the first version's market (world_market=False), same step: {t_first:.2f} s; the world "
+        f"market costs {t1 / t_first:.2f}x per cell-step (target at most 1.5x)",
+        flush=True,
+    )
 
     small = 16
     d = block_draws(ev, 1, 0, small, T)

@@ -65,6 +65,9 @@ GLOSSARY: dict[str, str] = {
     "input-output table, cheapest tonnes first (expected_gdp_downstream_usd; methods 6.9)",
     "loss basis": "how a material's loss was counted: GDP through an input-output table, or "
     "value added per tonne unmet plus the use given up where the holder has no table",
+    "price cap": "a numerical guard on the price ratio (10x by default), not a market "
+    "mechanism: every summary reports the share of runs that reached it "
+    "(share_runs_at_price_cap)",
     "use given up": "the value of the use the price destroyed: the buyers' surplus lost minus "
     "the extra bill, under constant-elasticity demand (expected_use_given_up_usd)",
 }
