@@ -81,3 +81,22 @@ def test_the_cheapest_tonnes_are_cut_first() -> None:
     assert gdp_loss(1e9, ge, 12) == pytest.approx(ge.usd[-1])
     # gallium: all of it in semiconductors (BEA 334413): the whole industry's GDP at stake
     assert curves["gallium"].industries == ("334413",)
+
+
+def test_decisions_follow_the_gdp_loss_where_the_holder_has_a_table() -> None:
+    """The plan and the simulator take the loss of a tonne short from the same function: for
+    the USA the GDP per tonne of the material's cheapest use (6.9), for the EU27 the value
+    added per tonne (6.7)."""
+    from critmat.sim.loss import loss_per_tonne, loss_table
+    from critmat.sim.market import SimParams, build_market
+
+    ds, p = load(), SimParams()
+    usa = build_market(ds, "USA", 2023, ["gallium", "germanium"])
+    t = loss_table(usa, p).set_index("material")
+    curve = usa.downstream["gallium"]
+    assert t.loc["gallium", "loss_usd_per_t"] == pytest.approx(curve.usd_per_t[0])
+    assert t.loc["gallium", "bound"] == "input-output GDP"
+    np.testing.assert_allclose(loss_per_tonne(usa, p), t["loss_usd_per_t"].to_numpy())
+    eu = loss_table(build_market(ds, "EU27", 2023, ["gallium"]), p).set_index("material")
+    assert eu.loc["gallium", "bound"] != "input-output GDP"
+    assert eu.loc["gallium", "loss_usd_per_t"] < t.loc["gallium", "loss_usd_per_t"]

@@ -159,19 +159,39 @@ def _loss(va_per_t: F64, si: F64, price: F64, params: SimParams) -> tuple[F64, f
     return np.where(np.isfinite(v), v, ratio * price), ratio
 
 
+def _input_output(market: Market) -> tuple[F64, list[str]]:
+    """Per material, the GDP lost per tonne of its cheapest use through the holder's
+    input-output table (critmat.sim.downstream; NaN without one) and where it comes from."""
+    g = np.full(market.n_materials, np.nan)
+    src = ["" for _ in market.materials]
+    for i, mat in enumerate(market.materials):
+        curve = market.downstream.get(mat)
+        if curve is not None and curve.usd_per_t:
+            g[i] = float(curve.usd_per_t[0])
+            src[i] = (
+                f"GDP per tonne of its cheapest use, BEA {curve.industries[0]}, through the "
+                f"input-output table ({curve.table}; docs/methods.md 6.9)"
+            )
+    return g, src
+
+
 def loss_per_tonne(market: Market, params: SimParams) -> F64:
     """The loss of a tonne short per material (USD per t of the basis), order of
-    ``market.materials``; 6.7 of docs/methods.md."""
+    ``market.materials``; 6.7 of docs/methods.md. Where the holder has an input-output table,
+    the GDP per tonne of the material's cheapest use (6.9), never below the price."""
+    price = market.price0.astype(np.float64)
     li = market.loss_inputs
     if li.empty:  # a market built by hand (tests): the price is the lower bound
-        return market.price0.astype(np.float64).copy()
-    v, _ = _loss(
-        li["value_added_usd_per_t"].to_numpy(np.float64),
-        li["si_ei"].to_numpy(np.float64),
-        market.price0.astype(np.float64),
-        params,
-    )
-    return v
+        v = price.copy()
+    else:
+        v, _ = _loss(
+            li["value_added_usd_per_t"].to_numpy(np.float64),
+            li["si_ei"].to_numpy(np.float64),
+            price,
+            params,
+        )
+    g, _ = _input_output(market)
+    return np.where(np.isfinite(g), np.maximum(price, g), v)
 
 
 def loss_table(market: Market, params: SimParams) -> pd.DataFrame:
@@ -191,6 +211,13 @@ def loss_table(market: Market, params: SimParams) -> pd.DataFrame:
         li["loss_source"].astype(str),
         li["loss_source"].astype(str) + f"; median ratio {ratio:.3g} x price of the others",
     )
+    g, g_src = _input_output(market)
+    io = np.isfinite(g)
+    v = np.where(io, np.maximum(price, g), v)
+    source = np.where(io, np.array(g_src, dtype=object), source)
+    bound = np.where(floor, "price (floor)", np.where(np.isfinite(va), "value added", ""))
+    bound = np.where(io, "input-output GDP", bound)
+    status = np.where(io, "derived", li["loss_status"].to_numpy())
     out = pd.DataFrame(
         {
             "material": market.materials,
@@ -205,9 +232,9 @@ def loss_table(market: Market, params: SimParams) -> pd.DataFrame:
             "loss_usd_per_t": v,
             "loss_to_price": v / np.where(price > 0, price, np.nan),
             "line_stop_factor": params.loss_line_stop,
-            "bound": np.where(floor, "price (floor)", np.where(np.isfinite(va), "value added", "")),
+            "bound": bound,
             "source": source,
-            "status": li["loss_status"].to_numpy(),
+            "status": status,
         }
     )
     return out.reset_index(drop=True)
