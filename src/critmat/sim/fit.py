@@ -100,7 +100,8 @@ GRID: dict[str, tuple[float, ...]] = {
     # the anticipation effect is strong per unit: with |eps| ~ 0.04 a strength of 0.02 already
     # lifts the price ~1.7x on a full loss, so the grid is dense near zero
     "precaution": (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
-    "buffer_months": (0.0, 1.0, 2.0, 3.0, 4.0, 6.0),
+    # a factor on each material's market stocks (market_response; 1: as shipped)
+    "buffer_months": (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0),
     "long_run_months": (6.0, 12.0, 24.0, 48.0, 96.0, 192.0, 384.0),
 }
 KEYS: tuple[str, ...] = ("elasticity", "precaution", "buffer_months", "long_run_months")
@@ -317,7 +318,9 @@ class Evaluator:
         # unit base values: each run's factor is its grid value (the sourced elasticity of a
         # material with literature estimates stays as it is: factor 1)
         unit = dataclasses.replace(
-            self.params((-1.0, 1.0, 1.0, 1.0)),
+            # buffer_months 0: each material's own market stocks (market_response), the run's
+            # factor multiplying them
+            self.params((-1.0, 1.0, 0.0, 1.0)),
             elasticities={m: v for m, v in {**self.base.elasticities, **self.sourced}.items()},
         )
         sourced = target.material in unit.elasticities
