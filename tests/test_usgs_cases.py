@@ -26,18 +26,54 @@ def _ban(*materials: str) -> str:
     return yaml.safe_dump({"name": "ban", "horizon_months": 12, "events": events})
 
 
-def _row(scenario: str, holder: str, material: str, runs: int = 200) -> dict[str, Any]:
-    """``scenario``: a library id or the YAML text of a scenario."""
+def _summary(
+    scenario: str, holder: str, runs: int = 200, method: str = "critmat"
+) -> dict[str, dict[str, Any]]:
+    """``scenario``: a library id or the YAML text of a scenario; rows by material."""
     ids = {"GAGE-2023", "GAGE-2024"}
     req = SimulateRequest(
         holder=holder,
         runs=runs,
+        loss_method=method,  # type: ignore[arg-type]
         **({"scenario": scenario} if scenario in ids else {"scenario_yaml": scenario}),
     )
     assert req.parameter_uncertainty  # the default a new user gets
     res, _, ranges = run_simulate(load(), req)
     assert ranges
-    return dict(res.summary().set_index("material").loc[material])
+    return res.summary().set_index("material").to_dict("index")
+
+
+def _row(scenario: str, holder: str, material: str, runs: int = 200) -> dict[str, Any]:
+    return _summary(scenario, holder, runs)[material]
+
+
+#: USGS OFR 2024-1057, total restriction of China's net exports: GDP loss range, USD
+USGS_RANGE = {"gallium": (1.7e9, 8.2e9), "germanium": (0.01e9, 1.1e9), "both": (1.7e9, 9.0e9)}
+
+
+@pytest.mark.parametrize("case", ["gallium", "germanium", "both"])
+def test_the_usgs2024_method_reproduces_the_reports_headline_cases(case: str) -> None:
+    """Same simulation, the loss counted the USGS way: the market clears at the simulated price
+    and the US industries lose the demand it destroys, through the input-output table. Each
+    case's GDP loss inside the report's range; the default count beside it is at least as
+    large (it adds the tonnes physically short and the import bill)."""
+    mats = ["gallium", "germanium"] if case == "both" else [case]
+    usgs = _summary(_ban(*mats), "USA", method="usgs2024")
+    total = sum(usgs[m]["expected_loss_usd"] for m in mats)
+    lo, hi = USGS_RANGE[case]
+    assert lo <= total <= hi
+    assert all(usgs[m]["loss_basis"].startswith("usgs2024") for m in mats)
+    default = _summary(_ban(*mats), "USA")
+    for m in mats:
+        same = usgs[m]["expected_loss_usd"]
+        assert default[m]["expected_gdp_usgs2024_usd"] == pytest.approx(same)
+        assert default[m]["expected_loss_usd"] >= usgs[m]["expected_loss_usd"]
+
+
+def test_usgs2024_says_not_assessed_without_an_input_output_table() -> None:
+    eu = _summary(_ban("gallium"), "EU27", runs=20, method="usgs2024")["gallium"]
+    assert np.isnan(eu["expected_loss_usd"])
+    assert eu["loss_basis"].startswith("usgs2024: not assessed: no input-output table for EU27")
 
 
 def test_gallium_full_restriction_for_the_usa_is_in_the_usgs_range() -> None:

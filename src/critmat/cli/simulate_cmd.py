@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from critmat.cli.output import Format, OutOpt, dataset_from, emit_frame, emit_json, friendly
+
+
+class LossMethod(StrEnum):
+    """How the loss is counted (docs/methods.md 6.7, 6.9)."""
+
+    critmat = "critmat"
+    usgs2024 = "usgs2024"
+
 
 scenarios_app = typer.Typer(help="The historical scenario library.", no_args_is_help=True)
 
@@ -93,6 +102,16 @@ def simulate(
             "parameter uncertainty (the default); --no-parameter-uncertainty: point values.",
         ),
     ] = True,
+    loss_method: Annotated[
+        LossMethod,
+        typer.Option(
+            "--loss-method",
+            help="critmat: import bill + the tonnes short and destroyed by the price (GDP "
+            "through the input-output table where the holder has one); usgs2024: the USGS "
+            "disruption model's structure, the market clears and only the demand the price "
+            "destroys is lost (docs/methods.md 6.9).",
+        ),
+    ] = LossMethod.critmat,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """If X restricts exports of Y: how short, how long, at what price, and what a reserve buys."""
@@ -124,6 +143,7 @@ def simulate(
         workers=workers,
         scheduler=scheduler,
         parameter_uncertainty=parameter_uncertainty,
+        loss_method=loss_method.value,
     )
     with progress_bar(f"simulating {scenario}", runs, "runs") as advance:
         res, notes, ranges = run_simulate(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -46,6 +47,8 @@ class SimulateRequest(BaseModel):
     scheduler: str | None = None
     #: draw the uncertain parameters per run from their ranges (docs/methods.md 6.3, 6.6)
     parameter_uncertainty: bool = True
+    #: how expected_loss_usd is counted (docs/methods.md 6.7, 6.9)
+    loss_method: Literal["critmat", "usgs2024"] = "critmat"
 
     @model_validator(mode="after")
     def _one_scenario(self) -> SimulateRequest:
@@ -161,6 +164,7 @@ def run_simulate(
         progress=progress,
         store=store,
     )
+    res.loss_method = req.loss_method
     return res, notes, ranges
 
 

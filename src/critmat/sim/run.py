@@ -126,6 +126,10 @@ class SimResult:
     #: the price cap the run was simulated with (a numerical guard; the summary reports the
     #: share of runs that reached it)
     price_cap: float = float("inf")
+    #: how ``expected_loss_usd`` is counted: ``"critmat"`` (import bill + the tonnes short and
+    #: destroyed, docs/methods.md 6.7 and 6.9) or ``"usgs2024"`` (the structure of the USGS
+    #: disruption model: the market clears at the price, GDP of the demand it destroys)
+    loss_method: str = "critmat"
 
     def to_xarray(self) -> xr.Dataset:
         """Aggregates on (run, material[, sector]) and paths (``path_<variable>``) on (path,
@@ -186,7 +190,25 @@ class SimResult:
                 "expected_import_bill_usd": bill,
                 "expected_use_given_up_usd": use,
             }
-            if curve is None:
+            destroyed = np.asarray(a["destroyed_t"][:, i], np.float64)
+            usgs = (
+                float(np.mean(gdp_loss(destroyed, curve, self.horizon)))
+                if curve is not None
+                else float("nan")
+            )
+            row["expected_gdp_usgs2024_usd"] = usgs
+            if self.loss_method == "usgs2024":
+                why = m.downstream_why.get(mat, "not mapped")
+                row |= {
+                    "expected_loss_usd": usgs,
+                    "expected_loss_no_stock_usd": usgs,
+                    "expected_gdp_downstream_usd": usgs,
+                    "loss_basis": "usgs2024: GDP through the input-output table of the demand "
+                    "the price destroys (the market clears; docs/methods.md 6.9)"
+                    if curve is not None
+                    else f"usgs2024: not assessed: {why}",
+                }
+            elif curve is None:
                 row |= {
                     "expected_loss_usd": bill + unmet + use,
                     "expected_loss_no_stock_usd": bill + unmet0 + use,
@@ -195,9 +217,10 @@ class SimResult:
                     f"no GDP through input-output: {m.downstream_why.get(mat, 'not mapped')}",
                 }
             else:
-                lost = np.asarray(a["destroyed_t"][:, i], np.float64)
-                gdp = float(np.mean(gdp_loss(lost + a["unmet"][:, i], curve, self.horizon)))
-                gdp0 = float(np.mean(gdp_loss(lost + a["shortfall"][:, i], curve, self.horizon)))
+                gdp = float(np.mean(gdp_loss(destroyed + a["unmet"][:, i], curve, self.horizon)))
+                gdp0 = float(
+                    np.mean(gdp_loss(destroyed + a["shortfall"][:, i], curve, self.horizon))
+                )
                 row |= {
                     "expected_loss_usd": bill + gdp,
                     "expected_loss_no_stock_usd": bill + gdp0,
