@@ -63,6 +63,9 @@ GLOSSARY: dict[str, str] = {
     "GDP downstream": "value added lost in the industries that use a material and their "
     "suppliers when they do not get it (unmet and destroyed tonnes), through the holder's "
     "input-output table, cheapest tonnes first (expected_gdp_downstream_usd; methods 6.9)",
+    "usgs2024": "the loss counted with the structure of the USGS disruption model (OFR "
+    "2024-1057): the market clears at the price and industries lose only the demand it "
+    "destroys, through the input-output table (--loss-method usgs2024; methods 6.9)",
     "loss basis": "how a material's loss was counted: GDP through an input-output table, or "
     "value added per tonne unmet plus the use given up where the holder has no table",
     "price cap": "a numerical guard on the price ratio (10x by default), not a market "
