@@ -29,7 +29,8 @@ def oracle(
     stockpile: Stockpile,
     horizon: int,
 ) -> dict[str, np.ndarray]:
-    """Per-run totals of unmet, shortfall, release, loss and max price ratio, and final stock."""
+    """Per-run totals of unmet, shortfall, release, loss, import bill, use given up and tonnes
+    destroyed by the price, max price ratio, and final stock."""
     s_n, m_n, k_n = draws.start.shape[0], market.n_materials, len(market.sectors)
     members = set(market.members)
     out = {
