@@ -69,7 +69,8 @@ class PlanConfig(BaseModel):
     degradation_share_per_year: Share = 0.005
     residual_value: bool = True
     residual_price: Literal["base", "scenario"] = "base"
-    parameter_uncertainty: bool = False
+    #: draw the uncertain parameters per run (docs/methods.md 6.4); the default since issue 28
+    parameter_uncertainty: bool = True
     #: per material: factor on the holder's demand (``critmat plan --forecast``: the projected
     #: demand over the horizon relative to the base year, critmat.services.forecast)
     demand_growth: dict[str, Annotated[float, Field(gt=0.0, le=100.0)]] = Field(
@@ -344,7 +345,7 @@ def run_plan(
         "parameter uncertainty": (
             f"per-run log-uniform draws: {unc} (elasticity range: literature short-run IQR)"
             if unc
-            else "off: every run uses the point values (parameter_uncertainty: true to draw them)"
+            else "off: every run uses the point values (parameter_uncertainty: false)"
         ),
         "scenario set": f"{scenario.name}: {c.runs:,} runs (seed {c.seed}) for optimisation, "
         f"{c.eval_runs:,} fresh runs (seed {eval_seed}, spawned from {c.seed}) for evaluation, "
