@@ -148,3 +148,17 @@ def test_calibrate_cli_on_the_library() -> None:
     assert doc["parameters"]["long_run_response"] == pytest.approx(1.24, abs=0.01)
     bad = CliRunner().invoke(app, ["calibrate", "--event", "NOPE"])
     assert bad.exit_code == 2 and "unknown calibrated event" in bad.stderr
+
+
+def test_a_target_read_from_two_reported_prices() -> None:
+    """SB-2024: Rotterdam antimony 22,000 USD/t on 2024-08-15 and 39,500-40,000 at the end of
+    2024 (event_prices): +80.7% from the midpoint, a peak within four months of the licences."""
+    from critmat.data.dataset import load
+    from critmat.sim.fit import library_targets
+
+    targets, excluded = library_targets(load())
+    sb = {t.id: t for t in targets}["SB-2024:antimony"]
+    assert sb.recorded_pct == pytest.approx(100.0 * (39750.0 / 22000.0 - 1.0), abs=0.05)
+    assert (sb.kind, sb.window, sb.holder) == ("peak", 4, "EU27")
+    assert "event_prices" in sb.source
+    assert "SB-2024" not in set(excluded["event"])

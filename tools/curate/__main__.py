@@ -17,7 +17,7 @@ from tools.curate.basis import content_factors, element_shares
 from tools.curate.common import ROOT, Names
 from tools.curate.elasticities import elasticity_estimates
 from tools.curate.eu2023 import eu_crm_inputs, eu_crm_shares, eu_end_uses, sector_value_added
-from tools.curate.events import events
+from tools.curate.events import event_prices, events
 from tools.curate.forecast import (
     chemistry_shares,
     consumption_series,
@@ -69,6 +69,7 @@ def main() -> None:
         "intensities": intensities(raw),
         "footprints": footprints(raw),
         "events": events(raw),
+        "event_prices": event_prices(raw),
         "control": control(),
         "storage": storage(raw),
         "content_factors": content_factors(),

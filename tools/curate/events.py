@@ -108,3 +108,38 @@ def events(raw: Path) -> pd.DataFrame:
             "notes": d.notes.fillna("").values,
         }
     )
+
+
+#: the price reporters' material names -> critmat materials
+_PRICE_MATERIALS = {
+    "rare earths (Nd)": "neodymium",
+    "rare earths (NdPr)": "neodymium",
+}
+
+
+def event_prices(raw: Path) -> pd.DataFrame:
+    """Price points reported around recorded events (snapshots, not series), each with its
+    market, date, unit and source; a printed range ``a-b`` keeps both ends."""
+    p = pd.read_csv(raw / "event_prices_reported.csv", dtype=str, keep_default_na=False)
+    lo, hi = [], []
+    for v in p["value"]:
+        parts = [x for x in re.split(r"(?<=\d)-(?=\d)", v.replace(",", "")) if x.strip()]
+        nums = [float(x) for x in parts if re.fullmatch(r"\d+(\.\d+)?", x.strip())]
+        lo.append(nums[0] if nums else float("nan"))
+        hi.append(nums[-1] if nums else float("nan"))
+    return pd.DataFrame(
+        {
+            "material": [_PRICE_MATERIALS.get(m, m) for m in p["material"]],
+            "form": p["form"],
+            "market": p["market"],
+            "date": p["date"],
+            "value_low": lo,
+            "value_high": hi,
+            "unit": p["unit"].replace("-", ""),
+            "change_note": p["change_note"],
+            "event": p["event"],
+            "source": p["source"],
+            "status": p["status"],
+            "notes": "price assessments belong to the price reporters; quoted figures only",
+        }
+    )

@@ -38,4 +38,23 @@ MARKET_SPECS: tuple[TableSpec, ...] = (
             *_SOURCE,
         ),
     ),
+    TableSpec(
+        name="event_prices",
+        description="Price points reported around recorded disruptions (snapshots, not "
+        "series): material, form, market, date, the printed value or range, unit and source; "
+        "the record the calibration's price targets are read from.",
+        key=("material", "form", "market", "date"),
+        columns=(
+            _c("material"),
+            _c("form"),
+            _c("market"),
+            _c("date"),
+            _c("value_low", "float", required=False, minimum=0.0),
+            _c("value_high", "float", required=False, minimum=0.0),
+            _c("unit", required=False),
+            _c("change_note", required=False),
+            _c("event", required=False),
+            *_SOURCE,
+        ),
+    ),
 )

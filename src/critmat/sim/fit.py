@@ -86,12 +86,30 @@ LEVEL_TARGETS: list[tuple[str, str, str, int, str, int, float, str]] = [
         "2025 (+150%, 22 months), i.e. the level 22 months into the GAGE-2023 licensing",
     ),
 ]
+#: Peak moves read from two reported price points of the same market (``event_prices``): (event
+#: id, material, holder, year, library scenario replayed, window months from its start, market,
+#: the dates before and after, where the numbers come from).
+PRICE_POINT_TARGETS: list[tuple[str, str, str, int, str, int, str, str, str, str]] = [
+    (
+        "SB-2024",
+        "antimony",
+        "EU27",
+        2023,
+        "SB-2024",
+        4,
+        "Rotterdam",
+        "2024-08-15",
+        "2024-12-31",
+        "event_prices: antimony metal (ANT-LON) Rotterdam on the day licensing was announced "
+        "and at the end of 2024 (the midpoint of the printed range), four months after the "
+        "licences took effect (the December ban on the USA did not touch Europe's market)",
+    ),
+]
 #: recorded events the fit cannot use, and why (shown in the calibration table).
 EXCLUDED: dict[str, str] = {
     "NI-ID-2014": "no pre-ban trade year: the extract starts in 2015, after the ban, when "
     "Indonesia exported no ore",
     "GR-2023": "the record is an export volume (-94%), an input of the scenario, not a price",
-    "SB-2024": "no recorded magnitude",
 }
 #: The grid: demand elasticity of materials without estimates x precautionary strength x world
 #: stocks that absorb a loss (months of world supply) x months for the long-run response.
@@ -176,6 +194,27 @@ def library_targets(ds: Dataset) -> tuple[list[Target], pd.DataFrame]:
                 scenario_by_id(ds, replay),
                 f"{rec_l['metric']!s}; {where}; {rec_l['source']!s} ({rec_l['status']!s})",
                 "level",
+            )
+        )
+    prices = ds.table("event_prices")
+    for event_id, mat, holder, year, replay, window, market, d0, d1, where in PRICE_POINT_TARGETS:
+        pts = prices[(prices["material"] == mat) & (prices["market"] == market)]
+        pts = pts.set_index("date")
+        if replay not in ev.index or not {d0, d1} <= set(pts.index):
+            continue
+        mid = (pts["value_low"] + pts["value_high"]) / 2.0
+        pct = round(100.0 * (float(mid[d1]) / float(mid[d0]) - 1.0), 1)
+        out.append(
+            Target(
+                _parent(ev, replay),
+                f"{event_id}:{mat}",
+                mat,
+                holder,
+                year,
+                pct,
+                window,
+                scenario_by_id(ds, replay),
+                f"{where}; {pts.loc[d1, 'source']!s} ({pts.loc[d1, 'status']!s})",
             )
         )
     for event_id, why in EXCLUDED.items():
