@@ -148,11 +148,16 @@ def test_the_compiled_step_matches_the_oracle_with_every_mechanism_on() -> None:
 
 def test_shipped_parameters_come_from_their_sources() -> None:
     """Gallium: China's ~100 t of exports against 9 t produced elsewhere; germanium: ~34 t
-    against 30 t (the raw figures are in docs/data.md); every other material takes the
-    labelled default."""
+    against 30 t; antimony ~51 kt against 70 kt mined elsewhere (the raw figures are in
+    docs/data.md); each names its restricting country; every other material takes the labelled
+    default."""
     ds = load()
-    values, used = market_response(ds, ["gallium", "germanium", "nickel"])
-    np.testing.assert_allclose(values["restrictor_export_share"][:2], [0.92, 0.53], atol=0.01)
+    values, used = market_response(ds, ["gallium", "germanium", "nickel", "antimony"])
+    np.testing.assert_allclose(
+        values["restrictor_export_share"][[0, 1, 3]], [0.92, 0.53, 0.42], atol=0.01
+    )
+    shares = used[used["parameter"] == "restrictor_export_share"]
+    assert set(shares["country"]) == {"CHN"}
     assert values["response_share"][0] == pytest.approx(1.0)
     assert values["stock_months"][2] == 2.0 and values["leakage"][2] == 0.0
     assert set(used["status"]) <= {"derived", "assumption"}
@@ -197,3 +202,14 @@ def test_the_summary_reports_the_share_of_runs_at_the_cap(cap: float, share: flo
     row = res.summary().set_index("material").loc["gallium"]
     assert row["share_runs_at_price_cap"] == share
     assert row["p50_max_price_ratio"] == pytest.approx(min(4.0, cap), rel=1e-5)
+
+
+def test_the_share_goes_to_the_named_country_not_the_largest_exporter() -> None:
+    """Antimony's largest exporter in the shipped headings is Tajikistan (0.19; China 0.10):
+    China's share is the table's 0.42 all the same, and the others are scaled to the rest."""
+    from critmat.sim.market import build_market
+
+    mk = build_market(load(), "EU27", 2023, ["antimony"])
+    c = mk.countries.index("CHN")
+    assert mk.export_share[0, c] == pytest.approx(0.42, abs=1e-6)
+    assert float(mk.export_share[0].sum()) == pytest.approx(1.0, abs=1e-5)

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-COLUMNS = ("material", "parameter", "value", "low", "high", "unit", "source", "status", "notes")
+COLUMNS = (
+    "material", "parameter", "country", "value", "low", "high", "unit", "source", "status",
+    "notes",
+)  # fmt: skip
 MARKET = "share of the world market outside CHN"
 
 
@@ -33,11 +36,12 @@ def _china_exports_2022(raw: Path, material: str) -> tuple[float, str]:
 
 
 def _gallium_outside_china(raw: Path) -> tuple[float, float]:
-    """Low-purity gallium production and idle capacity outside China, t/yr (USGS MCS 2026)."""
+    """Low-purity gallium production and idle capacity outside China, t/yr (USGS MCS 2026,
+    2025 estimates)."""
     w = pd.read_csv(raw / "usgs_mcs2026_world_production_reserves.csv", dtype=str)
     g = w[(w["commodity"] == "gallium") & ~w["country"].isin(["China", "World total (rounded)"])]
-    prod = pd.to_numeric(g.iloc[:, 4], errors="coerce").fillna(0.0) / 1000.0
-    cap = pd.to_numeric(g.iloc[:, 6], errors="coerce").fillna(0.0) / 1000.0
+    prod = pd.to_numeric(g["production_2025e"], errors="coerce").fillna(0.0) / 1000.0
+    cap = pd.to_numeric(g["capacity_2025e"], errors="coerce").fillna(0.0) / 1000.0
     return float(prod.sum()), float((cap - prod).clip(lower=0.0).sum())
 
 
@@ -58,6 +62,26 @@ def r2(v: float) -> float:
     return round(v, 2)
 
 
+def _china_exports_antimony(raw: Path) -> tuple[float, str]:
+    """China's 2023 antimony exports (t) from the 2024 customs total and its change."""
+    x = pd.read_csv(raw / "china_export_volumes_reported_ga_ge_sb_graphite.csv", dtype=str)
+    rows = x[(x["material"] == "antimony") & (x["period"] == "2024")]
+    row = rows[rows["product_scope"].str.contains("total")].iloc[0]
+    change = float(str(row["comparison_note"]).split("%")[0]) / 100.0
+    return float(row["value"]) / (1.0 + change), (
+        f"China customs antimony exports 2024 {float(row['value']):,.0f} t at {change:+.0%} "
+        f"y/y ({row['source'].split(' via')[0]}) -> 2023 about "
+        f"{float(row['value']) / (1.0 + change):,.0f} t"
+    )
+
+
+def _mine_outside_china(raw: Path, commodity: str) -> float:
+    """Mine production outside China, t (USGS MCS 2026, 2025 estimates)."""
+    w = pd.read_csv(raw / "usgs_mcs2026_world_production_reserves.csv", dtype=str)
+    g = w[(w["commodity"] == commodity) & ~w["country"].isin(["China", "World total (rounded)"])]
+    return float(pd.to_numeric(g["production_2025e"], errors="coerce").fillna(0.0).sum())
+
+
 def market_response(raw: Path) -> pd.DataFrame:
     ga_x, ga_src = _china_exports_2022(raw, "gallium")
     ge_x, ge_src = _china_exports_2022(raw, "germanium")
@@ -65,61 +89,71 @@ def market_response(raw: Path) -> pd.DataFrame:
     ge_prod = _germanium_outside_china(raw)
     ga_market, ge_market = ga_x + ga_prod, ge_x + ge_prod
     stl = _stl_capacity(raw)
+    sb_x, sb_src = _china_exports_antimony(raw)
+    sb_rest = _mine_outside_china(raw, "antimony")
     rows = [
-        ("default", "stock_months", 2, 1, 4, "months of world-market supply",
+        ("default", "stock_months", "", 2, 1, 4, "months of world-market supply",
          "critmat assumption: stocks held by industry, traders and exchanges for a material "
          "without a reported figure; docs/methods.md 6.3", "assumption",
          "range carried as parameter uncertainty"),
-        ("default", "leakage", 0, 0, 0.2, "share of the restricted flow",
+        ("default", "leakage", "", 0, 0, 0.2, "share of the restricted flow",
          "critmat assumption: no leakage unless the record shows it", "assumption", ""),
-        ("gallium", "restrictor_export_share", r2(ga_x / ga_market), 0.85, 0.95, MARKET,
+        ("gallium", "restrictor_export_share", "CHN", r2(ga_x / ga_market), 0.85, 0.95, MARKET,
          f"derived: {ga_src}; primary production outside China {ga_prod:g} t (USGS MCS 2026 "
          f"gallium): {ga_x:.0f} / ({ga_x:.0f} + {ga_prod:g})", "derived",
          "China's share of the market a restriction removes, instead of its world production "
          "share (0.99)"),
-        ("germanium", "restrictor_export_share", r2(ge_x / ge_market), 0.40, 0.65, MARKET,
+        ("germanium", "restrictor_export_share", "CHN", r2(ge_x / ge_market), 0.40, 0.65, MARKET,
          f"derived: {ge_src}; primary production outside China 2022 {ge_prod:g} t (USGS OFR "
          f"2024-1057 Table 1.14 as quoted): {ge_x:.0f} / ({ge_x:.0f} + {ge_prod:g})", "derived",
          "instead of the world production share (0.93); recycled germanium outside China is "
          "not counted (it would lower the share)"),
-        ("gallium", "response_share", r2(min(ga_idle / ga_market, 1.0)), 0.5, 1.0, MARKET,
+        ("antimony", "restrictor_export_share", "CHN", r2(sb_x / (sb_x + sb_rest)), 0.3, 0.6,
+         MARKET,
+         f"derived: {sb_src}; mine production outside China {sb_rest:,.0f} t (USGS MCS 2026 "
+         f"antimony, 2025 estimates): {sb_x:,.0f} / ({sb_x:,.0f} + {sb_rest:,.0f})", "derived",
+         "a lower bound: part of the mine output outside China is refined in China; the "
+         "shipped trade headings on the basis give China 10% (its oxide exports are not among "
+         "them)"),
+        ("gallium", "response_share", "", r2(min(ga_idle / ga_market, 1.0)), 0.5, 1.0, MARKET,
          f"derived: idle low-purity capacity outside China {ga_idle:g} t/yr (USGS MCS 2026 "
-         f"gallium: capacity minus production; Germany, Hungary, Kazakhstan, Rep. of Korea, "
-         f"Ukraine, Japan, Russia) / the market outside China {ga_market:.0f} t", "derived",
+         f"gallium, 2025 estimates: capacity minus production; Germany, Hungary, Kazakhstan, "
+         f"Rep. of Korea, Ukraine, Japan, Russia) / the market outside China {ga_market:.0f} t",
+         "derived",
          "capped at the market's size"),
-        ("gallium", "response_lead_months", 24, 12, 36, "months",
+        ("gallium", "response_lead_months", "", 24, 12, 36, "months",
          "critmat assumption from the record: no idle plant outside China restarted in "
          "2023-2025 while the price doubled; restarts and new plants announced for 2026-2028 "
          "(ERG Kazakhstan 2026, Metlen Greece 2027-2028, Korea Zinc 2028; "
          "ga_ge_supply_response_outside_china.csv)", "assumption", ""),
-        ("gallium", "response_ramp_months", 12, 6, 24, "months",
+        ("gallium", "response_ramp_months", "", 12, 6, 24, "months",
          "critmat assumption: a restarted plant reaches capacity within a year", "assumption",
          ""),
-        ("germanium", "response_share", r2(stl / ge_market), 0.2, 0.6, MARKET,
+        ("germanium", "response_share", "", r2(stl / ge_market), 0.2, 0.6, MARKET,
          f"derived: STL Lubumbashi (Congo (Kinshasa)) {stl:g} t/yr reported aim, operating from "
          f"2023-11, first export 2024-10 (ga_ge_supply_response_outside_china.csv) / the market "
          f"outside China {ge_market:.0f} t", "derived", "Korea Zinc 12 t/yr from 2028 not counted"),
-        ("germanium", "response_lead_months", 12, 6, 24, "months",
+        ("germanium", "response_lead_months", "", 12, 6, 24, "months",
          "critmat assumption from the record: STL's plant was inaugurated 2023-11 and first "
          "exported 2024-10, 12-15 months after China's licensing (2023-08)", "assumption", ""),
-        ("germanium", "response_ramp_months", 12, 6, 24, "months", "critmat assumption",
+        ("germanium", "response_ramp_months", "", 12, 6, 24, "months", "critmat assumption",
          "assumption", ""),
-        ("gallium", "stock_months", 15, 6, 24, "months of world-market supply",
+        ("gallium", "stock_months", "", 15, 6, 24, "months of world-market supply",
          "calibrated on GAGE-2023 (Rotterdam +43% in the first month, about +100% after eight "
          "months; events and event_prices_reported.csv) with the storage price exponent; order "
          "of magnitude from reported stocks: Fanya exchange 102 t of gallium in 2014-04 (about "
          "a year of China's exports), China's cumulative surplus 948 t 2005-2020 (Jia et al. "
          "2022; minor_metal_stocks_reported.csv)", "derived",
          "the range is carried as parameter uncertainty"),
-        ("germanium", "stock_months", 15, 6, 24, "months of world-market supply",
+        ("germanium", "stock_months", "", 15, 6, 24, "months of world-market supply",
          "critmat assumption: gallium's calibration for the by-product minor metal of the same "
          "exchange and trader market (Fanya held 44.5 t of germanium in 2014-04, about 30% of "
          "world production; minor_metal_stocks_reported.csv)", "assumption", ""),
-        ("gallium", "leakage", 0.1, 0, 0.3, "share of the restricted flow",
+        ("gallium", "leakage", "", 0.1, 0, 0.3, "share of the restricted flow",
          "critmat assumption: re-routing and smuggling through third countries, reported "
          "qualitatively after the December 2024 ban on the USA; no volume published",
          "assumption", ""),
-        ("germanium", "leakage", 0.1, 0, 0.3, "share of the restricted flow",
+        ("germanium", "leakage", "", 0.1, 0, 0.3, "share of the restricted flow",
          "critmat assumption (as gallium)", "assumption", ""),
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=list(COLUMNS))

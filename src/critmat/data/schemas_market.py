@@ -31,6 +31,8 @@ MARKET_SPECS: tuple[TableSpec, ...] = (
         columns=(
             _c("material"),
             _c("parameter", choices=frozenset(MARKET_PARAMETERS)),
+            # the restricting country a restrictor_export_share is of (ISO3)
+            _c("country", required=False),
             _c("value", "float", minimum=0.0, maximum=120.0),
             _c("low", "float", minimum=0.0, maximum=120.0),
             _c("high", "float", minimum=0.0, maximum=120.0),

@@ -343,9 +343,15 @@ def build_market(
     )
     response, response_info = market_response(ds, names)
     export_share = response_info.loc[response_info["parameter"] == "restrictor_export_share"]
-    for _, r in export_share.iterrows():  # the dominant exporter's share of the market
+    for _, r in export_share.iterrows():  # the restricting country's share of the market
         i = names.index(str(r["material"]))
-        top = int(np.argmax(xsh[i]))
+        if str(r["country"]) not in ci:
+            notes.append(
+                f"{names[i]}: market_response's restrictor_export_share names "
+                f"'{r['country']}', not a country of this market: ignored"
+            )
+            continue
+        top = ci[str(r["country"])]
         rest = xsh[i].sum() - xsh[i, top]
         xsh[i] *= (1.0 - float(r["value"])) / rest if rest > 0 else 0.0
         xsh[i, top] = float(r["value"])
