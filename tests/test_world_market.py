@@ -5,6 +5,7 @@ parameters against their sources."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -213,3 +214,25 @@ def test_the_share_goes_to_the_named_country_not_the_largest_exporter() -> None:
     c = mk.countries.index("CHN")
     assert mk.export_share[0, c] == pytest.approx(0.42, abs=1e-6)
     assert float(mk.export_share[0].sum()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_an_overlay_of_market_parameters_is_checked_row_by_row(tmp_path: Path) -> None:
+    """A user's own market_response: materials must be critmat's (or 'default') and the
+    restricting country a known one; nothing is loaded otherwise."""
+    import critmat.data as cd
+    from critmat.data.dataset import DatasetError
+
+    head = "material,parameter,country,value,low,high,unit,source,status,notes\n"
+    (tmp_path / "market_response.csv").write_text(
+        head + "unobtainium,leakage,,0.1,0,0.2,share,mine,assumption,\n"
+        "gallium,restrictor_export_share,XXX,0.5,0.4,0.6,share,mine,assumption,\n"
+    )
+    with pytest.raises(DatasetError) as exc:
+        cd.load(tmp_path, use_env=False)
+    got = {(i.line, i.column) for i in exc.value.issues}
+    assert got == {(2, "material"), (3, "country")}
+    (tmp_path / "market_response.csv").write_text(
+        head + "gallium,stock_months,,6,3,9,months,mine,assumption,\n"
+    )
+    values, _ = market_response(cd.load(tmp_path, use_env=False), ["gallium"])
+    assert values["stock_months"][0] == 6.0

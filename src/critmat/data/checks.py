@@ -211,6 +211,9 @@ def _check_references(ds: Dataset, rep: CheckReport) -> None:
         expect(t, "material", ds.table(t)["material"], mats, "material")
     ev = ds.events["materials"].str.split(";").explode()
     expect("events", "materials", ev, mats, "material")
+    mr = ds.table("market_response")
+    expect("market_response", "material", mr["material"], mats | {"default"}, "material")
+    expect("market_response", "country", mr["country"].dropna(), countries, "country")
     for t, cols in COUNTRY_COLUMNS.items():
         for c in cols:
             expect(t, c, ds.table(t)[c], countries, "country")

@@ -54,6 +54,7 @@ MATERIAL_TABLES: Final = (
     "eu_end_uses",
     "elasticity_estimates",
     "material_industries",
+    "event_prices",
 )
 #: table -> its columns naming a country (ISO 3166 alpha-3 or an aggregate such as WLD)
 COUNTRY_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
@@ -135,6 +136,9 @@ def overlay_issues(
         unknown("material", mats, "material (use a critmat material id)")
     if spec.name == "events":
         unknown("materials", mats, "material (use critmat material ids, ';'-separated)", True)
+    if spec.name == "market_response":  # 'default': every material without its own row
+        unknown("material", mats | {"default"}, "material (a critmat material id or 'default')")
+        unknown("country", set(countries), "country (use an ISO 3166 alpha-3 code)")
     for column in COUNTRY_COLUMNS.get(spec.name, ()):
         unknown(column, set(countries), "country (use an ISO 3166 alpha-3 code)")
     for column in HOLDER_COLUMNS.get(spec.name, ()):
