@@ -21,17 +21,21 @@ COLUMNS = (
 MARKET = "share of the world market outside CHN"
 
 
-def _china_exports_2022(raw: Path, material: str) -> tuple[float, str]:
-    """China's 2022 exports (t) from the Jan-Oct 2023 customs total and its year-on-year change:
-    Jan-Oct 2022 = Jan-Oct 2023 / (1 + change), scaled to twelve months."""
+def _china_exports(raw: Path, material: str, period: str, months: int) -> tuple[float, str]:
+    """China's exports (t/yr) in the year before a reported customs total: the total over
+    ``months`` months of ``period`` divided by (1 + its year-on-year change), scaled to twelve
+    months (where a period has several rows, the one covering the total)."""
     x = pd.read_csv(raw / "china_export_volumes_reported_ga_ge_sb_graphite.csv", dtype=str)
-    row = x[(x["material"] == material) & (x["period"] == "2023-01/2023-10")].iloc[0]
+    rows = x[(x["material"] == material) & (x["period"] == period)]
+    if len(rows) > 1:
+        rows = rows[rows["product_scope"].str.contains("total")]
+    row = rows.iloc[0]
     change = float(str(row["comparison_note"]).split("%")[0]) / 100.0
-    jan_oct_2022 = float(row["value"]) / (1.0 + change)
-    return jan_oct_2022 * 12.0 / 10.0, (
-        f"China customs {material} exports Jan-Oct 2023 {float(row['value']):g} t at "
-        f"{change:+.1%} y/y ({row['source'].split(' via')[0]}) -> 2022 about "
-        f"{jan_oct_2022 * 1.2:.0f} t"
+    before = float(row["value"]) / (1.0 + change) * 12.0 / months
+    return before, (
+        f"China customs {material} exports {period} {float(row['value']):,g} t at "
+        f"{change:+.1%} y/y ({row['source'].split(' via')[0]}) -> the year before about "
+        f"{before:,.0f} t"
     )
 
 
@@ -62,19 +66,6 @@ def r2(v: float) -> float:
     return round(v, 2)
 
 
-def _china_exports_antimony(raw: Path) -> tuple[float, str]:
-    """China's 2023 antimony exports (t) from the 2024 customs total and its change."""
-    x = pd.read_csv(raw / "china_export_volumes_reported_ga_ge_sb_graphite.csv", dtype=str)
-    rows = x[(x["material"] == "antimony") & (x["period"] == "2024")]
-    row = rows[rows["product_scope"].str.contains("total")].iloc[0]
-    change = float(str(row["comparison_note"]).split("%")[0]) / 100.0
-    return float(row["value"]) / (1.0 + change), (
-        f"China customs antimony exports 2024 {float(row['value']):,.0f} t at {change:+.0%} "
-        f"y/y ({row['source'].split(' via')[0]}) -> 2023 about "
-        f"{float(row['value']) / (1.0 + change):,.0f} t"
-    )
-
-
 def _mine_outside_china(raw: Path, commodity: str) -> float:
     """Mine production outside China, t (USGS MCS 2026, 2025 estimates)."""
     w = pd.read_csv(raw / "usgs_mcs2026_world_production_reserves.csv", dtype=str)
@@ -83,13 +74,13 @@ def _mine_outside_china(raw: Path, commodity: str) -> float:
 
 
 def market_response(raw: Path) -> pd.DataFrame:
-    ga_x, ga_src = _china_exports_2022(raw, "gallium")
-    ge_x, ge_src = _china_exports_2022(raw, "germanium")
+    ga_x, ga_src = _china_exports(raw, "gallium", "2023-01/2023-10", 10)
+    ge_x, ge_src = _china_exports(raw, "germanium", "2023-01/2023-10", 10)
     ga_prod, ga_idle = _gallium_outside_china(raw)
     ge_prod = _germanium_outside_china(raw)
     ga_market, ge_market = ga_x + ga_prod, ge_x + ge_prod
     stl = _stl_capacity(raw)
-    sb_x, sb_src = _china_exports_antimony(raw)
+    sb_x, sb_src = _china_exports(raw, "antimony", "2024", 12)
     sb_rest = _mine_outside_china(raw, "antimony")
     rows = [
         ("default", "stock_months", "", 2, 1, 4, "months of world-market supply",
