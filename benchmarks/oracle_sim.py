@@ -132,14 +132,6 @@ def oracle(
                 loss = l_w_holder
                 if resp > 0 and age > lead:  # idle capacity elsewhere restarts
                     loss = max(loss - resp * min((age - lead) / ramp, 1.0), 0.0)
-                eff = loss
-                if buf_max:
-                    draw = min(buf, loss)
-                    eff = loss - draw
-                    refill = (
-                        0.0 if loss > 0 else (buf_max - buf) / max(params.buffer_refill_months, 1.0)
-                    )
-                    buf += refill - draw
                 if kappa:
                     inv = max(kappa * (loss - lbar), -0.9)
                     lbar += (loss - lbar) / max(params.precaution_months, 1.0)
@@ -147,11 +139,26 @@ def oracle(
                 if params.long_run_response > 0:
                     frac = 1.0 - math.exp(-age / lr_months)
                     e_t += (params.long_run_response - e_t) * frac
+                eff, storage = loss, 1.0
+                if buf_max:
+                    draw = min(buf, loss)
+                    if beta > 0 and loss > 0 and buf - draw < buf_max:  # the storage price
+                        left = max(buf - draw, 1e-9 * buf_max)
+                        no_stock = ((1.0 + inv) / (1.0 - loss)) ** (1.0 / e_t)
+                        storage = min((buf_max / left) ** beta, no_stock)
+                        # what that price clears is not drawn from the stocks
+                        cleared = max(1.0 - (1.0 + inv) / storage**e_t, 0.0)
+                        draw = min(buf, max(loss - cleared, 0.0))
+                    eff = loss - draw
+                    refill = (
+                        0.0 if loss > 0 else (buf_max - buf) / max(params.buffer_refill_months, 1.0)
+                    )
+                    buf += refill - draw
                 ratio = ((1.0 + inv) / (1.0 - eff)) ** (1.0 / e_t)
-                if beta > 0 and buf < buf_max and loss > 0:  # the storage price
-                    storage = (buf_max / max(buf, 1e-9 * buf_max)) ** beta
-                    ratio = max(ratio, min(storage, ((1.0 + inv) / (1.0 - loss)) ** (1.0 / e_t)))
-                ratio = min(max(ratio, params.price_floor), params.price_cap)
+                unserved = 0.0
+                if ratio > params.price_cap:  # the share of demand the capped price leaves
+                    unserved = max(eff - (1.0 - (1.0 + inv) / params.price_cap**e_t), 0.0)
+                ratio = min(max(ratio, storage, params.price_floor), params.price_cap)
                 if l_t > 0:  # an embargoed holder buys through third countries
                     premium = (1.0 / (1.0 - max(l_t - repl, 0.0))) ** expo
                     ratio = min(
@@ -162,11 +169,17 @@ def oracle(
                 elev = elev + 1 if ratio > 1.0001 else 0
                 adj = min(elev / params.demand_adjust_months, 1.0)
                 demand = d0 * (1 + shock) * max(ratio, 1.0) ** (eps * adj) * (1 - sub)
-                avail = d0 * (1 - r) * (1 - l_d + repl) + d0 * r
+                bought_w = 0.0
+                if params.world_market:  # lost supply bought from other sellers once switched
+                    switch = params.switch_months * fac.get("switch_months", 1.0)
+                    bought_w = max(l_d - repl, 0.0) * min(dis / switch, 1.0)
+                avail = d0 * (1 - r) * (1 - l_d + repl + bought_w) + d0 * r
                 gap = demand - avail
                 own = stockpile.own_supply
                 if own is not None:  # the holder's own added supply closes the gap first
                     gap -= float(own[m, min(t, own.shape[1] - 1)])
+                if params.world_market:  # a market the cap keeps from clearing rations all
+                    gap = max(gap, unserved * demand)
                 short = gap if gap > 1e-5 * d0 else 0.0
                 trig = (
                     short > stockpile.trigger_shortfall * demand or ratio > stockpile.trigger_price

@@ -175,7 +175,8 @@ DEEP = {
 def test_line_stop_raises_the_loss_only_in_months_of_deep_shortage() -> None:
     m = _toy_with_loss_inputs()
     sc = Scenario.model_validate(DEEP)
-    base = dataclasses.replace(SimParams(), loss_line_stop=1.0)
+    # buyers never find other sellers: the shortage stays as deep as the cut
+    base = dataclasses.replace(SimParams(), loss_line_stop=1.0, switch_months=1e9)
     ev = compile_events(sc, m, base)
     d = block_draws(ev, seed=5, block=0, n=4, horizon=12, uncertainty={})
     sp = Stockpile(np.zeros(2, np.float32), np.zeros(2, np.float32), np.zeros(2, np.float32))

@@ -252,7 +252,12 @@ def test_the_release_comparison_uses_common_random_numbers(ds) -> None:  # type:
     assert list(t1["rule"]) == ["no reserve", "trigger: shortfall>5% or price>1.5x",
                                 "trigger: price>1.5x only", "Markov policy"]  # fmt: skip
     none = t1.iloc[0]
-    assert (t1["expected_unmet_t"].iloc[1:] < none["expected_unmet_t"]).all()  # a reserve helps
+    # a reserve never hurts; the shortfall trigger and the Markov policy help. The shortage of
+    # GAGE-2023 for the EU27 falls in the months its buyers switch sellers, while the price is
+    # still under 1.5x: a price-only trigger fires too late for it
+    unmet = t1["expected_unmet_t"]
+    assert (unmet.iloc[1:] <= none["expected_unmet_t"] + 1e-9).all()
+    assert unmet.iloc[1] < none["expected_unmet_t"] and unmet.iloc[3] < none["expected_unmet_t"]
     assert (t1["expected_release_t"] <= 40.0 + 1e-6).all()
     with pytest.raises(CritmatError, match="make 2 states, the policy has 3"):
         compare_release_rules(ds, **{**kw, "thresholds": [0.1]})  # type: ignore[arg-type]

@@ -56,7 +56,8 @@ def test_the_usgs2024_method_reproduces_the_reports_headline_cases(case: str) ->
     """Same simulation, the loss counted the USGS way: the market clears at the simulated price
     and the US industries lose the demand it destroys, through the input-output table. Each
     case's GDP loss inside the report's range; the default count beside it is at least as
-    large (it adds the tonnes physically short and the import bill)."""
+    large (it adds the tonnes physically short and the import bill) and inside the range
+    too."""
     mats = ["gallium", "germanium"] if case == "both" else [case]
     usgs = _summary(_ban(*mats), "USA", method="usgs2024")
     total = sum(usgs[m]["expected_loss_usd"] for m in mats)
@@ -64,6 +65,7 @@ def test_the_usgs2024_method_reproduces_the_reports_headline_cases(case: str) ->
     assert lo <= total <= hi
     assert all(usgs[m]["loss_basis"].startswith("usgs2024") for m in mats)
     default = _summary(_ban(*mats), "USA")
+    assert lo <= sum(default[m]["expected_loss_usd"] for m in mats) <= hi
     for m in mats:
         same = usgs[m]["expected_loss_usd"]
         assert default[m]["expected_gdp_usgs2024_usd"] == pytest.approx(same)
@@ -84,9 +86,13 @@ def test_gallium_full_restriction_for_the_usa_is_in_the_usgs_range() -> None:
     assert r["expected_gdp_downstream_usd"] > 0.9 * r["expected_loss_usd"]
 
 
-def test_germanium_full_restriction_price_is_in_the_band() -> None:
+def test_germanium_full_restriction_price_and_loss_are_in_the_usgs_range() -> None:
+    """The lost first-hand imports are bought on the world market once buyers have switched
+    (methods 6.2), so the default loss is GDP of the tonnes short while switching and of the
+    demand the price destroys, not a year of missing imports (2.6 bn before)."""
     r = _row(_ban("germanium"), "USA", "germanium")
     assert 1.10 <= r["p50_max_price_ratio"] <= 2.0  # +10% to +100% (USGS: +26%)
+    assert 0.01e9 <= r["expected_loss_usd"] <= 1.1e9  # USGS range of the GDP loss
 
 
 def test_gage_2024_raises_the_usas_gallium_price() -> None:

@@ -90,14 +90,52 @@ def test_leakage_alone() -> None:
 
 
 def test_market_stocks_alone_with_and_without_the_storage_price() -> None:
-    """One month of stocks against L = 0.5 a month. beta = 0: stocks cover months 1-2 at the
-    base price, then 4.0. beta = 1: after month 1 half the stocks are left, price
-    min((1 / 0.5) ** 1, 4) = 2; after month 2 none, 4."""
+    """One month of stocks against L = 0.5 a month; the price q clears a loss 1 - q ** -0.5.
+    beta = 0: stocks cover months 1-2 at the base price, then 4.0. beta = 1: a full draw in
+    month 1 would leave 0.5, so q = min(1 / 0.5, 4) = 2, which clears 1 - 1 / sqrt(2) of the
+    loss; only the rest, 1 / sqrt(2) - 0.5, is drawn, leaving 1.5 - 1 / sqrt(2). Month 2: a
+    full draw would leave 1 - 1 / sqrt(2), q = 1 / (1 - 1 / sqrt(2)) = 2 + sqrt(2). The
+    stocks last into month 3 (the price still below 4), the no-stock price 4 after."""
     mk = _market(stock_months=1.0)
     flat = _price_path(mk, dataclasses.replace(BASE, stock_price_beta=0.0), BAN)
     np.testing.assert_allclose(flat, [1.0, 1.0, 4.0, 4.0, 4.0, 4.0], rtol=1e-5)
     storage = _price_path(mk, dataclasses.replace(BASE, stock_price_beta=1.0), BAN)
-    np.testing.assert_allclose(storage, [2.0, 4.0, 4.0, 4.0, 4.0, 4.0], rtol=1e-5)
+    np.testing.assert_allclose(storage[:2], [2.0, 2.0 + np.sqrt(2.0)], rtol=1e-5)
+    assert np.all(np.diff(storage) >= 0) and storage[2] < 4.0
+    np.testing.assert_allclose(storage[-1], 4.0, rtol=1e-5)
+
+
+def _paths(mk: Market, params: SimParams, months: int = 4) -> dict[str, np.ndarray]:
+    sc = Scenario.model_validate({"name": "hand", "horizon_months": months, "events": [BAN]})
+    ev = compile_events(sc, mk, params)
+    d = block_draws(ev, seed=0, block=0, n=1, horizon=months)
+    out = simulate_chunk(mk, params, ev, d, Stockpile.empty(1), months, True)
+    return {k[5:]: v[0, 0] for k, v in out.items() if k.startswith("full_")}
+
+
+def test_the_holder_buys_its_lost_supply_on_the_world_market_once_switched() -> None:
+    """China's ban cuts 40% of the holder's 10 t/month; China sells nothing else on the world
+    market, so the price stays at 1 and demand at 10. With switch_months = 2 the holder buys
+    half of the lost 4 t elsewhere in month 1 (short 2 t), all of it from month 2 (short 0).
+    The first version's market (world_market off) leaves the 4 t short every month."""
+    mk = _market()
+    mk.export_share = np.array([[0.0, 1.0]], np.float32)
+    p = dataclasses.replace(BASE, switch_months=2.0)
+    np.testing.assert_allclose(_paths(mk, p)["shortfall"], [2.0, 0.0, 0.0, 0.0], atol=1e-5)
+    off = _paths(mk, dataclasses.replace(p, world_market=False))["shortfall"]
+    np.testing.assert_allclose(off, 4.0, rtol=1e-5)
+
+
+def test_a_capped_market_leaves_every_buyer_the_same_unserved_share() -> None:
+    """L = 0.5 clears at 4 but the cap is 3: the capped price clears 1 - 3 ** -0.5 of the loss,
+    so 0.5 - (1 - 3 ** -0.5) = 0.0774 of demand is unserved. Demand adjusts at once (one
+    month) to 10 * 3 ** -0.5 = 5.774 t; the holder has switched in one month, yet is short
+    0.0774 x 5.774 = 0.447 t a month, like every buyer."""
+    p = dataclasses.replace(BASE, switch_months=1.0, price_cap=3.0, demand_adjust_months=1)
+    out = _paths(_market(), p)
+    demand = 10.0 * 3.0**-0.5
+    np.testing.assert_allclose(out["demand"], demand, rtol=1e-5)
+    np.testing.assert_allclose(out["shortfall"], (0.5 - (1 - 3.0**-0.5)) * demand, rtol=1e-4)
 
 
 def test_world_market_off_ignores_every_parameter() -> None:
@@ -163,6 +201,10 @@ def test_shipped_parameters_come_from_their_sources() -> None:
     assert values["stock_months"][2] == 2.0 and values["leakage"][2] == 0.0
     assert set(used["status"]) <= {"derived", "assumption"}
     assert (used["low"] <= used["value"]).all() and (used["value"] <= used["high"]).all()
+    # idle capacity outside China against world production (USGS MCS 2026, 2025 estimates):
+    # magnesium 285 - 133 = 152 kt of 1,100 kt; indium 585 - 330 = 255 t of 1,100 t
+    idle, _ = market_response(ds, ["magnesium", "indium"])
+    np.testing.assert_allclose(idle["response_share"], [152 / 1100, 255 / 1100], atol=0.01)
 
 
 def test_price_loss_splits_the_buyers_surplus_as_the_hand_check() -> None:

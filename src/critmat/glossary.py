@@ -51,7 +51,13 @@ GLOSSARY: dict[str, str] = {
     "market stocks": "metal held by industry, traders, exchanges and states that a shortage "
     "draws on; months of the market's supply (market_response; docs/methods.md 6.3)",
     "storage price": "the price at which holders sell from market stocks: at least "
-    "(S0 / S) ** beta with the stocks at S of their normal level S0 (competitive storage)",
+    "(S0 / S) ** beta with the stocks at S of their normal level S0 (competitive storage); "
+    "the part of a loss it clears is not drawn from the stocks",
+    "switch months": "months a holder's buyers need to replace a lost supplier on the world "
+    "market (find, qualify, contract); the lost tonnes are bought elsewhere at the world price "
+    "after them (switch_months, 3, range 1-9; methods 6.2)",
+    "unserved share": "the share of every buyer's demand the world market leaves unserved when "
+    "the price that would clear it is above the cap (methods 6.3)",
     "supply response": "idle capacity outside the restricting country that restarts after a "
     "lead time and ramps up (gallium and germanium: from USGS capacity and the record)",
     "leakage": "the share of a restricted or embargoed flow that still reaches buyers through "

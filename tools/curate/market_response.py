@@ -73,6 +73,48 @@ def _mine_outside_china(raw: Path, commodity: str) -> float:
     return float(pd.to_numeric(g["production_2025e"], errors="coerce").fillna(0.0).sum())
 
 
+def _idle_outside_china(raw: Path, commodity: str) -> tuple[float, float]:
+    """Idle capacity outside China (capacity minus production, summed where both are
+    reported) and world production, both 2025 estimates in the table's unit (USGS MCS 2026)."""
+    w = pd.read_csv(raw / "usgs_mcs2026_world_production_reserves.csv", dtype=str)
+    g = w[w["commodity"] == commodity]
+    world = float(g.loc[g["country"] == "World total (rounded)", "production_2025e"].iloc[0])
+    g = g[~g["country"].isin(["China", "World total (rounded)"])]
+    prod = pd.to_numeric(g["production_2025e"], errors="coerce")
+    cap = pd.to_numeric(g["capacity_2025e"], errors="coerce")
+    return float((cap - prod).clip(lower=0.0).sum()), world
+
+
+def _capacity_rows(raw: Path) -> list[tuple[object, ...]]:
+    """Supply response of magnesium and indium: the two materials (besides gallium) whose
+    idle capacity outside China USGS MCS 2026 reports."""
+    out: list[tuple[object, ...]] = []
+    cases = (
+        ("magnesium", "thousand t/yr", 12, 6, 24,
+         "critmat assumption: restarting idle Pidgeon and electrolytic plants; none restarted "
+         "during the 2021 Chinese power-rationing spike, which eased within about three months"),
+        ("indium", "t/yr", 6, 3, 12,
+         "critmat assumption: by-product recovery at operating zinc smelters with spare circuits "
+         "(Korea Zinc, Belgium, Canada, France, Japan) starts faster than a new plant"),
+    )  # fmt: skip
+    for mat, unit, lead, lo, hi, why in cases:
+        idle, world = _idle_outside_china(raw, mat)
+        out += [
+            (mat, "response_share", "", r2(idle / world), r2(0.5 * idle / world),
+             r2(min(2.0 * idle / world, 1.0)), MARKET,
+             f"derived: idle capacity outside China {idle:g} {unit} (USGS MCS 2026 {mat}, 2025 "
+             f"estimates: capacity minus production where both are reported) / world "
+             f"production {world:g} {unit}", "derived",
+             "on world production, the basis of this market in the simulator (no trade data: "
+             "its restriction shares are world supply shares too); range x0.5-x2"),
+            (mat, "response_lead_months", "", lead, lo, hi, "months", why, "assumption", ""),
+            (mat, "response_ramp_months", "", 12, 6, 24, "months",
+             "critmat assumption: a restarted plant reaches capacity within a year",
+             "assumption", ""),
+        ]  # fmt: skip
+    return out
+
+
 def market_response(raw: Path) -> pd.DataFrame:
     ga_x, ga_src = _china_exports(raw, "gallium", "2023-01/2023-10", 10)
     ge_x, ge_src = _china_exports(raw, "germanium", "2023-01/2023-10", 10)
@@ -82,7 +124,7 @@ def market_response(raw: Path) -> pd.DataFrame:
     stl = _stl_capacity(raw)
     sb_x, sb_src = _china_exports(raw, "antimony", "2024", 12)
     sb_rest = _mine_outside_china(raw, "antimony")
-    rows = [
+    rows: list[tuple[object, ...]] = [
         ("default", "stock_months", "", 2, 1, 4, "months of world-market supply",
          "critmat assumption: stocks held by industry, traders and exchanges for a material "
          "without a reported figure; docs/methods.md 6.3", "assumption",
@@ -147,4 +189,5 @@ def market_response(raw: Path) -> pd.DataFrame:
         ("germanium", "leakage", "", 0.1, 0, 0.3, "share of the restricted flow",
          "critmat assumption (as gallium)", "assumption", ""),
     ]  # fmt: skip
+    rows += _capacity_rows(raw)
     return pd.DataFrame(rows, columns=list(COLUMNS))

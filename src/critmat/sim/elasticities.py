@@ -61,11 +61,16 @@ def default_uncertainty(ds: Dataset, elasticity: float) -> dict[str, tuple[float
     """Per-run parameter ranges (multiplicative factors) used when parameter uncertainty is on:
     the demand elasticity over the interquartile range of the pooled short-run literature
     estimates relative to ``elasticity``, the other suppliers' spare capacity x0.5-x1.5 (a
-    labelled assumption) and the market stocks over the widest of ``market_response``'s ranges
+    labelled assumption), the months buyers need to switch sellers x1/3-x3 (1-9 months around
+    3, a labelled assumption) and the market stocks over the widest of ``market_response``'s ranges
     relative to their values (x0.4-x2: gallium 6-24 months around 15, the default 1-4 around
     2)."""
     r = pooled_range(ds, "demand", "short_run")
-    out: dict[str, tuple[float, float]] = {"spare_capacity": (0.5, 1.5)}
+    # the months to switch sellers: 1-9 around 3 (SimParams.switch_months)
+    out: dict[str, tuple[float, float]] = {
+        "spare_capacity": (0.5, 1.5),
+        "switch_months": (1 / 3, 3.0),
+    }
     # market stocks: the widest of market_response's ranges relative to their values
     t = ds.table("market_response")
     st = t[(t["parameter"] == "stock_months") & (t["value"] > 0)]

@@ -259,6 +259,8 @@ def simulate_chunk(
         ramp_inv=1.0 / np.maximum(market_array(market, "response_ramp_months", params), 1.0),
         long_inv=1.0 / np.maximum(months, 1e-6) if long_on else np.zeros(s_n),
         spare=runs(params.spare_capacity, "spare_capacity"), va=cells(va), scal=scal,
+        switch_inv=1.0 / np.maximum(runs(params.switch_months, "switch_months"), 1e-6)
+        if params.world_market else np.zeros(s_n),
         stock0=stockpile.stock0.astype(f64), floor_m=stockpile.floor.astype(f64),
         max_rel=stockpile.max_release.astype(f64),
         out_cut=np.ascontiguousarray(out_cut), before=np.ascontiguousarray(before),

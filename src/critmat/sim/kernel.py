@@ -113,41 +113,53 @@ def price_stage(
     resp: float,
     lead: float,
     ramp_inv: float,
-) -> tuple[float, float, float, float]:
+) -> tuple[float, float, float, float, float]:
     """One month of the world market and its price (docs/methods.md 6.3)::
 
         a  = months the loss has lasted
         R  = resp * clip((a - lead) / ramp, 0, 1)     other producers' idle capacity restarts
         N  = max(L - R, 0)                           the net loss
-        draw = min(stock, N);  Le = N - draw          stocks cover the loss while they last
         I = kappa (N - Nbar);  Nbar += (N - Nbar) / tau      (precautionary buying)
         clear(x) = ((1 + I) / (1 - x)) ** expo       the price that clears a loss x
-        p / p0 = clip(max(clear(Le), min((S0 / stock) ** beta, clear(N))), floor, cap)
+        q = min((S0 / (stock - min(stock, N))) ** beta, clear(N))     the storage price
+        draw = min(stock, N - clear^-1(q));  Le = N - draw   stocks cover what q does not clear
+        p / p0 = clip(max(clear(Le), q), floor, cap)
         expo = 1 / (e_s + (e_l - e_s) (1 - exp(-a / T)))   with the long-run response on
 
     ``(S0 / stock) ** beta`` is the storage price: holders sell from stocks only as the price
     rises, more the emptier they are (competitive storage: Gustafson 1958; Deaton & Laroque
     1992), never above the price with no stocks at all. ``beta = 0``, ``resp = 0``: the market
-    of the first version. Returns the price ratio and the new state (loss memory, stocks left,
-    months of loss)."""
+    of the first version. Returns the price ratio, the new state (loss memory, stocks left,
+    months of loss) and the share of the world's demand the market leaves unserved when the
+    clearing price is above the cap: ``u = max(Le - x_cap, 0)``, ``x_cap = 1 - (1 + I) cap **
+    (-1 / expo)`` the loss the capped price clears (0 while the market clears)."""
     age = age + 1.0 if loss > 0 else 0.0
     if resp > 0.0 and age > lead:
         loss = max(loss - resp * min((age - lead) * ramp_inv, 1.0), 0.0)
-    draw = min(stk, loss)
-    eff = loss - draw
-    stk += (0.0 if loss > 0 else (buffer - stk) * refill_inv) - draw
     inv = max(kappa * (loss - lbar), -0.9)
     lbar += (loss - lbar) * tau_inv
     expo = expo_short
     if has_long and age > 0:  # at age 0 the response is the short-run one
         short = 1.0 / expo_short
         expo = 1.0 / (short + (long - short) * -math.expm1(-age * long_inv))
+    draw = min(stk, loss)
+    storage = 1.0
+    if beta > 0.0 and loss > 0.0 and stk - draw < buffer:
+        # the storage price of the stocks left after a full draw, never above the price with
+        # no stocks; the part of the loss it clears (demand given up, supply added) is not
+        # drawn from stocks (one step of the fixed point)
+        left = max(stk - draw, 1e-9 * buffer)
+        storage = min((buffer / left) ** beta, ((1.0 + inv) / (1.0 - loss)) ** expo)
+        cleared = max(1.0 - (1.0 + inv) * storage ** (-1.0 / expo), 0.0)
+        draw = min(stk, max(loss - cleared, 0.0))
+    eff = loss - draw
+    stk += (0.0 if loss > 0 else (buffer - stk) * refill_inv) - draw
     base = (1.0 + inv) / (1.0 - eff)
     r = 1.0 if base == 1.0 else base**expo  # no loss and no precaution: the base price
-    if beta > 0.0 and stk < buffer and loss > 0.0:
-        storage = (buffer / max(stk, 1e-9 * buffer)) ** beta
-        r = max(r, min(storage, ((1.0 + inv) / (1.0 - loss)) ** expo))
-    return min(max(r, floor), cap), lbar, stk, age
+    unserved = 0.0
+    if r > cap:
+        unserved = max(eff - (1.0 - (1.0 + inv) * cap ** (-1.0 / expo)), 0.0)
+    return min(max(r, storage, floor), cap), lbar, stk, age, unserved
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -281,6 +293,7 @@ def _kernel(
     ramp_inv: Any,  # [M] 1 / months to reach it
     long_inv: Any,  # [S]
     spare: Any,  # [S]
+    switch_inv: Any,  # [S] 1 / months to switch to other sellers (0: the first version)
     va: Any,  # [S, M] loss per tonne short, USD/t
     scal: Any,  # float64 constants, see critmat.sim.engine._SCALARS
     stock0: Any,  # [M] t
@@ -346,14 +359,14 @@ def _kernel(
                 dis = dis + 1.0 if l_d > 0 else 0.0
                 repl = min(max(l_d, 0.0), spare[s] * min(dis / ramp_months, 1.0))
                 # 2. world market and price (the rest of the world's, and the holder's)
-                ratio_row, lbar, stk, age = price_stage(
+                ratio_row, lbar, stk, age, unserved = price_stage(
                     l_w, lbar, stk, age, expo[s, m], kappa[s], tau_inv, buffer[s, m],
                     refill_inv, pfloor, pcap, long, long_inv[s], has_long, beta, resp[m],
                     lead[m], ramp_inv[m],
                 )  # fmt: skip
                 ratio = ratio_row
                 if has_own_price:
-                    ratio, lbar_h, stk_h, age_h = price_stage(
+                    ratio, lbar_h, stk_h, age_h, unserved = price_stage(
                         l_wh, lbar_h, stk_h, age_h, expo[s, m], kappa[s], tau_inv, buffer[s, m],
                         refill_inv, pfloor, pcap, long, long_inv[s], has_long, beta, resp[m],
                         lead[m], ramp_inv[m],
@@ -369,9 +382,17 @@ def _kernel(
                     adjust,
                 )  # fmt: skip
                 recyc = d0[m] * rec[m]
-                gap = demand - d0[m] * (1.0 - rec[m]) * (1.0 - l_d + repl) - recyc
+                # the world market: the lost supply is bought from other sellers once the buyers
+                # have switched (1 / switch_inv months), at the world price; a market the capped
+                # price does not clear leaves every buyer the same unserved share
+                bought_w = 0.0
+                if switch_inv[s] > 0.0:
+                    bought_w = max(l_d - repl, 0.0) * min(dis * switch_inv[s], 1.0)
+                gap = demand - d0[m] * (1.0 - rec[m]) * (1.0 - l_d + repl + bought_w) - recyc
                 if own.shape[1] > 0:
                     gap -= own[m, min(t, own.shape[1] - 1)]
+                if switch_inv[s] > 0.0:
+                    gap = max(gap, unserved * demand)
                 shortfall = gap if gap > tol else 0.0  # below 1e-5 of D0: rounding
                 # 4. release
                 room = max(stock - floor_m[m], 0.0)

@@ -33,6 +33,7 @@ UNCERTAIN: tuple[str, ...] = (
     "precaution",
     "buffer_months",
     "long_run_months",
+    "switch_months",
 )
 
 STAGES: tuple[str, ...] = ("mining", "refining")
@@ -90,6 +91,10 @@ class SimParams:
     #: price (+150%: the ex-China gallium price after the 2024 ban on the USA; assumption,
     #: range 0.5-3)
     reroute_premium_max: float = 1.5
+    #: months a buyer needs to replace a lost supplier on the world market (find, qualify and
+    #: contract another seller), over which the holder's direct loss is bought elsewhere at the
+    #: world price (linear); assumption 3, range 1-9, drawn per run (docs/methods.md 6.3)
+    switch_months: float = 3.0
     elasticities: Mapping[str, float] = field(default_factory=dict)
     #: per-run parameter uncertainty: name -> (low, high) multiplicative factor, drawn
     #: log-uniformly once per run (common to all materials of the run) from the run's own stream;
