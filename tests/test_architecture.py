@@ -66,3 +66,19 @@ def test_every_user_error_is_a_critmat_error() -> None:
     for cls in (InputError, UnknownChoiceError, DatasetError, UnitError, InventoryError):
         assert issubclass(cls, CritmatError), cls
     assert issubclass(InfeasibleError, InfeasibleRequestError)
+
+
+def test_a_holder_is_resolved_once_into_a_value() -> None:
+    """critmat.data.dataset.Dataset.holder is the one resolution: code or name, any case, to a
+    Holder with its members; the other functions take its code."""
+    from critmat.data.dataset import Holder, UnknownChoiceError, load
+
+    ds = load()
+    eu = ds.holder("European Union (27 member states)")
+    assert isinstance(eu, Holder) and eu.code == "EU27" and str(eu) == "EU27"
+    assert len(eu.members) == 27 and "DEU" in eu.members
+    assert ds.holder("eu27") == eu and ds.holder(eu) is eu
+    assert ds.holder("USA").members == frozenset({"USA"})
+    assert ds.resolve_holder("european union (27 member states)") == "EU27"
+    with pytest.raises(UnknownChoiceError, match="holder"):
+        ds.holder("Atlantis")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,6 +25,20 @@ from critmat.errors import CritmatError
 __all__ = ["Dataset", "InputError", "UnknownChoiceError", "load"]
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A holder resolved once (:meth:`Dataset.holder`): its code (ISO3 or bloc), display name
+    and member economies (ISO3; a country is its own only member). Pass it down instead of the
+    user's text; ``str(holder)`` is the code."""
+
+    code: str
+    name: str
+    members: frozenset[str]
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class InputError(CritmatError):
@@ -165,33 +180,71 @@ class Dataset:
 
     # -- name resolution -------------------------------------------------------------------
     def resolve_material(self, text: str) -> str:
-        """Material id from an id, a name or a chemical symbol (case-insensitive)."""
-        m = self.materials
-        key = text.strip().lower()
-        for col in ("material", "symbol", "name"):
-            hit = m[m[col].str.lower() == key]
-            if len(hit):
-                return str(hit["material"].iloc[0])
-        first_word = m["name"].str.lower().str.split(" ").str[0]
-        hit = m[first_word == key]
-        if len(hit):
-            return str(hit["material"].iloc[0])
-        raise UnknownChoiceError("material", text, m["material"].tolist())
+        """Material id from an id, a name or a chemical symbol (case-insensitive; the first
+        word of a name as a last resort)."""
+        names = self.derived(("material_names",), self._material_names)
+        hit = names.get(text.strip().lower())
+        if hit is None:
+            raise UnknownChoiceError("material", text, self.materials["material"].tolist())
+        return hit
 
-    def resolve_holder(self, text: str) -> str:
-        """Holder id (ISO3 or bloc code) from a code or a name (case-insensitive)."""
+    def _material_names(self) -> dict[str, str]:
+        """Every accepted spelling (lower case) -> material id, earlier kinds winning: ids, then
+        symbols, then names, then the first word of a name."""
+        m = self.materials
+        out: dict[str, str] = {}
+        first = m["name"].astype(str).str.lower().str.split(" ").str[0]
+        for col in (m["material"], m["symbol"], m["name"], first):
+            for key, mat in zip(col, m["material"].astype(str), strict=True):
+                if isinstance(key, str) and key:
+                    out.setdefault(key.lower(), mat)
+        return out
+
+    def rows_of(self, name: str, material: str) -> pd.DataFrame:
+        """A table's rows of one material, grouped once per dataset (read-only: copy before
+        modifying)."""
+        groups = self.derived(
+            ("rows_of", name),
+            lambda: dict(iter(self.table(name).groupby("material", sort=False, observed=True))),
+        )
+        t = groups.get(material)
+        return t if t is not None else self.table(name).iloc[0:0]
+
+    def holder(self, text: str | Holder) -> Holder:
+        """The one place a holder is resolved: from its code or name (case-insensitive) to a
+        :class:`Holder` (a ``Holder`` passes through).
+
+        Raises
+        ------
+        UnknownChoiceError
+            For a text that names no holder, listing the codes.
+        """
+        if isinstance(text, Holder):
+            return text
+        return self.derived(("holder", text.strip().lower()), lambda: self._holder(text))
+
+    def _holder(self, text: str) -> Holder:
         h = self.holders
         key = text.strip().lower()
         for col in ("holder", "name"):
             hit = h[h[col].str.lower() == key]
             if len(hit):
-                return str(hit["holder"].iloc[0])
+                r = hit.iloc[0]
+                members = frozenset(m for m in str(r["members"]).split(";") if m)
+                return Holder(str(r["holder"]), str(r["name"]), members)
         raise UnknownChoiceError("holder", text, h["holder"].tolist())
 
+    def resolve_holder(self, text: str | Holder) -> str:
+        """Holder code (ISO3 or bloc) from a code or a name: :meth:`holder`'s code."""
+        return self.holder(text).code
+
     def country_names(self) -> dict[str, str]:
-        """ISO3 code -> display name."""
+        """ISO3 code -> display name (built once per dataset; a copy)."""
         c = self.countries
-        return dict(zip(c["country"], c["name"], strict=True))
+        kept = self.derived(
+            ("country_names",), lambda: dict(zip(c["country"], c["name"], strict=True))
+        )
+        return dict(kept)
 
 
 def load(data_dir: str | os.PathLike[str] | None = None, *, use_env: bool = True) -> Dataset:

@@ -70,10 +70,9 @@ def available_supply(ds: Dataset, material: str) -> pd.DataFrame:
 
 
 def _available(ds: Dataset, material: str) -> pd.DataFrame:
-    p = ds.production
-    p = p[(p["material"] == material) & (p["country"] != "WLD")]
-    s = ds.supply_shares
-    s = s[s["material"] == material]
+    p = ds.rows_of("production", material)
+    p = p[p["country"] != "WLD"]
+    s = ds.rows_of("supply_shares", material)
     both = pd.concat(
         [
             p[["stage", "dataset", "year"]].assign(kind="tonnage"),
@@ -147,13 +146,8 @@ def _supply_by_country(
         if d != chosen
     }
     names = ds.country_names()
-    p = ds.production
-    sel = p[
-        (p["material"] == mat)
-        & (p["stage"] == stage)
-        & (p["dataset"] == chosen)
-        & (p["year"] == year)
-    ]
+    p = ds.rows_of("production", mat)
+    sel = p[(p["stage"] == stage) & (p["dataset"] == chosen) & (p["year"] == year)]
     if len(sel):
         world = sel.loc[sel["country"] == "WLD", "value"]
         countries = sel[sel["country"] != "WLD"].copy()
@@ -164,13 +158,8 @@ def _supply_by_country(
         world_total = float(world.iloc[0]) if len(world) and pd.notna(world.iloc[0]) else None
         share_only = False
     else:
-        s = ds.supply_shares
-        sel = s[
-            (s["material"] == mat)
-            & (s["stage"] == stage)
-            & (s["dataset"] == chosen)
-            & (s["year"] == year)
-        ]
+        s = ds.rows_of("supply_shares", mat)
+        sel = s[(s["stage"] == stage) & (s["dataset"] == chosen) & (s["year"] == year)]
         rows = sel.assign(value=float("nan"), flag=sel["share_bound"])[
             ["country", "value", "share", "status", "flag", "source", "notes"]
         ]

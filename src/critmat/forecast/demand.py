@@ -30,6 +30,7 @@ import pandas as pd
 from critmat.forecast.intensity import SECTOR_DRIVER, Draws, draw_factors, intensities
 from critmat.forecast.paths import anchors, extend
 from critmat.forecast.scenario_spec import DemandScenario, Rate
+from critmat.streams import Streams
 
 __all__ = ["Projection", "iea_comparison", "other_rates", "project"]
 
@@ -150,7 +151,7 @@ def project(
     d = draw_factors(sc, draws, seed)
     mats = materials or list(base["material"])
     rates = other_rates(sc, projections_tbl, mats)
-    rng = np.random.default_rng([seed, 1])
+    rng = Streams(seed).generator("demand_other_uses")
     for m in mats:
         r = rates[m][0]
         x = rng.uniform(r.low, r.high, draws)

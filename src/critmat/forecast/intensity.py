@@ -27,6 +27,7 @@ from critmat.data.dataset import InputError
 from critmat.data.units import convert_intensity
 from critmat.forecast.paths import interp_value
 from critmat.forecast.scenario_spec import DemandScenario, Param
+from critmat.streams import Streams
 
 __all__ = ["SECTORS", "SECTOR_DRIVER", "Draws", "battery_contents", "draw_factors", "intensities"]
 
@@ -73,7 +74,7 @@ class Draws:
 
 def draw_factors(sc: DemandScenario, n: int, seed: int) -> Draws:
     """Uniform draws within every range of the scenario; draw 0 is the central case."""
-    rng = np.random.default_rng(seed)
+    rng = Streams(seed).generator("demand_scenarios")
 
     def uni(lo: float, mid: float, hi: float) -> F64:
         x = rng.uniform(lo, hi, n) if n > 1 else np.empty(0)

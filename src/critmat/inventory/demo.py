@@ -25,6 +25,7 @@ from critmat.inventory.ledger import Ledger
 from critmat.inventory.maintenance import add_equipment
 from critmat.inventory.monitoring import ingest
 from critmat.inventory.valuation import add_policy
+from critmat.streams import Streams
 
 __all__ = ["seed_demo"]
 
@@ -92,7 +93,7 @@ def _build(led: Ledger, seed: int, year: int) -> dict[str, int]:
             "the demo builds only into a new, empty database; this one holds "
             + ", ".join(f"{n} {k} rows" for k, n in held.items() if n)
         )
-    rng = np.random.default_rng(seed)
+    rng = Streams(seed).generator("inventory_demo")
     for code, (name, zones, climate) in FACILITIES.items():
         led.add_facility(code, name, zones, location="synthetic", climate_controlled=climate)
     moves = 0

@@ -32,7 +32,7 @@ from critmat.sim.run import SimResult, simulate
 from critmat.sim.scenario import Scenario
 from critmat.sim.service import build_events, resolve_scenario
 from critmat.sim.stockpile import MAX_T
-from critmat.sim.streams import derive_seed
+from critmat.streams import derive_seed
 
 __all__ = ["PlanConfig", "PlanResult", "load_plan_config", "run_plan"]
 

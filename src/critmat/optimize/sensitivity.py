@@ -27,6 +27,7 @@ from critmat.optimize.problem import F64, Problem
 from critmat.sim.market import Market, SimParams
 from critmat.sim.run import SimResult
 from critmat.sim.scenario import Scenario
+from critmat.streams import Streams
 
 __all__ = ["ASSUMPTIONS", "Assumption", "assumptions_from_data", "tonnes_ranges", "tornado"]
 
@@ -186,7 +187,7 @@ def tonnes_ranges(
     each with the loss per tonne scaled by a log-uniform draw from ``loss_range`` and the holding
     cost by a uniform draw from ``holding_range``.
     """
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 7_919])))
+    rng = Streams(seed).generator("plan_sensitivity")
     s_n = prob.n_scenarios
     xs = np.empty((replicates, prob.n_materials))
     for b in range(replicates):

@@ -199,7 +199,7 @@ def assess(
         raise UnknownChoiceError("year (trade data)", year, years)
     seeds = ds.materials.loc[ds.materials["seed"].astype(bool), "material"].tolist()
     mats = [ds.resolve_material(m) for m in materials] if materials else seeds
-    members = set(str(ds.holders.set_index("holder").loc[h, "members"]).split(";"))
+    members = set(ds.holder(h).members)
     restricting = restricting_countries(ds.events)
     all_countries = set(ds.countries["country"]) - set(AGGREGATES)
     g, _ = instability(ds.governance, year, all_countries, missing=inp.missing_governance)

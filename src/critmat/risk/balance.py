@@ -32,6 +32,7 @@ A material for which none of these works is returned with ``assessed = False`` a
 
 from __future__ import annotations
 
+import copy
 import weakref
 from dataclasses import dataclass, field
 
@@ -144,7 +145,7 @@ class Balance:
 
 
 def _members(ds: Dataset, holder: str) -> set[str]:
-    return set(str(ds.holders.set_index("holder").loc[holder, "members"]).split(";"))
+    return set(ds.holder(holder).members)
 
 
 def _tonnage_table(ds: Dataset, material: str, stage: str, year: int) -> SupplyTable | None:
@@ -156,8 +157,8 @@ def _tonnage_table(ds: Dataset, material: str, stage: str, year: int) -> SupplyT
         return None
     if t.share_only:
         return None
-    p = ds.production
-    sel = p[(p["material"] == material) & (p["stage"] == stage) & (p["dataset"] == t.dataset)]
+    p = ds.rows_of("production", material)
+    sel = p[(p["stage"] == stage) & (p["dataset"] == t.dataset)]
     years = sorted(int(y) for y in sel["year"].unique())
     y = max([v for v in years if v <= year], default=years[0])
     return supply_by_country(ds, material, stage, y, t.dataset)
@@ -196,10 +197,14 @@ def _own_production(ds: Dataset, material: str, members: set[str], year: int) ->
 
 
 def holder_balance(ds: Dataset, holder: str, material: str, year: int) -> Balance:
-    """The holder's balance of a material (see the module docstring for the methods)."""
+    """The holder's balance of a material (see the module docstring for the methods).
+
+    Built once per dataset, holder, material and year (a plan asks for the same balance from
+    the assessment, the market and the loss); each caller gets its own copy."""
     h = ds.resolve_holder(holder)
     mat = ds.resolve_material(material)
-    return _balance(ds, h, mat, year)
+    kept = ds.derived(("holder_balance", h, mat, year), lambda: _balance(ds, h, mat, year))
+    return copy.deepcopy(kept)
 
 
 def _balance(ds: Dataset, h: str, mat: str, year: int) -> Balance:

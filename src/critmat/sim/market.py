@@ -235,7 +235,7 @@ def build_market(
     h = ds.resolve_holder(holder)
     seeds = ds.materials.loc[ds.materials["seed"].astype(bool), "material"].tolist()
     wanted = [ds.resolve_material(m) for m in materials] if materials else seeds
-    members = set(str(ds.holders.set_index("holder").loc[h, "members"]).split(";"))
+    members = set(ds.holder(h).members)
     groups = set(ds.table("element_shares")["group"])
     es = ds.table("element_shares").set_index("material")["share"].astype(float)
     notes: list[str] = []

@@ -22,6 +22,7 @@ from critmat.sim.engine import FULL_VARIABLES, Draws, Stockpile, simulate_chunk
 from critmat.sim.events import KINDS, EventTable, draw_spec
 from critmat.sim.market import Market, SimParams
 from critmat.sim.store import RunSink, outage_sums
+from critmat.streams import Streams
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -50,7 +51,7 @@ def block_draws(
     block, ``SeedSequence([seed, block, 1])``, so turning them on leaves the event draws as
     they were; each is log-uniform in its range, one per run.
     """
-    rng = np.random.Generator(np.random.Philox(np.random.SeedSequence([seed, block])))
+    rng = Streams(seed).generator("events", block=block)
     start = np.zeros((n, ev.n), np.int32)
     dur = np.zeros((n, ev.n), np.int32)
     sev = np.zeros((n, ev.n), np.float32)
@@ -69,7 +70,7 @@ def block_draws(
         sev[:, j] = np.clip(draw_spec(ev.severity[j], rng, n), 0.0, hi)
     factors: dict[str, npt.NDArray[np.float32]] = {}
     if uncertainty:
-        prng = np.random.Generator(np.random.Philox(np.random.SeedSequence([seed, block, 1])))
+        prng = Streams(seed).generator("parameters", block=block)
         for name in sorted(uncertainty):
             lo, hi_f = uncertainty[name]
             u = prng.random(n)
