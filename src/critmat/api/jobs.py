@@ -186,70 +186,8 @@ def run_job(database_url: str, jid: str, data_dir: str | None = None) -> None:
 def _execute(
     kind: str, request: dict[str, Any], data_dir: str | None, progress: _Progress | None = None
 ) -> dict[str, Any]:
+    """A job's result: the registry's use case (critmat.usecases), its JSON."""
     from critmat.services.context import open_dataset
+    from critmat.usecases import run_job
 
-    ds = open_dataset(data_dir)
-    if kind == "simulate":
-        from critmat.services.simulate import SimulateRequest, fan_table, run_simulate
-
-        res, notes, _ = run_simulate(ds, SimulateRequest.model_validate(request), progress)
-        return {
-            "summary": res.summary().to_dict("records"),
-            "fans": fan_table(res).to_dict("records"),
-            "notes": notes,
-        }
-    if kind == "policy":
-        from critmat.services.policy import run_policy
-
-        rep = run_policy(None, request.get("method", "all"), text=str(request["yaml"]))
-        readme = {
-            "spec": rep.spec.name,
-            "source": rep.spec.source,
-            "sum_of_values": f"{rep.objective:.10g}",
-            "methods_agree_to": "" if rep.agreement is None else f"{rep.agreement:.2e}",
-        }
-        return {"readme": readme, "notes": rep.notes,
-                **{k: v.to_dict("records") for k, v in rep.tables().items()}}  # fmt: skip
-    if kind == "schedule":
-        from critmat.services.acquisition import run_acquisition
-
-        rep_s = run_acquisition(ds, text=str(request["yaml"]))
-        return {"readme": rep_s.inputs,
-                **{k: v.to_dict("records") for k, v in rep_s.tables().items()}}  # fmt: skip
-    if kind == "coalition":
-        from critmat.services.coalition import check_exchange, run_coalition
-
-        rep_c = run_coalition(check_exchange(request["exchange"]), request.get("rule"))
-        readme = {
-            "pooled_stock_t": f"{rep_c.pooled_stock_t:.6g}",
-            "value_of_cooperation_usd": f"{rep_c.value_of_cooperation_usd:.6g}",
-            "in_core": str(rep_c.in_core),
-            "blocking": "; ".join(rep_c.blocking),
-        }
-        return {"readme": readme, "members": rep_c.table.to_dict("records")}  # fmt: skip
-    if kind == "calibrate":
-        from critmat.services.calibrate import run_calibrate
-
-        table, params, excluded = run_calibrate(
-            ds, holder=request.get("holder"), event=request.get("event")
-        )
-        fitted = {k: str(v) for k, v in params.to_dict().items() if k != "grid"}
-        return {"readme": fitted, "parameters": [fitted], "fit": table.to_dict("records"),
-                "excluded": excluded.to_dict("records")}  # fmt: skip
-    from critmat.services.plan import PlanConfig, plan_tables, run_plan
-
-    cfg = PlanConfig.model_validate(request.get("config") or {})
-    planned = run_plan(
-        ds,
-        str(request["holder"]),
-        float(request["budget"]),
-        cfg,
-        sensitivity=bool(request.get("sensitivity", False)),
-    )
-    if request.get("decisions"):
-        from critmat.services.plan import add_decisions_from_text
-
-        add_decisions_from_text(ds, planned, dict(request["decisions"]))
-    tables, readme = plan_tables(planned)
-    return {"summary": planned.summary, "readme": readme,
-            **{k: v.to_dict("records") for k, v in tables.items()}}  # fmt: skip
+    return run_job(kind, open_dataset(data_dir), request, progress)

@@ -8,12 +8,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as ApiPath
-from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.api import jobs
 from critmat.api.auth import Principal
 from critmat.api.deps import analyst, dataset, engine, submit, viewer
 from critmat.errors import CritmatError
+from critmat.usecases.requests import (
+    CalibrateRequest,
+    CoalitionRequest,
+    PlanRequest,
+    PolicyRequest,
+    ScheduleRequest,
+    SimulateRequest,
+)
 
 __all__ = ["router"]
 
@@ -25,37 +32,12 @@ Analyst = Annotated[Principal, Depends(analyst)]
 JobId = Annotated[str, ApiPath(max_length=32)]
 
 
-class PlanIn(BaseModel):
-    """A planning job."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    holder: str = Field(max_length=20)
-    budget: float = Field(ge=0, le=1e13)
-    config: dict[str, Any] = Field(default_factory=dict)
-    sensitivity: bool = Field(False, description="add the tornado and ranges on the tonnes")
-    decisions: dict[str, str] = Field(
-        default_factory=dict,
-        description="specs of the decisions beyond the sizing, as text: policy, schedule, options "
-        "(YAML), coalition (exchange JSON)",
-    )
-
-
-class CalibrateIn(BaseModel):
-    """A calibration job: all recorded events, or one."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    holder: str | None = Field(None, max_length=20)
-    event: str | None = Field(None, max_length=40)
-
-
 @router.post("/simulate", status_code=202)
-def simulate(request: Request, body: dict[str, Any], p: Analyst) -> dict[str, Any]:
+def simulate(request: Request, body: SimulateRequest, p: Analyst) -> dict[str, Any]:
     """A simulation: a library scenario id (or ``stochastic``) or scenario YAML text."""
-    from critmat.services.simulate import SimulateRequest, check_request
+    from critmat.services.simulate import check_request
 
-    req = SimulateRequest.model_validate(body)
+    req = body
     if req.stockpile is not None or req.scheduler is not None:
         raise CritmatError("stockpile files and schedulers are not taken over HTTP")
     if req.scenario and not req.scenario.replace("-", "").replace("_", "").isalnum():
@@ -65,7 +47,7 @@ def simulate(request: Request, body: dict[str, Any], p: Analyst) -> dict[str, An
 
 
 @router.post("/plan", status_code=202)
-def plan(request: Request, body: PlanIn, p: Analyst) -> dict[str, Any]:
+def plan(request: Request, body: PlanRequest, p: Analyst) -> dict[str, Any]:
     """A planning run (the CLI's ``critmat plan``; ``config`` as its YAML file)."""
     from critmat.services.context import resolve
     from critmat.services.plan import PlanConfig, check_decisions
@@ -76,17 +58,8 @@ def plan(request: Request, body: PlanIn, p: Analyst) -> dict[str, Any]:
     return submit(request, "plan", body.model_dump(), p.name)
 
 
-class PolicyIn(BaseModel):
-    """A Markov-regime policy job: the spec as YAML text (docs/policy.md)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    yaml: str = Field(max_length=200_000)
-    method: str = Field("all", pattern="^(all|value|policy|lp)$")
-
-
 @router.post("/policy", status_code=202)
-def policy(request: Request, body: PolicyIn, p: Analyst) -> dict[str, Any]:
+def policy(request: Request, body: PolicyRequest, p: Analyst) -> dict[str, Any]:
     """The optimal build/draw policy of a spec (validated now, solved in the pool)."""
     from critmat.services.policy import check_policy_text
 
@@ -94,16 +67,8 @@ def policy(request: Request, body: PolicyIn, p: Analyst) -> dict[str, Any]:
     return submit(request, "policy", body.model_dump(), p.name)
 
 
-class ScheduleIn(BaseModel):
-    """An acquisition-schedule job: the spec as YAML text (docs/acquisition.md)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    yaml: str = Field(max_length=200_000)
-
-
 @router.post("/schedule", status_code=202)
-def schedule(request: Request, body: ScheduleIn, p: Analyst) -> dict[str, Any]:
+def schedule(request: Request, body: ScheduleRequest, p: Analyst) -> dict[str, Any]:
     """A multi-year acquisition schedule with responsible sourcing (validated now)."""
     from critmat.services.acquisition import check_schedule_text
 
@@ -111,18 +76,8 @@ def schedule(request: Request, body: ScheduleIn, p: Analyst) -> dict[str, Any]:
     return submit(request, "schedule", body.model_dump(), p.name)
 
 
-class CoalitionIn(BaseModel):
-    """A coalition job: the exchange file's content (its JSON schema: critmat optimize
-    coalition --schema) and optionally the sharing rule."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    exchange: dict[str, Any]
-    rule: str | None = Field(None, pattern="^(need|contribution)$")
-
-
 @router.post("/coalition", status_code=202)
-def coalition(request: Request, body: CoalitionIn, p: Analyst) -> dict[str, Any]:
+def coalition(request: Request, body: CoalitionRequest, p: Analyst) -> dict[str, Any]:
     """Pooled against alone for the members of an exchange file (validated now)."""
     from critmat.services.coalition import check_exchange
 
@@ -131,7 +86,7 @@ def coalition(request: Request, body: CoalitionIn, p: Analyst) -> dict[str, Any]
 
 
 @router.post("/calibrate", status_code=202)
-def calibrate(request: Request, body: CalibrateIn, p: Analyst) -> dict[str, Any]:
+def calibrate(request: Request, body: CalibrateRequest, p: Analyst) -> dict[str, Any]:
     """Fit the price response to the recorded disruptions (minutes: a job)."""
     from critmat.services.calibrate import check_request
     from critmat.services.context import resolve

@@ -13,8 +13,7 @@ from critmat.cli.output import (
     check_out,
     dataset_from,
     emit_frame,
-    emit_json,
-    emit_tables,
+    emit_outcome,
     friendly,
 )
 
@@ -35,7 +34,12 @@ def calibrate(
     out: OutOpt = None,
 ) -> None:
     """Fit elasticity, precautionary demand and world stocks to the record; leave-one-event-out."""
-    from critmat.services.calibrate import check_request, grid_size, run_calibrate
+    from critmat.services.calibrate import (
+        calibrate_result,
+        check_request,
+        grid_size,
+        run_calibrate,
+    )
 
     check_out(fmt, out)
     ds = dataset_from(ctx)
@@ -43,24 +47,7 @@ def calibrate(
     n = grid_size()
     typer.echo(f"calibrating: {n:,} parameter sets, leave-one-event-out (about 25 s) ...", err=True)
     table, params, excluded = run_calibrate(ds, holder=holder, event=event, events=events)
-    readme = {
-        "command": "critmat calibrate",
-        "loss function": params.loss_function,
-        **{k: str(v) for k, v in params.to_dict().items() if k not in ("grid",)},
-    }
-    if emit_tables({"targets": table, "excluded": excluded}, fmt, out, readme, main="targets"):
-        return
-    if fmt is Format.json:
-        emit_json(
-            {
-                "targets": table.to_dict("records"),
-                "parameters": params.to_dict(),
-                "excluded": excluded.to_dict("records"),
-            }
-        )
-        return
-    if fmt is Format.csv:
-        emit_frame(table, fmt)
+    if emit_outcome(calibrate_result(table, params, excluded), fmt, out):
         return
     view = table.assign(
         recorded=table["recorded_pct"].map("{:+,.0f}%".format),

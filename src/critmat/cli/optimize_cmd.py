@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from critmat.cli.output import Format, OutOpt, check_out, emit_frame, emit_tables, friendly
+from critmat.cli.output import (
+    Format,
+    OutOpt,
+    check_out,
+    emit_frame,
+    emit_outcome,
+    emit_tables,
+    friendly,
+)
 
 
 def _emitted(tables: dict[str, Any], fmt: Format, out: Path | None, readme: dict[str, str]) -> bool:
@@ -45,24 +53,12 @@ def policy(
 ) -> None:
     """The optimal build/draw policy of a Markov-regime stockpile problem, its value function
     and the sum of the value function over all states (the LP objective)."""
-    from critmat.services.policy import policy_matrix, run_policy
+    from critmat.services.policy import policy_matrix, policy_result, run_policy
 
     check_out(fmt, out)
     rep = run_policy(spec, method)  # type: ignore[arg-type]
     s = rep.spec
-    readme = {
-        "command": f"critmat optimize policy {spec} --method {method}",
-        "spec": s.name,
-        "source": s.source,
-        "units": f"levels in {s.unit}; value in {s.currency} (discounted, per {s.period})",
-        "sum_of_values": f"{rep.objective:.10g}",
-        "methods_agree_to": "" if rep.agreement is None else f"{rep.agreement:.2e} relative",
-        **{f"note {i + 1}": n for i, n in enumerate(rep.notes)},
-    }
-    if _emitted(rep.tables(), fmt, out, readme):
-        return
-    if fmt is not Format.table:
-        emit_frame(rep.table, fmt)
+    if emit_outcome(policy_result(rep), fmt, out):
         return
     nxt = next(c for c in rep.table.columns if c.startswith("next_level_"))
     emit_frame(policy_matrix(rep, nxt), fmt,
@@ -93,19 +89,14 @@ def schedule(
     """A multi-year acquisition schedule under a yearly budget and a market-impact cap, with
     responsible sourcing, against buying evenly."""
     from critmat.cli.output import dataset_from
-    from critmat.services.acquisition import run_acquisition
+    from critmat.services.acquisition import run_acquisition, schedule_result
     from critmat.services.policy import example_path
 
     check_out(fmt, out)
     rep = run_acquisition(dataset_from(ctx), example_path(spec))
     s = rep.spec
     tables = rep.tables()
-    readme = {"command": f"critmat optimize schedule {spec}", "spec": s.name,
-              "material": s.material, "holder": s.holder, **rep.inputs}  # fmt: skip
-    if _emitted(tables, fmt, out, readme):
-        return
-    if fmt is not Format.table:
-        emit_frame(tables["schedule"], fmt)
+    if emit_outcome(schedule_result(rep), fmt, out):
         return
     emit_frame(tables["years"], fmt, title=f"{s.name}: {s.material}, t {rep.basis} per year")
     emit_frame(tables["schedule"][tables["schedule"]["plan"] == "optimal"], fmt,
@@ -148,7 +139,7 @@ def coalition(
 ) -> None:
     """A coalition's pooled stockpile against each member holding alone: cost and loss per
     member, the value of cooperation, individual rationality and the core."""
-    from critmat.services.coalition import exchange_schema, run_coalition
+    from critmat.services.coalition import coalition_result, exchange_schema, run_coalition
 
     if schema:
         from critmat.cli.output import emit_json
@@ -164,22 +155,10 @@ def coalition(
 
     rep = run_coalition(example_path(exchange), rule)
     ex = rep.exchange
-    readme = {
-        "command": f"critmat optimize coalition {exchange}" + (f" --rule {rule}" if rule else ""),
-        "material": f"{ex.material} (t {ex.basis})",
-        "scenario_set": ex.scenario_set,
-        "sharing_rule": rule or ex.sharing_rule,
-        "pooled_stock_t": f"{rep.pooled_stock_t:.6g}",
-        "value_of_cooperation_usd": f"{rep.value_of_cooperation_usd:.6g}",
-        "in_core": "not checked (over 12 members)" if rep.in_core is None else str(rep.in_core),
-        "blocking_coalitions": "; ".join(rep.blocking),
-    }
-    if _emitted({"members": rep.table}, fmt, out, readme):
+    if emit_outcome(coalition_result(rep, rule), fmt, out):
         return
     emit_frame(rep.table, fmt, title=f"Coalition on {ex.material} (t {ex.basis}, USD): "
-               f"{readme['sharing_rule']} rule")  # fmt: skip
-    if fmt is not Format.table:
-        return
+               f"{rule or ex.sharing_rule} rule")  # fmt: skip
     typer.echo(f"pooled stock {rep.pooled_stock_t:,.1f} t {ex.basis}; value of cooperation "
                f"{rep.value_of_cooperation_usd:,.0f} USD")  # fmt: skip
     if rep.in_core is None:

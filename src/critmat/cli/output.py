@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from critmat.data import Dataset
+    from critmat.usecases.outcome import Outcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -265,6 +266,28 @@ def emit_not_table(
         emit_frame(tables[main], fmt)
         return True
     return False
+
+
+def emit_outcome(outcome: Outcome, fmt: Format, out: Path | None) -> bool:
+    """Every format but the terminal table, for a use case of the registry
+    (critmat.usecases): JSON is the outcome's own (the same the HTTP API returns for the same
+    request), on stdout or at ``--out FILE``; CSV the main table (``--out DIR``: every table
+    and a README.csv); xlsx one workbook. True when done; False leaves the table view to the
+    caller."""
+    if fmt is Format.table:
+        return False
+    if fmt is Format.json:
+        if out is None:
+            emit_json(outcome.to_json())
+        else:
+            _atomic_text(out, json.dumps(outcome.to_json(), indent=2, allow_nan=False) + "\n")
+            typer.echo(f"wrote {out.resolve()}", err=True)
+        return True
+    readme = outcome.file_readme()
+    if emit_tables(outcome.tables, fmt, out, readme, main=outcome.main or None):
+        return True
+    emit_frame(outcome.main_table, fmt)
+    return True
 
 
 def safe_csv(df: pd.DataFrame) -> pd.DataFrame:

@@ -13,8 +13,7 @@ from critmat.cli.output import (
     check_out,
     dataset_from,
     emit_frame,
-    emit_json,
-    emit_tables,
+    emit_outcome,
     friendly,
 )
 
@@ -86,7 +85,7 @@ def plan(
     import pandas as pd
 
     from critmat.cli.output import stage_reporter
-    from critmat.services.plan import load_plan_config, plan_tables, run_plan, write_plan_report
+    from critmat.services.plan import load_plan_config, plan_result, run_plan, write_plan_report
 
     check_out(fmt, out)
     check_html(html)
@@ -106,38 +105,9 @@ def plan(
         typer.echo(f"wrote {path.resolve()}", err=True)
     for n in res.notes:
         typer.secho(f"note: {n}", err=True, fg=typer.colors.YELLOW)
-    tables, readme = plan_tables(res)
-    if emit_tables(tables, fmt, out, readme, main="composition"):
-        return
-    if fmt is Format.json:
-        emit_json(
-            {
-                "holder": res.holder,
-                "budget_usd": budget,
-                "summary": res.summary,
-                "provenance": res.provenance,
-                "composition": res.composition.to_dict("records"),
-                "comparison": res.comparison.to_dict("records"),
-                "frontier": res.frontier.to_dict("records"),
-                "timings_s": res.timings,
-                "sensitivity": None
-                if res.sensitivity is None
-                else res.sensitivity.to_dict("records"),
-                "tonnes_ranges": None
-                if res.tonnes_ranges is None
-                else res.tonnes_ranges.to_dict("records"),
-                **{
-                    k: v.to_dict("records")
-                    for extra, _ in res.extras.values()
-                    for k, v in extra.items()
-                },
-            }
-        )
+    if emit_outcome(plan_result(res), fmt, out):
         return
     comp = res.composition
-    if fmt is Format.csv:
-        emit_frame(comp, fmt)
-        return
     from rich.console import Console
 
     Console().print(

@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli.output import Format, OutOpt, dataset_from, emit_frame, emit_json, friendly
+from critmat.cli.output import (
+    Format,
+    OutOpt,
+    check_html,
+    check_out,
+    dataset_from,
+    emit_frame,
+    emit_outcome,
+    friendly,
+    progress_bar,
+)
 
 
 class LossMethod(StrEnum):
@@ -115,9 +125,9 @@ def simulate(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """If X restricts exports of Y: how short, how long, at what price, and what a reserve buys."""
-    from critmat.cli.output import check_html, check_out, emit_tables, progress_bar
+
     from critmat.errors import CritmatError
-    from critmat.services.simulate import SimulateRequest, fan_table, run_simulate
+    from critmat.services.simulate import SimulateRequest, run_simulate
 
     if workers is not None and scheduler is not None:
         raise CritmatError("give --workers or --scheduler, not both")
@@ -169,36 +179,14 @@ def simulate(
 
         path = write_sim_report(res, html, notes)
         typer.echo(f"wrote {path.resolve()}", err=True)
-    full = res.summary()
+    from critmat.services.simulate import simulate_result
+
+    outcome = simulate_result(res, notes, req)
+    if emit_outcome(outcome, fmt, None if netcdf else out):
+        return
+    full = outcome.tables["summary"]
     summary = full[full["simulated"].astype(bool)]
     skipped = full[~full["simulated"].astype(bool)]
-    readme = {
-        "command": f"critmat simulate {scenario} --holder {res.market.holder} --runs {runs} "
-        f"--seed {seed}",
-        "units": "t of each material's basis (unit column); prices USD per t of the basis; "
-        "loss USD (docs/methods.md 6)",
-        "fan table": "5th, 50th and 95th percentile per month over the first kept runs",
-        **{f"note {i + 1}": n for i, n in enumerate(notes)},
-    }
-    if not netcdf and emit_tables(
-        {"summary": full, "fans": fan_table(res)}, fmt, out, readme, main="summary"
-    ):
-        return
-    if fmt is Format.json:
-        emit_json(
-            {
-                "scenario": res.scenario,
-                "holder": res.market.holder,
-                "seed": seed,
-                "runs": runs,
-                "notes": notes,
-                "summary": full.to_dict(orient="records"),
-            }
-        )
-        return
-    if fmt is Format.csv:
-        emit_frame(full, fmt)
-        return
     view = summary.assign(loss_avoided_musd=summary["loss_avoided_usd"] / 1e6)[
         [
             "material",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from critmat.data.dataset import Dataset
 from critmat.errors import CritmatError
 from critmat.optimize.acquisition import AcquisitionProblem, Schedule
 from critmat.optimize.acquisition_spec import AcquisitionSpec
+from critmat.usecases.outcome import Outcome
+from critmat.usecases.requests import ScheduleRequest
 
 __all__ = [
     "AcquisitionReport",
@@ -211,3 +214,17 @@ def run_acquisition(ds: Dataset, path: str | Path | None = None, *, text: str | 
               "world supply": f"{world:,.0f} t {basis}: {world_src}",
               **{f"footprint {i + 1}": s for i, s in enumerate(co2_src)}}  # fmt: skip
     return AcquisitionReport(spec, basis, problem, optimal, even_schedule(problem), loose, inputs)
+
+
+def schedule_result(rep: AcquisitionReport) -> Outcome:
+    """A schedule as every face shows it (critmat.usecases)."""
+    s = rep.spec
+    readme = {"spec": s.name, "material": s.material, "holder": s.holder, **rep.inputs}
+    return Outcome(tables=rep.tables(), readme=readme, main="schedule")
+
+
+def schedule_outcome(
+    ds: Dataset, req: ScheduleRequest, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """The registry's runner."""
+    return schedule_result(run_acquisition(ds, text=req.yaml))

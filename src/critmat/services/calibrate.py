@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,8 @@ import pandas as pd
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.sim.fit import GRID, FitResult
+from critmat.usecases.outcome import Outcome
+from critmat.usecases.requests import CalibrateRequest
 
 __all__ = ["FitResult", "check_request", "grid_size", "run_calibrate"]
 
@@ -48,3 +51,21 @@ def run_calibrate(
     if event is not None:
         table = table[table["event"] == event]
     return table, params, excluded
+
+
+def calibrate_result(table: pd.DataFrame, params: FitResult, excluded: pd.DataFrame) -> Outcome:
+    """A calibration as every face shows it (critmat.usecases): the targets against the
+    record, the fitted parameters and the recorded events not used."""
+    readme = {
+        "loss function": params.loss_function,
+        **{k: str(v) for k, v in params.to_dict().items() if k != "grid"},
+    }
+    return Outcome(tables={"targets": table, "excluded": excluded}, readme=readme,
+                   fields={"parameters": params.to_dict()}, main="targets")  # fmt: skip
+
+
+def calibrate_outcome(
+    ds: Dataset, req: CalibrateRequest, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """The registry's runner."""
+    return calibrate_result(*run_calibrate(ds, holder=req.holder, event=req.event))

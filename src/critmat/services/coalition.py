@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pandas as pd
 from critmat.errors import CritmatError
 from critmat.optimize.coalition import CoalitionProblem
 from critmat.optimize.coalition_exchange import ExchangeFile
+from critmat.usecases.outcome import Outcome
+from critmat.usecases.requests import CoalitionRequest
 
 __all__ = [
     "CoalitionReport",
@@ -104,3 +107,25 @@ def run_coalition(path: str | Path | ExchangeFile, rule: str | None = None) -> C
     if len(p.members) <= 12:
         in_core, blocking = core_check(p, table["cost_in_coalition_usd"].to_numpy(float))
     return CoalitionReport(ex, table, stock, value, in_core, blocking)
+
+
+def coalition_result(rep: CoalitionReport, rule: str | None) -> Outcome:
+    """A coalition as every face shows it (critmat.usecases)."""
+    ex = rep.exchange
+    readme = {
+        "material": f"{ex.material} (t {ex.basis})",
+        "scenario_set": ex.scenario_set,
+        "sharing_rule": rule or ex.sharing_rule,
+        "pooled_stock_t": f"{rep.pooled_stock_t:.6g}",
+        "value_of_cooperation_usd": f"{rep.value_of_cooperation_usd:.6g}",
+        "in_core": "not checked (over 12 members)" if rep.in_core is None else str(rep.in_core),
+        "blocking_coalitions": "; ".join(rep.blocking),
+    }
+    return Outcome(tables={"members": rep.table}, readme=readme, main="members")
+
+
+def coalition_outcome(
+    ds: object, req: CoalitionRequest, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """The registry's runner (the exchange file carries its numbers)."""
+    return coalition_result(run_coalition(check_exchange(req.exchange), req.rule), req.rule)

@@ -9,6 +9,8 @@ import pandas as pd
 
 from critmat.data.dataset import Dataset
 from critmat.optimize.plan import PlanConfig, PlanResult, load_plan_config
+from critmat.usecases.outcome import Outcome
+from critmat.usecases.requests import PlanRequest
 
 __all__ = [
     "PlanConfig",
@@ -299,3 +301,33 @@ def write_plan_report(res: PlanResult, out: str | Path) -> Path:
     from critmat.report.plan_report import write_plan_report as write
 
     return write(res, out)
+
+
+def plan_result(res: PlanResult) -> Outcome:
+    """A finished plan as every face shows it (critmat.usecases): the tables of
+    :func:`plan_tables`, the one-screen summary, the provenance and the timings."""
+    tables, readme = plan_tables(res)
+    fields: dict[str, object] = {
+        "holder": res.holder,
+        "budget_usd": res.budget,
+        "summary": res.summary,
+        "provenance": res.provenance,
+        "timings_s": res.timings,
+    }
+    for name in ("sensitivity", "tonnes_ranges"):  # null when not asked for
+        if name not in tables:
+            fields[name] = None
+    return Outcome(tables=tables, readme=readme, notes=list(res.notes), fields=fields,
+                   main="composition", volatile=("timings_s", "solvers.seconds",
+                                                 "solvers.build_s", "solvers.solve_s"))  # fmt: skip
+
+
+def plan_outcome(
+    ds: Dataset, req: PlanRequest, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """The registry's runner: the plan of the request, with its decisions given as texts."""
+    cfg = PlanConfig.model_validate(req.config)
+    res = run_plan(ds, req.holder, req.budget, cfg, sensitivity=req.sensitivity)
+    if req.decisions:
+        add_decisions_from_text(ds, res, dict(req.decisions))
+    return plan_result(res)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,8 @@ from critmat.errors import CritmatError
 from critmat.optimize.policy import PolicyProblem, PolicySolution
 from critmat.optimize.policy_spec import PolicySpec
 from critmat.sim.stockpile import StockpileSpec
+from critmat.usecases.outcome import Outcome
+from critmat.usecases.requests import PolicyRequest
 
 __all__ = [
     "METHODS",
@@ -227,3 +230,24 @@ def compare_release_rules(
             else float(stock_t - a["release"][:, i].mean()),
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def policy_result(rep: PolicyReport) -> Outcome:
+    """A solved policy as every face shows it (critmat.usecases)."""
+    s = rep.spec
+    readme = {
+        "spec": s.name,
+        "source": s.source,
+        "units": f"levels in {s.unit}; value in {s.currency} (discounted, per {s.period})",
+        "sum_of_values": f"{rep.objective:.10g}",
+        "methods_agree_to": "" if rep.agreement is None else f"{rep.agreement:.2e} relative",
+    }
+    return Outcome(tables=rep.tables(), readme=readme, notes=list(rep.notes), main="policy",
+                   volatile=("solvers.seconds", "solvers.build_s", "solvers.solve_s"))  # fmt: skip
+
+
+def policy_outcome(
+    ds: object, req: PolicyRequest, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """The registry's runner (the dataset is not used: a policy spec carries its numbers)."""
+    return policy_result(run_policy(None, req.method, text=req.yaml))  # type: ignore[arg-type]

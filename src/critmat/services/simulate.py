@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.sim.run import SimResult
 from critmat.sim.scenario import Scenario
+from critmat.usecases.outcome import Outcome
+from critmat.usecases.requests import SimulateRequest
 
 __all__ = [
     "SimPage",
@@ -28,33 +29,6 @@ __all__ = [
     "scenario_yaml",
     "write_sim_report",
 ]
-
-
-class SimulateRequest(BaseModel):
-    """A simulation: a scenario (library id, YAML path or ``stochastic``, or the YAML text itself
-    in ``scenario_yaml``) in a holder's market."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    scenario: str = ""
-    scenario_yaml: str | None = Field(default=None, max_length=200_000)
-    holder: str
-    year: int = 2023
-    runs: int = Field(1000, ge=1, le=10_000_000)
-    seed: int = Field(0, ge=0)
-    stockpile: Path | None = None
-    workers: int | None = Field(None, ge=1)
-    scheduler: str | None = None
-    #: draw the uncertain parameters per run from their ranges (docs/methods.md 6.3, 6.6)
-    parameter_uncertainty: bool = True
-    #: how expected_loss_usd is counted (docs/methods.md 6.7, 6.9)
-    loss_method: Literal["critmat", "usgs2024"] = "critmat"
-
-    @model_validator(mode="after")
-    def _one_scenario(self) -> SimulateRequest:
-        if bool(self.scenario) == (self.scenario_yaml is not None):
-            raise ValueError("give exactly one of scenario (an id or a file) and scenario_yaml")
-        return self
 
 
 def _scenario_of(ds: Dataset, req: SimulateRequest) -> Scenario:
@@ -258,3 +232,34 @@ def write_sim_report(res: SimResult, out: str | Path, notes: list[str]) -> Path:
     from critmat.report.sim_report import write_sim_report as write
 
     return write(sim_page(res, notes), out)
+
+
+def simulate_result(res: SimResult, notes: list[str], req: SimulateRequest) -> Outcome:
+    """A finished simulation as every face shows it: the summary per material and the fan
+    table, with the request's scenario, holder, seed and runs."""
+    return Outcome(
+        tables={"summary": res.summary(), "fans": fan_table(res)},
+        readme={
+            "scenario": res.scenario,
+            "holder": res.market.holder,
+            "units": "t of each material's basis (unit column); prices USD per t of the basis; "
+            "loss USD (docs/methods.md 6)",
+            "fan table": "5th, 50th and 95th percentile per month over the first kept runs",
+        },
+        notes=list(notes),
+        fields={
+            "scenario": res.scenario,
+            "holder": res.market.holder,
+            "seed": req.seed,
+            "runs": req.runs,
+        },
+        main="summary",
+    )
+
+
+def simulate_outcome(
+    ds: Dataset, req: SimulateRequest, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """The registry's runner (critmat.usecases)."""
+    res, notes, _ = run_simulate(ds, req, progress)
+    return simulate_result(res, notes, req)

@@ -1,0 +1,84 @@
+"""The registry: a kind -> its request model and its runner, by module path (imported when the
+use case runs, so that this module imports no maths and ``critmat --help`` stays fast)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from critmat.usecases.outcome import Outcome
+
+if TYPE_CHECKING:
+    from critmat.data.dataset import Dataset
+
+__all__ = ["REGISTRY", "UseCase", "run_job"]
+
+Progress = Callable[[int], None] | None
+
+
+@dataclass(frozen=True)
+class UseCase:
+    """``request``: ``module:Class`` of the request's pydantic model; ``runner``:
+    ``module:function`` taking ``(dataset, request, progress)`` and returning an
+    :class:`~critmat.usecases.outcome.Outcome`; ``cli``: the command a user types."""
+
+    kind: str
+    request: str
+    runner: str
+    cli: str
+    doc: str
+
+    def request_model(self) -> type[BaseModel]:
+        model = _load(self.request)
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        return model
+
+    def run(self, ds: Dataset, request: Mapping[str, Any] | BaseModel, progress: Progress = None
+            ) -> Outcome:  # fmt: skip
+        """Validate ``request`` and run the use case."""
+        model = self.request_model()
+        req = request if isinstance(request, model) else model.model_validate(request)
+        out = _load(self.runner)(ds, req, progress)
+        assert isinstance(out, Outcome)
+        return out
+
+
+def _load(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _entry(kind: str, module: str, request: str, cli: str, doc: str) -> UseCase:
+    return UseCase(kind, f"critmat.usecases.requests:{request}", f"{module}:{kind}_outcome",
+                   cli, doc)  # fmt: skip
+
+
+_S = "critmat.services."
+#: Every use case that runs as an HTTP job and as a CLI command with ``--format json``.
+REGISTRY: dict[str, UseCase] = {
+    u.kind: u
+    for u in (
+        _entry("simulate", _S + "simulate", "SimulateRequest", "critmat simulate",
+               "Monte Carlo disruptions of a scenario for a holder"),
+        _entry("plan", _S + "plan", "PlanRequest", "critmat plan",
+               "the stockpile a budget buys, against practice"),
+        _entry("policy", _S + "policy", "PolicyRequest", "critmat optimize policy",
+               "the optimal build/draw policy of a Markov-regime problem"),
+        _entry("schedule", _S + "acquisition", "ScheduleRequest", "critmat optimize schedule",
+               "a multi-year acquisition schedule under a budget and a market-impact cap"),
+        _entry("coalition", _S + "coalition", "CoalitionRequest", "critmat optimize coalition",
+               "a coalition's pooled stock against each member alone"),
+        _entry("calibrate", _S + "calibrate", "CalibrateRequest", "critmat calibrate",
+               "the price law fitted to the record, leave-one-event-out"),
+    )
+}  # fmt: skip
+
+
+def run_job(kind: str, ds: Dataset, request: Mapping[str, Any], progress: Progress = None
+            ) -> dict[str, Any]:  # fmt: skip
+    """An HTTP job's result: the use case's JSON."""
+    return REGISTRY[kind].run(ds, request, progress).to_json()

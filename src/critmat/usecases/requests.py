@@ -1,0 +1,97 @@
+"""The request of every use case in the registry (pydantic; validated at the door by the CLI
+and the API alike). No maths here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "CalibrateRequest",
+    "CoalitionRequest",
+    "PlanRequest",
+    "PolicyRequest",
+    "ScheduleRequest",
+    "SimulateRequest",
+]
+
+
+class SimulateRequest(BaseModel):
+    """A simulation: a scenario (library id, YAML path or ``stochastic``, or the YAML text itself
+    in ``scenario_yaml``) in a holder's market."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    scenario: str = ""
+    scenario_yaml: str | None = Field(default=None, max_length=200_000)
+    holder: str
+    year: int = 2023
+    runs: int = Field(1000, ge=1, le=10_000_000)
+    seed: int = Field(0, ge=0)
+    stockpile: Path | None = None
+    workers: int | None = Field(None, ge=1)
+    scheduler: str | None = None
+    #: draw the uncertain parameters per run from their ranges (docs/methods.md 6.3, 6.6)
+    parameter_uncertainty: bool = True
+    #: how expected_loss_usd is counted (docs/methods.md 6.7, 6.9)
+    loss_method: Literal["critmat", "usgs2024"] = "critmat"
+
+    @model_validator(mode="after")
+    def _one_scenario(self) -> SimulateRequest:
+        if bool(self.scenario) == (self.scenario_yaml is not None):
+            raise ValueError("give exactly one of scenario (an id or a file) and scenario_yaml")
+        return self
+
+
+class PlanRequest(BaseModel):
+    """A planning run (the CLI's ``critmat plan``; ``config`` as its YAML file's content)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    holder: str = Field(max_length=20)
+    budget: float = Field(ge=0, le=1e13)
+    config: dict[str, Any] = Field(default_factory=dict)
+    sensitivity: bool = Field(False, description="add the tornado and ranges on the tonnes")
+    decisions: dict[str, str] = Field(
+        default_factory=dict,
+        description="specs of the decisions beyond the sizing, as text: policy, schedule, options "
+        "(YAML), coalition (exchange JSON)",
+    )
+
+
+class PolicyRequest(BaseModel):
+    """A Markov-regime policy: the spec as YAML text (docs/policy.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    yaml: str = Field(max_length=200_000)
+    method: str = Field("all", pattern="^(all|value|policy|lp)$")
+
+
+class ScheduleRequest(BaseModel):
+    """An acquisition schedule: the spec as YAML text (docs/acquisition.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    yaml: str = Field(max_length=200_000)
+
+
+class CoalitionRequest(BaseModel):
+    """A coalition: the exchange file's content (its JSON schema: critmat optimize coalition
+    --schema) and optionally the sharing rule."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exchange: dict[str, Any]
+    rule: str | None = Field(None, pattern="^(need|contribution)$")
+
+
+class CalibrateRequest(BaseModel):
+    """A calibration: all recorded events, or one shown (the fit still uses all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    holder: str | None = Field(None, max_length=20)
+    event: str | None = Field(None, max_length=40)
