@@ -323,7 +323,7 @@ def test_a_materials_events_and_risk_terms(env) -> None:  # type: ignore[no-unty
     # the same number the assessment endpoint gives for the same holder, year and stage
     rows = c.post("/api/v1/assessments", json={"holder": "EU27", "year": 2023,
                   "methods": ["eu-crm"], "materials": ["cobalt"]},
-                  headers=h(tok["analyst"])).json()["rows"]  # fmt: skip
+                  headers=h(tok["analyst"])).json()["assessment"]  # fmt: skip
     for r in sr:
         want = next(x["sr"] for x in rows if x["stage"] == r["stage"])
         assert r["value"] == pytest.approx(want) and r["source"]

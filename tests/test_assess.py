@@ -169,8 +169,9 @@ def test_cli_assess_table_json_and_html(tmp_path: Path) -> None:
         ],
     )
     assert r.exit_code == 0, r.stderr
-    rows = json.loads(r.stdout)
-    assert {x["material"] for x in rows} == {"cobalt", "lithium"}
+    js = json.loads(r.stdout)  # the same JSON as POST /api/v1/assessments (critmat.usecases)
+    assert js["holder"] and {"readme", "notes", "assessment"} <= set(js)
+    assert {x["material"] for x in js["assessment"]} == {"cobalt", "lithium"}
     assert out.read_text().count('class="plotly-graph-div"') >= 3
     r = runner.invoke(
         app,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from critmat.api.auth import Principal
 from critmat.api.deps import analyst, dataset, records, viewer
 from critmat.errors import CritmatError
+from critmat.usecases.requests import AssessRequest
 
 __all__ = ["router"]
 
@@ -165,15 +166,14 @@ def risk(
 
 
 @router.post("/assessments")
-def assessments(request: Request, body: dict[str, Any], _: Analyst) -> dict[str, Any]:
-    """Criticality by the published methods (body: holder, year, methods, materials)."""
-    from critmat.services.assess import AssessRequest, run_assess
+def assessments(request: Request, body: AssessRequest, _: Analyst) -> dict[str, Any]:
+    """Criticality by the published methods (body: holder, year, methods, materials): the same
+    JSON as ``critmat assess --format json`` (the table under ``assessment``)."""
+    from critmat.usecases import REGISTRY
 
-    req = AssessRequest.model_validate(body)
-    if req.inputs is not None:
+    if body.inputs is not None:
         raise CritmatError("input files are not taken over HTTP (they are paths on the server)")
-    res = run_assess(dataset(request), req)
-    return {"holder": res.holder, "year": res.year, "rows": records(res.table)}
+    return REGISTRY["assess"].run(dataset(request), body).to_json()
 
 
 @router.get("/scenarios")

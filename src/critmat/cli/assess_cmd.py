@@ -14,8 +14,7 @@ from critmat.cli.output import (
     check_out,
     dataset_from,
     emit_frame,
-    emit_json,
-    emit_tables,
+    emit_outcome,
     friendly,
 )
 
@@ -120,7 +119,12 @@ def assess(
     ] = None,
 ) -> None:
     """Which materials are at risk for a holder, at which stage, and why (every term shown)."""
-    from critmat.services.assess import AssessRequest, run_assess, write_assess_report
+    from critmat.services.assess import (
+        AssessRequest,
+        assess_result,
+        run_assess,
+        write_assess_report,
+    )
 
     check_out(fmt, out)
     check_html(html)
@@ -139,20 +143,7 @@ def assess(
     if html is not None:
         path = write_assess_report(res, html)
         typer.echo(f"wrote {path.resolve()}", err=True)
-    readme = {
-        "command": f"critmat assess --holder {res.holder} --year {res.year}",
-        "dataset": "critmat shipped dataset" + (" + overlay" if ds.overlays else ""),
-        "units": "quantities in t of each material's basis; shares as fractions; scores "
-        "dimensionless (docs/methods.md 5)",
-        "provenance": "every row carries source, data_year and status columns",
-    }
-    if emit_tables(res.tables(), fmt, out, readme, main="assessment"):
-        return
-    if fmt is Format.json:
-        emit_json(result.astype(object).where(result.notna(), None).to_dict(orient="records"))
-        return
-    if fmt is Format.csv:
-        emit_frame(result, fmt)
+    if emit_outcome(assess_result(ds, res), fmt, out):
         return
     view = _summary(result)
     n_defaults = int((result["defaults"] != "").sum())

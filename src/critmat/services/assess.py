@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from critmat.data.dataset import Dataset
+from critmat.usecases.outcome import Outcome
+from critmat.usecases.requests import AssessRequest
 
 __all__ = [
     "AssessRequest",
@@ -18,20 +19,6 @@ __all__ = [
     "run_assess",
     "write_assess_report",
 ]
-
-
-class AssessRequest(BaseModel):
-    """What to assess."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    holder: str
-    year: int
-    methods: list[str] | None = None  # eu-crm, usgs, geopolrisk (default: all)
-    materials: list[str] | None = None
-    sources: Literal["auto", "usgs", "wmd", "all"] = "auto"
-    inputs: Path | None = None
-    eu_shares: Literal["auto", "eu2023", "dataset"] = "auto"
 
 
 @dataclass
@@ -141,3 +128,23 @@ def risk_terms(result: AssessResult, material: str) -> pd.DataFrame:
             rows.append({"method": r["method"], "stage": r["stage"], "term": label,
                          "value": float(v), "source": str(r.get(src, "") or "")})  # fmt: skip
     return pd.DataFrame(rows, columns=["method", "stage", "term", "value", "source"])
+
+
+def assess_result(ds: Dataset, res: AssessResult) -> Outcome:
+    """An assessment as every face shows it (critmat.usecases): the tidy table (and the
+    concentration trend and import sourcing when the page's details were computed)."""
+    readme = {
+        "dataset": "critmat shipped dataset" + (" + overlay" if ds.overlays else ""),
+        "units": "quantities in t of each material's basis; shares as fractions; scores "
+        "dimensionless (docs/methods.md 5)",
+        "provenance": "every row carries source, data_year and status columns",
+    }
+    return Outcome(tables=res.tables(), readme=readme,
+                   fields={"holder": res.holder, "year": res.year}, main="assessment")  # fmt: skip
+
+
+def assess_outcome(
+    ds: Dataset, req: AssessRequest, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """The registry's runner."""
+    return assess_result(ds, run_assess(ds, req))

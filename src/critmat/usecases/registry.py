@@ -24,13 +24,19 @@ Progress = Callable[[int], None] | None
 class UseCase:
     """``request``: ``module:Class`` of the request's pydantic model; ``runner``:
     ``module:function`` taking ``(dataset, request, progress)`` and returning an
-    :class:`~critmat.usecases.outcome.Outcome`; ``cli``: the command a user types."""
+    :class:`~critmat.usecases.outcome.Outcome`; ``cli``: the command a user types; ``route``:
+    the HTTP route (``POST``) that answers it: a job under ``/api/v1/jobs/``, or at once."""
 
     kind: str
     request: str
     runner: str
     cli: str
     doc: str
+    route: str = ""
+
+    @property
+    def is_job(self) -> bool:
+        return self.route.startswith("/api/v1/jobs/")
 
     def request_model(self) -> type[BaseModel]:
         model = _load(self.request)
@@ -52,16 +58,18 @@ def _load(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _entry(kind: str, module: str, request: str, cli: str, doc: str) -> UseCase:
+def _entry(kind: str, module: str, request: str, cli: str, doc: str, route: str = "") -> UseCase:
     return UseCase(kind, f"critmat.usecases.requests:{request}", f"{module}:{kind}_outcome",
-                   cli, doc)  # fmt: skip
+                   cli, doc, route or f"/api/v1/jobs/{kind}")  # fmt: skip
 
 
 _S = "critmat.services."
-#: Every use case that runs as an HTTP job and as a CLI command with ``--format json``.
+#: Every use case that runs as a CLI command with ``--format json`` and over HTTP.
 REGISTRY: dict[str, UseCase] = {
     u.kind: u
     for u in (
+        _entry("assess", _S + "assess", "AssessRequest", "critmat assess",
+               "criticality by the published methods", "/api/v1/assessments"),
         _entry("simulate", _S + "simulate", "SimulateRequest", "critmat simulate",
                "Monte Carlo disruptions of a scenario for a holder"),
         _entry("plan", _S + "plan", "PlanRequest", "critmat plan",

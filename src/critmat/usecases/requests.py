@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "AssessRequest",
     "CalibrateRequest",
     "CoalitionRequest",
     "PlanRequest",
@@ -16,6 +17,20 @@ __all__ = [
     "ScheduleRequest",
     "SimulateRequest",
 ]
+
+
+class AssessRequest(BaseModel):
+    """What to assess."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    holder: str
+    year: int
+    methods: list[str] | None = None  # eu-crm, usgs, geopolrisk (default: all)
+    materials: list[str] | None = None
+    sources: Literal["auto", "usgs", "wmd", "all"] = "auto"
+    inputs: Path | None = None
+    eu_shares: Literal["auto", "eu2023", "dataset"] = "auto"
 
 
 class SimulateRequest(BaseModel):

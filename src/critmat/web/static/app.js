@@ -84,7 +84,7 @@ async function assess(ev) {
   ev.preventDefault();
   showError("");
   const res = await api("/assessments", { method: "POST", body: { holder: $("ov-holder").value, year: Number($("ov-year").value), methods: ["eu-crm"] } });
-  const rows = res.rows.filter((r) => r.is_bottleneck && r.score !== null && r.ei !== null);
+  const rows = res.assessment.filter((r) => r.is_bottleneck && r.score !== null && r.ei !== null);
   Plotly.newPlot("ov-matrix", [{
     x: rows.map((r) => r.ei), y: rows.map((r) => r.score), text: rows.map((r) => r.material),
     mode: "markers+text", textposition: "top center", type: "scatter", name: "materials",
