@@ -128,6 +128,16 @@ def test_every_kind_has_a_request_model_and_a_runner() -> None:
 
         assert callable(_load(uc.runner)), kind
         assert uc.cli.startswith("critmat "), kind
+        assert not uc.is_job or callable(_load(uc.check)), kind  # jobs refuse bad input now
+
+
+def test_the_job_routes_are_made_from_the_registry(api: tuple[TestClient, str]) -> None:
+    """One route per job kind, its body the kind's own request model (OpenAPI)."""
+    c, _ = api
+    paths = c.get("/openapi.json").json()["paths"]
+    for kind, uc in REGISTRY.items():
+        body = paths[uc.route]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": f"#/components/schemas/{uc.request.split(':')[1]}"}, kind
 
 
 def test_the_job_runner_has_no_branch_per_kind() -> None:

@@ -1,4 +1,5 @@
-"""Routes: long work as jobs (simulate, plan, calibrate) in the worker pool; their state, results
+"""Routes: long work as jobs (every job kind of critmat.usecases.REGISTRY, one route each, made
+from the registry) in the worker pool; their state, results
 (JSON, CSV, xlsx, netCDF) and cancellation. Handlers validate now and call
 :mod:`critmat.services`; the worker runs the same service functions as the CLI."""
 
@@ -8,19 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as ApiPath
+from pydantic import BaseModel
 
 from critmat.api import jobs
 from critmat.api.auth import Principal
 from critmat.api.deps import analyst, dataset, engine, submit, viewer
-from critmat.errors import CritmatError
-from critmat.usecases.requests import (
-    CalibrateRequest,
-    CoalitionRequest,
-    PlanRequest,
-    PolicyRequest,
-    ScheduleRequest,
-    SimulateRequest,
-)
+from critmat.usecases import REGISTRY, UseCase
 
 __all__ = ["router"]
 
@@ -32,69 +26,26 @@ Analyst = Annotated[Principal, Depends(analyst)]
 JobId = Annotated[str, ApiPath(max_length=32)]
 
 
-@router.post("/simulate", status_code=202)
-def simulate(request: Request, body: SimulateRequest, p: Analyst) -> dict[str, Any]:
-    """A simulation: a library scenario id (or ``stochastic``) or scenario YAML text."""
-    from critmat.services.simulate import check_request
+def _job_route(uc: UseCase) -> None:
+    """``POST /api/v1/jobs/<kind>`` for a use case of the registry: the body is its request
+    model, refused now for what it would refuse later, then queued for the worker pool."""
+    model = uc.request_model()
 
-    req = body
-    if req.stockpile is not None or req.scheduler is not None:
-        raise CritmatError("stockpile files and schedulers are not taken over HTTP")
-    if req.scenario and not req.scenario.replace("-", "").replace("_", "").isalnum():
-        raise CritmatError("scenario: a library id (e.g. GR-2023) or 'stochastic'")
-    check_request(dataset(request), req)
-    return submit(request, "simulate", req.model_dump(mode="json", exclude_none=True), p.name)
+    def handler(request: Request, body: BaseModel, p: Principal) -> dict[str, Any]:
+        uc.check_now(dataset(request), body)
+        return submit(request, uc.kind, body.model_dump(mode="json", exclude_none=True), p.name)
 
-
-@router.post("/plan", status_code=202)
-def plan(request: Request, body: PlanRequest, p: Analyst) -> dict[str, Any]:
-    """A planning run (the CLI's ``critmat plan``; ``config`` as its YAML file)."""
-    from critmat.services.context import resolve
-    from critmat.services.plan import PlanConfig, check_decisions
-
-    cfg = PlanConfig.model_validate(body.config)  # refuse a bad config now
-    resolve(dataset(request), holder=body.holder, year=cfg.year)
-    check_decisions(dataset(request), body.decisions)
-    return submit(request, "plan", body.model_dump(), p.name)
+    # FastAPI reads the annotations: the body is this use case's own model
+    handler.__annotations__ = {"request": Request, "body": model, "p": Analyst,
+                               "return": dict[str, Any]}  # fmt: skip
+    handler.__name__ = f"{uc.kind}_job"
+    handler.__doc__ = f"{uc.doc[0].upper()}{uc.doc[1:]} (the CLI's `{uc.cli}`), as a job."
+    router.post(f"/{uc.kind}", status_code=202, name=handler.__name__)(handler)
 
 
-@router.post("/policy", status_code=202)
-def policy(request: Request, body: PolicyRequest, p: Analyst) -> dict[str, Any]:
-    """The optimal build/draw policy of a spec (validated now, solved in the pool)."""
-    from critmat.services.policy import check_policy_text
-
-    check_policy_text(body.yaml)
-    return submit(request, "policy", body.model_dump(), p.name)
-
-
-@router.post("/schedule", status_code=202)
-def schedule(request: Request, body: ScheduleRequest, p: Analyst) -> dict[str, Any]:
-    """A multi-year acquisition schedule with responsible sourcing (validated now)."""
-    from critmat.services.acquisition import check_schedule_text
-
-    check_schedule_text(dataset(request), body.yaml)
-    return submit(request, "schedule", body.model_dump(), p.name)
-
-
-@router.post("/coalition", status_code=202)
-def coalition(request: Request, body: CoalitionRequest, p: Analyst) -> dict[str, Any]:
-    """Pooled against alone for the members of an exchange file (validated now)."""
-    from critmat.services.coalition import check_exchange
-
-    check_exchange(body.exchange)
-    return submit(request, "coalition", body.model_dump(), p.name)
-
-
-@router.post("/calibrate", status_code=202)
-def calibrate(request: Request, body: CalibrateRequest, p: Analyst) -> dict[str, Any]:
-    """Fit the price response to the recorded disruptions (minutes: a job)."""
-    from critmat.services.calibrate import check_request
-    from critmat.services.context import resolve
-
-    ds = dataset(request)
-    resolve(ds, holder=body.holder)
-    check_request(ds, body.event)
-    return submit(request, "calibrate", body.model_dump(), p.name)
+for _uc in REGISTRY.values():
+    if _uc.is_job:
+        _job_route(_uc)
 
 
 @router.get("")

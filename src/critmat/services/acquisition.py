@@ -228,3 +228,8 @@ def schedule_outcome(
 ) -> Outcome:
     """The registry's runner."""
     return schedule_result(run_acquisition(ds, text=req.yaml))
+
+
+def check_schedule_request(ds: Dataset, req: ScheduleRequest) -> None:
+    """A schedule request is refused now for a spec that does not validate."""
+    check_schedule_text(ds, req.yaml)

@@ -69,3 +69,11 @@ def calibrate_outcome(
 ) -> Outcome:
     """The registry's runner."""
     return calibrate_result(*run_calibrate(ds, holder=req.holder, event=req.event))
+
+
+def check_calibrate_request(ds: Dataset, req: CalibrateRequest) -> None:
+    """A calibration request is refused now for an unknown holder or event."""
+    from critmat.services.context import resolve
+
+    resolve(ds, holder=req.holder)
+    check_request(ds, req.event)

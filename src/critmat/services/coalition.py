@@ -129,3 +129,8 @@ def coalition_outcome(
 ) -> Outcome:
     """The registry's runner (the exchange file carries its numbers)."""
     return coalition_result(run_coalition(check_exchange(req.exchange), req.rule), req.rule)
+
+
+def check_coalition_request(ds: object, req: CoalitionRequest) -> None:
+    """A coalition request is refused now for an exchange that does not validate."""
+    check_exchange(req.exchange)

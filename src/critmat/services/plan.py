@@ -331,3 +331,12 @@ def plan_outcome(
     if req.decisions:
         add_decisions_from_text(ds, res, dict(req.decisions))
     return plan_result(res)
+
+
+def check_plan_request(ds: Dataset, req: PlanRequest) -> None:
+    """A plan request is refused now for a bad config, holder or year, or decisions."""
+    from critmat.services.context import resolve
+
+    cfg = PlanConfig.model_validate(req.config)
+    resolve(ds, holder=req.holder, year=cfg.year)
+    check_decisions(ds, req.decisions)

@@ -251,3 +251,8 @@ def policy_outcome(
 ) -> Outcome:
     """The registry's runner (the dataset is not used: a policy spec carries its numbers)."""
     return policy_result(run_policy(None, req.method, text=req.yaml))  # type: ignore[arg-type]
+
+
+def check_policy_request(ds: object, req: PolicyRequest) -> None:
+    """A policy request is refused now for a spec that does not validate."""
+    check_policy_text(req.yaml)

@@ -263,3 +263,15 @@ def simulate_outcome(
     """The registry's runner (critmat.usecases)."""
     res, notes, _ = run_simulate(ds, req, progress)
     return simulate_result(res, notes, req)
+
+
+def check_simulate_request(ds: Dataset, req: SimulateRequest) -> None:
+    """What an HTTP simulation job is refused for before it is queued: server paths and
+    schedulers, a scenario id that is not one, and what :func:`check_request` refuses."""
+    from critmat.errors import CritmatError
+
+    if req.stockpile is not None or req.scheduler is not None:
+        raise CritmatError("stockpile files and schedulers are not taken over HTTP")
+    if req.scenario and not req.scenario.replace("-", "").replace("_", "").isalnum():
+        raise CritmatError("scenario: a library id (e.g. GR-2023) or 'stochastic'")
+    check_request(ds, req)

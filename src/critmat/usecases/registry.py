@@ -33,6 +33,9 @@ class UseCase:
     cli: str
     doc: str
     route: str = ""
+    #: ``module:function(dataset, request)`` raising CritmatError for what is refused before
+    #: any work is queued ("" = the request model's own validation only)
+    check: str = ""
 
     @property
     def is_job(self) -> bool:
@@ -42,6 +45,11 @@ class UseCase:
         model = _load(self.request)
         assert isinstance(model, type) and issubclass(model, BaseModel)
         return model
+
+    def check_now(self, ds: Dataset, request: BaseModel) -> None:
+        """Refuse now what the use case would refuse later (before a job is queued)."""
+        if self.check:
+            _load(self.check)(ds, request)
 
     def run(self, ds: Dataset, request: Mapping[str, Any] | BaseModel, progress: Progress = None
             ) -> Outcome:  # fmt: skip
@@ -59,8 +67,11 @@ def _load(path: str) -> Any:
 
 
 def _entry(kind: str, module: str, request: str, cli: str, doc: str, route: str = "") -> UseCase:
+    """A use case named by convention: runner ``<module>:<kind>_outcome``; a job (no
+    ``route`` given) also has its check ``<module>:check_<kind>_request``."""
     return UseCase(kind, f"critmat.usecases.requests:{request}", f"{module}:{kind}_outcome",
-                   cli, doc, route or f"/api/v1/jobs/{kind}")  # fmt: skip
+                   cli, doc, route or f"/api/v1/jobs/{kind}",
+                   "" if route else f"{module}:check_{kind}_request")  # fmt: skip
 
 
 _S = "critmat.services."
