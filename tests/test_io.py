@@ -98,7 +98,7 @@ def test_cli_industries_view() -> None:
         app, ["loss", "--holder", "USA", "--industries", "-m", "gallium", "-f", "json"]
     )
     assert r.exit_code == 0, r.stderr
-    rows = json.loads(r.stdout)
+    rows = json.loads(r.stdout)["industries"]  # the registry's JSON (critmat.usecases)
     semis = [x for x in rows if x["industry"] == "334413"]
     assert semis and all(x["material"] == "gallium" for x in rows)
     x = semis[0]
@@ -107,7 +107,7 @@ def test_cli_industries_view() -> None:
     assert x["gdp_change_1pct_cut_musd"] < x["own_value_added_change_musd"] < 0
     r = CliRunner().invoke(app, ["loss", "--holder", "USA", "--industries", "-m", "palladium",
                                  "-f", "json"])  # fmt: skip
-    (row,) = json.loads(r.stdout)  # a material without mapped industries says so, never []
+    (row,) = json.loads(r.stdout)["industries"]  # no mapped industries: says so, never []
     assert row["assessment"].startswith("not assessed") and row["output_musd"] is None
     bad = CliRunner().invoke(app, ["loss", "--holder", "EU27", "--industries"])
     assert bad.exit_code == 2 and "input-output table" in bad.stderr and "USA 2017" in bad.stderr

@@ -34,6 +34,8 @@ def _cases(tmp: Path) -> dict[str, tuple[list[str], dict[str, Any]]]:
     return {
         "assess": (["assess", "--holder", "EU27", "--year", "2023", "--method", "eu-crm"],
                    {"holder": "EU27", "year": 2023, "methods": ["eu-crm"]}),
+        "loss": (["loss", "--holder", "USA", "--industries", "-m", "gallium"],
+                 {"holder": "USA", "industries": True, "materials": ["gallium"]}),
         "simulate": (["simulate", "GR-2023", "--holder", "EU27", "--runs", "50"],
                      {"scenario": "GR-2023", "holder": "EU27", "runs": 50}),
         "plan": (["plan", "--holder", "EU27", "--budget", "1e9", "--config", str(cfg)],
@@ -110,6 +112,7 @@ def test_the_cli_and_the_api_give_the_same_json_for_every_use_case(
         assert via_cli["readme"] and isinstance(via_cli["notes"], list), kind
         main = {
             "assess": "assessment",
+            "loss": "industries",
             "simulate": "summary",
             "plan": "composition",
             "policy": "policy",

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from critmat.api.auth import Principal
 from critmat.api.deps import analyst, dataset, records, viewer
 from critmat.errors import CritmatError
-from critmat.usecases.requests import AssessRequest
+from critmat.usecases.requests import AssessRequest, LossRequest
 
 __all__ = ["router"]
 
@@ -174,6 +174,15 @@ def assessments(request: Request, body: AssessRequest, _: Analyst) -> dict[str, 
     if body.inputs is not None:
         raise CritmatError("input files are not taken over HTTP (they are paths on the server)")
     return REGISTRY["assess"].run(dataset(request), body).to_json()
+
+
+@router.post("/loss")
+def loss(request: Request, body: LossRequest, _: Viewer) -> dict[str, Any]:
+    """The loss of a tonne short per material, or the industries using each material: the
+    same JSON as ``critmat loss --format json``."""
+    from critmat.usecases import REGISTRY
+
+    return REGISTRY["loss"].run(dataset(request), body).to_json()
 
 
 @router.get("/scenarios")

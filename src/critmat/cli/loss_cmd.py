@@ -12,14 +12,12 @@ from critmat.cli.output import (
     check_out,
     dataset_from,
     emit_frame,
-    emit_not_table,
+    emit_outcome,
     friendly,
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from critmat.data import Dataset
+    import pandas as pd
 
 
 @friendly
@@ -54,23 +52,22 @@ def loss(
     """Loss per tonne short from downstream value added (docs/methods.md 6.7)."""
     import pandas as pd
 
-    from critmat.services.loss import loss_per_tonne_table
+    from critmat.services.loss import loss_outcome
+    from critmat.usecases.requests import LossRequest
 
     check_out(fmt, out)
+    req = LossRequest(holder=holder, year=year, dependency=dependency, industries=industries,
+                      materials=material)  # fmt: skip
+    outcome = loss_outcome(dataset_from(ctx), req)
+    if emit_outcome(outcome, fmt, out):
+        return
     if industries:
-        _industries(dataset_from(ctx), holder, material, fmt, out)
+        _industries(outcome.tables["industries"], fmt)
         return
-    table, code, threshold, line_stop = loss_per_tonne_table(
-        dataset_from(ctx), holder, year, dependency
-    )
-    readme = {
-        "command": f"critmat loss --holder {code} --year {year} --dependency {dependency:g}",
-        "method": "loss = max(price, SI_EI x dependency x value added at stake per t); "
-        "docs/methods.md 6.7",
-        "units": "USD per t of each material's basis",
-    }
-    if emit_not_table({"loss_per_tonne": table}, "loss_per_tonne", fmt, out, readme):
-        return
+    table = outcome.tables["loss_per_tonne"]
+    code = str(outcome.fields["holder"])
+    threshold = float(outcome.readme["outage_threshold"])
+    line_stop = float(outcome.readme["loss_line_stop"])
 
     def usd(v: float) -> str:
         return "" if v != v else f"{v:,.0f}"
@@ -104,22 +101,8 @@ def loss(
     )
 
 
-def _industries(
-    ds: Dataset, holder: str, materials: list[str] | None, fmt: Format, out: Path | None
-) -> None:
+def _industries(table: pd.DataFrame, fmt: Format) -> None:
     import pandas as pd
-
-    from critmat.services.loss import CUT_SHARE, downstream_industries
-
-    table = downstream_industries(ds, holder, materials)
-    readme = {
-        "command": f"critmat loss --holder {holder} --industries",
-        "method": "mixed exogenous/endogenous input-output model (Miller & Blair ch. 13): a "
-        f"{CUT_SHARE:.0%} cut of the industry's output, its suppliers respond; docs/methods.md 6.8",
-        "units": "USD million of the table's year (BEA 2017, producers' prices, nominal)",
-    }
-    if emit_not_table({"industries": table}, "industries", fmt, out, readme):
-        return
 
     def musd(v: float) -> str:
         return "" if v != v else f"{v:,.0f}"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from critmat.data.dataset import Dataset
+from critmat.usecases.outcome import Outcome
+from critmat.usecases.requests import LossRequest
 
 __all__ = ["CUT_SHARE", "downstream_industries", "loss_per_tonne_table"]
 
@@ -115,3 +119,32 @@ def downstream_industries(
                 }
             )
     return pd.DataFrame(rows, columns=DOWNSTREAM_COLUMNS)
+
+
+def loss_outcome(
+    ds: Dataset, req: LossRequest, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """The registry's runner: the loss table, or the downstream industries."""
+    if req.industries:
+        table = downstream_industries(ds, req.holder, req.materials)
+        readme = {
+            "method": "mixed exogenous/endogenous input-output model (Miller & Blair ch. 13): a "
+            f"{CUT_SHARE:.0%} cut of the industry's output, its suppliers respond; "
+            "docs/methods.md 6.8",
+            "units": "USD million of the table's year (BEA 2017, producers' prices, nominal)",
+        }
+        return Outcome(tables={"industries": table}, readme=readme,
+                       fields={"holder": req.holder}, main="industries")  # fmt: skip
+    table, code, threshold, line_stop = loss_per_tonne_table(
+        ds, req.holder, req.year, req.dependency
+    )
+    readme = {
+        "method": "loss = max(price, SI_EI x dependency x value added at stake per t); "
+        "docs/methods.md 6.7",
+        "units": "USD per t of each material's basis",
+        "dependency": f"{req.dependency:g}",
+        "outage_threshold": f"{threshold:g}",
+        "loss_line_stop": f"{line_stop:g}",
+    }
+    return Outcome(tables={"loss_per_tonne": table}, readme=readme,
+                   fields={"holder": code, "year": req.year}, main="loss_per_tonne")  # fmt: skip

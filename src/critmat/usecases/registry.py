@@ -81,6 +81,9 @@ REGISTRY: dict[str, UseCase] = {
     for u in (
         _entry("assess", _S + "assess", "AssessRequest", "critmat assess",
                "criticality by the published methods", "/api/v1/assessments"),
+        _entry("loss", _S + "loss", "LossRequest", "critmat loss",
+               "the loss of a tonne short, or the industries using each material",
+               "/api/v1/loss"),
         _entry("simulate", _S + "simulate", "SimulateRequest", "critmat simulate",
                "Monte Carlo disruptions of a scenario for a holder"),
         _entry("plan", _S + "plan", "PlanRequest", "critmat plan",

@@ -1,5 +1,6 @@
 """The request of every use case in the registry (pydantic; validated at the door by the CLI
-and the API alike). No maths here."""
+and the API alike). No maths here. Numbers and booleans are strict:
+JSON ``0`` is not ``false``, ``"2023"`` not a year."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ __all__ = [
     "AssessRequest",
     "CalibrateRequest",
     "CoalitionRequest",
+    "LossRequest",
     "PlanRequest",
     "PolicyRequest",
     "ScheduleRequest",
@@ -25,7 +27,7 @@ class AssessRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     holder: str
-    year: int
+    year: int = Field(strict=True)
     methods: list[str] | None = None  # eu-crm, usgs, geopolrisk (default: all)
     materials: list[str] | None = None
     sources: Literal["auto", "usgs", "wmd", "all"] = "auto"
@@ -42,14 +44,14 @@ class SimulateRequest(BaseModel):
     scenario: str = ""
     scenario_yaml: str | None = Field(default=None, max_length=200_000)
     holder: str
-    year: int = 2023
-    runs: int = Field(1000, ge=1, le=10_000_000)
-    seed: int = Field(0, ge=0)
+    year: int = Field(2023, strict=True)
+    runs: int = Field(1000, ge=1, le=10_000_000, strict=True)
+    seed: int = Field(0, ge=0, strict=True)
     stockpile: Path | None = None
-    workers: int | None = Field(None, ge=1)
+    workers: int | None = Field(None, ge=1, strict=True)
     scheduler: str | None = None
     #: draw the uncertain parameters per run from their ranges (docs/methods.md 6.3, 6.6)
-    parameter_uncertainty: bool = True
+    parameter_uncertainty: bool = Field(True, strict=True)
     #: how expected_loss_usd is counted (docs/methods.md 6.7, 6.9)
     loss_method: Literal["critmat", "usgs2024"] = "critmat"
 
@@ -66,9 +68,11 @@ class PlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     holder: str = Field(max_length=20)
-    budget: float = Field(ge=0, le=1e13)
+    budget: float = Field(ge=0, le=1e13, strict=True)
     config: dict[str, Any] = Field(default_factory=dict)
-    sensitivity: bool = Field(False, description="add the tornado and ranges on the tonnes")
+    sensitivity: bool = Field(
+        False, strict=True, description="add the tornado and ranges on the tonnes"
+    )
     decisions: dict[str, str] = Field(
         default_factory=dict,
         description="specs of the decisions beyond the sizing, as text: policy, schedule, options "
@@ -110,3 +114,16 @@ class CalibrateRequest(BaseModel):
 
     holder: str | None = Field(None, max_length=20)
     event: str | None = Field(None, max_length=40)
+
+
+class LossRequest(BaseModel):
+    """The loss of a tonne short per material (docs/methods.md 6.7), or with ``industries`` the
+    industries using each material in the holder's input-output table (6.8)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    holder: str = Field("EU27", max_length=20)
+    year: int = Field(2023, strict=True)
+    dependency: float = Field(0.03, ge=0.0, le=1.0, strict=True)
+    industries: bool = Field(False, strict=True)
+    materials: list[str] | None = Field(None, max_length=50)
