@@ -30,7 +30,13 @@ def _cases(tmp: Path) -> dict[str, tuple[list[str], dict[str, Any]]]:
     """Per kind: the CLI's arguments and the API's request body for the same question."""
     cfg = tmp / "plan.yaml"
     cfg.write_text(yaml.safe_dump(PLAN_CONFIG))
-    text = {n: example_path(n).read_text() for n in ("teisberg1981", "lithium_schedule")}
+    text = {n: example_path(n).read_text() for n in ("teisberg1981", "lithium_schedule",
+                                                       "gallium_release")}  # fmt: skip
+    opts = tmp / "options.yaml"  # the shipped catalogue on fewer runs
+    opts.write_text(yaml.safe_dump({**yaml.safe_load(example_path("gallium_options").read_text()),
+                                    "runs": 60}))  # fmt: skip
+    release = ["--material", "gallium", "--stock-t", "40", "--scenario", "GAGE-2023", "--runs",
+               "50"]  # fmt: skip
     return {
         "assess": (["assess", "--holder", "EU27", "--year", "2023", "--method", "eu-crm"],
                    {"holder": "EU27", "year": 2023, "methods": ["eu-crm"]}),
@@ -46,6 +52,10 @@ def _cases(tmp: Path) -> dict[str, tuple[list[str], dict[str, Any]]]:
         "coalition": (["optimize", "coalition", "coalition_gallium"],
                       {"exchange": json.loads(example_path("coalition_gallium").read_text())}),
         "calibrate": (["calibrate", "--event", "GAGE-2023"], {"event": "GAGE-2023"}),
+        "options": (["optimize", "options", str(opts)], {"yaml": opts.read_text()}),
+        "release": (["optimize", "release", "gallium_release", *release],
+                    {"yaml": text["gallium_release"], "material": "gallium", "stock_t": 40.0,
+                     "scenario": "GAGE-2023", "runs": 50}),
     }  # fmt: skip
 
 
@@ -119,6 +129,8 @@ def test_the_cli_and_the_api_give_the_same_json_for_every_use_case(
             "schedule": "schedule",
             "coalition": "members",
             "calibrate": "targets",
+            "options": "portfolios",
+            "release": "release_rules",
         }[kind]
         assert via_cli[main] and isinstance(via_cli[main][0], dict), kind  # fmt: skip
 

@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 from critmat.api.store import ApiJob
 from critmat.errors import CritmatError
 from critmat.report.jsonsafe import jsonable
+from critmat.usecases import REGISTRY
 
 __all__ = ["KINDS", "cancel", "create", "get", "recent", "recover", "run_job"]
 
-KINDS = ("simulate", "plan", "calibrate", "policy", "schedule", "coalition")
+#: the job kinds: the registry's use cases answered as jobs (critmat.usecases)
+KINDS = tuple(k for k, uc in REGISTRY.items() if uc.is_job)
 
 
 def _now() -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -13,22 +13,8 @@ from critmat.cli.output import (
     check_out,
     emit_frame,
     emit_outcome,
-    emit_tables,
     friendly,
 )
-
-
-def _emitted(tables: dict[str, Any], fmt: Format, out: Path | None, readme: dict[str, str]) -> bool:
-    """Files (``--out``) or JSON on stdout (the README and every table); True when done."""
-    if emit_tables(tables, fmt, out, readme):
-        return True
-    if fmt is Format.json:
-        from critmat.cli.output import emit_json
-
-        emit_json({"readme": readme, **{k: v.to_dict("records") for k, v in tables.items()}})
-        return True
-    return False
-
 
 app = typer.Typer(no_args_is_help=True, help="Decisions over time (docs/policy.md).")
 
@@ -194,7 +180,8 @@ def release(
     triggers, on the same runs (common random numbers)."""
     from critmat.cli.output import dataset_from
     from critmat.errors import CritmatError
-    from critmat.services.policy import compare_release_rules, example_path
+    from critmat.services.policy import check_release_request, example_path, release_outcome
+    from critmat.usecases.requests import ReleaseRequest
 
     check_out(fmt, out)
     try:
@@ -203,16 +190,15 @@ def release(
         raise CritmatError(
             f"--thresholds: numbers separated by commas, not {thresholds!r}"
         ) from None
-    table = compare_release_rules(
-        dataset_from(ctx), holder=holder, material=material, scenario=scenario,
-        stock_t=stock_t, policy_spec=example_path(spec), thresholds=cuts,
-        months_per_period=months_per_period, runs=runs, seed=seed,
-    )  # fmt: skip
-    readme = {"command": f"critmat optimize release {spec} --material {material} --stock-t "
-              f"{stock_t:g} --thresholds {thresholds} --holder {holder} --scenario {scenario} "
-              f"--runs {runs} --seed {seed}"}  # fmt: skip
-    if emit_tables({"release_rules": table}, fmt, out, readme):
+    req = ReleaseRequest(yaml=example_path(spec).read_text(encoding="utf-8"), material=material,
+                         stock_t=stock_t, thresholds=cuts, holder=holder, scenario=scenario,
+                         runs=runs, seed=seed, months_per_period=months_per_period)  # fmt: skip
+    ds = dataset_from(ctx)
+    check_release_request(ds, req)
+    outcome = release_outcome(ds, req)
+    if emit_outcome(outcome, fmt, out):
         return
+    table = outcome.main_table
     emit_frame(table, fmt, title=f"{material}: {stock_t:g} t released by each rule, {holder}, "
                f"{scenario}, {runs} runs (seed {seed})")  # fmt: skip
 
@@ -230,16 +216,12 @@ def options(
     """Mitigation options beyond stock (mines, plants, recycling, agreements, substitution):
     every portfolio with the stock it still needs, under one budget, on the simulator."""
     from critmat.cli.output import dataset_from
-    from critmat.services.options import run_options
+    from critmat.services.options import options_result, run_options
     from critmat.services.policy import example_path
 
     check_out(fmt, out)
     rep = run_options(dataset_from(ctx), example_path(spec))
-    readme = {"command": f"critmat optimize options {spec}", "spec": rep.spec.name, **rep.inputs}
-    if _emitted(rep.tables(), fmt, out, readme):
-        return
-    if fmt is not Format.table:
-        emit_frame(rep.portfolios, fmt)
+    if emit_outcome(options_result(rep), fmt, out):
         return
     s = rep.spec
     cols = ["options", "capex_usd", "stock_t", "expected_unmet_no_stock_t",

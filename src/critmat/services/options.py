@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -13,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from critmat.data.dataset import Dataset
 from critmat.errors import CritmatError
+from critmat.usecases.outcome import Outcome
+from critmat.usecases.requests import OptionsRequest
 
 __all__ = ["OptionsReport", "OptionsSpec", "run_options"]
 
@@ -203,3 +206,23 @@ def run_options(ds: Dataset, path: str | Path | None = None, *, text: str | None
         "scenario": f"{spec.scenario}, {spec.runs} runs, seed {spec.seed}, {horizon} months",
     }
     return OptionsReport(spec, table, chosen, pd.DataFrame(steps), inputs)
+
+
+def options_result(rep: OptionsReport) -> Outcome:
+    """An options study as every face shows it (critmat.usecases)."""
+    return Outcome(tables=rep.tables(), readme={"spec": rep.spec.name, **rep.inputs},
+                   main="portfolios")  # fmt: skip
+
+
+def check_options_request(ds: Dataset, req: OptionsRequest) -> None:
+    """An options request is refused now for a catalogue that does not validate."""
+    from critmat.data.yamlfile import load_yaml_text
+
+    load_yaml_text(req.yaml, OptionsSpec, "options spec", "the options YAML")
+
+
+def options_outcome(
+    ds: Dataset, req: OptionsRequest, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """The registry's runner."""
+    return options_result(run_options(ds, text=req.yaml))

@@ -16,7 +16,7 @@ from critmat.optimize.policy import PolicyProblem, PolicySolution
 from critmat.optimize.policy_spec import PolicySpec
 from critmat.sim.stockpile import StockpileSpec
 from critmat.usecases.outcome import Outcome
-from critmat.usecases.requests import PolicyRequest
+from critmat.usecases.requests import PolicyRequest, ReleaseRequest
 
 __all__ = [
     "METHODS",
@@ -256,3 +256,44 @@ def policy_outcome(
 def check_policy_request(ds: object, req: PolicyRequest) -> None:
     """A policy request is refused now for a spec that does not validate."""
     check_policy_text(req.yaml)
+
+
+def release_result(table: pd.DataFrame, req: ReleaseRequest) -> Outcome:
+    """The release rules compared, as every face shows it (critmat.usecases)."""
+    readme = {
+        "material": req.material,
+        "stock_t": f"{req.stock_t:g}",
+        "thresholds": ",".join(f"{x:g}" for x in req.thresholds),
+        "holder": req.holder,
+        "scenario": req.scenario,
+        "runs": str(req.runs),
+        "seed": str(req.seed),
+        "months_per_period": f"{req.months_per_period:g}",
+    }
+    return Outcome(tables={"release_rules": table}, readme=readme, main="release_rules")
+
+
+def check_release_request(ds: Dataset, req: ReleaseRequest) -> None:
+    """A release request is refused now for a policy spec that does not validate or an
+    unknown holder or material."""
+    from critmat.services.context import resolve
+
+    check_policy_text(req.yaml)
+    resolve(ds, holder=req.holder, materials=[req.material])
+
+
+def release_outcome(
+    ds: Dataset, req: ReleaseRequest, progress: Callable[[int], None] | None = None
+) -> Outcome:
+    """The registry's runner: the policy spec text is read from a temporary file."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        spec = Path(d) / "release_policy.yaml"
+        spec.write_text(req.yaml, encoding="utf-8")
+        table = compare_release_rules(
+            ds, holder=req.holder, material=req.material, scenario=req.scenario,
+            stock_t=req.stock_t, policy_spec=spec, thresholds=list(req.thresholds),
+            months_per_period=req.months_per_period, runs=req.runs, seed=req.seed,
+        )  # fmt: skip
+    return release_result(table, req)

@@ -94,6 +94,10 @@ REGISTRY: dict[str, UseCase] = {
                "a multi-year acquisition schedule under a budget and a market-impact cap"),
         _entry("coalition", _S + "coalition", "CoalitionRequest", "critmat optimize coalition",
                "a coalition's pooled stock against each member alone"),
+        _entry("options", _S + "options", "OptionsRequest", "critmat optimize options",
+               "mitigation options beyond stock, each portfolio with the stock it still needs"),
+        _entry("release", _S + "policy", "ReleaseRequest", "critmat optimize release",
+               "a solved release policy against the simple triggers, on common runs"),
         _entry("calibrate", _S + "calibrate", "CalibrateRequest", "critmat calibrate",
                "the price law fitted to the record, leave-one-event-out"),
     )

@@ -14,8 +14,10 @@ __all__ = [
     "CalibrateRequest",
     "CoalitionRequest",
     "LossRequest",
+    "OptionsRequest",
     "PlanRequest",
     "PolicyRequest",
+    "ReleaseRequest",
     "ScheduleRequest",
     "SimulateRequest",
 ]
@@ -127,3 +129,28 @@ class LossRequest(BaseModel):
     dependency: float = Field(0.03, ge=0.0, le=1.0, strict=True)
     industries: bool = Field(False, strict=True)
     materials: list[str] | None = Field(None, max_length=50)
+
+
+class OptionsRequest(BaseModel):
+    """Mitigation options beyond stock: the catalogue as YAML text (docs/options.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    yaml: str = Field(max_length=200_000)
+
+
+class ReleaseRequest(BaseModel):
+    """A solved release policy inside the simulator next to the simple triggers: the policy
+    spec as YAML text (levels in t of the basis; docs/policy.md)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    yaml: str = Field(max_length=200_000)
+    material: str = Field(max_length=40)
+    stock_t: float = Field(ge=0.0, le=1e9, strict=True)
+    thresholds: list[float] = Field(default_factory=lambda: [0.02, 0.2], max_length=20)
+    holder: str = Field("EU27", max_length=20)
+    scenario: str = Field("stochastic", max_length=40)
+    runs: int = Field(1000, ge=10, le=1_000_000, strict=True)
+    seed: int = Field(0, ge=0, strict=True)
+    months_per_period: float = Field(12.0, ge=0.1, le=120.0, strict=True)
