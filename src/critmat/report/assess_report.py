@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from critmat.report.html import page, table_html, write_page
-from critmat.services.assess import AssessResult
+from critmat.usecases.pages import AssessResult
 
 __all__ = ["write_assess_report"]
 
@@ -150,7 +150,7 @@ def _sourcing(sourcing: dict[str, pd.DataFrame], holder: str, year: int) -> str:
 
 
 def write_assess_report(res: AssessResult, out: str | Path) -> Path:
-    """Write the assessment page for a :class:`critmat.services.assess.AssessResult`."""
+    """Write the assessment page for a :class:`critmat.usecases.pages.AssessResult`."""
     result = res.table
     holder, year = res.holder, res.year
     ranking = result[result["is_bottleneck"]].pivot_table(

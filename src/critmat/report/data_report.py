@@ -16,7 +16,7 @@ import pandas as pd
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.views import supply_by_country
 from critmat.report.html import page, table_html, write_page
-from critmat.services.data import DataOverview, price_series
+from critmat.usecases.pages import DataOverview
 
 __all__ = ["write_data_report"]
 
@@ -195,7 +195,7 @@ squares, so each value is a lower bound. Source per bar in the hover text.</p>
 {table_html(rank)}
 <h2>3. Prices</h2>
 {_price_index_chart(ds)}
-{_material_price_chart(*price_series(ds, mat), mat)}
+{_material_price_chart(overview.prices, overview.prices_skipped, mat)}
 <p class="note">USGS Mineral Commodity Summaries (editions 2019-2026), Argus via USGS; BACI unit
 values (CEPII) are a proxy, not exchange prices.</p>
 <h2>4. Coverage</h2>

@@ -1,6 +1,7 @@
 """The forecast pages: demand projections with bands next to the IEA's, backtest plots, price
 forecasts with intervals, the early-warning index with the events marked. They draw computed
-results (critmat.services.forecast, critmat.services.warning) and compute nothing."""
+results (critmat.usecases.pages; the demand projection still from critmat.services.forecast)
+and compute nothing."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import pandas as pd
 from critmat.report.html import page, table_html, write_page
 
 if TYPE_CHECKING:
-    from critmat.services.forecast import DemandResult, PriceForecast
-    from critmat.services.warning import WarningResult
+    from critmat.services.forecast import DemandResult
+    from critmat.usecases.pages import PriceForecast, WarningResult
 
 __all__ = [
     "demand_figure",

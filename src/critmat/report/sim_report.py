@@ -1,5 +1,5 @@
 """The simulation page: fan charts (median and 5-95% band) and the summary table, drawn from the
-computed :class:`critmat.services.simulate.SimPage` (the page computes nothing)."""
+computed :class:`critmat.usecases.pages.SimPage` (the page computes nothing)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from critmat.report.html import page, table_html, write_page
-from critmat.services.simulate import SimPage
+from critmat.usecases.pages import SimPage
 
 __all__ = ["fan_figure", "write_sim_report"]
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from critmat.data.dataset import Dataset
 from critmat.usecases.outcome import Outcome
+from critmat.usecases.pages import AssessResult
 from critmat.usecases.requests import AssessRequest
 
 __all__ = [
@@ -19,30 +19,6 @@ __all__ = [
     "run_assess",
     "write_assess_report",
 ]
-
-
-@dataclass
-class AssessResult:
-    """The tidy assessment table and what its page shows beside it."""
-
-    holder: str
-    year: int
-    table: pd.DataFrame
-    trend: pd.DataFrame = field(default_factory=pd.DataFrame)
-    sourcing: dict[str, pd.DataFrame] = field(default_factory=dict)
-    ei_threshold: float = 2.8
-    sr_threshold: float = 1.0
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table of the result, by sheet name (for csv/json/xlsx output)."""
-        out = {"assessment": self.table}
-        if not self.trend.empty:
-            out["hhi_trend"] = self.trend
-        if self.sourcing:
-            out["import_sourcing"] = pd.concat(
-                [m.assign(material=k) for k, m in self.sourcing.items()], ignore_index=True
-            )
-        return out
 
 
 def run_assess(ds: Dataset, req: AssessRequest, *, details: bool = False) -> AssessResult:

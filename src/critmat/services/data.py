@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.units import UnitError, convert_mass
 from critmat.data.views import SupplyTable, supply_by_country
+from critmat.usecases.pages import DataOverview
 
 __all__ = [
     "DataOverview",
@@ -23,18 +22,12 @@ __all__ = [
 ]
 
 
-@dataclass
-class DataOverview:
-    """The tables of the data report, computed."""
-
-    coverage: pd.DataFrame
-    ranking: pd.DataFrame
-    spread: pd.DataFrame
-
-
-def overview(ds: Dataset) -> DataOverview:
-    """Coverage per material, concentration ranking, cross-source spread."""
-    return DataOverview(coverage_table(ds), concentration_ranking(ds), source_spread(ds))
+def overview(ds: Dataset, material: str = "cobalt") -> DataOverview:
+    """Coverage per material, concentration ranking, cross-source spread, and the price series
+    of the material the page shows."""
+    prices, skipped = price_series(ds, material)
+    return DataOverview(coverage_table(ds), concentration_ranking(ds), source_spread(ds),
+                        prices, skipped)  # fmt: skip
 
 
 def supply_table(
@@ -130,7 +123,7 @@ def write_data_report(ds: Dataset, out: str, material: str = "cobalt") -> str:
     """Compute the overview and write the data report; returns the path written."""
     from critmat.report.data_report import write_data_report as write
 
-    return str(write(ds, overview(ds), out, material=material))
+    return str(write(ds, overview(ds, material), out, material=material))
 
 
 def coverage_table(ds: Dataset) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.forecast.demand import Projection
+from critmat.usecases.pages import PriceForecast
 
 __all__ = [
     "DEMAND_MATERIALS",
@@ -365,17 +366,6 @@ def price_series_catalogue(
         if len(a) >= 3:
             out.append((m, label, a.sort_index(), "A", unit))
     return out
-
-
-@dataclass
-class PriceForecast:
-    """Forecasts, backtest detail and summary for every series requested."""
-
-    forecasts: pd.DataFrame  # material, series, model, step, period, mean, lo80..hi95, unit
-    summary: pd.DataFrame  # material, series, model, mase, coverage80/95, better_than_naive
-    detail: pd.DataFrame  # backtest rows
-    history: pd.DataFrame  # material, series, period, value
-    notes: list[str] = field(default_factory=list)
 
 
 def _future_labels(last: str, freq: str, h: int) -> list[str]:

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.sim.run import SimResult
 from critmat.sim.scenario import Scenario
 from critmat.usecases.outcome import Outcome
+from critmat.usecases.pages import SimPage
 from critmat.usecases.requests import SimulateRequest
 
 __all__ = [
@@ -191,23 +191,6 @@ def fan_table(res: SimResult) -> pd.DataFrame:
             )
     cols = ["material", "basis", "variable", "unit", "month", "p05", "p50", "p95"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
-
-
-class SimPage(BaseModel):
-    """What the simulation page shows, computed: summary table and fan table."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    scenario: str
-    holder: str
-    year: int
-    runs: int
-    seed: int
-    paths_kept: int
-    notes: list[str]
-    summary: pd.DataFrame
-    fans: pd.DataFrame
-    has_stock: bool
 
 
 def sim_page(res: SimResult, notes: list[str]) -> SimPage:

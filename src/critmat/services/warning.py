@@ -3,12 +3,11 @@ multipliers the simulator's stochastic generator takes (docs/methods.md 8.4-8.5)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.dataset import Dataset
+from critmat.usecases.pages import WarningResult
 
 __all__ = [
     "WarningRequest",
@@ -57,19 +56,6 @@ class WarningRequest(BaseModel):
     threshold: float = Field(default=0.5, ge=-3.0, le=3.0)
     weights: dict[str, float] = Field(default_factory=dict)
     fitted: bool = Field(default=False, description="use the weights fitted to the events")
-
-
-@dataclass
-class WarningResult:
-    """Index panel, event backtest, false alarms, fitted weights and current multipliers."""
-
-    index: pd.DataFrame  # material, year, z signals, index, multiplier
-    raw: pd.DataFrame  # material, year, raw signals
-    events: pd.DataFrame  # per event and material: index at start, warned, lead
-    alarms: pd.DataFrame  # per material: warnings, false alarms
-    weights: pd.DataFrame  # signal, default, fitted, used
-    current: pd.DataFrame  # material, year, index, multiplier (the latest year)
-    notes: list[str] = field(default_factory=list)
 
 
 def _events(ds: Dataset) -> pd.DataFrame:
