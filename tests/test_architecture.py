@@ -114,3 +114,23 @@ def test_the_use_case_contracts_import_no_maths_and_no_face() -> None:
         if mod.split(".")[1] in MATHS | {"services", "cli", "api", "web"}
     ]
     assert not bad, "\n".join(bad)
+
+
+#: the one place a face starts another: ``critmat serve`` / ``critmat users`` bootstrap the API
+#: (api.bootstrap, api.launcher); the API mounts the dashboard (web.pages)
+FACE_EDGES = {("cli", "api"), ("api", "web")}
+
+
+def test_faces_stay_apart_and_services_know_no_face() -> None:
+    faces = {"cli", "api", "web"}
+    bad = []
+    for layer in (*faces, "services", "report"):
+        for path in sorted((SRC / layer).rglob("*.py")):
+            for line, mod in _imports(path):
+                parts = mod.split(".")
+                other = parts[1] if len(parts) > 1 else ""
+                if other in faces and other != layer and (layer, other) not in FACE_EDGES:
+                    bad.append(f"{path.relative_to(SRC)}:{line} imports {mod}")
+    assert not bad, "\n".join(bad)
+    serve = [m for p in (SRC / "cli").glob("*.py") for _, m in _imports(p) if ".api" in m]
+    assert {m.rsplit(".", 1)[1] for m in serve} <= {"bootstrap", "launcher"}

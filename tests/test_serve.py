@@ -97,7 +97,7 @@ def test_two_server_processes_share_one_port_and_one_ledger(tmp_path: Path) -> N
 
 
 def test_settle_freezes_what_was_loaded_at_start() -> None:
-    from critmat.services.api import settle
+    from critmat.api.bootstrap import settle
 
     app = object()
     try:

@@ -7,7 +7,7 @@ else is a bug and keeps its traceback. Import cost: standard library only.
 
 from __future__ import annotations
 
-__all__ = ["CritmatError", "InfeasibleRequestError"]
+__all__ = ["CritmatError", "InfeasibleRequestError", "one_line"]
 
 
 class CritmatError(ValueError):
@@ -24,3 +24,15 @@ class InfeasibleRequestError(CritmatError):
 
     code = "infeasible"
     http_status = 409
+
+
+def one_line(exc: Exception, most: int = 5) -> str:
+    """An error as one line, for the CLI's stderr and the API's error body alike: a
+    validation error's issues joined (the first ``most``)."""
+    issues = list(getattr(exc, "issues", []) or [])
+    head = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if not issues:
+        return " ".join(x.strip() for x in str(exc).splitlines() if x.strip()) or head
+    parts = [str(i).strip().removeprefix("error: ") for i in issues[:most]]
+    more = f"; ... and {len(issues) - most} more" if len(issues) > most else ""
+    return f"{head}: {'; '.join(parts)}{more}"

@@ -97,7 +97,7 @@ def create_app(cfg: ApiConfig) -> FastAPI:
             "the server needs a ledger key of at least 16 bytes (CRITMAT_LEDGER_KEY_FILE); "
             "it refuses to start without one"
         )
-    if cfg.recover:  # several processes: the parent did both, once (services.api)
+    if cfg.recover:  # several processes: the parent did both, once (api.bootstrap)
         from critmat.services.inventory import init_database
 
         init_database(cfg.database_url, cfg.ledger_key)
@@ -143,7 +143,7 @@ def create_app(cfg: ApiConfig) -> FastAPI:
 
     @app.exception_handler(CritmatError)
     async def critmat_error(_: Request, exc: CritmatError) -> JSONResponse:
-        from critmat.cli.output import one_line
+        from critmat.errors import one_line
 
         status = exc.http_status
         if str(exc).startswith(("no job", "unknown")):

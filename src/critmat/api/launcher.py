@@ -6,7 +6,7 @@ instead: the first process to wake accepts a whole burst of connections, and wit
 clients one process stayed at 88% of a core while the other idled at 31% (measured,
 docs/performance.md). Where ``SO_REUSEPORT`` is missing (Windows), one process serves.
 
-The parent migrates the database and recovers stopped jobs once (critmat.services.api), starts
+The parent migrates the database and recovers stopped jobs once (critmat.api.bootstrap), starts
 the processes (spawned: no inherited connections), and stops them all on Ctrl-C or SIGTERM, or
 when one of them exits.
 """
@@ -26,7 +26,7 @@ def serve_processes(
     database_url: str, workers: int, processes: int, host: str, port: int, access_log: bool
 ) -> int:
     """Run ``processes`` server processes on ``host:port`` for a database prepared by
-    critmat.services.api.prepare_processes, each with ``workers`` job processes; returns the
+    critmat.api.bootstrap.prepare_processes, each with ``workers`` job processes; returns the
     exit status (0 after a requested stop, 1 when a process exited by itself)."""
     if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - Windows
         processes = 1
@@ -75,7 +75,7 @@ def _one(database_url: str, workers: int, host: str, port: int, access_log: bool
     the database and recovered the jobs)."""
     import uvicorn
 
-    from critmat.services.api import build_app, settle
+    from critmat.api.bootstrap import build_app, settle
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
     sock = _bind(host, port)

@@ -33,8 +33,7 @@ def refused(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
-        from critmat.cli.output import one_line
-        from critmat.errors import CritmatError
+        from critmat.errors import CritmatError, one_line
         from critmat.services.inventory import InventoryError
 
         try:

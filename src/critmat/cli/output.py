@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from critmat.errors import one_line
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -50,17 +52,6 @@ OutOpt = Annotated[
         "directory of CSV files (--format csv).",
     ),
 ]
-
-
-def one_line(exc: Exception, most: int = 5) -> str:
-    """An error as one line: a validation error's issues joined (the first ``most``)."""
-    issues = list(getattr(exc, "issues", []) or [])
-    head = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if not issues:
-        return " ".join(x.strip() for x in str(exc).splitlines() if x.strip()) or head
-    parts = [str(i).strip().removeprefix("error: ") for i in issues[:most]]
-    more = f"; ... and {len(issues) - most} more" if len(issues) > most else ""
-    return f"{head}: {'; '.join(parts)}{more}"
 
 
 def friendly(func: F) -> F:

@@ -19,7 +19,7 @@ def users_add(
     db: Annotated[str | None, typer.Option(help="Database URL (default: the settings').")] = None,
 ) -> None:
     """Create a user and print the token once (only a salted hash is stored)."""
-    from critmat.services.api import add_user
+    from critmat.api.bootstrap import add_user
 
     token = add_user(db, name, role)
     typer.echo(token)
@@ -48,7 +48,7 @@ def serve(
 
     import uvicorn
 
-    from critmat.services.api import build_app, prepare_processes, settle
+    from critmat.api.bootstrap import build_app, prepare_processes, settle
 
     if processes == 1:
         app = settle(build_app(database, workers=workers))

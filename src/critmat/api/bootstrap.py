@@ -1,4 +1,5 @@
-"""Serve: building the HTTP application and managing its users from the settings."""
+"""The HTTP face's bootstrap: building the application and managing its users from the
+settings (``critmat serve``, ``critmat users``, the multi-process launcher)."""
 
 from __future__ import annotations
 
