@@ -97,3 +97,11 @@ def test_the_cli(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["optimize", "options", str(_spec(tmp_path, runs=60))])
     assert r.exit_code == 0, r.output
     assert "stock as the options come online" in r.output
+
+
+def test_an_options_study_costs_a_tonne_as_the_plan_does() -> None:
+    """Buy spread 2% + (holding 3% + degradation 0.5%) x 2 years + sale spread 5% of 100 USD/t
+    (the plan's defaults, critmat.optimize.plan.PlanConfig)."""
+    from critmat.optimize.options import stock_cost_per_t
+
+    assert stock_cost_per_t(100.0, 0.03, 2.0) == pytest.approx(14.0)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["OptionArrays", "credit", "size_stock"]
+__all__ = ["OptionArrays", "credit", "size_stock", "stock_cost_per_t"]
 
 Arr = npt.NDArray[np.float64]
 
@@ -68,3 +68,16 @@ def size_stock(unmet: Arr, loss: Arr, cost_per_t: float, price: float, budget: f
         if c < best[1] - 1e-9 * max(1.0, abs(c)):
             best = (float(s), c)
     return best
+
+
+def stock_cost_per_t(price: float, holding_share_per_year: float, years: float) -> float:
+    """USD of holding one tonne bought at ``price`` (USD/t) over ``years``: the buy spread,
+    the holding cost and degradation per year, and the sale spread, as shares of the price;
+    the spreads and degradation are the plan's defaults (critmat.optimize.plan.PlanConfig:
+    2%, 5%, 0.5%/yr), so an options study and a plan cost a tonne alike."""
+    from critmat.optimize.plan import PlanConfig
+
+    keys = ("buy_spread_share", "sell_spread_share", "degradation_share_per_year")
+    d = {k: float(PlanConfig.model_fields[k].default) for k in keys}
+    per_year = holding_share_per_year + d["degradation_share_per_year"]
+    return price * (d["buy_spread_share"] + per_year * years + d["sell_spread_share"])

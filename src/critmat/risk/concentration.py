@@ -13,7 +13,7 @@ import pandas as pd
 
 from critmat.data.countries import AGGREGATES
 
-__all__ = ["hhi", "hhi_of_supply"]
+__all__ = ["exporter_hhi_panel", "hhi", "hhi_of_supply"]
 
 
 def hhi(shares: npt.ArrayLike) -> float:
@@ -98,3 +98,12 @@ def concentration_terms(
             ctrl_named[ctrl_named.index.isin(list(restricting))].sum()
         ),
     }
+
+
+def exporter_hhi_panel(trade: pd.DataFrame, materials: list[str]) -> pd.DataFrame:
+    """Exporters' HHI of world trade in tonnes (fraction scale), per material and year: the
+    squared shares of each exporter's ``quantity_t`` summed (columns material, year, hhi)."""
+    t = trade[trade["material"].isin(materials)]
+    q = t.groupby(["material", "year", "exporter"])["quantity_t"].sum()
+    s = q / q.groupby(level=[0, 1]).transform("sum")
+    return (s**2).groupby(level=[0, 1]).sum().rename("hhi").reset_index()

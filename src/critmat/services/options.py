@@ -103,7 +103,7 @@ def run_options(ds: Dataset, path: str | Path | None = None, *, text: str | None
     under the remaining budget, pick the cheapest portfolio and re-simulate it with its stock."""
     from critmat.data.basis import basis_price
     from critmat.data.yamlfile import load_yaml_model, load_yaml_text
-    from critmat.optimize.options import OptionArrays, credit, size_stock
+    from critmat.optimize.options import OptionArrays, credit, size_stock, stock_cost_per_t
     from critmat.services.context import resolve
     from critmat.sim.service import run_scenario
     from critmat.sim.stockpile import MaterialHolding, StockpileSpec
@@ -121,8 +121,7 @@ def run_options(ds: Dataset, path: str | Path | None = None, *, text: str | None
         raise CritmatError(f"{mat}: no price for {spec.year} in the dataset")
     price = quote.usd_per_t
     years = spec.horizon_months / 12.0
-    # a tonne held over the horizon: buy spread 2% + holding + 0.5%/yr degradation + sale spread 5%
-    cost_per_t = price * (0.02 + (spec.holding_share_per_year + 0.005) * years + 0.05)
+    cost_per_t = stock_cost_per_t(price, spec.holding_share_per_year, years)
     opt = OptionArrays(
         [o.name for o in spec.options],
         np.array([o.capex_usd for o in spec.options]),

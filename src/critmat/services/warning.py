@@ -7,6 +7,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.dataset import Dataset
+from critmat.risk.concentration import exporter_hhi_panel
 from critmat.usecases.pages import WarningResult
 
 __all__ = [
@@ -64,14 +65,6 @@ def _events(ds: Dataset) -> pd.DataFrame:
     parents["year"] = parents["start"].astype(str).str[:4].astype(int)
     parents["materials"] = parents["materials"].astype(str).str.split(";")
     return parents[["event_id", "materials", "actor", "event_type", "year"]].reset_index(drop=True)
-
-
-def _hhi(ds: Dataset, materials: list[str]) -> pd.DataFrame:
-    t = ds.trade
-    t = t[t["material"].isin(materials)]
-    q = t.groupby(["material", "year", "exporter"])["quantity_t"].sum()
-    s = q / q.groupby(level=[0, 1]).transform("sum")
-    return (s**2).groupby(level=[0, 1]).sum().rename("hhi").reset_index()
 
 
 def _hazard(ds: Dataset) -> pd.DataFrame:
@@ -136,7 +129,7 @@ def warning_inputs(ds: Dataset, materials: list[str]) -> tuple[object, list[str]
         if prices
         else pd.DataFrame(columns=["material", "year", "price"]),
         supply=pd.concat(supply, ignore_index=True),
-        hhi=_hhi(ds, materials),
+        hhi=exporter_hhi_panel(ds.trade, materials),
         governance=pd.DataFrame(
             {"country": gov["country"], "year": gov["year"], "pv": gov["value"]}
         ),
