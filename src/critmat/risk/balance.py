@@ -150,7 +150,14 @@ def _members(ds: Dataset, holder: str) -> set[str]:
 
 def _tonnage_table(ds: Dataset, material: str, stage: str, year: int) -> SupplyTable | None:
     """The first-priority tonnage table of a stage, for the latest year at or before ``year``
-    (else the earliest); ``None`` when the stage has only shares or nothing."""
+    (else the earliest); ``None`` when the stage has only shares or nothing. Built once per
+    dataset (read-only for callers)."""
+    return ds.derived(
+        ("tonnage_table", material, stage, year), lambda: _find_tonnage(ds, material, stage, year)
+    )
+
+
+def _find_tonnage(ds: Dataset, material: str, stage: str, year: int) -> SupplyTable | None:
     try:
         t = supply_by_country(ds, material, stage)
     except UnknownChoiceError:
@@ -165,7 +172,14 @@ def _tonnage_table(ds: Dataset, material: str, stage: str, year: int) -> SupplyT
 
 
 def world_production(ds: Dataset, material: str, year: int) -> tuple[float, str, str]:
-    """World production on the basis (t/yr) at the material's main stage: (t, stage, source)."""
+    """World production on the basis (t/yr) at the material's main stage: (t, stage, source);
+    built once per dataset."""
+    return ds.derived(
+        ("world_production", material, year), lambda: _world_production(ds, material, year)
+    )
+
+
+def _world_production(ds: Dataset, material: str, year: int) -> tuple[float, str, str]:
     for stage in ("refining", "mining"):
         t = _tonnage_table(ds, material, stage, year)
         if t is None:
