@@ -10,6 +10,7 @@ import typer
 
 from critmat.cli.output import (
     Format,
+    FormatOpt,
     check_html,
     check_out,
     dataset_from,
@@ -104,7 +105,7 @@ def assess(
             "are thinner), eu2023 (always) or dataset (never)."
         ),
     ] = EuShares.auto,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    fmt: FormatOpt = Format.table,
     html: Annotated[
         Path | None, typer.Option(help="Also write an HTML page with the charts here.")
     ] = None,

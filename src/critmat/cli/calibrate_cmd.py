@@ -9,6 +9,7 @@ import typer
 
 from critmat.cli.output import (
     Format,
+    FormatOpt,
     OutOpt,
     check_out,
     dataset_from,
@@ -30,7 +31,7 @@ def calibrate(
     events: Annotated[
         Path | None, typer.Option(help="YAML file of your own recorded moves, added to the fit.")
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """Fit elasticity, precautionary demand and world stocks to the record; leave-one-event-out."""

@@ -9,6 +9,7 @@ import typer
 
 from critmat.cli.output import (
     Format,
+    FormatOpt,
     ListFormat,
     OutOpt,
     check_out,
@@ -20,8 +21,6 @@ from critmat.cli.output import (
 )
 
 app = typer.Typer(help="Explore and check the reference dataset.", no_args_is_help=True)
-
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
 @app.command("list")

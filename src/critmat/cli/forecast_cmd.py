@@ -10,6 +10,7 @@ import typer
 
 from critmat.cli.output import (
     Format,
+    FormatOpt,
     OutOpt,
     check_html,
     check_out,
@@ -32,7 +33,6 @@ MaterialsOpt = Annotated[
     list[str] | None, typer.Option("--material", "-m", help="Material (repeat); default: all.")
 ]
 HtmlOpt = Annotated[Path | None, typer.Option(help="Also write the HTML page with the charts.")]
-FmtOpt = Annotated[Format, typer.Option("--format", "-f")]
 
 
 def _page_and_notes(
@@ -61,7 +61,7 @@ def _emit(tables: dict, readme: dict[str, str], fmt: Format, out: Path | None, m
 
 @app.command("scenarios")
 @friendly
-def scenarios(fmt: FmtOpt = Format.table, out: OutOpt = None) -> None:
+def scenarios(fmt: FormatOpt = Format.table, out: OutOpt = None) -> None:
     """The shipped demand scenarios (write your own: docs/forecast.md)."""
     from critmat.services.forecast import scenario_list
 
@@ -87,7 +87,7 @@ def demand(
     seed: Annotated[int, typer.Option(min=0)] = 0,
     origin: Annotated[int, typer.Option(help="Backtest origin year.")] = 2018,
     html: HtmlOpt = None,
-    fmt: FmtOpt = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """World (and a holder's) demand to 2040 from sector drivers x intensities, next to the
@@ -189,7 +189,7 @@ def prices(
     ] = None,
     origins: Annotated[int, typer.Option(min=2, max=60, help="Backtest origins.")] = 12,
     html: HtmlOpt = None,
-    fmt: FmtOpt = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """Naive, ETS and ARIMA forecasts with intervals; rolling-origin MASE and coverage; a model
@@ -256,7 +256,7 @@ def warning(
     ] = False,
     threshold: Annotated[float, typer.Option(help="Index level counted as a warning.")] = 0.5,
     html: HtmlOpt = None,
-    fmt: FmtOpt = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """The early-warning index per material, the event-rate multiplier the simulator takes,

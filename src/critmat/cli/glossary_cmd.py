@@ -6,13 +6,21 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli.output import Format, OutOpt, check_out, emit_frame, emit_tables, friendly
+from critmat.cli.output import (
+    Format,
+    FormatOpt,
+    OutOpt,
+    check_out,
+    emit_frame,
+    emit_tables,
+    friendly,
+)
 
 
 @friendly
 def glossary(
     term: Annotated[str | None, typer.Argument(help="A term, e.g. IR, SR, CVaR95.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """Definitions of the terms and abbreviations in critmat's tables and pages."""

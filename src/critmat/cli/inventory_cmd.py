@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from critmat.cli.output import ListFormat, emit_frame, emit_json
+from critmat.cli.output import ListFormat, ListFormatOpt, emit_frame, emit_json
 
 if TYPE_CHECKING:
     from critmat.services.inventory import Ledger
@@ -212,9 +212,7 @@ def adjust(
 
 @app.command("balance")
 @refused
-def balance(
-    db: DbOpt = None, fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.table
-) -> None:
+def balance(db: DbOpt = None, fmt: ListFormatOpt = ListFormat.table) -> None:
     """Balances per lot and location, derived from the ledger."""
     b = _ledger(db).balances()
     b["quantity"] = b["quantity"].astype(float)
@@ -225,7 +223,7 @@ def balance(
 @refused
 def verify(
     db: DbOpt = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.table,
+    fmt: ListFormatOpt = ListFormat.table,
     anchor: Annotated[
         Path | None,
         typer.Option(help="An anchor exported earlier: prove nothing before it was removed."),
@@ -294,9 +292,6 @@ def sign(
     typer.echo(f"chain head signed at entry {seq}")
 
 
-FmtOpt = Annotated[ListFormat, typer.Option("--format", "-f")]
-
-
 @app.command("ingest")
 @refused
 def ingest(path: str, db: DbOpt = None) -> None:
@@ -312,7 +307,9 @@ def ingest(path: str, db: DbOpt = None) -> None:
 
 @app.command("alerts")
 @refused
-def alerts(status: str | None = None, db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
+def alerts(
+    status: str | None = None, db: DbOpt = None, fmt: ListFormatOpt = ListFormat.table
+) -> None:
     """Condition alerts (open, acknowledged, resolved)."""
     from critmat.services.inventory import alerts as list_alerts
 
@@ -341,7 +338,7 @@ def resolve(alert_id: int, note: str, db: DbOpt = None) -> None:
 
 @app.command("quality")
 @refused
-def quality(db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
+def quality(db: DbOpt = None, fmt: ListFormatOpt = ListFormat.table) -> None:
     """Quality grade per lot: 100 minus degradation while its zone was out of limits."""
     from critmat.services.inventory import quality as grades
 
@@ -356,7 +353,7 @@ def value(
         str | None, typer.Option(help="CSV with material,price_usd_per_t overriding the dataset.")
     ] = None,
     db: DbOpt = None,
-    fmt: FmtOpt = ListFormat.table,
+    fmt: ListFormatOpt = ListFormat.table,
 ) -> None:
     """Mark-to-market value per lot (dataset prices; each row names its price series)."""
     from critmat.cli.output import dataset_from
@@ -377,7 +374,7 @@ def insurance(
     insured_usd: float = 0.0,
     expires: str = "",
     db: DbOpt = None,
-    fmt: FmtOpt = ListFormat.table,
+    fmt: ListFormatOpt = ListFormat.table,
 ) -> None:
     """Coverage per facility (value held vs insured), or add a policy with --add."""
     import datetime as dt
@@ -399,7 +396,9 @@ def insurance(
 
 @app.command("rotate")
 @refused
-def rotate(ctx: typer.Context, year: int, db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
+def rotate(
+    ctx: typer.Context, year: int, db: DbOpt = None, fmt: ListFormatOpt = ListFormat.table
+) -> None:
     """Lots to sell and replace in a year (first expired first out) and the net cost."""
     from critmat.cli.output import dataset_from
     from critmat.services.inventory import rotation_plan
@@ -453,7 +452,7 @@ def equipment(
 
 @app.command("maintenance")
 @refused
-def maintenance(as_of: str = "", db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
+def maintenance(as_of: str = "", db: DbOpt = None, fmt: ListFormatOpt = ListFormat.table) -> None:
     """Failure risk in the next 30 days and the next service date per unit (Weibull model)."""
     import datetime as dt
 
@@ -465,7 +464,7 @@ def maintenance(as_of: str = "", db: DbOpt = None, fmt: FmtOpt = ListFormat.tabl
 
 @app.command("targets")
 @refused
-def targets(path: str, db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
+def targets(path: str, db: DbOpt = None, fmt: ListFormatOpt = ListFormat.table) -> None:
     """Holdings per material next to the optimiser's targets (JSON of `critmat plan -f json`,
     or CSV with columns material, optimal_t)."""
     import json
@@ -491,7 +490,7 @@ def targets(path: str, db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None
 
 @app.command("lots")
 @refused
-def lots_(db: DbOpt = None, fmt: FmtOpt = ListFormat.table) -> None:
+def lots_(db: DbOpt = None, fmt: ListFormatOpt = ListFormat.table) -> None:
     """The lot register (quantities: `critmat inventory balance`)."""
     from critmat.services.inventory import lots
 
@@ -526,7 +525,7 @@ def risk(
     owner: str = "",
     facility: str | None = None,
     db: DbOpt = None,
-    fmt: FmtOpt = ListFormat.table,
+    fmt: ListFormatOpt = ListFormat.table,
 ) -> None:
     """The risk register (theft, espionage, accident, natural hazard ...), or add one."""
     from critmat.services.inventory import add_risk, risk_register

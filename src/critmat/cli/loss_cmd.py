@@ -8,6 +8,7 @@ import typer
 
 from critmat.cli.output import (
     Format,
+    FormatOpt,
     OutOpt,
     check_out,
     dataset_from,
@@ -46,7 +47,7 @@ def loss(
     material: Annotated[
         list[str] | None, typer.Option("--material", "-m", help="With --industries: these only.")
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """Loss per tonne short from downstream value added (docs/methods.md 6.7)."""

@@ -9,6 +9,7 @@ import typer
 
 from critmat.cli.output import (
     Format,
+    FormatOpt,
     OutOpt,
     check_out,
     emit_frame,
@@ -34,7 +35,7 @@ def policy(
             help="all (value iteration, policy iteration and the LP), value, policy or lp."
         ),
     ] = "all",
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """The optimal build/draw policy of a Markov-regime stockpile problem, its value function
@@ -69,7 +70,7 @@ def schedule(
         Path,
         typer.Argument(help="Acquisition spec YAML (docs/acquisition.md), or a shipped example."),
     ],
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """A multi-year acquisition schedule under a yearly budget and a market-impact cap, with
@@ -120,7 +121,7 @@ def coalition(
     schema: Annotated[
         bool, typer.Option("--schema", help="Print the exchange file's JSON schema.")
     ] = False,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """A coalition's pooled stockpile against each member holding alone: cost and loss per
@@ -173,7 +174,7 @@ def release(
     runs: Annotated[int, typer.Option(min=10, max=1_000_000)] = 1000,
     seed: Annotated[int, typer.Option(min=0)] = 0,
     months_per_period: Annotated[float, typer.Option(min=0.1, max=120.0)] = 12.0,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """The solved policy's draw decisions inside the monthly simulator, next to the simple
@@ -210,7 +211,7 @@ def options(
     spec: Annotated[
         Path, typer.Argument(help="Options catalogue YAML (docs/options.md), or: gallium_options.")
     ],
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """Mitigation options beyond stock (mines, plants, recycling, agreements, substitution):

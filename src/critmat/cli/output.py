@@ -43,6 +43,10 @@ class ListFormat(StrEnum):
 
 
 #: The ``--out`` option every analysis command takes (see :func:`emit_tables`).
+#: the output format option every command shares (table on the terminal, csv, json, xlsx)
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+#: the same for commands without ``--out`` (no xlsx)
+ListFormatOpt = Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")]
 OutOpt = Annotated[
     Path | None,
     typer.Option(

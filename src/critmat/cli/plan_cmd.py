@@ -9,6 +9,7 @@ import typer
 
 from critmat.cli.output import (
     Format,
+    FormatOpt,
     check_html,
     check_out,
     dataset_from,
@@ -41,7 +42,7 @@ def plan(
         Path | None, typer.Option(help="Current holdings (stockpile YAML) to compare.")
     ] = None,
     html: Annotated[Path | None, typer.Option(help="Also write the HTML report here.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: FormatOpt = Format.table,
     out: Annotated[
         Path | None,
         typer.Option(

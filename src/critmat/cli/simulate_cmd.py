@@ -10,6 +10,7 @@ import typer
 
 from critmat.cli.output import (
     Format,
+    FormatOpt,
     OutOpt,
     check_html,
     check_out,
@@ -39,7 +40,7 @@ def scenarios_list(
         str | None, typer.Option(help="Say whether each scenario touches this holder's market.")
     ] = None,
     year: Annotated[int, typer.Option(help="Base year of the holder's market.")] = 2023,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: FormatOpt = Format.table,
     out: OutOpt = None,
 ) -> None:
     """Recorded disruptions and whether each runs as a scenario (for a holder, with --holder)."""
@@ -122,7 +123,7 @@ def simulate(
             "destroys is lost (docs/methods.md 6.9).",
         ),
     ] = LossMethod.critmat,
-    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    fmt: FormatOpt = Format.table,
 ) -> None:
     """If X restricts exports of Y: how short, how long, at what price, and what a reserve buys."""
 
