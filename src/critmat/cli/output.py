@@ -245,24 +245,6 @@ def emit_tables(
     return True
 
 
-def emit_not_table(
-    tables: dict[str, pd.DataFrame],
-    main: str,
-    fmt: Format,
-    out: Path | None,
-    readme: dict[str, str],
-) -> bool:
-    """Every format but the terminal table: ``--out`` files (:func:`emit_tables`), else the
-    ``main`` table as CSV or JSON records on stdout. True when done; False leaves the table
-    view to the caller."""
-    if emit_tables(tables, fmt, out, readme, main=main):
-        return True
-    if fmt is not Format.table:
-        emit_frame(tables[main], fmt)
-        return True
-    return False
-
-
 def emit_outcome(outcome: Outcome, fmt: Format, out: Path | None) -> bool:
     """Every format but the terminal table, for a use case of the registry
     (critmat.usecases): JSON is the outcome's own (the same the HTTP API returns for the same
