@@ -127,7 +127,7 @@ async def _load(
 
 
 def _baseline(url: str, key: bytes, n: int) -> float:
-    from critmat.inventory.db import make_engine
+    from critmat.database import make_engine
     from critmat.inventory.ledger import Ledger
 
     led = Ledger(make_engine(url), key=key)
@@ -151,7 +151,7 @@ def _in_threads(fn: Callable[[int], None], n: int) -> float:
 def _grouped(url: str, key: bytes, clients: int, n: int) -> tuple[float, float]:
     """The same receipts from ``clients`` threads through the server's group committer (no
     HTTP): movements/s and the mean group size."""
-    from critmat.inventory.db import make_engine
+    from critmat.database import make_engine
     from critmat.inventory.ledger import Ledger
     from critmat.services.inventory import group_committer
 

@@ -46,8 +46,9 @@ def drop_schema(schema: str) -> None:
 
 def worker(url: str, n: int, seed: int, out: object) -> None:
     """Release small random amounts from one lot; report how much was booked."""
-    from critmat.inventory.db import make_engine
-    from critmat.inventory.ledger import InventoryError, Ledger
+    from critmat.database import make_engine
+    from critmat.inventory.checks import InventoryError
+    from critmat.inventory.ledger import Ledger
 
     rng = random.Random(seed)
     led = Ledger(make_engine(url))
@@ -72,7 +73,7 @@ def crash_child(url: str, ready: object) -> None:
     """Book a 400-movement batch and stall half way (the parent kills this process)."""
     import time
 
-    from critmat.inventory.db import make_engine
+    from critmat.database import make_engine
     from critmat.inventory.ledger import Ledger, Move
 
     led = Ledger(make_engine(url))
@@ -87,8 +88,9 @@ def crash_child(url: str, ready: object) -> None:
 
 def arrive_child(url: str, transfer: str, zone: str, out: object) -> None:
     """Try to close one transfer (arrive or lost); report which call was booked."""
-    from critmat.inventory.db import make_engine
-    from critmat.inventory.ledger import InventoryError, Ledger
+    from critmat.database import make_engine
+    from critmat.inventory.checks import InventoryError
+    from critmat.inventory.ledger import Ledger
 
     led = Ledger(make_engine(url))
     try:

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from critmat.api.app import ApiConfig, create_app
 from critmat.api.auth import add_user
 from critmat.api.store import ApiAudit, ApiJob
+from critmat.database import make_engine
 from critmat.errors import CritmatError
-from critmat.inventory.db import make_engine, migrate
 from critmat.inventory.ledger import Ledger
+from critmat.inventory.migrate import migrate
 from critmat.inventory.models import LedgerEntry
 
 KEY = b"s" * 32

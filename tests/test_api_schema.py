@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, settings
 
 from critmat.api.app import ApiConfig, create_app
 from critmat.api.auth import add_user
-from critmat.inventory.db import make_engine, migrate
+from critmat.database import make_engine
 from critmat.inventory.ledger import Ledger
+from critmat.inventory.migrate import migrate
 
 
 class _Parked(Executor):

@@ -25,7 +25,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
 
 
 #: the database plumbing the HTTP layer shares with the inventory (engine, migrations, metadata)
-SHARED_INFRA = {"critmat.inventory.db", "critmat.inventory.models"}
+SHARED_INFRA = {"critmat.database", "critmat.inventory.models"}
 
 
 @pytest.mark.parametrize("layer", ["cli", "report", "api", "web"])
@@ -60,7 +60,7 @@ def test_every_user_error_is_a_critmat_error() -> None:
     from critmat.data.loader import DatasetError
     from critmat.data.units import UnitError
     from critmat.errors import CritmatError, InfeasibleRequestError
-    from critmat.inventory.ledger import InventoryError
+    from critmat.inventory.checks import InventoryError
     from critmat.optimize.problem import InfeasibleError
 
     for cls in (InputError, UnknownChoiceError, DatasetError, UnitError, InventoryError):

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
+from critmat.inventory.checks import InventoryError
 from critmat.inventory.group_commit import GroupCommitter
-from critmat.inventory.ledger import InventoryError, Ledger
+from critmat.inventory.ledger import Ledger
 from tests.test_inventory import fresh, total
 
 
@@ -247,7 +248,7 @@ def test_sqlite_write_lock_serialises_processes(tmp_path: object) -> None:
 
     from sqlalchemy import create_engine
 
-    from critmat.inventory.db import write_lock
+    from critmat.database import write_lock
 
     led = fresh(f"sqlite:///{tmp_path}/inv.db")
     held, order = threading.Event(), []

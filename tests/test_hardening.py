@@ -307,8 +307,10 @@ def test_bad_price_feeds_are_refused(name: str, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_an_interrupted_demo_leaves_nothing(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import critmat.inventory.demo as demo
-    from critmat.inventory.db import make_engine, migrate
-    from critmat.inventory.ledger import Ledger, lots
+    from critmat.database import make_engine
+    from critmat.inventory.ledger import Ledger
+    from critmat.inventory.migrate import migrate
+    from critmat.inventory.registers import lots
 
     migrate(url)
     led = Ledger(make_engine(url))

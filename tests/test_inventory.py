@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlalchemy import text
 
-from critmat.inventory.db import make_engine, migrate
-from critmat.inventory.ledger import InventoryError, Ledger
+from critmat.database import make_engine
+from critmat.inventory.checks import InventoryError
+from critmat.inventory.ledger import Ledger
+from critmat.inventory.migrate import migrate
 from tests.inventory_helpers import crash_child, worker
 
 

@@ -375,7 +375,7 @@ def _loaded_file(tmp: Path) -> Path:
 
 
 def _fingerprint(url: str) -> str:
-    from critmat.inventory.db import make_engine
+    from critmat.database import make_engine
 
     eng = make_engine(url)
     h = hashlib.sha256()

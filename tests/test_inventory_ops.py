@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 
 import critmat.data as cd
-from critmat.inventory.db import make_engine, migrate
-from critmat.inventory.ledger import InventoryError, Ledger
+from critmat.database import make_engine
+from critmat.inventory.checks import InventoryError
+from critmat.inventory.ledger import Ledger
+from critmat.inventory.migrate import migrate
 from critmat.inventory.monitoring import alerts, ingest, quality, set_alert
 from critmat.inventory.valuation import add_policy, coverage, rotation_plan, valuation
 
@@ -157,7 +159,7 @@ def test_lots_sale_risks_and_price_feed(led: Ledger, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from critmat.cli.main import app
-    from critmat.inventory.ledger import lots
+    from critmat.inventory.registers import lots
     from critmat.inventory.risks import add_risk, risk_register
 
     assert set(lots(led.engine)["lot"]) == {"GA", "LI"}

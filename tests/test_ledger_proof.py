@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from critmat.cli.main import app
-from critmat.inventory.db import make_engine, migrate
-from critmat.inventory.ledger import InventoryError, Ledger, _fields, entry_hash
+from critmat.database import make_engine
+from critmat.inventory.chain import entry_fields, entry_hash
+from critmat.inventory.checks import InventoryError
+from critmat.inventory.ledger import Ledger
+from critmat.inventory.migrate import migrate
 from critmat.inventory.models import LedgerEntry, LedgerHead
 from tests.inventory_helpers import arrive_child
 
@@ -112,7 +115,7 @@ def _recompute_chain(url: str, edit: str) -> None:
 
         for e in entries:
             e.prev_hash = prev
-            e.hash = entry_hash(prev, _fields(e, _context(s, e)))
+            e.hash = entry_hash(prev, entry_fields(e, _context(s, e)))
             prev = e.hash
         head = s.get(LedgerHead, 1)
         assert head is not None
@@ -201,7 +204,7 @@ def test_upgrade_from_revision_0004_keeps_history_exact(tmp_path: Path) -> None:
                 "(1, 'LOT', 'cobalt', '', '', 't', '', '', '', 1234.56, '')"
             )
         )
-    from critmat.inventory.ledger import _fields_v1
+    from critmat.inventory.chain import entry_fields_v1
 
     class Old:  # the fields of a version-1 entry
         seq, created_at, kind, lot_id, zone_id = 1, "2025-01-01T00:00:00+00:00", "receipt", 1, 1
@@ -217,7 +220,7 @@ def test_upgrade_from_revision_0004_keeps_history_exact(tmp_path: Path) -> None:
         )
         idempotency_key = None
 
-    h = entry_hash("0" * 64, _fields_v1(Old))  # type: ignore[arg-type]
+    h = entry_hash("0" * 64, entry_fields_v1(Old))  # type: ignore[arg-type]
     with eng.begin() as c:
         c.execute(
             text(

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from critmat.api.app import ApiConfig, create_app
 from critmat.api.auth import add_user
 from critmat.cli.main import app as cli
-from critmat.inventory.db import make_engine, migrate
+from critmat.database import make_engine
+from critmat.inventory.migrate import migrate
 from critmat.services.policy import example_path
 from critmat.usecases import REGISTRY, Outcome
 

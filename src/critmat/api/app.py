@@ -89,7 +89,7 @@ def _error(status: int, code: str, message: str, field_: str | None = None) -> J
 
 def create_app(cfg: ApiConfig) -> FastAPI:
     """The application for one database; refuses to start without a ledger key."""
-    from critmat.inventory.db import make_engine
+    from critmat.database import make_engine
     from critmat.services.context import open_dataset
 
     if not cfg.ledger_key or len(cfg.ledger_key) < 16:
@@ -190,10 +190,11 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     from critmat.api.routes_forecast import router as forecast_routes
     from critmat.api.routes_inventory import router as inventory_routes
     from critmat.api.routes_jobs import router as job_routes
+    from critmat.api.routes_movements import movement_router
 
     # the inventory first: its write routes are the busiest (routes are matched in order; the
     # prefixes do not overlap, so the order changes no match)
-    for r in (inventory_routes, data_routes, job_routes, forecast_routes):
+    for r in (movement_router(), inventory_routes, data_routes, job_routes, forecast_routes):
         app.include_router(r)
 
     from critmat.web.pages import mount

@@ -95,7 +95,7 @@ def _lookup(engine: Engine, token: str) -> Principal | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "cm" or len(parts[1]) != 16:
         return None
-    from critmat.inventory.db import reader
+    from critmat.database import reader
 
     with Session(reader(engine)) as s:
         u = s.scalar(select(ApiUser).where(ApiUser.token_id == parts[1]))

@@ -11,8 +11,9 @@ __all__ = ["add_user", "build_app", "prepare_processes", "settle"]
 def add_user(database_url: str | None, name: str, role: str) -> str:
     """Create an API user in the (migrated) database; returns the token, shown once."""
     from critmat.api.auth import add_user as add
-    from critmat.inventory.db import database_url as url_of
-    from critmat.inventory.db import make_engine, migrate
+    from critmat.database import database_url as url_of
+    from critmat.database import make_engine
+    from critmat.services.inventory import migrate
 
     url = url_of(database_url)
     migrate(url)
@@ -26,7 +27,7 @@ def build_app(
     ``recover``: mark jobs a stopped server left running as failed (once per server, not per
     process)."""
     from critmat.api.app import ApiConfig, create_app
-    from critmat.inventory.db import database_url as url_of
+    from critmat.database import database_url as url_of
     from critmat.settings import Settings
 
     key = _ledger_key()
@@ -54,8 +55,8 @@ def prepare_processes(database_url: str | None) -> str:
     recover stopped jobs once; returns the database URL each process opens (each then builds
     its application with ``build_app(url, recover=False)``)."""
     from critmat.api import jobs
-    from critmat.inventory.db import database_url as url_of
-    from critmat.inventory.db import make_engine
+    from critmat.database import database_url as url_of
+    from critmat.database import make_engine
     from critmat.services.inventory import init_database
 
     url = url_of(database_url)

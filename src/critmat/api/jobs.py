@@ -56,7 +56,7 @@ def create(engine: Engine, kind: str, request: dict[str, Any], user: str) -> str
 
 def get(engine: Engine, jid: str) -> dict[str, Any]:
     """A job's state (and result when done)."""
-    from critmat.inventory.db import reader
+    from critmat.database import reader
 
     with Session(reader(engine)) as s:
         j = s.get(ApiJob, jid)
@@ -77,7 +77,7 @@ def get(engine: Engine, jid: str) -> dict[str, Any]:
 
 def recent(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
     """The newest jobs, without their results."""
-    from critmat.inventory.db import reader
+    from critmat.database import reader
 
     with Session(reader(engine)) as s:
         rows = s.scalars(select(ApiJob).order_by(ApiJob.created_at.desc()).limit(limit)).all()
@@ -154,7 +154,7 @@ def _set(engine: Engine, jid: str, **values: str | float) -> bool:
 
 def run_job(database_url: str, jid: str, data_dir: str | None = None) -> None:
     """Run one job (in a worker process): read the request, call the service, store the result."""
-    from critmat.inventory.db import make_engine
+    from critmat.database import make_engine
 
     engine = make_engine(database_url)
     with Session(engine) as s:

@@ -1,7 +1,7 @@
-"""Routes: the inventory. Every ledger operation (receipt, dispatch, arrival, loss, release,
-adjustment, rotation sale) with an optional idempotency key, booked as the token's user;
-facilities, lots, movements, balances, sensor readings with their spec limits, alerts and the
-ledger's proof. Handlers authorise and call :mod:`critmat.services.inventory`."""
+"""Routes: the inventory's registers and read models: facilities, lots, the movement history,
+balances, holdings, sensor readings with their spec limits, alerts and the ledger's proof. The
+movements themselves (receipts, dispatches ...) are routes generated from their declarations
+(critmat.api.routes_movements). Handlers authorise and call :mod:`critmat.services.inventory`."""
 
 from __future__ import annotations
 
@@ -22,8 +22,6 @@ router = APIRouter(prefix="/api/v1/inventory")
 Viewer = Annotated[Principal, Depends(viewer)]
 Operator = Annotated[Principal, Depends(operator)]
 Qty = Annotated[str, Field(max_length=40, description="exact decimal as text, e.g. '12.5'")]
-Key = Annotated[str | None, Field(None, max_length=100, description="idempotency key")]
-Why = Annotated[str, Field(min_length=1, max_length=300)]
 AlertId = Annotated[int, ApiPath(ge=1, le=2**31 - 1)]
 
 
@@ -59,51 +57,6 @@ class LotIn(_In):
     certificate: str = Field("", max_length=120)
 
 
-class ReceiptIn(_In):
-    """A receipt into a zone ("FACILITY/ZONE")."""
-
-    lot: str = Field(max_length=60)
-    zone: str = Field(max_length=81)
-    quantity: Qty
-    unit: str = Field("t", max_length=10)
-    key: Key = None
-
-
-class OutIn(ReceiptIn):
-    """A movement out of a zone (release or rotation sale) or a correction: with a reason."""
-
-    reason: Why
-
-
-class AdjustIn(OutIn):
-    """A correction (signed quantity)."""
-
-
-class DispatchIn(ReceiptIn):
-    """Out of a zone into transit."""
-
-    transfer: str = Field(min_length=1, max_length=60)
-    carrier: str = Field(max_length=120)
-    route: str = Field(max_length=200)
-    seal: str = Field(max_length=60)
-
-
-class ArriveIn(_In):
-    """A transfer's whole in-transit quantity arrives in a zone."""
-
-    transfer: str = Field(min_length=1, max_length=60)
-    zone: str = Field(max_length=81)
-    key: Key = None
-
-
-class LostIn(_In):
-    """A transfer's in-transit quantity is reported lost."""
-
-    transfer: str = Field(min_length=1, max_length=60)
-    reason: Why
-    key: Key = None
-
-
 class ReadingIn(_In):
     """One sensor reading."""
 
@@ -117,16 +70,6 @@ class ReadingsIn(_In):
     """A batch of sensor readings (validated together; nothing is loaded if one is bad)."""
 
     readings: list[ReadingIn] = Field(min_length=1, max_length=10_000)
-
-
-class Booked(BaseModel):
-    """The ledger entries a write booked (or, for a retried idempotency key, had booked)."""
-
-    entries: list[int] = Field(description="sequence numbers of the entries, in order")
-
-
-def _booked(seqs: list[int]) -> Booked:
-    return Booked(entries=seqs)
 
 
 @router.get("/facilities")
@@ -210,87 +153,6 @@ def holdings(
         "unit": "t (gross, as booked)",
         "items": records(holdings(ledger(request), composition)),
     }
-
-
-# The ledger writes are coroutines: their checks run on the event loop and the booking is
-# awaited on the server's group committer (critmat.inventory.group_commit), not in a thread each.
-@router.post("/receipts", status_code=201, response_model=Booked)
-async def receipt(request: Request, body: ReceiptIn, p: Operator) -> Booked:
-    """A receipt into a zone."""
-    return _booked(
-        await ledger(request, p.name).submit(
-            lambda led: led.receive(body.lot, body.zone, body.quantity, body.unit, key=body.key)
-        )
-    )
-
-
-@router.post("/dispatches", status_code=201, response_model=Booked)
-async def dispatch(request: Request, body: DispatchIn, p: Operator) -> Booked:
-    """Out of a zone into transit (a transfer id, carrier, route and seal)."""
-    return _booked(
-        await ledger(request, p.name).submit(
-            lambda led: led.dispatch(
-                body.lot, body.zone, body.quantity, body.unit, transfer=body.transfer,
-                carrier=body.carrier, route=body.route, seal=body.seal, key=body.key,
-            )
-        )
-    )  # fmt: skip
-
-
-@router.post("/arrivals", status_code=201, response_model=Booked)
-async def arrive(request: Request, body: ArriveIn, p: Operator) -> Booked:
-    """A transfer arrives (exactly once)."""
-    return _booked(
-        await ledger(request, p.name).submit(
-            lambda led: led.arrive(body.transfer, body.zone, key=body.key)
-        )
-    )
-
-
-@router.post("/losses", status_code=201, response_model=Booked)
-async def lost(request: Request, body: LostIn, p: Operator) -> Booked:
-    """A transfer is lost in transit (exactly once)."""
-    return _booked(
-        await ledger(request, p.name).submit(
-            lambda led: led.lost(body.transfer, body.reason, key=body.key)
-        )
-    )
-
-
-@router.post("/releases", status_code=201, response_model=Booked)
-async def release(request: Request, body: OutIn, p: Operator) -> Booked:
-    """A release out of the reserve (with a reason)."""
-    return _booked(
-        await ledger(request, p.name).submit(
-            lambda led: led.release(
-                body.lot, body.zone, body.quantity, body.unit, body.reason, key=body.key
-            )
-        )
-    )
-
-
-@router.post("/sales", status_code=201, response_model=Booked)
-async def sale(request: Request, body: OutIn, p: Operator) -> Booked:
-    """A rotation sale (with a reason)."""
-    return _booked(
-        await ledger(request, p.name).submit(
-            lambda led: led.sell(
-                body.lot, body.zone, body.quantity, body.unit, body.reason, key=body.key
-            )
-        )
-    )
-
-
-@router.post("/adjustments", status_code=201, response_model=Booked)
-async def adjust(request: Request, body: AdjustIn, p: Operator) -> Booked:
-    """A stock-count correction (signed quantity, with a reason)."""
-    return _booked(
-        await ledger(request, p.name).submit(
-            lambda led: led.adjust(
-                body.lot, body.zone, body.quantity, body.unit, body.reason, key=body.key
-            )
-        )
-    )
 
 
 @router.get("/readings")

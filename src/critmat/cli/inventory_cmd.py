@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from typer._click.core import Command as ClickCommand  # Typer's own (vendored) Click
+from typer.core import TyperGroup
 
 from critmat.cli.output import ListFormat, ListFormatOpt, emit_frame, emit_json
+from critmat.usecases.movements import MovementKind, kinds
 
 if TYPE_CHECKING:
     from critmat.services.inventory import Ledger
 
-app = typer.Typer(help="Facilities, lots and the hash-chained ledger.", no_args_is_help=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DbOpt = Annotated[
@@ -53,6 +56,59 @@ def refused(func: F) -> F:
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _movement_command(kind: MovementKind) -> ClickCommand:
+    """The command of a declared movement kind (critmat.usecases.movements): its parameters
+    as arguments in declared order (options where they have a default), ``--key`` and
+    ``--db``; it books through Ledger.book and prints the entries booked."""
+
+    def run(**values: Any) -> None:
+        db, key = values.pop("db"), values.pop("key")
+        _done(_ledger(db).book(kind.name, key=key, **values))
+
+    params: list[inspect.Parameter] = []
+    hints: dict[str, Any] = {}
+    for p in kind.params:
+        spec = (
+            typer.Argument(help=p.help, show_default=False)
+            if p.default is None
+            else typer.Option(help=p.help)
+        )
+        hints[p.name] = Annotated[str, spec]
+        params.append(inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                        default=inspect.Parameter.empty if p.default is None
+                                        else p.default, annotation=hints[p.name]))  # fmt: skip
+    for name, ann in (("key", KeyOpt), ("db", DbOpt)):
+        hints[name] = ann
+        params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                        default=None, annotation=ann))  # fmt: skip
+    command = refused(run)
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {**hints, "return": None}
+    one = typer.Typer(add_completion=False)
+    # a negative quantity (-5) is an argument, not an unknown option: no `--` needed before it
+    signed = {"ignore_unknown_options": True} if any(p.signed for p in kind.params) else {}
+    one.command(kind.command, help=kind.help, context_settings=signed)(command)
+    return typer.main.get_command(one)
+
+
+class _WithMovements(TyperGroup):
+    """``critmat inventory``: its commands plus one per movement kind declared when the
+    command line is built (a kind registered later appears the next time)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind in kinds():
+            if kind.command not in self.commands:
+                self.add_command(_movement_command(kind), kind.command)
+
+
+app = typer.Typer(
+    cls=_WithMovements,
+    help="Facilities, lots and the hash-chained ledger.",
+    no_args_is_help=True,
+)
 
 
 def _ledger(db: str | None, *, create: bool = False) -> Ledger:
@@ -124,90 +180,6 @@ def lot(
         cost_usd=cost_usd,
     )
     typer.echo(f"lot {code} ({material}, {unit})")
-
-
-@app.command("receive")
-@refused
-def receive(
-    lot: str, zone: str, quantity: str, unit: str = "t", key: KeyOpt = None, db: DbOpt = None
-) -> None:
-    """Book a receipt into FACILITY/ZONE."""
-    _done(_ledger(db).receive(lot, zone, quantity, unit, key=key))
-
-
-@app.command("transfer")
-@refused
-def transfer(
-    lot: str,
-    from_zone: str,
-    quantity: str,
-    transfer_id: str,
-    carrier: str,
-    route: str,
-    seal: str,
-    unit: str = "t",
-    key: KeyOpt = None,
-    db: DbOpt = None,
-) -> None:
-    """Dispatch a transfer: out of a zone into transit (sealed, with carrier and route)."""
-    _done(
-        _ledger(db).dispatch(
-            lot,
-            from_zone,
-            quantity,
-            unit,
-            transfer=transfer_id,
-            carrier=carrier,
-            route=route,
-            seal=seal,
-            key=key,
-        )
-    )
-
-
-@app.command("arrive")
-@refused
-def arrive(transfer_id: str, zone: str, key: KeyOpt = None, db: DbOpt = None) -> None:
-    """A transfer arrives in a zone (its whole in-transit quantity)."""
-    _done(_ledger(db).arrive(transfer_id, zone, key=key))
-
-
-@app.command("lost")
-@refused
-def lost(transfer_id: str, reason: str, key: KeyOpt = None, db: DbOpt = None) -> None:
-    """A transfer is reported lost in transit."""
-    _done(_ledger(db).lost(transfer_id, reason, key=key))
-
-
-@app.command("release")
-@refused
-def release(
-    lot: str,
-    zone: str,
-    quantity: str,
-    reason: str,
-    unit: str = "t",
-    key: KeyOpt = None,
-    db: DbOpt = None,
-) -> None:
-    """Release material from a zone (a reason is required)."""
-    _done(_ledger(db).release(lot, zone, quantity, unit, reason, key=key))
-
-
-# a negative quantity (-5) is an argument, not an unknown option: no `--` needed before it
-@app.command("adjust", context_settings={"ignore_unknown_options": True})
-@refused
-def adjust(
-    lot: str,
-    zone: str,
-    quantity: str,
-    reason: str,
-    unit: str = "t",
-    key: KeyOpt = None,
-    db: DbOpt = None,
-) -> None:
-    """Adjust a balance up or down (signed quantity; a reason is required)."""
-    _done(_ledger(db).adjust(lot, zone, quantity, unit, reason, key=key))
 
 
 @app.command("balance")
@@ -497,21 +469,6 @@ def lots_(db: DbOpt = None, fmt: ListFormatOpt = ListFormat.table) -> None:
     df = lots(_ledger(db).engine)
     df["cost_usd"] = df["cost_usd"].astype(float)
     emit_frame(df, fmt, title="Lots")
-
-
-@app.command("sell")
-@refused
-def sell(
-    lot: str,
-    zone: str,
-    quantity: str,
-    reason: str,
-    unit: str = "t",
-    key: KeyOpt = None,
-    db: DbOpt = None,
-) -> None:
-    """A rotation sale out of a zone (a reason is required)."""
-    _done(_ledger(db).sell(lot, zone, quantity, unit, reason, key=key))
 
 
 @app.command("risk")

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from critmat.inventory.checks import InventoryError
 from critmat.inventory.ledger import Ledger
 from critmat.inventory.maintenance import add_equipment
 from critmat.inventory.monitoring import ingest
@@ -80,7 +81,6 @@ def _build(led: Ledger, seed: int, year: int) -> dict[str, int]:
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
-    from critmat.inventory.ledger import InventoryError
     from critmat.inventory.models import Facility, LedgerEntry, Lot
 
     with Session(led.engine) as s:

@@ -188,7 +188,7 @@ class GroupCommitter:
             req.notify()
 
     def _transaction(self, group: list[_Request]) -> None:
-        from critmat.inventory.db import write_lock
+        from critmat.database import write_lock
 
         with write_lock(self.engine), Session(self.engine) as s, s.begin():
             head = self.lock_head(s)  # None: rows outside the chain (the API's audit trail)

@@ -1,4 +1,4 @@
-"""Ledger service: every change of quantity is an appended, hash-chained movement.
+"""The ledger: every change of quantity is an appended, hash-chained movement.
 
 Rules enforced in one database transaction per call (or per batch):
 - balances are derived (sum of movements per lot and zone; zone NULL = in transit);
@@ -7,250 +7,42 @@ Rules enforced in one database transaction per call (or per batch):
 - an idempotency key makes a retried request return the booked movements instead of booking
   twice;
 - adjustments, releases and losses need a reason.
+
+Every kind of movement is declared in :mod:`critmat.usecases.movements` and booked through one
+path, :meth:`Ledger.book`; the hash chain is :mod:`critmat.inventory.chain`, the registers of
+facilities and lots :mod:`critmat.inventory.registers`, the read models
+:mod:`critmat.inventory.read_models`.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import hashlib
-import hmac
-import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import pandas as pd
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from critmat.data.countries import iso3_codes
-from critmat.data.units import MASS_UNITS, UnitError, convert_mass
-from critmat.errors import CritmatError
-from critmat.inventory import staging
+from critmat.data.units import UnitError, convert_mass
+from critmat.inventory import chain, read_models, registers, staging
+from critmat.inventory.checks import InventoryError, Number, check_text, exact, positive
 from critmat.inventory.group_commit import GroupCommitter, HeadView, Write
-from critmat.inventory.models import (
-    MAX_QTY,
-    MAX_USD,
-    MOVEMENT_KINDS,
-    Facility,
-    LedgerEntry,
-    Lot,
-    Zone,
-)
+from critmat.inventory.models import LedgerEntry, Lot
+from critmat.inventory.registers import LotRef
+from critmat.usecases import movements
+from critmat.usecases.movements import TRANSIT, MovementKind
 
-__all__ = [
-    "GENESIS",
-    "InventoryError",
-    "Ledger",
-    "Move",
-    "VerifyReport",
-    "check_text",
-    "entry_hash",
-    "facility_id",
-    "lots",
-    "parse_day",
-    "to_tonnes",
-]
+__all__ = ["Ledger", "Move", "VerifyReport"]
 
-GENESIS = "0" * 64
-Q6 = Decimal("0.000001")
-
-
-class InventoryError(CritmatError):
-    """A refused operation; nothing was written."""
-
-
-#: a quantity typed by a person or sent over HTTP: plain ASCII decimal digits, an optional minus
-#: and decimal point; no spaces, plus sign, digit-group underscores, exponent or other scripts'
-#: digits (Python's Decimal would accept all of those)
-PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
-
-
-def _q(x: Decimal | float | str, what: str = "quantity", limit: Decimal = MAX_QTY) -> Decimal:
-    """An exact decimal with 6 places; text must be a plain ASCII decimal (:data:`PLAIN_DECIMAL`);
-    NaN, infinities and values beyond ``limit`` refused."""
-    if isinstance(x, str) and not PLAIN_DECIMAL.fullmatch(x):
-        raise InventoryError(
-            f"{what} {x!r} is not a plain decimal number (digits 0-9, an optional '-' and '.', "
-            "e.g. 1000 or 12.5)"
-        )
-    try:
-        d = Decimal(str(x))
-    except (InvalidOperation, ValueError):
-        raise InventoryError(f"{what} {x!r} is not a number") from None
-    if not d.is_finite():
-        raise InventoryError(f"{what} must be a finite number, not {x}")
-    if abs(d) > limit:
-        raise InventoryError(f"{what} {x} is out of range (at most {limit:,f} in absolute value)")
-    return d.quantize(Q6)
-
-
-def to_tonnes(quantity: Decimal | float, unit: str) -> float:
-    """A quantity of a lot in tonnes (conversion by critmat.data.units)."""
-    return float(convert_mass(float(quantity), unit, "t"))
-
-
-def facility_id(s: Session, code: str) -> int:
-    """The id of a facility code, or a refusal naming it."""
-    fid = s.scalar(select(Facility.id).where(Facility.code == code))
-    if fid is None:
-        raise InventoryError(f"unknown facility {code!r}")
-    return int(fid)
-
-
-def check_text(what: str, value: str, most: int) -> str:
-    """A text field: at most ``most`` characters, no control characters."""
-    if len(value) > most:
-        raise InventoryError(f"{what} is {len(value):,} characters long; at most {most}")
-    if any(ord(c) < 32 for c in value):
-        raise InventoryError(f"{what} contains control characters")
-    return value
-
-
-#: quantities and amounts as given: exact text or Decimal preferred (a float is taken as printed)
-Number = Decimal | float | str
-
-
-#: dates the inventory accepts (acquisitions, services, policies, plans)
-FIRST_DAY, LAST_DAY = dt.date(1950, 1, 1), dt.date(2200, 12, 31)
-
-
-def parse_day(value: str | dt.date, what: str) -> dt.date:
-    """A date YYYY-MM-DD between 1950 and 2200, or a refusal naming the field."""
-    if isinstance(value, dt.date):
-        day = value
-    else:
-        try:
-            day = dt.date.fromisoformat(str(value))
-        except ValueError:
-            raise InventoryError(f"{what} must be a date YYYY-MM-DD, not {value!r}") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise InventoryError(f"{what} {day} is outside {FIRST_DAY} to {LAST_DAY}")
-    return day
-
-
-def _positive(x: Number) -> Decimal:
-    q = _q(x)
-    if q <= 0:
-        raise InventoryError(f"quantity must be positive, not {x} (use adjust for corrections)")
-    return q
-
-
-def lots(engine: Engine) -> pd.DataFrame:
-    """The lot register."""
-    from critmat.inventory.db import reader
-
-    with Session(reader(engine)) as s:
-        rows = s.execute(
-            select(
-                Lot.code,
-                Lot.material,
-                Lot.form,
-                Lot.purity,
-                Lot.unit,
-                Lot.origin_country,
-                Lot.supplier,
-                Lot.acquired_on,
-                Lot.cost_usd,
-                Lot.certificate,
-            ).order_by(Lot.code)
-        ).all()
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "lot",
-            "material",
-            "form",
-            "purity",
-            "unit",
-            "origin",
-            "supplier",
-            "acquired_on",
-            "cost_usd",
-            "certificate",
-        ],
-    )
-
-
-def entry_hash(prev: str, fields: dict[str, object]) -> str:
-    """SHA-256 over the previous hash and the entry's canonical JSON (sorted keys)."""
-    payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256((prev + payload).encode()).hexdigest()
-
-
-class _Captured(Exception):
-    """A write handed back to :meth:`Ledger.submit` instead of run (internal)."""
-
-    def __init__(self, fn: Write, key: str | None) -> None:
-        super().__init__("captured write")
-        self.fn, self.key = fn, key
-
-
-@dataclass(frozen=True)
-class LotRef:
-    """What a movement needs of its lot (kept across transactions: lots never change)."""
-
-    id: int
-    code: str
-    material: str
-    unit: str
-
-
-#: per engine: lots by code, zone ids by "FACILITY/ZONE" (critmat.inventory.ledger._append)
-_REFS: WeakKeyDictionary[Engine, tuple[dict[str, LotRef], dict[str, int]]] = WeakKeyDictionary()
-
-
-def _refs(engine: Engine) -> tuple[dict[str, LotRef], dict[str, int]]:
-    return _REFS.setdefault(engine, ({}, {}))
-
-
-@dataclass(frozen=True)
-class Context:
-    """What gives an entry its meaning beyond its own columns (hashed from version 2)."""
-
-    lot_code: str
-    material: str
-    lot_unit: str
-    zone: str  # "FACILITY/ZONE" or "" in transit
-
-
-def _fields(e: LedgerEntry | SimpleNamespace, ctx: Context | None = None) -> dict[str, object]:
-    base = _fields_v1(e)
-    if e.hash_version == 1 or ctx is None:
-        return base
-    return {
-        **base,
-        "v": 2,
-        "lot": ctx.lot_code,
-        "material": ctx.material,
-        "lot_unit": ctx.lot_unit,
-        "zone": ctx.zone,
-        "booked_by": e.booked_by,
-    }
-
-
-def _fields_v1(e: LedgerEntry | SimpleNamespace) -> dict[str, object]:
-    return {
-        "seq": e.seq,
-        "created_at": e.created_at,
-        "kind": e.kind,
-        "lot_id": e.lot_id,
-        "zone_id": e.zone_id,
-        "quantity": format(_q(e.quantity), "f"),
-        "unit": e.unit,
-        "reason": e.reason,
-        "transfer": e.transfer,
-        "carrier": e.carrier,
-        "route": e.route,
-        "seal": e.seal,
-        "batch": e.batch,
-        "idempotency_key": e.idempotency_key,
-    }
+#: the descriptive fields a movement carries beside its quantity (hashed with it)
+META = ("reason", "transfer", "carrier", "route", "seal")
+#: their longest lengths
+META_LENGTHS = {"reason": 300, "transfer": 60, "carrier": 120, "route": 200, "seal": 60}
 
 
 @dataclass(frozen=True)
@@ -280,6 +72,24 @@ class VerifyReport:
     signed: bool = False
 
 
+class _Captured(Exception):
+    """A write handed back to :meth:`Ledger.submit` instead of run (internal)."""
+
+    def __init__(self, fn: Write, key: str | None) -> None:
+        super().__init__("captured write")
+        self.fn, self.key = fn, key
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A movement checked and resolved: its lot, zone id and quantity in the lot's unit."""
+
+    move: Move
+    lot: LotRef
+    zone_id: int | None
+    quantity: Decimal
+
+
 class Ledger:
     """The inventory service on one database engine."""
 
@@ -306,6 +116,7 @@ class Ledger:
         self.committer = committer
         check_text("user", user, 120)
 
+    # -- the write path ----------------------------------------------------------------------
     def _write(self, fn: Write, key: str | None = None) -> list[int]:
         """Run a chain write ``fn(session, head)`` under the head lock, grouped if possible;
         ``key`` (the request's idempotency key) lets a group look its keys up at once."""
@@ -364,108 +175,131 @@ class Ledger:
         return both
 
     def _mac(self, seq: int, head_hash: str) -> str:
-        """HMAC-SHA256 of the chain head with the ledger key ("" without a key)."""
-        if self.key is None:
-            return ""
-        return hmac.new(self.key, f"{seq}:{head_hash}".encode(), hashlib.sha256).hexdigest()
+        """HMAC-SHA256 of the chain head with this ledger's key (critmat.inventory.chain)."""
+        return chain.head_mac(self.key, seq, head_hash)
 
-    # -- reference data -----------------------------------------------------------------
-    @staticmethod
-    def _code(what: str, value: str, most: int) -> str:
-        """A code: 1-``most`` characters, no spaces, slashes or control characters."""
-        check_text(what, value, most)
-        if not value or any(c.isspace() or c in "/#%" for c in value):
-            raise InventoryError(
-                f"{what} {value!r} must be 1-{most} characters without spaces, '/', '#' or '%'"
-            )
-        return value
+    def _lock_head(self, s: Session) -> HeadView:
+        """The chain head, locked for this transaction (critmat.inventory.chain.lock_head)."""
+        return chain.lock_head(self.engine, s)
 
-    def add_facility(
-        self,
-        code: str,
-        name: str,
-        zones: Sequence[str],
-        *,
-        location: str = "",
-        climate_controlled: bool = False,
-        capacity_t: Number = 0.0,
-        security_level: str = "standard",
-    ) -> None:
-        """Create a facility with its zones (codes checked, capacity finite and >= 0)."""
-        self._code("facility code", code, 40)
-        check_text("facility name", name, 200)
-        check_text("location", location, 200)
-        check_text("security level", security_level, 40)
-        cap = _q(capacity_t, "capacity_t")
-        if cap < 0:
-            raise InventoryError(f"capacity_t must not be negative, not {capacity_t}")
-        if not zones:
-            raise InventoryError("a facility needs at least one zone")
-        for z in zones:
-            self._code("zone code", z, 40)
-        if len(set(zones)) != len(zones):
-            dup = sorted({z for z in zones if list(zones).count(z) > 1})
-            raise InventoryError(f"zone code(s) given twice: {', '.join(dup)}")
-        with Session(self.engine) as s, s.begin():
-            if s.scalar(select(Facility).where(Facility.code == code)) is not None:
-                raise InventoryError(f"facility {code!r} exists already")
-            f = Facility(
-                code=code,
-                name=name,
-                location=location,
-                climate_controlled=climate_controlled,
-                capacity_t=cap,
-                security_level=security_level,
-            )
-            s.add(f)
-            s.flush()
-            for z in zones:
-                s.add(Zone(facility_id=f.id, code=z, conditions=""))
+    _store_head = staticmethod(chain.store_head)
+
+    # -- the registers -----------------------------------------------------------------------
+    def add_facility(self, code: str, name: str, zones: Sequence[str], **attrs: Any) -> None:
+        """Create a facility with its zones (critmat.inventory.registers.add_facility)."""
+        registers.add_facility(self.engine, code, name, zones, **attrs)
 
     def add_lot(self, code: str, material: str, unit: str = "t", **attrs: object) -> None:
-        """Register a lot (its quantity comes from receipts): a known material and origin
-        country, a mass unit, a cost finite and >= 0, texts within their lengths."""
-        from critmat.data.catalogue import MATERIALS
+        """Register a lot (critmat.inventory.registers.add_lot)."""
+        registers.add_lot(self.engine, code, material, unit, **attrs)
 
-        self._code("lot code", code, 60)
-        if unit not in MASS_UNITS:
-            raise InventoryError(f"unit {unit!r} is not a mass unit ({', '.join(MASS_UNITS)})")
-        known = {m.id for m in MATERIALS}
-        if material not in known:
-            raise InventoryError(
-                f"unknown material {material!r}; known: {', '.join(sorted(known))}"
-            )
-        origin = str(attrs.get("origin_country", "") or "")
-        if origin and origin not in iso3_codes():
-            raise InventoryError(
-                f"origin country {origin!r} is not an ISO 3166 alpha-3 code (e.g. COD, CHN)"
-            )
-        cost = _q(attrs.get("cost_usd", 0) or 0, "cost_usd", MAX_USD)  # type: ignore[arg-type]
-        if cost < 0:
-            raise InventoryError(f"cost_usd must not be negative, not {cost}")
-        for what, most in (("form", 80), ("purity", 40), ("packaging", 80), ("supplier", 120),
-                           ("certificate", 120)):  # fmt: skip
-            check_text(what, str(attrs.get(what, "") or ""), most)
-        with Session(self.engine) as s, s.begin():
-            if s.scalar(select(Lot).where(Lot.code == code)) is not None:
-                raise InventoryError(f"lot {code!r} exists already")
-            s.add(
-                Lot(
-                    code=code,
-                    material=material,
-                    unit=unit,
-                    form=str(attrs.get("form", "")),
-                    purity=str(attrs.get("purity", "")),
-                    packaging=str(attrs.get("packaging", "")),
-                    origin_country=str(attrs.get("origin_country", "")),
-                    supplier=str(attrs.get("supplier", "")),
-                    acquired_on=attrs.get("acquired_on"),
-                    cost_usd=cost.quantize(Decimal("0.01")),
-                    certificate=str(attrs.get("certificate", "")),
-                )
-            )
+    # -- movements: one booking path ---------------------------------------------------------
+    def book(self, kind: str, *, key: str | None = None, **values: Number) -> list[int]:
+        """Book one movement of a declared kind (critmat.usecases.movements) from its
+        parameters, e.g. ``book("receipt", lot="L1", zone="F/A", quantity="5")``; with
+        ``key``, a retry returns what the first request booked."""
+        try:
+            k = movements.get(kind)
+        except KeyError as exc:
+            raise InventoryError(str(exc.args[0])) from None
+        given = _values(k, values)
+        meta = {f: str(given.get(f, "")) for f in META}
+        if k.closes_transfer:
+            return self._close_transfer(k, given, meta, key)
+        signed = any(leg.sign == 0 for leg in k.legs)
+        q = exact(given["quantity"]) if signed else positive(given["quantity"])
+        moves = [
+            Move(k.name, str(given["lot"]), None if leg.at == TRANSIT else str(given[leg.at]),
+                 q if leg.sign == 0 else leg.sign * q, str(given["unit"]), **meta)
+            for leg in k.legs
+        ]  # fmt: skip
+        if not k.opens_transfer:
+            return self.apply(moves, key=key)
+        transfer = meta["transfer"]
+        if not transfer:
+            raise InventoryError(f"a {k.name} needs a transfer id")
 
-    # -- movements -------------------------------------------------------------------------
+        def book(s: Session, head: HeadView) -> list[int]:
+            staging.flush(s)  # the query below must see what this transaction staged
+            used = s.scalars(
+                select(LedgerEntry).where(LedgerEntry.transfer == transfer).limit(1)
+            ).first()
+            if used is not None and (key is None or used.idempotency_key != f"{key}#0"):
+                raise InventoryError(f"transfer id {transfer!r} is used already")
+            return self._append(s, head, moves, key=key)
+
+        return self._write(book, key)
+
+    def _close_transfer(
+        self, k: MovementKind, given: dict[str, Number], meta: dict[str, str], key: str | None
+    ) -> list[int]:
+        """Close a transfer (arrived, lost): its whole in-transit quantity, read under the
+        writers' lock, so exactly once."""
+        transfer = meta["transfer"]
+
+        def book(s: Session, head: HeadView) -> list[int]:
+            staging.flush(s)  # the queries below must see what this transaction staged
+            if key is not None:
+                done = _closed_before(s, key, k.name, transfer)
+                if done is not None:
+                    return done
+            lot, qty, unit = self._in_transit(s, transfer)
+            moves = [
+                Move(k.name, lot, None if leg.at == TRANSIT else str(given[leg.at]),
+                     leg.sign * qty, unit, **meta)
+                for leg in k.legs
+            ]  # fmt: skip
+            return self._append(s, head, moves, key=key)
+
+        return self._write(book, key)
+
+    def receive(
+        self, lot: str, zone: str, quantity: Number, unit: str, *, key: str | None = None
+    ) -> list[int]:
+        """Book a receipt into ``zone`` ("FACILITY/ZONE")."""
+        return self.book("receipt", lot=lot, zone=zone, quantity=quantity, unit=unit, key=key)
+
+    def sell(
+        self, lot: str, zone: str, quantity: Number, unit: str, reason: str, *,
+        key: str | None = None,
+    ) -> list[int]:  # fmt: skip
+        """A rotation sale out of a zone (a reason is required)."""
+        return self.book("rotation_sale", lot=lot, zone=zone, quantity=quantity, unit=unit,
+                         reason=reason, key=key)  # fmt: skip
+
+    def dispatch(
+        self, lot: str, zone: str, quantity: Number, unit: str, *, transfer: str, carrier: str,
+        route: str, seal: str, key: str | None = None,
+    ) -> list[int]:  # fmt: skip
+        """Out of a zone into transit (conserved: -q in the zone, +q in transit)."""
+        return self.book("dispatch", lot=lot, zone=zone, quantity=quantity, unit=unit,
+                         transfer=transfer, carrier=carrier, route=route, seal=seal,
+                         key=key)  # fmt: skip
+
+    def arrive(self, transfer: str, zone: str, *, key: str | None = None) -> list[int]:
+        """The whole in-transit quantity of a transfer arrives in a zone (exactly once)."""
+        return self.book("arrive", transfer=transfer, zone=zone, key=key)
+
+    def lost(self, transfer: str, reason: str, *, key: str | None = None) -> list[int]:
+        """The in-transit quantity of a transfer is reported lost (exactly once)."""
+        return self.book("lost", transfer=transfer, reason=reason, key=key)
+
+    def release(
+        self, lot: str, zone: str, quantity: Number, unit: str, reason: str, *,
+        key: str | None = None,
+    ) -> list[int]:  # fmt: skip
+        """A release out of a zone (a reason is required)."""
+        return self.book("release", lot=lot, zone=zone, quantity=quantity, unit=unit,
+                         reason=reason, key=key)  # fmt: skip
+
+    def adjust(
+        self, lot: str, zone: str, quantity: Number, unit: str, reason: str, *,
+        key: str | None = None,
+    ) -> list[int]:  # fmt: skip
+        """A signed correction in a zone (a reason is required)."""
+        return self.book("adjustment", lot=lot, zone=zone, quantity=quantity, unit=unit,
+                         reason=reason, key=key)  # fmt: skip
+
     def apply(
         self,
         moves: Sequence[Move],
@@ -500,92 +334,15 @@ class Ledger:
         """Book ``moves`` in the open, head-locked session ``s``."""
         check_text("idempotency key", key or "", 100)
         check_text("batch", batch, 80)
-        lots = {m.lot for m in moves}
-        # lots and zones found once are not queried again: they are never renamed, changed or
-        # deleted once created (a new code is looked up when first used)
-        known, zones = _refs(self.engine)
-        new = lots - set(known)
-        if new:
-            found = s.execute(
-                select(Lot.id, Lot.code, Lot.material, Lot.unit).where(Lot.code.in_(new))
-            )
-            known.update({r.code: LotRef(r.id, r.code, r.material, r.unit) for r in found})
-        lot_rows = {c: known[c] for c in lots if c in known}
-        missing = sorted(lots - set(lot_rows))
-        if missing:
-            raise InventoryError(f"unknown lot(s): {', '.join(missing)}")
-        for m in moves:
-            if m.zone is not None and m.zone not in zones:
-                zones[m.zone] = self._zone_id(s, m.zone)
-        zone_ids = {m.zone: zones[m.zone] for m in moves if m.zone is not None}
-        planned = []
-        for i, m in enumerate(moves):
-            if m.kind not in MOVEMENT_KINDS:
-                raise InventoryError(f"movement {i + 1}: unknown kind {m.kind!r}")
-            for what, value, most in (
-                ("reason", m.reason, 300),
-                ("transfer", m.transfer, 60),
-                ("carrier", m.carrier, 120),
-                ("route", m.route, 200),
-                ("seal", m.seal, 60),
-            ):
-                check_text(what, value, most)
-            lot = lot_rows[m.lot]
-            qty = self._to_lot_unit(m, lot)
-            if qty == 0:
-                raise InventoryError(f"movement {i + 1}: quantity must not be zero")
-            if (
-                m.kind in ("adjustment", "release", "lost", "rotation_sale")
-                and not m.reason.strip()
-            ):
-                raise InventoryError(f"movement {i + 1}: a {m.kind} needs a reason")
-            zid = zone_ids.get(m.zone) if m.zone is not None else None
-            planned.append((m, lot, zid, qty))
+        planned = self._plan(s, moves)
         if key is not None:
-            done = self._booked(s, key, [(m.kind, lot.id, zid, q) for m, lot, zid, q in planned])
+            request = [(p.move.kind, p.lot.id, p.zone_id, p.quantity) for p in planned]
+            done = _booked(s, key, request)
             if done is not None:
                 return done
-        deltas: dict[tuple[int, int | None], Decimal] = {}
-        rows: list[dict[str, Any]] = []
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-        prev, seq = head.hash, head.seq
-        zone_name = {v: k for k, v in zone_ids.items()}
-        for i, (m, lot, zid, qty) in enumerate(planned):
-            deltas[(lot.id, zid)] = deltas.get((lot.id, zid), Decimal(0)) + qty
-            seq += 1
-            e = dict(  # the entry's columns (staged for a Core INSERT, no ORM object)
-                seq=seq,
-                created_at=now,
-                kind=m.kind,
-                lot_id=lot.id,
-                zone_id=zid,
-                quantity=qty,
-                unit=lot.unit,
-                reason=m.reason,
-                transfer=m.transfer,
-                carrier=m.carrier,
-                route=m.route,
-                seal=m.seal,
-                batch=batch,
-                idempotency_key=f"{key}#{i}" if key is not None else None,
-                prev_hash=prev,
-                hash="",
-                hash_version=2,
-                booked_by=self.user,
-            )
-            ctx = Context(lot.code, lot.material, lot.unit, zone_name.get(zid, "") if zid else "")
-            e["hash"] = prev = entry_hash(prev, _fields(SimpleNamespace(**e), ctx))
-            rows.append(e)
-        for (lot_id, zid), delta in deltas.items():
-            if delta < 0:
-                bal = self._balance(s, lot_id, zid)
-                if bal + delta < 0:
-                    where = "in transit" if zid is None else f"in {zone_name.get(zid, zid)}"
-                    code = next(c for c, lt in lot_rows.items() if lt.id == lot_id)
-                    raise InventoryError(
-                        f"lot {code} {where}: balance {bal} would become {bal + delta} "
-                        "(no balance may go negative)"
-                    )
+        zone_name = {p.zone_id: str(p.move.zone) for p in planned if p.zone_id is not None}
+        rows = self._entries(head, planned, zone_name, key=key, batch=batch)
+        self._no_negative(s, planned, zone_name)
         # every check passed: stage the entries (inserted together at the end of the transaction)
         values, st = rows, staging.staged(s)
         if _pause is not None:  # tests: half the entries written, then a second writer tries
@@ -594,204 +351,77 @@ class Ledger:
             _pause()  # type: ignore[operator]
             values = values[len(values) // 2 + 1 :]
         st.add(key, values)
-        head.seq, head.hash = seq, prev
-        head.mac = self._mac(seq, prev)
+        head.seq, head.hash = int(rows[-1]["seq"]), str(rows[-1]["hash"])
+        head.mac = self._mac(head.seq, head.hash)
         return [int(e["seq"]) for e in rows]
 
-    @staticmethod
-    def _booked(
-        s: Session, key: str, request: list[tuple[str, int, int | None, Decimal]]
-    ) -> list[int] | None:
-        """The entries booked under ``key`` (exact match; staged in this transaction or in the
-        database), or None; refused when they were booked for another request."""
-        st = staging.staged(s)
-        if key in st.keys:
-            got = st.keys[key]
-        elif key in st.absent:  # the group's lookup found it unused
-            return None
-        else:
-            names = [f"{key}#{i}" for i in range(len(request) + 1)]
-            got = [
-                (e.kind, e.lot_id, e.zone_id, _q(e.quantity), e.seq)
-                for e in s.scalars(
-                    select(LedgerEntry).where(LedgerEntry.idempotency_key.in_(names))
-                )
-            ]
-        if not got:
-            return None
-        got = sorted(got, key=lambda e: e[4])
-        booked = [(k, lt, z, _q(q)) for k, lt, z, q, _ in got]
-        if booked != [(k, lt, z, _q(q)) for k, lt, z, q in request]:
+    def _plan(self, s: Session, moves: Sequence[Move]) -> list[_Planned]:
+        """Each movement checked (a declared kind, texts, non-zero, a reason where its kind
+        needs one) and resolved (lot, zone id, quantity in the lot's unit)."""
+        lots = registers.lot_refs(self.engine, s, {m.lot for m in moves})
+        zones = registers.zone_ids(self.engine, s, [m.zone for m in moves if m.zone is not None])
+        planned = []
+        for i, m in enumerate(moves):
+            kind = movements.MOVEMENTS.get(m.kind)
+            if kind is None:
+                raise InventoryError(f"movement {i + 1}: unknown kind {m.kind!r}")
+            for what in META:
+                check_text(what, getattr(m, what), META_LENGTHS[what])
+            lot = lots[m.lot]
+            qty = _to_lot_unit(m, lot)
+            if qty == 0:
+                raise InventoryError(f"movement {i + 1}: quantity must not be zero")
+            if kind.reason and not m.reason.strip():
+                raise InventoryError(f"movement {i + 1}: a {m.kind} needs a reason")
+            planned.append(_Planned(m, lot, zones[m.zone] if m.zone is not None else None, qty))
+        return planned
 
-            def show(items: list[tuple[str, int, int | None, Decimal]]) -> str:
-                return "; ".join(f"{k} lot#{lt} zone#{z} {q}" for k, lt, z, q in items)
+    def _entries(
+        self, head: HeadView, planned: list[_Planned], zone_name: dict[int, str], *,
+        key: str | None, batch: str,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """The entries' columns, each hashed on the previous (staged for a Core INSERT)."""
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        prev, seq, rows = head.hash, head.seq, []
+        for i, p in enumerate(planned):
+            seq += 1
+            m = p.move
+            e: dict[str, Any] = dict(
+                seq=seq, created_at=now, kind=m.kind, lot_id=p.lot.id, zone_id=p.zone_id,
+                quantity=p.quantity, unit=p.lot.unit, reason=m.reason, transfer=m.transfer,
+                carrier=m.carrier, route=m.route, seal=m.seal, batch=batch,
+                idempotency_key=f"{key}#{i}" if key is not None else None, prev_hash=prev,
+                hash="", hash_version=2, booked_by=self.user,
+            )  # fmt: skip
+            zone = zone_name.get(p.zone_id, "") if p.zone_id else ""
+            ctx = chain.Context(p.lot.code, p.lot.material, p.lot.unit, zone)
+            e["hash"] = prev = chain.entry_hash(prev, chain.entry_fields(SimpleNamespace(**e), ctx))
+            rows.append(e)
+        return rows
 
-            raise InventoryError(
-                f"idempotency key {key!r} was already used for another request: booked "
-                f"[{show(booked)}], requested [{show(request)}]"
-            )
-        return [e[4] for e in got]
-
-    def receive(
-        self, lot: str, zone: str, quantity: Number, unit: str, *, key: str | None = None
-    ) -> list[int]:
-        """Book a receipt into ``zone`` ("FACILITY/ZONE")."""
-        return self.apply([Move("receipt", lot, zone, _positive(quantity), unit)], key=key)
-
-    def sell(
-        self,
-        lot: str,
-        zone: str,
-        quantity: Number,
-        unit: str,
-        reason: str,
-        *,
-        key: str | None = None,
-    ) -> list[int]:
-        """A rotation sale out of a zone (a reason is required)."""
-        move = Move("rotation_sale", lot, zone, -_positive(quantity), unit, reason=reason)
-        return self.apply([move], key=key)
-
-    def dispatch(
-        self,
-        lot: str,
-        zone: str,
-        quantity: Number,
-        unit: str,
-        *,
-        transfer: str,
-        carrier: str,
-        route: str,
-        seal: str,
-        key: str | None = None,
-    ) -> list[int]:
-        """Out of a zone into transit (conserved: -q in the zone, +q in transit)."""
-        q = _positive(quantity)
-        if not transfer:
-            raise InventoryError("a dispatch needs a transfer id")
-        common = {"transfer": transfer, "carrier": carrier, "route": route, "seal": seal}
-        moves = [
-            Move("dispatch", lot, zone, -q, unit, **common),
-            Move("dispatch", lot, None, q, unit, **common),
-        ]
-
-        def book(s: Session, head: HeadView) -> list[int]:
-            staging.flush(s)  # the query below must see what this transaction staged
-            used = s.scalars(
-                select(LedgerEntry).where(LedgerEntry.transfer == transfer).limit(1)
-            ).first()
-            if used is not None and (key is None or used.idempotency_key != f"{key}#0"):
-                raise InventoryError(f"transfer id {transfer!r} is used already")
-            return self._append(s, head, moves, key=key)
-
-        return self._write(book, key)
-
-    def arrive(self, transfer: str, zone: str, *, key: str | None = None) -> list[int]:
-        """The whole in-transit quantity of a transfer arrives in a zone (exactly once: the
-        transfer's state is read under the writers' lock)."""
-        return self._close_transfer(transfer, "arrive", zone, "", key)
-
-    def lost(self, transfer: str, reason: str, *, key: str | None = None) -> list[int]:
-        """The in-transit quantity of a transfer is reported lost (exactly once)."""
-        return self._close_transfer(transfer, "lost", None, reason, key)
-
-    def _close_transfer(
-        self, transfer: str, kind: str, zone: str | None, reason: str, key: str | None
-    ) -> list[int]:
-        """dispatched -> arrived | lost, with the in-transit quantity read under the lock."""
-
-        def book(s: Session, head: HeadView) -> list[int]:
-            staging.flush(s)  # the queries below must see what this transaction staged
-            if key is not None:
-                prior = s.scalars(
-                    select(LedgerEntry).where(LedgerEntry.idempotency_key == f"{key}#0")
-                ).first()
-                if prior is not None and prior.kind == kind and prior.transfer == transfer:
-                    seqs = s.scalars(
-                        select(LedgerEntry.seq).where(
-                            LedgerEntry.idempotency_key.in_([f"{key}#0", f"{key}#1"])
-                        )
-                    ).all()
-                    return sorted(seqs)
-                if prior is not None:
+    def _no_negative(self, s: Session, planned: list[_Planned], zone_name: dict[int, str]) -> None:
+        """Refuse the whole request if any balance would go below zero."""
+        deltas: dict[tuple[LotRef, int | None], Decimal] = {}
+        for p in planned:
+            deltas[(p.lot, p.zone_id)] = deltas.get((p.lot, p.zone_id), Decimal(0)) + p.quantity
+        for (lot, zid), delta in deltas.items():
+            if delta < 0:
+                bal = _balance(s, lot.id, zid)
+                if bal + delta < 0:
+                    where = "in transit" if zid is None else f"in {zone_name.get(zid, zid)}"
                     raise InventoryError(
-                        f"idempotency key {key!r} was already used for another request: booked "
-                        f"{prior.kind} of transfer {prior.transfer!r}, requested {kind} of "
-                        f"transfer {transfer!r}"
+                        f"lot {lot.code} {where}: balance {bal} would become {bal + delta} "
+                        "(no balance may go negative)"
                     )
-            lot, qty, unit = self._in_transit(s, transfer)
-            if kind == "arrive":
-                assert zone is not None
-                moves = [
-                    Move("arrive", lot, None, -qty, unit, transfer=transfer),
-                    Move("arrive", lot, zone, qty, unit, transfer=transfer),
-                ]
-            else:
-                moves = [Move("lost", lot, None, -qty, unit, reason=reason, transfer=transfer)]
-            return self._append(s, head, moves, key=key)
 
-        return self._write(book, key)
-
-    def release(
-        self,
-        lot: str,
-        zone: str,
-        quantity: Number,
-        unit: str,
-        reason: str,
-        *,
-        key: str | None = None,
-    ) -> list[int]:
-        move = Move("release", lot, zone, -_positive(quantity), unit, reason=reason)
-        return self.apply([move], key=key)
-
-    def adjust(
-        self,
-        lot: str,
-        zone: str,
-        quantity: Number,
-        unit: str,
-        reason: str,
-        *,
-        key: str | None = None,
-    ) -> list[int]:
-        return self.apply(
-            [Move("adjustment", lot, zone, _q(quantity), unit, reason=reason)], key=key
-        )
-
-    # -- reading ---------------------------------------------------------------------------
+    # -- reading -----------------------------------------------------------------------------
     def balances(self) -> pd.DataFrame:
-        """Balance per lot and location (zone, or 'in transit'), derived from the ledger."""
-        q = (
-            select(
-                Lot.code,
-                Lot.material,
-                Lot.unit,
-                Facility.code,
-                Zone.code,
-                func.sum(LedgerEntry.quantity),
-            )
-            .join(Lot, Lot.id == LedgerEntry.lot_id)
-            .outerjoin(Zone, Zone.id == LedgerEntry.zone_id)
-            .outerjoin(Facility, Facility.id == Zone.facility_id)
-            .group_by(Lot.code, Lot.material, Lot.unit, Facility.code, Zone.code)
-        )
-        from critmat.inventory.db import reader
-
-        with Session(reader(self.engine)) as s:
-            rows = s.execute(q).all()
-        df = pd.DataFrame(rows, columns=["lot", "material", "unit", "facility", "zone", "quantity"])
-        df["location"] = [
-            "in transit" if pd.isna(z) else f"{f}/{z}"
-            for f, z in zip(df["facility"], df["zone"], strict=True)
-        ]
-        df["quantity"] = df["quantity"].map(lambda v: _q(v))
-        df = df[df["quantity"] != 0]
-        return df[["lot", "material", "location", "quantity", "unit"]].reset_index(drop=True)
+        """Balance per lot and location (critmat.inventory.read_models.balances)."""
+        return read_models.balances(self.engine)
 
     def verify(self, anchor: dict[str, object] | None = None) -> VerifyReport:
         """Prove the history (critmat.inventory.proof.verify)."""
-        from critmat.inventory.proof import verify
+        from critmat.inventory.proof import verify  # proof reads the Ledger it is given
 
         return verify(self, anchor)
 
@@ -807,58 +437,6 @@ class Ledger:
 
         return sign(self, old_key)
 
-    # -- helpers -----------------------------------------------------------------------------
-    def _lock_head(self, s: Session) -> HeadView:
-        """The chain head, locked for this transaction (PostgreSQL: the row lock; SQLite: the
-        write lock taken at BEGIN IMMEDIATE); a copy that :meth:`_store_head` writes back."""
-        lock = " FOR UPDATE" if self.engine.dialect.name == "postgresql" else ""
-        row = s.execute(text(f"SELECT seq, hash, mac FROM ledger_head WHERE id = 1{lock}")).first()
-        if row is None:
-            raise InventoryError("the database is not initialised: run `critmat inventory init`")
-        return HeadView(int(row[0]), str(row[1]), str(row[2] or ""))
-
-    @staticmethod
-    def _store_head(s: Session, head: HeadView) -> None:
-        """Write the head back (once per transaction, after its entries)."""
-        s.execute(
-            text("UPDATE ledger_head SET seq = :seq, hash = :hash, mac = :mac WHERE id = 1"),
-            {"seq": head.seq, "hash": head.hash, "mac": head.mac},
-        )
-
-    @staticmethod
-    def _zone_id(s: Session, ref: str) -> int:
-        fac, _, zone = ref.partition("/")
-        zid = s.scalar(
-            select(Zone.id).join(Facility).where(Facility.code == fac, Zone.code == zone)
-        )
-        if zid is None:
-            known = [
-                f"{f}/{z}"
-                for f, z in s.execute(select(Facility.code, Zone.code).join(Facility)).all()
-            ]
-            raise InventoryError(f"unknown zone {ref!r}; known: {', '.join(known) or 'none'}")
-        return int(zid)
-
-    @staticmethod
-    def _balance(s: Session, lot_id: int, zone_id: int | None) -> Decimal:
-        """The balance in the database plus what this transaction staged."""
-        cond = LedgerEntry.zone_id.is_(None) if zone_id is None else LedgerEntry.zone_id == zone_id
-        v = s.scalar(
-            select(func.coalesce(func.sum(LedgerEntry.quantity), 0)).where(
-                LedgerEntry.lot_id == lot_id, cond
-            )
-        )
-        return _q(v or 0) + staging.staged(s).deltas.get((lot_id, zone_id), Decimal(0))
-
-    @staticmethod
-    def _to_lot_unit(m: Move, lot: LotRef) -> Decimal:
-        if m.unit == lot.unit:
-            return _q(m.quantity)
-        try:
-            return _q(convert_mass(float(m.quantity), m.unit, lot.unit))
-        except UnitError as exc:
-            raise InventoryError(f"lot {lot.code} is kept in {lot.unit}: {exc}") from None
-
     @staticmethod
     def _in_transit(s: Session, transfer: str) -> tuple[str, Decimal, str]:
         rows = s.execute(
@@ -867,9 +445,92 @@ class Ledger:
             .where(LedgerEntry.transfer == transfer, LedgerEntry.zone_id.is_(None))
             .group_by(Lot.code, Lot.unit)
         ).all()
-        open_ = [(c, _q(q), u) for c, u, q in rows if _q(q) > 0]
+        open_ = [(c, exact(q), u) for c, u, q in rows if exact(q) > 0]
         if not open_:
             known = s.scalar(select(func.count()).where(LedgerEntry.transfer == transfer))
             state = "it has arrived or was lost already" if known else "no such transfer"
             raise InventoryError(f"transfer {transfer!r} has nothing in transit ({state})")
         return open_[0]
+
+
+def _values(k: MovementKind, values: dict[str, Number]) -> dict[str, Number]:
+    """A movement's parameters with their defaults; unknown or missing ones refused."""
+    unknown = sorted(set(values) - set(k.names))
+    if unknown:
+        raise InventoryError(f"a {k.name} takes {', '.join(k.names)}; not {', '.join(unknown)}")
+    out: dict[str, Number] = {}
+    for p in k.params:
+        v = values.get(p.name, p.default)
+        if v is None:
+            raise InventoryError(f"a {k.name} needs {p.name} ({p.help.rstrip('.')})")
+        out[p.name] = v
+    return out
+
+
+def _closed_before(s: Session, key: str, kind: str, transfer: str) -> list[int] | None:
+    """The entries a retried transfer closing booked under ``key`` (None: not booked yet);
+    the key used for another request is refused."""
+    prior = s.scalars(select(LedgerEntry).where(LedgerEntry.idempotency_key == f"{key}#0")).first()
+    if prior is None:
+        return None
+    if prior.kind == kind and prior.transfer == transfer:
+        seqs = s.scalars(
+            select(LedgerEntry.seq).where(LedgerEntry.idempotency_key.in_([f"{key}#0", f"{key}#1"]))
+        ).all()
+        return sorted(seqs)
+    raise InventoryError(
+        f"idempotency key {key!r} was already used for another request: booked "
+        f"{prior.kind} of transfer {prior.transfer!r}, requested {kind} of transfer {transfer!r}"
+    )
+
+
+def _booked(
+    s: Session, key: str, request: list[tuple[str, int, int | None, Decimal]]
+) -> list[int] | None:
+    """The entries booked under ``key`` (exact match; staged in this transaction or in the
+    database), or None; refused when they were booked for another request."""
+    st = staging.staged(s)
+    if key in st.keys:
+        got = st.keys[key]
+    elif key in st.absent:  # the group's lookup found it unused
+        return None
+    else:
+        names = [f"{key}#{i}" for i in range(len(request) + 1)]
+        got = [
+            (e.kind, e.lot_id, e.zone_id, exact(e.quantity), e.seq)
+            for e in s.scalars(select(LedgerEntry).where(LedgerEntry.idempotency_key.in_(names)))
+        ]
+    if not got:
+        return None
+    got = sorted(got, key=lambda e: e[4])
+    booked = [(k, lt, z, exact(q)) for k, lt, z, q, _ in got]
+    if booked != [(k, lt, z, exact(q)) for k, lt, z, q in request]:
+
+        def show(items: list[tuple[str, int, int | None, Decimal]]) -> str:
+            return "; ".join(f"{k} lot#{lt} zone#{z} {q}" for k, lt, z, q in items)
+
+        raise InventoryError(
+            f"idempotency key {key!r} was already used for another request: booked "
+            f"[{show(booked)}], requested [{show(request)}]"
+        )
+    return [e[4] for e in got]
+
+
+def _balance(s: Session, lot_id: int, zone_id: int | None) -> Decimal:
+    """The balance in the database plus what this transaction staged."""
+    cond = LedgerEntry.zone_id.is_(None) if zone_id is None else LedgerEntry.zone_id == zone_id
+    v = s.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.quantity), 0)).where(
+            LedgerEntry.lot_id == lot_id, cond
+        )
+    )
+    return exact(v or 0) + staging.staged(s).deltas.get((lot_id, zone_id), Decimal(0))
+
+
+def _to_lot_unit(m: Move, lot: LotRef) -> Decimal:
+    if m.unit == lot.unit:
+        return exact(m.quantity)
+    try:
+        return exact(convert_mass(float(m.quantity), m.unit, lot.unit))
+    except UnitError as exc:
+        raise InventoryError(f"lot {lot.code} is kept in {lot.unit}: {exc}") from None

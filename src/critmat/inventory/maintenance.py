@@ -20,8 +20,10 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from critmat.inventory.ledger import InventoryError, Ledger, facility_id
+from critmat.inventory.checks import InventoryError, check_text, parse_day
+from critmat.inventory.ledger import Ledger
 from critmat.inventory.models import Alert, Equipment, Facility, Zone
+from critmat.inventory.registers import facility_id
 
 __all__ = ["WEIBULL", "add_equipment", "failure_risk", "maintenance_plan"]
 
@@ -56,7 +58,6 @@ def add_equipment(
         raise InventoryError("hours_per_day must lie in (0, 24]")
     if not 0 <= hours_since_service <= 1e6:
         raise InventoryError("hours_since_service must lie in [0, 1,000,000]")
-    from critmat.inventory.ledger import check_text, parse_day
 
     check_text("equipment code", code, 40)
     installed_on = parse_day(installed_on, "installed_on")

@@ -32,7 +32,6 @@ __all__ = [
     "MAX_QTY",
     "MAX_USD",
     "MONEY",
-    "MOVEMENT_KINDS",
     "QTY",
     "Base",
     "Facility",
@@ -42,11 +41,6 @@ __all__ = [
     "Lot",
     "Zone",
 ]
-
-#: receipt: into a zone; dispatch: out of a zone into transit; arrive: out of transit into a
-#: zone; lost: out of transit; release / rotation_sale: out of a zone; adjustment: either way,
-#: with a mandatory reason.
-MOVEMENT_KINDS = ("receipt", "dispatch", "arrive", "lost", "release", "rotation_sale", "adjustment")
 
 
 class FixedPoint(TypeDecorator[Decimal]):

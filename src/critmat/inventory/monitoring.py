@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from critmat.data.catalogue import STORAGE_CLASS
 from critmat.data.schemas import Column, Issue, TableSpec, coerce_frame, validate_frame
-from critmat.inventory.ledger import InventoryError, Ledger
+from critmat.inventory.checks import InventoryError
+from critmat.inventory.ledger import Ledger
 from critmat.inventory.models import Alert, Facility, SensorReading, Zone
 
 __all__ = ["LIMITS", "METRICS", "IngestReport", "alerts", "ingest", "quality", "set_alert"]

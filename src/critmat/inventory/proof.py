@@ -18,16 +18,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from critmat.inventory.ledger import (
-    GENESIS,
-    Context,
-    InventoryError,
-    Ledger,
-    VerifyReport,
-    _fields,
-    _q,
-    entry_hash,
-)
+from critmat.database import reader
+from critmat.inventory.chain import GENESIS, Context, entry_fields, entry_hash
+from critmat.inventory.checks import InventoryError, exact
+from critmat.inventory.ledger import Ledger, VerifyReport
 from critmat.inventory.models import Facility, LedgerEntry, LedgerHead, Lot, Zone
 
 __all__ = ["NOT_YET_SIGNED", "export_anchor", "sign", "sign_genesis", "verify"]
@@ -45,8 +39,6 @@ def verify(led: Ledger, anchor: dict[str, object] | None = None) -> VerifyReport
     user), the head and its MAC with the ledger key, every balance re-derived (none
     negative after any booking, every transfer conserved and closed at most once), and,
     with an ``anchor`` exported earlier, that nothing before it was removed or rewritten."""
-    from critmat.inventory.db import reader
-
     with Session(reader(led.engine)) as s:
         entries = s.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)).all()
         head = s.get(LedgerHead, 1)
@@ -66,7 +58,7 @@ def verify(led: Ledger, anchor: dict[str, object] | None = None) -> VerifyReport
         prev = e.hash
         n += 1
         key = (e.lot_id, e.zone_id)
-        bal[key] = bal.get(key, Decimal(0)) + _q(e.quantity)
+        bal[key] = bal.get(key, Decimal(0)) + exact(e.quantity)
         why = _transfer_step(e, transit, closed)
         if why:
             return VerifyReport(False, n - 1, e.seq, why)
@@ -139,7 +131,7 @@ def _check_entry(
             return "its lot no longer exists"
         zone = zones.get(e.zone_id, f"#{e.zone_id}") if e.zone_id is not None else ""
         ctx = Context(lot.code, lot.material, lot.unit, zone)
-    if entry_hash(prev, _fields(e, ctx)) != e.hash:
+    if entry_hash(prev, entry_fields(e, ctx)) != e.hash:
         return (
             "its content does not match its hash (the entry, its lot, its zone or its "
             "facility was edited)"
@@ -228,14 +220,16 @@ def _transfer_step(e: LedgerEntry, transit: dict[str, Decimal], closed: dict[str
         if t in closed:
             return f"transfer {t!r} is dispatched again after it was {closed[t]}"
         if e.zone_id is None:
-            transit[t] = transit.get(t, Decimal(0)) + _q(e.quantity)
+            transit[t] = transit.get(t, Decimal(0)) + exact(e.quantity)
         return ""
     if e.zone_id is None:  # the in-transit leg of an arrival or a loss
         if t in closed:
             return f"transfer {t!r} is closed twice ({closed[t]}, then {e.kind})"
-        left = transit.get(t, Decimal(0)) + _q(e.quantity)
+        left = transit.get(t, Decimal(0)) + exact(e.quantity)
         if left != 0:
-            return f"transfer {t!r}: {e.kind} of {-_q(e.quantity)} but {transit.get(t)} in transit"
+            return (
+                f"transfer {t!r}: {e.kind} of {-exact(e.quantity)} but {transit.get(t)} in transit"
+            )
         transit[t] = left
         closed[t] = "arrived" if e.kind == "arrive" else "lost"
     return ""

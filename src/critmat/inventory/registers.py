@@ -1,21 +1,188 @@
-"""Read-only registers of the inventory: facilities with their zones, the movement history (one
-page at a time, filtered) and sensor readings with the zone's spec limits (the limits a reading
-is checked against, critmat.inventory.monitoring)."""
+"""The registers: facilities with their zones, and lots (what a lot is; its quantity lives in the
+ledger). Writes check every field; reads return tidy tables. The booking path finds lots and
+zones here once per engine (:func:`lot_refs`, :func:`zone_ids`): they are never renamed,
+changed or deleted once created."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from weakref import WeakKeyDictionary
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from critmat.inventory.db import reader
-from critmat.inventory.ledger import InventoryError
-from critmat.inventory.models import Facility, LedgerEntry, Lot, SensorReading, Zone
+from critmat.data.catalogue import MATERIALS
+from critmat.data.countries import iso3_codes
+from critmat.data.units import MASS_UNITS
+from critmat.database import reader
+from critmat.inventory.checks import InventoryError, Number, check_code, check_text, exact
+from critmat.inventory.models import MAX_USD, Facility, Lot, Zone
 
-__all__ = ["facilities", "movements", "readings"]
+__all__ = [
+    "LotRef",
+    "add_facility",
+    "add_lot",
+    "facilities",
+    "facility_id",
+    "lot_refs",
+    "lots",
+    "zone_ids",
+]
 
-MOVEMENT_COLUMNS = ["seq", "created_at", "kind", "lot", "material", "location", "quantity",
-                    "unit", "transfer", "reason", "booked_by"]  # fmt: skip
+LOT_COLUMNS = ["lot", "material", "form", "purity", "unit", "origin", "supplier", "acquired_on",
+               "cost_usd", "certificate"]  # fmt: skip
+
+
+def add_facility(
+    engine: Engine,
+    code: str,
+    name: str,
+    zones: Sequence[str],
+    *,
+    location: str = "",
+    climate_controlled: bool = False,
+    capacity_t: Number = 0.0,
+    security_level: str = "standard",
+) -> None:
+    """Create a facility with its zones (codes checked, capacity finite and >= 0)."""
+    check_code("facility code", code, 40)
+    check_text("facility name", name, 200)
+    check_text("location", location, 200)
+    check_text("security level", security_level, 40)
+    cap = exact(capacity_t, "capacity_t")
+    if cap < 0:
+        raise InventoryError(f"capacity_t must not be negative, not {capacity_t}")
+    if not zones:
+        raise InventoryError("a facility needs at least one zone")
+    for z in zones:
+        check_code("zone code", z, 40)
+    if len(set(zones)) != len(zones):
+        dup = sorted({z for z in zones if list(zones).count(z) > 1})
+        raise InventoryError(f"zone code(s) given twice: {', '.join(dup)}")
+    with Session(engine) as s, s.begin():
+        if s.scalar(select(Facility).where(Facility.code == code)) is not None:
+            raise InventoryError(f"facility {code!r} exists already")
+        f = Facility(code=code, name=name, location=location,
+                     climate_controlled=climate_controlled, capacity_t=cap,
+                     security_level=security_level)  # fmt: skip
+        s.add(f)
+        s.flush()
+        for z in zones:
+            s.add(Zone(facility_id=f.id, code=z, conditions=""))
+
+
+def add_lot(engine: Engine, code: str, material: str, unit: str = "t", **attrs: object) -> None:
+    """Register a lot (its quantity comes from receipts): a known material and origin country,
+    a mass unit, a cost finite and >= 0, texts within their lengths."""
+    check_code("lot code", code, 60)
+    if unit not in MASS_UNITS:
+        raise InventoryError(f"unit {unit!r} is not a mass unit ({', '.join(MASS_UNITS)})")
+    known = {m.id for m in MATERIALS}
+    if material not in known:
+        raise InventoryError(f"unknown material {material!r}; known: {', '.join(sorted(known))}")
+    origin = str(attrs.get("origin_country", "") or "")
+    if origin and origin not in iso3_codes():
+        raise InventoryError(
+            f"origin country {origin!r} is not an ISO 3166 alpha-3 code (e.g. COD, CHN)"
+        )
+    cost = exact(attrs.get("cost_usd", 0) or 0, "cost_usd", MAX_USD)  # type: ignore[arg-type]
+    if cost < 0:
+        raise InventoryError(f"cost_usd must not be negative, not {cost}")
+    texts = {"form": 80, "purity": 40, "packaging": 80, "supplier": 120, "certificate": 120}
+    for what, most in texts.items():
+        check_text(what, str(attrs.get(what, "") or ""), most)
+    with Session(engine) as s, s.begin():
+        if s.scalar(select(Lot).where(Lot.code == code)) is not None:
+            raise InventoryError(f"lot {code!r} exists already")
+        s.add(
+            Lot(
+                code=code,
+                material=material,
+                unit=unit,
+                origin_country=origin,
+                acquired_on=attrs.get("acquired_on"),
+                cost_usd=cost.quantize(Decimal("0.01")),
+                **{what: str(attrs.get(what, "") or "") for what in texts},
+            )
+        )
+
+
+def facility_id(s: Session, code: str) -> int:
+    """The id of a facility code, or a refusal naming it."""
+    fid = s.scalar(select(Facility.id).where(Facility.code == code))
+    if fid is None:
+        raise InventoryError(f"unknown facility {code!r}")
+    return int(fid)
+
+
+def lots(engine: Engine) -> pd.DataFrame:
+    """The lot register."""
+    with Session(reader(engine)) as s:
+        rows = s.execute(
+            select(
+                Lot.code,
+                Lot.material,
+                Lot.form,
+                Lot.purity,
+                Lot.unit,
+                Lot.origin_country,
+                Lot.supplier,
+                Lot.acquired_on,
+                Lot.cost_usd,
+                Lot.certificate,
+            ).order_by(Lot.code)
+        ).all()
+    return pd.DataFrame(rows, columns=LOT_COLUMNS)
+
+
+@dataclass(frozen=True)
+class LotRef:
+    """What a movement needs of its lot (kept across transactions: lots never change)."""
+
+    id: int
+    code: str
+    material: str
+    unit: str
+
+
+#: per engine: lots by code, zone ids by "FACILITY/ZONE"
+_REFS: WeakKeyDictionary[Engine, tuple[dict[str, LotRef], dict[str, int]]] = WeakKeyDictionary()
+
+
+def lot_refs(engine: Engine, s: Session, codes: Iterable[str]) -> dict[str, LotRef]:
+    """The lots named (queried once per engine), or a refusal naming the unknown ones."""
+    known, _ = _REFS.setdefault(engine, ({}, {}))
+    wanted = set(codes)
+    new = wanted - set(known)
+    if new:
+        found = s.execute(select(Lot.id, Lot.code, Lot.material, Lot.unit).where(Lot.code.in_(new)))
+        known.update({r.code: LotRef(r.id, r.code, r.material, r.unit) for r in found})
+    missing = sorted(wanted - set(known))
+    if missing:
+        raise InventoryError(f"unknown lot(s): {', '.join(missing)}")
+    return {c: known[c] for c in wanted}
+
+
+def zone_ids(engine: Engine, s: Session, refs: Iterable[str]) -> dict[str, int]:
+    """Zone ids of "FACILITY/ZONE" references (queried once per engine), or a refusal listing
+    the known zones."""
+    _, zones = _REFS.setdefault(engine, ({}, {}))
+    for ref in set(refs) - set(zones):
+        fac, _, zone = ref.partition("/")
+        zid = s.scalar(
+            select(Zone.id).join(Facility).where(Facility.code == fac, Zone.code == zone)
+        )
+        if zid is None:
+            known = [
+                f"{f}/{z}"
+                for f, z in s.execute(select(Facility.code, Zone.code).join(Facility)).all()
+            ]
+            raise InventoryError(f"unknown zone {ref!r}; known: {', '.join(known) or 'none'}")
+        zones[ref] = int(zid)
+    return {r: zones[r] for r in refs}
 
 
 def facilities(engine: Engine) -> pd.DataFrame:
@@ -43,70 +210,3 @@ def facilities(engine: Engine) -> pd.DataFrame:
     cols = ["facility", "name", "location", "climate_controlled", "capacity_t", "security_level",
             "zones"]  # fmt: skip
     return pd.DataFrame(out, columns=cols)
-
-
-def movements(
-    engine: Engine,
-    *,
-    lot: str | None = None,
-    kind: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[int, pd.DataFrame]:
-    """The movement history, newest first, with filters; returns (matching rows, the page).
-    Quantities are exact decimals as text, in the lot's unit."""
-    q = (
-        select(LedgerEntry, Lot.code, Lot.material, Facility.code, Zone.code)
-        .join(Lot, Lot.id == LedgerEntry.lot_id)
-        .outerjoin(Zone, Zone.id == LedgerEntry.zone_id)
-        .outerjoin(Facility, Facility.id == Zone.facility_id)
-    )
-    if lot:
-        q = q.where(Lot.code == lot)
-    if kind:
-        q = q.where(LedgerEntry.kind == kind)
-    with Session(reader(engine)) as s:
-        total = int(s.scalar(select(func.count()).select_from(q.subquery())) or 0)
-        rows = s.execute(q.order_by(LedgerEntry.seq.desc()).limit(limit).offset(offset)).all()
-        out = [
-            {"seq": e.seq, "created_at": e.created_at, "kind": e.kind, "lot": code,
-             "material": mat, "location": "in transit" if z is None else f"{f}/{z}",
-             "quantity": str(e.quantity), "unit": e.unit, "transfer": e.transfer,
-             "reason": e.reason, "booked_by": e.booked_by}
-            for e, code, mat, f, z in rows
-        ]  # fmt: skip
-    return total, pd.DataFrame(out, columns=MOVEMENT_COLUMNS)
-
-
-def readings(
-    engine: Engine, zone: str, metric: str, *, last: int = 2000
-) -> tuple[pd.DataFrame, tuple[float | None, float | None], list[str]]:
-    """A zone's readings of one metric (oldest first, the newest ``last``), the zone's spec
-    limits (low, high; None = unbounded) for the materials it holds now, and those materials."""
-    from critmat.inventory.monitoring import METRICS, _limits
-
-    if metric not in METRICS:
-        raise InventoryError(f"unknown metric {metric!r}; metrics: {', '.join(METRICS)}")
-    fac, _, zcode = zone.partition("/")
-    with Session(reader(engine)) as s:
-        zid = s.scalar(
-            select(Zone.id).join(Facility).where(Facility.code == fac, Zone.code == zcode)
-        )
-        if zid is None:
-            raise InventoryError(f"unknown zone {zone!r} (FACILITY/ZONE)")
-        rows = s.execute(
-            select(SensorReading.ts, SensorReading.value)
-            .where(SensorReading.zone_id == zid, SensorReading.metric == metric)
-            .order_by(SensorReading.ts.desc())
-            .limit(last)
-        ).all()
-        held = s.execute(
-            select(Lot.material)
-            .join(LedgerEntry, LedgerEntry.lot_id == Lot.id)
-            .where(LedgerEntry.zone_id == zid)
-            .group_by(Lot.material)
-            .having(func.sum(LedgerEntry.quantity) != 0)
-        ).all()
-    mats = sorted(str(m) for (m,) in held)
-    df = pd.DataFrame([(ts, float(v)) for ts, v in rows[::-1]], columns=["timestamp", metric])
-    return df, _limits(mats).get(metric, (None, None)), mats

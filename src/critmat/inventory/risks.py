@@ -6,8 +6,10 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from critmat.inventory.ledger import InventoryError, Ledger, facility_id
+from critmat.inventory.checks import InventoryError, check_text
+from critmat.inventory.ledger import Ledger
 from critmat.inventory.models import Facility, Risk
+from critmat.inventory.registers import facility_id
 
 __all__ = ["CATEGORIES", "add_risk", "risk_register"]
 
@@ -32,7 +34,6 @@ def add_risk(
             raise InventoryError(f"{name} must be 1..5, not {v}")
     if not owner:
         raise InventoryError("a risk needs an owner")
-    from critmat.inventory.ledger import check_text
 
     check_text("description", description, 300)
     check_text("mitigation", mitigation, 300)

@@ -22,9 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from critmat.data.dataset import Dataset
-from critmat.inventory.ledger import InventoryError, Ledger, facility_id, to_tonnes
+from critmat.inventory.checks import InventoryError, check_text, exact, parse_day, to_tonnes
+from critmat.inventory.ledger import Ledger
 from critmat.inventory.models import Facility, InsurancePolicy, Lot
 from critmat.inventory.monitoring import quality
+from critmat.inventory.registers import facility_id
 
 __all__ = [
     "add_policy",
@@ -130,11 +132,10 @@ def add_policy(
 ) -> None:
     """Register a policy for a facility (``None`` = goods in transit): a finite, non-negative
     insured value and an expiry between 1950 and 2200."""
-    from critmat.inventory.ledger import _q, check_text, parse_day
     from critmat.inventory.models import MAX_USD
 
     check_text("policy number", policy_no, 60)
-    value = _q(insured_value_usd, "insured value (USD)", MAX_USD)
+    value = exact(insured_value_usd, "insured value (USD)", MAX_USD)
     if value < 0:
         raise InventoryError(f"the insured value must not be negative, not {insured_value_usd}")
     expires_on = parse_day(expires_on, "--expires")

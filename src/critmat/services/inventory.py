@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from critmat.inventory.db import make_engine, migrate
+from critmat.database import make_engine
+from critmat.inventory.checks import InventoryError, parse_day, to_tonnes
 from critmat.inventory.demo import seed_demo
-from critmat.inventory.ledger import InventoryError, Ledger, lots, parse_day
+from critmat.inventory.ledger import Ledger
 from critmat.inventory.maintenance import add_equipment, maintenance_plan
+from critmat.inventory.migrate import migrate
 from critmat.inventory.monitoring import alerts, ingest, quality, set_alert
-from critmat.inventory.registers import facilities, movements, readings
+from critmat.inventory.read_models import movements, readings
+from critmat.inventory.registers import facilities, lots
 from critmat.inventory.risks import add_risk, risk_register
 from critmat.inventory.staging import stage_row
 from critmat.inventory.valuation import (
@@ -124,8 +127,6 @@ def holdings(led: Ledger, composition: list[dict[str, object]] | None = None) ->
     """Tonnes held per material (gross, as booked; kg converted), next to a plan's targets
     (its composition records: material, optimal_t) when given."""
     import pandas as pd
-
-    from critmat.inventory.ledger import to_tonnes
 
     if composition is not None:
         targets = pd.DataFrame(composition)[["material", "optimal_t"]]

@@ -1,10 +1,10 @@
-"""Alembic environment for the inventory schema (run through critmat.inventory.db.migrate)."""
+"""Alembic environment for the inventory schema (run through critmat.database.migrate)."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from critmat.inventory.db import make_engine
+from critmat.database import make_engine
 from critmat.inventory.models import Base
 
 config = context.config

@@ -1,10 +1,11 @@
-"""Database connection: SQLite (WAL) by default, PostgreSQL through a URL; Alembic migrations."""
+"""The database engine every part shares (the inventory, the API's users and jobs): SQLite (WAL)
+by default, PostgreSQL through a URL. A low module: it knows the settings and nothing above them.
+The inventory schema's migrations are :mod:`critmat.inventory.migrate`."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, make_url
@@ -16,7 +17,6 @@ __all__ = [
     "ENV_URL",
     "database_url",
     "make_engine",
-    "migrate",
     "reader",
     "write_lock",
 ]
@@ -72,7 +72,7 @@ def make_engine(url: str | None = None, *, create: bool = False) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn):  # type: ignore[no-untyped-def]
             # writers take the write lock at BEGIN; readers (engine.execution_options(
-            # readonly=True), critmat.inventory.db.reader) never wait for a long write (WAL)
+            # readonly=True), critmat.database.reader) never wait for a long write (WAL)
             if conn.get_execution_options().get("readonly"):
                 conn.exec_driver_sql("BEGIN")
             else:
@@ -80,21 +80,6 @@ def make_engine(url: str | None = None, *, create: bool = False) -> Engine:
 
         return engine
     return create_engine(u, pool_pre_ping=True)
-
-
-def migrate(url: str | None = None, revision: str = "head") -> str:
-    """Bring the database to ``revision`` with Alembic; returns the URL used."""
-    from alembic import command
-    from alembic.config import Config
-
-    u = database_url(url)
-    cfg = Config()
-    cfg.set_main_option(
-        "script_location", str(Path(str(resources.files("critmat.inventory"))) / "migrations")
-    )
-    cfg.set_main_option("sqlalchemy.url", u.replace("%", "%%"))
-    command.upgrade(cfg, revision)
-    return u
 
 
 def reader(engine: Engine) -> Engine:
