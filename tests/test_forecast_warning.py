@@ -148,8 +148,9 @@ def test_service_backtest_covers_every_recorded_event() -> None:
 
 
 def test_the_generator_scales_a_material_rates_by_its_multiplier() -> None:
-    from critmat.sim.generator import StochasticSpec, stochastic_events
+    from critmat.sim.generator import stochastic_events
     from critmat.sim.market import build_market
+    from critmat.sim.scenario import StochasticSpec
 
     market = build_market(DS, "EU27", 2023, materials=["gallium", "cobalt"])
     base = stochastic_events(DS, market, StochasticSpec(), 60)

@@ -314,7 +314,7 @@ def test_tonnes_ranges_are_ordered_and_reproducible() -> None:
 @pytest.mark.slow
 def test_plan_sensitivity_tornado(ds: cd.Dataset, tmp_path: Path) -> None:
     from critmat.optimize.sensitivity import ASSUMPTIONS
-    from critmat.report.plan_report import write_plan_report
+    from critmat.services.plan import write_plan_report
 
     cfg = PlanConfig(runs=100, eval_runs=100, batches=2, frontier=[1.0])
     r = run_plan(ds, "EU27", 5e8, cfg, sensitivity=True)

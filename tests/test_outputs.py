@@ -97,9 +97,10 @@ def test_plan_summary_first_no_hidden_html_and_xlsx(tmp_path: Path, monkeypatch)
 @pytest.mark.slow
 def test_plan_chart_shows_the_table_stocks(plan_result) -> None:  # type: ignore[no-untyped-def]
     from critmat.report.plan_report import composition_figure
+    from critmat.services.plan import plan_page
 
     res = plan_result
-    fig = composition_figure(res)
+    fig = composition_figure(plan_page(res))
     price = res.market.price0.astype(float)
     bars = {t.name: np.asarray(t.y, float) for t in fig.data}
     comp = res.composition.set_index("material").reindex(res.market.materials)

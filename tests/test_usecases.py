@@ -22,7 +22,8 @@ from critmat.cli.main import app as cli
 from critmat.database import make_engine
 from critmat.inventory.migrate import migrate
 from critmat.services.policy import example_path
-from critmat.usecases import REGISTRY, Outcome
+from critmat.usecases.outcome import Outcome
+from critmat.usecases.registry import REGISTRY
 
 PLAN_CONFIG = {"runs": 100, "eval_runs": 100, "batches": 2}
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, make_url
 
+from critmat.errors import CritmatError
 from critmat.settings import DATABASE_ENV, DEFAULT_DATABASE_URL, Settings
 
 __all__ = [
@@ -37,8 +38,6 @@ def make_engine(url: str | None = None, *, create: bool = False) -> Engine:
     any other command on a mistyped path is refused instead of creating an empty database.
     """
     from sqlalchemy.exc import ArgumentError
-
-    from critmat.errors import CritmatError
 
     u = database_url(url)
     try:

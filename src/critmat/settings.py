@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from critmat.errors import CritmatError
+
 __all__ = [
     "DATABASE_ENV",
     "DATA_ENV",
@@ -57,8 +59,6 @@ class Settings:
     def key_bytes(self) -> bytes | None:
         """The ledger key (file contents, stripped, or the value), None when none is set."""
         from pathlib import Path
-
-        from critmat.errors import CritmatError
 
         if self.ledger_key_file:
             p = Path(self.ledger_key_file)

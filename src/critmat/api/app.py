@@ -27,8 +27,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from critmat.api import jobs
 from critmat.api.deps import ApiRefusal
+from critmat.api.routes_data import router as data_routes
+from critmat.api.routes_forecast import router as forecast_routes
+from critmat.api.routes_inventory import router as inventory_routes
+from critmat.api.routes_jobs import router as job_routes
+from critmat.api.routes_movements import movement_router
 from critmat.api.store import stage_audit
-from critmat.errors import CritmatError
+from critmat.database import make_engine
+from critmat.errors import CritmatError, one_line
+from critmat.services.context import open_dataset
+from critmat.services.inventory import group_committer, init_database
+from critmat.web.pages import mount
 
 __all__ = ["ApiConfig", "create_app"]
 
@@ -89,8 +98,6 @@ def _error(status: int, code: str, message: str, field_: str | None = None) -> J
 
 def create_app(cfg: ApiConfig) -> FastAPI:
     """The application for one database; refuses to start without a ledger key."""
-    from critmat.database import make_engine
-    from critmat.services.context import open_dataset
 
     if not cfg.ledger_key or len(cfg.ledger_key) < 16:
         raise CritmatError(
@@ -98,8 +105,6 @@ def create_app(cfg: ApiConfig) -> FastAPI:
             "it refuses to start without one"
         )
     if cfg.recover:  # several processes: the parent did both, once (api.bootstrap)
-        from critmat.services.inventory import init_database
-
         init_database(cfg.database_url, cfg.ledger_key)
     engine: Engine = make_engine(cfg.database_url)
     if cfg.recover:
@@ -109,8 +114,6 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     pool = cfg.executor or ProcessPoolExecutor(
         max_workers=max(cfg.workers, 1), mp_context=multiprocessing.get_context("spawn")
     )
-
-    from critmat.services.inventory import group_committer
 
     # concurrent ledger writes and audit rows share group commits: one committer per server
     # process, so they never contend for the database's write lock among themselves
@@ -143,7 +146,6 @@ def create_app(cfg: ApiConfig) -> FastAPI:
 
     @app.exception_handler(CritmatError)
     async def critmat_error(_: Request, exc: CritmatError) -> JSONResponse:
-        from critmat.errors import one_line
 
         status = exc.http_status
         if str(exc).startswith(("no job", "unknown")):
@@ -186,18 +188,10 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     async def refusal(_: Request, exc: ApiRefusal) -> JSONResponse:
         return _error(exc.status, exc.code, exc.message)
 
-    from critmat.api.routes_data import router as data_routes
-    from critmat.api.routes_forecast import router as forecast_routes
-    from critmat.api.routes_inventory import router as inventory_routes
-    from critmat.api.routes_jobs import router as job_routes
-    from critmat.api.routes_movements import movement_router
-
     # the inventory first: its write routes are the busiest (routes are matched in order; the
     # prefixes do not overlap, so the order changes no match)
     for r in (movement_router(), inventory_routes, data_routes, job_routes, forecast_routes):
         app.include_router(r)
-
-    from critmat.web.pages import mount
 
     mount(app)
     app.add_middleware(_Limits, audit=_audit)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from critmat.api.store import ROLES, ApiUser
+from critmat.database import reader
 from critmat.errors import CritmatError
 
 __all__ = ["Principal", "add_user", "authenticate", "cached", "may"]
@@ -95,7 +96,6 @@ def _lookup(engine: Engine, token: str) -> Principal | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "cm" or len(parts[1]) != 16:
         return None
-    from critmat.database import reader
 
     with Session(reader(engine)) as s:
         u = s.scalar(select(ApiUser).where(ApiUser.token_id == parts[1]))

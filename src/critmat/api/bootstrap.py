@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from critmat.api import jobs
+from critmat.api.app import ApiConfig, create_app
+from critmat.api.auth import add_user as add
+from critmat.database import database_url as url_of
+from critmat.database import make_engine
+from critmat.errors import CritmatError
+from critmat.services.inventory import init_database, migrate
+from critmat.settings import Settings
+
 __all__ = ["add_user", "build_app", "prepare_processes", "settle"]
 
 
 def add_user(database_url: str | None, name: str, role: str) -> str:
     """Create an API user in the (migrated) database; returns the token, shown once."""
-    from critmat.api.auth import add_user as add
-    from critmat.database import database_url as url_of
-    from critmat.database import make_engine
-    from critmat.services.inventory import migrate
 
     url = url_of(database_url)
     migrate(url)
@@ -26,9 +31,6 @@ def build_app(
     """The FastAPI application with the settings' database, ledger key and data overlay;
     ``recover``: mark jobs a stopped server left running as failed (once per server, not per
     process)."""
-    from critmat.api.app import ApiConfig, create_app
-    from critmat.database import database_url as url_of
-    from critmat.settings import Settings
 
     key = _ledger_key()
     cfg = ApiConfig(
@@ -38,8 +40,6 @@ def build_app(
 
 
 def _ledger_key() -> bytes:
-    from critmat.errors import CritmatError
-    from critmat.settings import Settings
 
     key = Settings.from_env().key_bytes()
     if key is None:
@@ -54,10 +54,6 @@ def prepare_processes(database_url: str | None) -> str:
     """Before several server processes start: check the settings, migrate the database and
     recover stopped jobs once; returns the database URL each process opens (each then builds
     its application with ``build_app(url, recover=False)``)."""
-    from critmat.api import jobs
-    from critmat.database import database_url as url_of
-    from critmat.database import make_engine
-    from critmat.services.inventory import init_database
 
     url = url_of(database_url)
     key = _ledger_key()  # refused here, before any process starts

@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from critmat.api import auth, jobs
-from critmat.api.store import ROLES
+from critmat.api.store import ROLES, stage_audit
+from critmat.report.jsonsafe import jsonable
+from critmat.services.inventory import Ledger
 
 __all__ = ["ApiRefusal", "dataset", "engine", "ledger", "records", "require", "submit"]
 
@@ -82,8 +84,6 @@ def dataset(request: Request) -> Any:
 def ledger(request: Request, user: str = "") -> Any:
     """The ledger, writing as ``user``, with the server's key. Its first chain write adds the
     request's audit row in the same transaction (the middleware then adds none)."""
-    from critmat.api.store import stage_audit
-    from critmat.services.inventory import Ledger
 
     st = request.app.state
     route = request.scope.get("route")
@@ -110,7 +110,6 @@ def submit(request: Request, kind: str, body: dict[str, Any], user: str) -> dict
 
 def records(df: Any) -> list[dict[str, Any]]:
     """A DataFrame as JSON-safe records (NaN -> null, decimals and dates as text)."""
-    from critmat.report.jsonsafe import jsonable
 
     out: list[dict[str, Any]] = jsonable(
         df.astype(object).where(df.notna(), None).to_dict("records")

@@ -17,9 +17,12 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from critmat.api.store import ApiJob
+from critmat.database import make_engine, reader
 from critmat.errors import CritmatError
 from critmat.report.jsonsafe import jsonable
-from critmat.usecases import REGISTRY
+from critmat.services.context import open_dataset
+from critmat.usecases import registry
+from critmat.usecases.registry import REGISTRY
 
 __all__ = ["KINDS", "cancel", "create", "get", "recent", "recover", "run_job"]
 
@@ -56,7 +59,6 @@ def create(engine: Engine, kind: str, request: dict[str, Any], user: str) -> str
 
 def get(engine: Engine, jid: str) -> dict[str, Any]:
     """A job's state (and result when done)."""
-    from critmat.database import reader
 
     with Session(reader(engine)) as s:
         j = s.get(ApiJob, jid)
@@ -77,7 +79,6 @@ def get(engine: Engine, jid: str) -> dict[str, Any]:
 
 def recent(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
     """The newest jobs, without their results."""
-    from critmat.database import reader
 
     with Session(reader(engine)) as s:
         rows = s.scalars(select(ApiJob).order_by(ApiJob.created_at.desc()).limit(limit)).all()
@@ -154,7 +155,6 @@ def _set(engine: Engine, jid: str, **values: str | float) -> bool:
 
 def run_job(database_url: str, jid: str, data_dir: str | None = None) -> None:
     """Run one job (in a worker process): read the request, call the service, store the result."""
-    from critmat.database import make_engine
 
     engine = make_engine(database_url)
     with Session(engine) as s:
@@ -189,7 +189,4 @@ def _execute(
     kind: str, request: dict[str, Any], data_dir: str | None, progress: _Progress | None = None
 ) -> dict[str, Any]:
     """A job's result: the registry's use case (critmat.usecases), its JSON."""
-    from critmat.services.context import open_dataset
-    from critmat.usecases import run_job
-
-    return run_job(kind, open_dataset(data_dir), request, progress)
+    return registry.run_job(kind, open_dataset(data_dir), request, progress)

@@ -19,6 +19,8 @@ import socket
 import time
 from typing import Any
 
+from critmat.api.bootstrap import build_app, settle
+
 __all__ = ["serve_processes"]
 
 
@@ -74,8 +76,6 @@ def _one(database_url: str, workers: int, host: str, port: int, access_log: bool
     """One server process: its own SO_REUSEPORT socket and application (the parent migrated
     the database and recovered the jobs)."""
     import uvicorn
-
-    from critmat.api.bootstrap import build_app, settle
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
     sock = _bind(host, port)

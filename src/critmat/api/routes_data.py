@@ -16,6 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from critmat.api.auth import Principal
 from critmat.api.deps import analyst, dataset, records, viewer
 from critmat.errors import CritmatError
+from critmat.services.assess import risk_terms, run_assess
+from critmat.services.data import material_events, page_of, price_series, supply_table
+from critmat.services.report_pages import assessment_html, data_html
+from critmat.services.simulate import library, scenario_from_text, scenario_summary, scenario_yaml
+from critmat.usecases.registry import REGISTRY
 from critmat.usecases.requests import AssessRequest, LossRequest
 
 __all__ = ["router"]
@@ -56,7 +61,6 @@ def materials(
 
 
 def _page(request: Request, table: str, filters: dict[str, Any], limit: int, offset: int) -> Any:
-    from critmat.services.data import page_of
 
     total, page = page_of(dataset(request), table, filters, limit, offset)
     return {"total": total, "limit": limit, "offset": offset, "items": records(page)}
@@ -122,7 +126,6 @@ def supply(
     year: Year = None,
 ) -> dict[str, Any]:
     """Supply by country at a stage, with the HHI (fraction, lower bound)."""
-    from critmat.services.data import supply_table
 
     t, hhi = supply_table(dataset(request), material, stage=stage, year=year)
     return {"material": t.material, "stage": t.stage, "year": t.year, "unit": t.unit,
@@ -132,7 +135,6 @@ def supply(
 @router.get("/materials/{material}/prices")
 def prices(request: Request, material: Material, _: Viewer) -> dict[str, Any]:
     """Every price series of a material in USD per t of the quoted form."""
-    from critmat.services.data import price_series
 
     series, skipped = price_series(dataset(request), material)
     return {"unit": "USD per t of the quoted form", "rows": records(series),
@@ -142,7 +144,6 @@ def prices(request: Request, material: Material, _: Viewer) -> dict[str, Any]:
 @router.get("/materials/{material}/events")
 def events(request: Request, material: Material, _: Viewer) -> dict[str, Any]:
     """Recorded disruptions that touched the material, with their sources."""
-    from critmat.services.data import material_events
 
     return {"items": records(material_events(dataset(request), material))}
 
@@ -156,7 +157,6 @@ def risk(
     year: Annotated[int, Query(ge=2015, le=2024)] = 2023,
 ) -> dict[str, Any]:
     """The terms behind the material's scores for a holder, each with its source."""
-    from critmat.services.assess import AssessRequest, risk_terms, run_assess
 
     ds = dataset(request)
     mat = ds.resolve_material(material)
@@ -169,7 +169,6 @@ def risk(
 def assessments(request: Request, body: AssessRequest, _: Analyst) -> dict[str, Any]:
     """Criticality by the published methods (body: holder, year, methods, materials): the same
     JSON as ``critmat assess --format json`` (the table under ``assessment``)."""
-    from critmat.usecases import REGISTRY
 
     if body.inputs is not None:
         raise CritmatError("input files are not taken over HTTP (they are paths on the server)")
@@ -180,7 +179,6 @@ def assessments(request: Request, body: AssessRequest, _: Analyst) -> dict[str, 
 def loss(request: Request, body: LossRequest, _: Viewer) -> dict[str, Any]:
     """The loss of a tonne short per material, or the industries using each material: the
     same JSON as ``critmat loss --format json``."""
-    from critmat.usecases import REGISTRY
 
     return REGISTRY["loss"].run(dataset(request), body).to_json()
 
@@ -190,7 +188,6 @@ def scenarios(
     request: Request, _: Viewer, holder: Annotated[str | None, Query(max_length=20)] = None
 ) -> dict[str, Any]:
     """The historical scenario library (with a holder: which events touch its market)."""
-    from critmat.services.simulate import library
 
     return {"items": records(library(dataset(request), holder, 2023))}
 
@@ -198,7 +195,6 @@ def scenarios(
 @router.get("/scenarios/{ref}/yaml")
 def scenario(request: Request, ref: Annotated[str, ApiPath(max_length=40)], _: Viewer) -> Any:
     """A library scenario (or ``stochastic``) as YAML text to edit, and its events."""
-    from critmat.services.simulate import scenario_from_text, scenario_summary, scenario_yaml
 
     text = scenario_yaml(dataset(request), ref)
     return {"id": ref, "yaml": text, "events": records(scenario_summary(scenario_from_text(text)))}
@@ -207,7 +203,6 @@ def scenario(request: Request, ref: Annotated[str, ApiPath(max_length=40)], _: V
 @router.post("/scenarios/validate")
 def validate(body: ScenarioText, _: Viewer) -> dict[str, Any]:
     """Validate scenario YAML: its events, or a 400 naming the key path and the reason."""
-    from critmat.services.simulate import scenario_from_text, scenario_summary
 
     sc = scenario_from_text(body.yaml)
     return {"name": sc.name, "horizon_months": sc.horizon_months,
@@ -223,7 +218,6 @@ def assessment_report(
     year: Annotated[int, Query(ge=2015, le=2024)] = 2023,
 ) -> Response:
     """The assessment page (the HTML the CLI writes), computed now."""
-    from critmat.services.report_pages import assessment_html
 
     ds = dataset(request)
     h = ds.resolve_holder(holder)
@@ -239,7 +233,6 @@ def data_report(
     material: Annotated[str, Query(max_length=40)] = "cobalt",
 ) -> Response:
     """The data report (coverage, concentration, cross-source spread, one material's detail)."""
-    from critmat.services.report_pages import data_html
 
     ds = dataset(request)
     mat = ds.resolve_material(material)

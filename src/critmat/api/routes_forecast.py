@@ -14,6 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from critmat.api.auth import Principal
 from critmat.api.deps import analyst, dataset, records, viewer
 from critmat.api.routes_data import _cached
+from critmat.services.forecast import (
+    DemandRequest,
+    PricesRequest,
+    run_demand,
+    run_demand_text,
+    run_prices,
+    scenario_list,
+)
+from critmat.services.forecast_tables import demand_tables, price_tables, warning_tables
+from critmat.services.warning import WarningRequest, run_warning
 
 __all__ = ["router"]
 
@@ -36,7 +46,6 @@ def _respond(text: str) -> Response:
 @router.get("/scenarios")
 def scenarios(_: Viewer) -> dict[str, Any]:
     """The shipped demand scenarios."""
-    from critmat.services.forecast import scenario_list
 
     return {"items": records(scenario_list())}
 
@@ -51,8 +60,6 @@ def demand(
 ) -> Response:
     """A shipped scenario's projection (world, holder, drivers, substitution, IEA, backtest,
     assumptions): the tables of ``critmat forecast demand``."""
-    from critmat.services.forecast import DemandRequest, run_demand
-    from critmat.services.forecast_tables import demand_tables
 
     ds = dataset(request)
     req = DemandRequest(scenario=scenario, holder=holder, materials=material or [])
@@ -73,8 +80,6 @@ class ScenarioBody(BaseModel):
 @router.post("/demand")
 def demand_from_yaml(request: Request, _: Analyst, body: ScenarioBody) -> Response:
     """Project an edited scenario (400 naming the key path when the YAML is wrong)."""
-    from critmat.services.forecast import DemandRequest, run_demand_text
-    from critmat.services.forecast_tables import demand_tables
 
     req = DemandRequest(holder=body.holder, materials=body.materials)
     res = run_demand_text(dataset(request), req, body.yaml)
@@ -91,8 +96,6 @@ def prices(
 ) -> Response:
     """Naive, ETS and ARIMA forecasts with intervals and their rolling-origin backtest, for
     one to five materials (every series at once: ``critmat forecast prices``)."""
-    from critmat.services.forecast import PricesRequest, run_prices
-    from critmat.services.forecast_tables import price_tables
 
     ds = dataset(request)
     req = PricesRequest(
@@ -111,8 +114,6 @@ def warning(
 ) -> Response:
     """The early-warning index, its multipliers and its backtest against the events
     (warning threshold 0.5; other thresholds: ``critmat forecast warning --threshold``)."""
-    from critmat.services.forecast_tables import warning_tables
-    from critmat.services.warning import WarningRequest, run_warning
 
     ds = dataset(request)
     req = WarningRequest(materials=material or [], fitted=fitted)

@@ -11,9 +11,21 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as ApiPath
 from pydantic import BaseModel, ConfigDict, Field
 
+from critmat.api import jobs
 from critmat.api.auth import Principal
 from critmat.api.deps import engine, ledger, operator, records, viewer
 from critmat.errors import CritmatError
+from critmat.services.inventory import (
+    alerts,
+    facilities,
+    ingest_records,
+    lots,
+    movements,
+    parse_day,
+    readings,
+    set_alert,
+)
+from critmat.services.inventory import holdings as held
 
 __all__ = ["router"]
 
@@ -75,7 +87,6 @@ class ReadingsIn(_In):
 @router.get("/facilities")
 def facility_list(request: Request, _: Viewer) -> dict[str, Any]:
     """Facilities and their zones."""
-    from critmat.services.inventory import facilities
 
     return {"items": records(facilities(engine(request)))}
 
@@ -91,7 +102,6 @@ def facility_add(request: Request, body: FacilityIn, p: Operator) -> dict[str, A
 @router.get("/lots")
 def lot_list(request: Request, _: Viewer) -> dict[str, Any]:
     """The lot register (cost in USD, exact)."""
-    from critmat.services.inventory import lots
 
     return {"items": records(lots(engine(request)))}
 
@@ -99,7 +109,6 @@ def lot_list(request: Request, _: Viewer) -> dict[str, Any]:
 @router.post("/lots", status_code=201)
 def lot_add(request: Request, body: LotIn, p: Operator) -> dict[str, Any]:
     """Register a lot."""
-    from critmat.services.inventory import parse_day
 
     d = body.model_dump()
     d["acquired_on"] = parse_day(d["acquired_on"], "acquired_on") if d["acquired_on"] else None
@@ -117,7 +126,6 @@ def movement_list(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     """The movement history, newest first."""
-    from critmat.services.inventory import movements
 
     total, page = movements(engine(request), lot=lot, kind=kind, limit=limit, offset=offset)
     return {"total": total, "limit": limit, "offset": offset, "items": records(page)}
@@ -138,8 +146,6 @@ def holdings(
     plan: Annotated[str | None, Query(max_length=32, description="a finished plan job")] = None,
 ) -> dict[str, Any]:
     """Tonnes held per material (gross, as booked), next to a plan job's targets if given."""
-    from critmat.api import jobs
-    from critmat.services.inventory import holdings
 
     composition = None
     if plan:
@@ -151,7 +157,7 @@ def holdings(
         composition = job["result"]["composition"]
     return {
         "unit": "t (gross, as booked)",
-        "items": records(holdings(ledger(request), composition)),
+        "items": records(held(ledger(request), composition)),
     }
 
 
@@ -164,7 +170,6 @@ def reading_list(
     last: Annotated[int, Query(ge=1, le=20_000)] = 2000,
 ) -> dict[str, Any]:
     """A zone's readings of one metric with the spec limits they are checked against."""
-    from critmat.services.inventory import readings
 
     df, (lo, hi), mats = readings(engine(request), zone, metric, last=last)
     return {"zone": zone, "metric": metric, "low": lo, "high": hi, "materials": mats,
@@ -175,8 +180,6 @@ def reading_list(
 def reading_add(request: Request, body: ReadingsIn, p: Operator) -> dict[str, Any]:
     """Load sensor readings; raises alerts like a sensor file (duplicates are skipped)."""
     import datetime as dt
-
-    from critmat.services.inventory import ingest_records
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     rep: Any = ingest_records(
@@ -192,7 +195,6 @@ def alert_list(
     status: Annotated[str | None, Query(pattern="^(open|acknowledged|resolved)$")] = None,
 ) -> dict[str, Any]:
     """Condition alerts."""
-    from critmat.services.inventory import alerts
 
     return {"items": records(alerts(ledger(request), status))}
 
@@ -205,7 +207,6 @@ def ack(
     note: Annotated[str, Query(max_length=300)] = "",
 ) -> dict[str, Any]:
     """Acknowledge an alert."""
-    from critmat.services.inventory import set_alert
 
     set_alert(ledger(request, p.name), alert_id, "acknowledged", note)
     return {"id": alert_id, "status": "acknowledged"}
@@ -219,7 +220,6 @@ def resolve(
     note: Annotated[str, Query(min_length=1, max_length=300)],
 ) -> dict[str, Any]:
     """Resolve an alert (a note saying what was done is required)."""
-    from critmat.services.inventory import set_alert
 
     set_alert(ledger(request, p.name), alert_id, "resolved", note)
     return {"id": alert_id, "status": "resolved"}

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from critmat.api import jobs
 from critmat.api.auth import Principal
 from critmat.api.deps import analyst, dataset, engine, submit, viewer
-from critmat.usecases import REGISTRY, UseCase
+from critmat.services.jobs_output import result_file
+from critmat.usecases.registry import REGISTRY, UseCase
 
 __all__ = ["router"]
 
@@ -76,7 +77,6 @@ def job_result(
     table: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     """A finished job's tables: JSON, one table as CSV (``table``), xlsx or netCDF."""
-    from critmat.services.jobs_output import result_file
 
     body, media, name = result_file(jobs.get(engine(request), jid), format, table)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'} if name else {}

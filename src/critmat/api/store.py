@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from critmat.inventory.models import Base
+from critmat.services.inventory import stage_row
 
 __all__ = ["ROLES", "ApiAudit", "ApiJob", "ApiUser"]
 
@@ -60,8 +61,6 @@ def stage_audit(s: Session, user: str, method: str, path: str, status: int) -> N
     """Stage the audit row of one write request in the open write transaction (inserted at its
     commit, critmat.inventory.staging; time in UTC to the second, path cut at 300)."""
     import datetime as dt
-
-    from critmat.services.inventory import stage_row
 
     row = {
         "ts": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -108,7 +108,7 @@ def demand(
         backtest_origin=origin,
     )
     res = run_demand(ds, req)
-    from critmat.report.forecast_report import write_demand_report
+    from critmat.services.forecast import write_demand_report
 
     _page_and_notes(html, write_demand_report, res, res.projection.notes)
     tables, readme = demand_tables(res)

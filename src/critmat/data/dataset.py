@@ -21,6 +21,7 @@ from critmat.data.loader import (
 )
 from critmat.data.schemas import SPECS
 from critmat.errors import CritmatError
+from critmat.settings import Settings
 
 __all__ = ["Dataset", "InputError", "UnknownChoiceError", "load"]
 
@@ -261,7 +262,6 @@ def load(data_dir: str | os.PathLike[str] | None = None, *, use_env: bool = True
     DatasetError
         If an overlay file is malformed (file, line, column and reason are listed).
     """
-    from critmat.settings import Settings
 
     chosen: str | os.PathLike[str] | None = data_dir
     if chosen is None and use_env:

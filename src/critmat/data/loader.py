@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from critmat.data.references import overlay_issues
 from critmat.data.schemas import SPECS, Issue, TableSpec, coerce_frame, validate_frame
 from critmat.errors import CritmatError
 
@@ -154,7 +155,6 @@ def _reference_issues(files: list[OverlayFile]) -> list[Issue]:
     """Row-level checks of the schema-valid overlay files (critmat.data.references): finite
     numbers in range, known units, and materials, countries and holders that exist in the
     shipped tables or in the overlay's own ``materials``, ``countries`` and ``holders``."""
-    from critmat.data.references import overlay_issues
 
     if not files:
         return []

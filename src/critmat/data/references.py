@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from critmat.data.schemas_base import Issue, TableSpec
+from critmat.data.units import is_known_unit
 
 __all__ = [
     "COUNTRY_COLUMNS",
@@ -92,7 +93,6 @@ def overlay_issues(
 
     ``line_offset`` turns a row index into the line a person sees (2 for a CSV file with its
     header, 1 for Parquet rows)."""
-    from critmat.data.units import is_known_unit
 
     issues: list[Issue] = []
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from critmat.forecast.intensity import SECTOR_DRIVER, Draws, draw_factors, intensities
 from critmat.forecast.paths import anchors, extend
-from critmat.forecast.scenario_spec import DemandScenario, Rate
+from critmat.forecast.scenario_spec import DRIVERS, DemandScenario, Rate
 from critmat.streams import Streams
 
 __all__ = ["Projection", "iea_comparison", "other_rates", "project"]
@@ -286,7 +286,6 @@ def _holder(
 def _drivers_table(
     sc: DemandScenario, tbl: pd.DataFrame, years: F64, paths: dict[str, F64], region: str
 ) -> pd.DataFrame:
-    from critmat.forecast.scenario_spec import DRIVERS
 
     out = []
     for name, spec in sc.drivers.items():

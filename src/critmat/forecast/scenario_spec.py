@@ -14,6 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from critmat.data.dataset import InputError
+from critmat.data.yamlfile import load_yaml_model
+
 __all__ = [
     "DRIVERS",
     "SOURCE_STATUSES",
@@ -197,8 +200,6 @@ def scenario_path(ref: str | Path) -> Path:
 
 def load_scenario(ref: str | Path) -> DemandScenario:
     """Read and validate a scenario (a file or a shipped name); errors name the key path."""
-    from critmat.data.dataset import InputError
-    from critmat.data.yamlfile import load_yaml_model
 
     p = scenario_path(ref)
     if not p.exists():

@@ -24,6 +24,7 @@ import pandas as pd
 from critmat.inventory.checks import InventoryError
 from critmat.inventory.ledger import Ledger
 from critmat.inventory.maintenance import add_equipment
+from critmat.inventory.models import Facility, LedgerEntry, Lot
 from critmat.inventory.monitoring import ingest
 from critmat.inventory.valuation import add_policy
 from critmat.streams import Streams
@@ -80,8 +81,6 @@ def _build(led: Ledger, seed: int, year: int) -> dict[str, int]:
     """The demo's writes on ``led`` (whose engine is the demo's one connection)."""
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
-
-    from critmat.inventory.models import Facility, LedgerEntry, Lot
 
     with Session(led.engine) as s:
         held = {

@@ -32,6 +32,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from critmat.database import write_lock
+
 __all__ = ["GroupCommitter", "HeadView", "Write"]
 
 #: a write: books into the open session holding the head lock, returns sequence numbers
@@ -188,7 +190,6 @@ class GroupCommitter:
             req.notify()
 
     def _transaction(self, group: list[_Request]) -> None:
-        from critmat.database import write_lock
 
         with write_lock(self.engine), Session(self.engine) as s, s.begin():
             head = self.lock_head(s)  # None: rows outside the chain (the API's audit trail)

@@ -33,11 +33,12 @@ from critmat.inventory import chain, read_models, registers, staging
 from critmat.inventory.checks import InventoryError, Number, check_text, exact, positive
 from critmat.inventory.group_commit import GroupCommitter, HeadView, Write
 from critmat.inventory.models import LedgerEntry, Lot
+from critmat.inventory.proof import VerifyReport, export_anchor, sign, verify
 from critmat.inventory.registers import LotRef
 from critmat.usecases import movements
 from critmat.usecases.movements import TRANSIT, MovementKind
 
-__all__ = ["Ledger", "Move", "VerifyReport"]
+__all__ = ["Ledger", "Move"]
 
 #: the descriptive fields a movement carries beside its quantity (hashed with it)
 META = ("reason", "transfer", "carrier", "route", "seal")
@@ -59,17 +60,6 @@ class Move:
     carrier: str = ""
     route: str = ""
     seal: str = ""
-
-
-@dataclass
-class VerifyReport:
-    """Outcome of a chain verification."""
-
-    ok: bool
-    checked: int
-    first_bad_seq: int | None = None
-    reason: str = ""
-    signed: bool = False
 
 
 class _Captured(Exception):
@@ -421,19 +411,16 @@ class Ledger:
 
     def verify(self, anchor: dict[str, object] | None = None) -> VerifyReport:
         """Prove the history (critmat.inventory.proof.verify)."""
-        from critmat.inventory.proof import verify  # proof reads the Ledger it is given
 
         return verify(self, anchor)
 
     def export_anchor(self) -> dict[str, object]:
         """The signed head and counts, to keep outside the database (``verify --anchor``)."""
-        from critmat.inventory.proof import export_anchor
 
         return export_anchor(self)
 
     def sign(self, old_key: bytes | None = None) -> int:
         """(Re-)sign the chain head with this ledger's key (critmat.inventory.proof.sign)."""
-        from critmat.inventory.proof import sign
 
         return sign(self, old_key)
 

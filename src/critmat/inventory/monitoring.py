@@ -21,6 +21,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,10 @@ from sqlalchemy.orm import Session
 from critmat.data.catalogue import STORAGE_CLASS
 from critmat.data.schemas import Column, Issue, TableSpec, coerce_frame, validate_frame
 from critmat.inventory.checks import InventoryError
-from critmat.inventory.ledger import Ledger
 from critmat.inventory.models import Alert, Facility, SensorReading, Zone
+
+if TYPE_CHECKING:
+    from critmat.inventory.ledger import Ledger
 
 __all__ = ["LIMITS", "METRICS", "IngestReport", "alerts", "ingest", "quality", "set_alert"]
 

@@ -10,10 +10,13 @@ exported anchor.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,10 +24,24 @@ from sqlalchemy.orm import Session
 from critmat.database import reader
 from critmat.inventory.chain import GENESIS, Context, entry_fields, entry_hash
 from critmat.inventory.checks import InventoryError, exact
-from critmat.inventory.ledger import Ledger, VerifyReport
 from critmat.inventory.models import Facility, LedgerEntry, LedgerHead, Lot, Zone
 
-__all__ = ["NOT_YET_SIGNED", "export_anchor", "sign", "sign_genesis", "verify"]
+if TYPE_CHECKING:
+    from critmat.inventory.ledger import Ledger
+
+__all__ = ["NOT_YET_SIGNED", "VerifyReport", "export_anchor", "sign", "sign_genesis", "verify"]
+
+
+@dataclass
+class VerifyReport:
+    """Outcome of a chain verification."""
+
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+    signed: bool = False
+
 
 #: what ``verify`` says of an empty ledger created without the key that is now set
 NOT_YET_SIGNED = (
@@ -184,8 +201,9 @@ def sign(led: Ledger, old_key: bytes | None = None) -> int:
     ``old_key``'s MAC when rotating keys); returns the head's seq."""
     if led.key is None:
         raise InventoryError("no ledger key configured (CRITMAT_LEDGER_KEY_FILE)")
-    check = Ledger(led.engine, key=old_key)
-    rep = check.verify()
+    check = copy.copy(led)  # the same ledger, checked with the old key
+    check.key = old_key
+    rep = verify(check)
     if not rep.ok:
         raise InventoryError(f"the ledger does not verify, not signed: {rep.reason}")
     with Session(led.engine) as s, s.begin():

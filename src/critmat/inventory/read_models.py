@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from critmat.database import reader
 from critmat.inventory.checks import InventoryError, exact
 from critmat.inventory.models import Facility, LedgerEntry, Lot, SensorReading, Zone
+from critmat.inventory.monitoring import METRICS, _limits
 
 __all__ = ["balances", "movements", "readings"]
 
@@ -84,7 +85,6 @@ def readings(
 ) -> tuple[pd.DataFrame, tuple[float | None, float | None], list[str]]:
     """A zone's readings of one metric (oldest first, the newest ``last``), the zone's spec
     limits (low, high; None = unbounded) for the materials it holds now, and those materials."""
-    from critmat.inventory.monitoring import METRICS, _limits
 
     if metric not in METRICS:
         raise InventoryError(f"unknown metric {metric!r}; metrics: {', '.join(METRICS)}")

@@ -21,10 +21,12 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from critmat.data.basis import basis_price
+from critmat.data.catalogue import MATERIALS
 from critmat.data.dataset import Dataset
 from critmat.inventory.checks import InventoryError, check_text, exact, parse_day, to_tonnes
 from critmat.inventory.ledger import Ledger
-from critmat.inventory.models import Facility, InsurancePolicy, Lot
+from critmat.inventory.models import MAX_USD, Facility, InsurancePolicy, Lot
 from critmat.inventory.monitoring import quality
 from critmat.inventory.registers import facility_id
 
@@ -56,7 +58,6 @@ def read_price_feed(path: str | Path) -> dict[str, float]:
         positive finite number up to :data:`MAX_FEED_PRICE`, an unknown material, a material
         given twice); nothing is used from a refused feed.
     """
-    from critmat.data.catalogue import MATERIALS
 
     p = Path(path)
     try:
@@ -98,7 +99,6 @@ def read_price_feed(path: str | Path) -> dict[str, float]:
 def _prices(ds: Dataset, lots: pd.DataFrame, feed: dict[str, float] | None) -> pd.DataFrame:
     """USD per t of each material's basis: the user's feed, else the latest published series on
     the basis (:func:`critmat.data.basis.basis_price`; lots are booked in t of the basis)."""
-    from critmat.data.basis import basis_price
 
     year = dt.date.today().year
     rows = []
@@ -132,7 +132,6 @@ def add_policy(
 ) -> None:
     """Register a policy for a facility (``None`` = goods in transit): a finite, non-negative
     insured value and an expiry between 1950 and 2200."""
-    from critmat.inventory.models import MAX_USD
 
     check_text("policy number", policy_no, 60)
     value = exact(insured_value_usd, "insured value (USD)", MAX_USD)

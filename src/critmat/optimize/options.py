@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from critmat.optimize.plan import PlanConfig
+
 __all__ = ["OptionArrays", "credit", "size_stock", "stock_cost_per_t"]
 
 Arr = npt.NDArray[np.float64]
@@ -75,7 +77,6 @@ def stock_cost_per_t(price: float, holding_share_per_year: float, years: float) 
     the holding cost and degradation per year, and the sale spread, as shares of the price;
     the spreads and degradation are the plan's defaults (critmat.optimize.plan.PlanConfig:
     2%, 5%, 0.5%/yr), so an options study and a plan cost a tonne alike."""
-    from critmat.optimize.plan import PlanConfig
 
     keys = ("buy_spread_share", "sell_spread_share", "degradation_share_per_year")
     d = {k: float(PlanConfig.model_fields[k].default) for k in keys}

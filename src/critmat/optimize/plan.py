@@ -17,16 +17,21 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from critmat.data.catalogue import MATERIALS, STORAGE_CLASSES
 from critmat.data.dataset import Dataset
 from critmat.data.yamlfile import load_yaml_model
+from critmat.errors import InfeasibleRequestError
 from critmat.optimize.cvar import solve_cvar_cuts
 from critmat.optimize.evaluate import GapEstimate, saa_gap, total_cost
 from critmat.optimize.lp import solve_lp
 from critmat.optimize.marginal import solve_marginal
 from critmat.optimize.problem import F64, Problem
 from critmat.optimize.rules import RULES, rule_stock
+from critmat.optimize.sensitivity import assumptions_from_data, tonnes_ranges, tornado
+from critmat.risk.assess import assess
+from critmat.sim.elasticities import default_uncertainty
 from critmat.sim.engine import Stockpile
-from critmat.sim.loss import LOSS_DEPENDENCY_RANGE, loss_per_tonne
+from critmat.sim.loss import LOSS_DEPENDENCY_RANGE, loss_per_tonne, loss_table
 from critmat.sim.market import Market, SimParams, build_market
 from critmat.sim.run import SimResult, simulate
 from critmat.sim.scenario import Scenario
@@ -87,7 +92,6 @@ class PlanConfig(BaseModel):
     @field_validator("floors_t")
     @classmethod
     def _known_materials(cls, v: dict[str, float]) -> dict[str, float]:
-        from critmat.data.catalogue import MATERIALS
 
         unknown = sorted(set(v) - {m.id for m in MATERIALS})
         if unknown:
@@ -97,7 +101,6 @@ class PlanConfig(BaseModel):
     @field_validator("capacity_t")
     @classmethod
     def _known_classes(cls, v: dict[str, float]) -> dict[str, float]:
-        from critmat.data.catalogue import STORAGE_CLASSES
 
         known = [*STORAGE_CLASSES, OTHER_CLASS]
         unknown = sorted(set(v) - set(known))
@@ -216,14 +219,10 @@ def run_plan(
     ``sensitivity``, also the tornado over the major assumptions and the ranges on the tonnes."""
     import time
 
-    from critmat.risk.assess import assess
-
     c = cfg or PlanConfig()
     say = stage or (lambda _s: None)
     params = SimParams()
     if c.parameter_uncertainty:
-        from critmat.sim.elasticities import default_uncertainty
-
         params = dataclasses.replace(params, uncertainty=default_uncertainty(ds, params.elasticity))
     t: dict[str, float] = {}
     # the cheap checks first: a request that cannot be met fails before any expensive step
@@ -304,7 +303,6 @@ def run_plan(
         )
         t["sensitivity"] = time.perf_counter() - t0
     info = market.info.set_index("material").reindex(market.materials)
-    from critmat.sim.loss import loss_table
 
     loss_t = loss_table(market, params)
     comp = pd.DataFrame(
@@ -440,7 +438,6 @@ def _how_sure(
     fresh: SimResult,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The tornado and the tonnes' ranges (critmat.optimize.sensitivity) for this plan."""
-    from critmat.optimize.sensitivity import assumptions_from_data, tonnes_ranges, tornado
 
     def sim(sc: Scenario, pr: SimParams, seed: int, runs: int) -> SimResult:
         events, _ = build_events(ds, sc, market, pr)
@@ -483,7 +480,6 @@ def _how_sure(
 
 def _check_request(market: Market, budget: float, c: PlanConfig) -> None:
     """Refuse, before any simulation, a plan whose floors exceed the caps or the budget."""
-    from critmat.errors import InfeasibleRequestError
 
     if not (np.isfinite(budget) and budget >= 0):
         raise InfeasibleRequestError(f"the budget must be a finite amount >= 0 USD, not {budget}")

@@ -28,6 +28,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from critmat.optimize.lp import LPArrays, solve_arrays
+
 __all__ = [
     "PolicyProblem",
     "PolicySolution",
@@ -162,8 +164,6 @@ def policy_lp(p: PolicyProblem) -> PolicySolution:
     """The equivalent LP solved by HiGHS: ``min sum V`` subject to one row per allowed move.
     The matrix is built in bulk (COO -> CSC); the timings separate build and solve."""
     import scipy.sparse as sp
-
-    from critmat.optimize.lp import LPArrays, solve_arrays
 
     t0 = time.perf_counter()
     s, n = p.shape

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from critmat.data.yamlfile import load_yaml_model
 from critmat.optimize.policy import PolicyProblem
 
 __all__ = ["PolicySpec", "build_problem", "load_policy_spec"]
@@ -137,7 +138,6 @@ class PolicySpec(_Strict):
 
 def load_policy_spec(path: str | Path) -> PolicySpec:
     """Read and validate a policy YAML file (errors name the file, the key path and why)."""
-    from critmat.data.yamlfile import load_yaml_model
 
     return load_yaml_model(path, PolicySpec, "policy spec")
 

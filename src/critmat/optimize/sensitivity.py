@@ -24,9 +24,10 @@ import pandas as pd
 
 from critmat.data.dataset import Dataset
 from critmat.optimize.problem import F64, Problem
+from critmat.sim.elasticities import pooled_range
 from critmat.sim.market import Market, SimParams
 from critmat.sim.run import SimResult
-from critmat.sim.scenario import Scenario
+from critmat.sim.scenario import Scenario, StochasticSpec
 from critmat.streams import Streams
 
 __all__ = ["ASSUMPTIONS", "Assumption", "assumptions_from_data", "tonnes_ranges", "tornado"]
@@ -63,7 +64,6 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
 def assumptions_from_data(ds: Dataset) -> list[Assumption]:
     """:data:`ASSUMPTIONS` with the elasticity range computed from the shipped literature
     estimates (interquartile range of the pooled short-run demand elasticities)."""
-    from critmat.sim.elasticities import pooled_range
 
     r = pooled_range(ds, "demand", "short_run")
     if not r["n"]:
@@ -106,8 +106,6 @@ def _variant(
         if scenario.stochastic is None:
             note = "the scenario has no random events: event rates do not apply"
         else:
-            from critmat.sim.generator import StochasticSpec
-
             spec = StochasticSpec.model_validate(scenario.stochastic)
             spec = spec.model_copy(
                 update={

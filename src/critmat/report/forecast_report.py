@@ -1,7 +1,6 @@
 """The forecast pages: demand projections with bands next to the IEA's, backtest plots, price
 forecasts with intervals, the early-warning index with the events marked. They draw computed
-results (critmat.usecases.pages; the demand projection still from critmat.services.forecast)
-and compute nothing."""
+results (the page models of critmat.usecases.pages) and compute nothing."""
 
 from __future__ import annotations
 
@@ -14,8 +13,7 @@ import pandas as pd
 from critmat.report.html import page, table_html, write_page
 
 if TYPE_CHECKING:
-    from critmat.services.forecast import DemandResult
-    from critmat.usecases.pages import PriceForecast, WarningResult
+    from critmat.usecases.pages import DemandPage, PriceForecast, WarningResult
 
 __all__ = [
     "demand_figure",
@@ -70,13 +68,12 @@ def _fig_html(fig: Any) -> str:
     )
 
 
-def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
+def demand_figure(res: DemandPage, *, holder: bool = False) -> Any:
     """One panel per material: the projection (central line, p10-p90 band), the recorded world
     production (proxy) and the IEA's projection for the same scenario (markers)."""
     from plotly.subplots import make_subplots
 
-    p = res.projection
-    data = p.holder if holder else p.world[p.world["sector"] == "total"]
+    data = res.holder_table if holder else res.world[res.world["sector"] == "total"]
     if data is None or data.empty:
         return None
     mats = list(dict.fromkeys(data["material"]))
@@ -88,7 +85,7 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
         subplot_titles=[f"{m} (t/yr {basis[m]})" for m in mats],
         vertical_spacing=min(0.1, 0.6 / rows),
     )
-    iea = p.iea
+    iea = res.iea
     scopes_shown: set[str] = set()
     for i, m in enumerate(mats):
         g = data[data["material"] == m]
@@ -121,9 +118,9 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
                         "size": 9,
                         "color": "#d62728",
                     },
-                    name=f"IEA 2025 ({p.scenario.iea_scenario}; {scope} only)"
+                    name=f"IEA 2025 ({res.iea_scenario}; {scope} only)"
                     if clean
-                    else f"IEA 2025 ({p.scenario.iea_scenario}; total demand)",
+                    else f"IEA 2025 ({res.iea_scenario}; total demand)",
                     legendgroup=f"iea-{scope}",
                     showlegend=scope not in scopes_shown,
                     row=r,
@@ -159,7 +156,7 @@ def demand_figure(res: DemandResult, *, holder: bool = False) -> Any:
     return _laid_out(fig, 260 * rows + 90, 2200)
 
 
-def backtest_figure(res: DemandResult) -> Any:
+def backtest_figure(res: DemandPage) -> Any:
     """Recorded demand against the backtest variants, one panel per material."""
     from plotly.subplots import make_subplots
 
@@ -194,36 +191,34 @@ def backtest_figure(res: DemandResult) -> Any:
     return _laid_out(fig, 220 * rows + 90, 1800)
 
 
-def write_demand_report(res: DemandResult, out: str | Path) -> Path:
+def write_demand_report(res: DemandPage, out: str | Path) -> Path:
     """Projections with bands and the IEA's, the holder's, substitution, backtest."""
-    p = res.projection
-    sc = p.scenario
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in p.notes)
-    subst = p.substitution
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in res.projection_notes)
+    subst = res.substitution
     last = subst[subst["year"] == subst["year"].max()] if not subst.empty else subst
     body = f"""
-<h1>critmat - demand projection: {html.escape(sc.title)}</h1>
-<p class="sub">{html.escape(sc.description)} Years {sc.base_year}-{sc.end_year}; band: 10th-90th
+<h1>critmat - demand projection: {html.escape(res.title)}</h1>
+<p class="sub">{html.escape(res.description)} Years {res.base_year}-{res.end_year}; band: 10th-90th
 percentile over draws within the labelled ranges.</p>
 <ul class="note">{notes}</ul>
 <h2>World demand</h2>{_fig_html(demand_figure(res))}
 {
         ""
-        if p.holder is None
+        if res.holder_table is None
         else "<h2>Holder "
         + html.escape(res.holder or "")
         + "</h2>"
         + _fig_html(demand_figure(res, holder=True))
     }
-<h2>Against the IEA (2025)</h2>{table_html(p.iea) if not p.iea.empty else ""}
+<h2>Against the IEA (2025)</h2>{table_html(res.iea) if not res.iea.empty else ""}
 <h2>Substitution and technology shift ({int(last["year"].max()) if len(last) else ""})</h2>
 <p class="note">Demand with the scenario's chemistry and magnet paths against the mix and
-composition frozen at {sc.base_year}.</p>{table_html(last)}
+composition frozen at {res.base_year}.</p>{table_html(last)}
 <h2>Backtest from {int(res.backtest["year"].min()) - 1 if not res.backtest.empty else ""}</h2>
 {_fig_html(backtest_figure(res))}{table_html(res.backtest_summary)}
-<h2>Assumptions</h2>{table_html(p.assumptions)}
+<h2>Assumptions</h2>{table_html(res.assumptions)}
 """
-    return write_page(out, page(f"critmat demand {sc.name}", body))
+    return write_page(out, page(f"critmat demand {res.name}", body))
 
 
 def price_figure(res: PriceForecast, series: list[str] | None = None) -> Any:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from critmat.errors import CritmatError
+from critmat.glossary import terms_in
+
 __all__ = ["CSS", "glossary_html", "page", "table_html", "write_page"]
 
 CSS = """
@@ -33,7 +36,6 @@ def table_html(df: pd.DataFrame, digits: int = 3) -> str:
 
 def glossary_html(body: str) -> str:
     """Footnotes defining the glossary terms the page uses (critmat.glossary)."""
-    from critmat.glossary import terms_in
 
     found = terms_in(html.unescape(body))
     if not found:
@@ -60,7 +62,6 @@ def page(title: str, body: str) -> str:
 
 def write_page(out: str | Path, text: str) -> Path:
     """Write atomically (temporary file, then rename): no half-written page is left behind."""
-    from critmat.errors import CritmatError
 
     path = Path(out)
     if path.is_dir():

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from critmat.report.html import page, table_html, write_page
-from critmat.services.plan import PlanResult
+from critmat.usecases.pages import PlanPage
 
 __all__ = ["composition_figure", "write_plan_report"]
 
@@ -18,7 +18,7 @@ def _fig(fig: object) -> str:
     return str(fig.to_html(full_html=False, include_plotlyjs=False))  # type: ignore[attr-defined]
 
 
-def _criticality(res: PlanResult) -> str:
+def _criticality(res: PlanPage) -> str:
     import plotly.express as px
 
     a = res.assessment
@@ -36,21 +36,20 @@ def _criticality(res: PlanResult) -> str:
     return _fig(fig)
 
 
-def _fans(res: PlanResult) -> str:
+def _fans(res: PlanPage) -> str:
     import plotly.graph_objects as go
 
-    paths = res.sim_no_stock.paths.get("unmet")
+    paths = res.unmet_paths
     if paths is None:
         return ""
-    m = res.market
     q = res.composition.set_index("material")["p95_shortfall_t"].dropna()
     top = list(q.sort_values(ascending=False).index[:6])
     fig = go.Figure()
     months = np.arange(paths.shape[2])
     for mat in top:
-        i = m.index(mat)
+        i = res.materials.index(mat)
         lo, med, hi = np.quantile(paths[:, i, :], [0.05, 0.5, 0.95], axis=0)
-        unit = f"t {m.basis[i]}"
+        unit = f"t {res.basis[i]}"
         fig.add_scatter(
             x=months, y=hi, mode="lines", name=f"{mat} P95 ({unit})", line={"dash": "dot"}
         )
@@ -65,24 +64,23 @@ def _fans(res: PlanResult) -> str:
     return _fig(fig)
 
 
-def _composition(res: PlanResult) -> str:
+def _composition(res: PlanPage) -> str:
     return _fig(composition_figure(res))
 
 
-def composition_figure(res: PlanResult) -> Any:
+def composition_figure(res: PlanPage) -> Any:
     """USD m per material: the optimum, current holdings and three practice rules, from the
     same stocks as the comparison table (``res.plan_stocks``)."""
     import plotly.graph_objects as go
 
-    m = res.market
     fig = go.Figure()
-    planned = res.composition.set_index("material").reindex(m.materials)
-    fig.add_bar(x=m.materials, y=planned["optimal_usd"] / 1e6, name="critmat optimum")
-    fig.add_bar(x=m.materials, y=planned["current_t"] * m.price0 / 1e6, name="current")
+    planned = res.composition.set_index("material").reindex(res.materials)
+    fig.add_bar(x=res.materials, y=planned["optimal_usd"] / 1e6, name="critmat optimum")
+    fig.add_bar(x=res.materials, y=planned["current_t"] * res.price0 / 1e6, name="current")
     for rule in ("jogmec_60d", "iea_90d_net_imports", "nds_p90_shortfall"):
         if rule in res.plan_stocks.index:  # the same stocks as the comparison table
-            x = res.plan_stocks.loc[rule, m.materials].to_numpy(np.float64)
-            fig.add_bar(x=m.materials, y=x * m.price0 / 1e6, name=rule)
+            x = res.plan_stocks.loc[rule, res.materials].to_numpy(np.float64)
+            fig.add_bar(x=res.materials, y=x * res.price0 / 1e6, name=rule)
     fig.update_layout(
         barmode="group",
         height=420,
@@ -92,7 +90,7 @@ def composition_figure(res: PlanResult) -> Any:
     return fig
 
 
-def _frontier(res: PlanResult) -> str:
+def _frontier(res: PlanPage) -> str:
     import plotly.graph_objects as go
 
     f = res.frontier
@@ -107,7 +105,7 @@ def _frontier(res: PlanResult) -> str:
         x=f["spent_usd"] / 1e6,
         y=f["cvar_loss_usd"] / 1e6,
         mode="lines+markers",
-        name=f"CVaR {res.config.alpha:.0%} of loss",
+        name=f"CVaR {res.alpha:.0%} of loss",
     )
     symbols = ["star", "circle", "square", "diamond", "triangle-up", "x", "cross", "hexagon"]
     for k, r in enumerate(res.comparison.to_dict("records")):
@@ -128,7 +126,7 @@ def _frontier(res: PlanResult) -> str:
     return _fig(fig)
 
 
-def _decisions(res: PlanResult) -> str:
+def _decisions(res: PlanPage) -> str:
     """Sections 8+: the decisions beyond the sizing, when asked for (plan --policy ...)."""
     out = []
     for n, (title, (tables, notes)) in enumerate(res.extras.items(), start=8):
@@ -138,7 +136,7 @@ def _decisions(res: PlanResult) -> str:
     return "".join(out)
 
 
-def _how_sure(res: PlanResult) -> str:
+def _how_sure(res: PlanPage) -> str:
     """Tornado of the total cost and the ranges on the tonnes (with --sensitivity)."""
     if res.sensitivity is None or res.tonnes_ranges is None:
         return (
@@ -182,20 +180,19 @@ def _how_sure(res: PlanResult) -> str:
     )
 
 
-def write_plan_report(res: PlanResult, out: str | Path) -> Path:
+def write_plan_report(res: PlanPage, out: str | Path) -> Path:
     """Write the planning report."""
     g = res.gap
     gap_html = (
-        f"<p>SAA bounds (Mak, Morton &amp; Wood 1999): lower {g.lower / 1e6:,.1f} ± "
-        f"{g.lower_halfwidth / 1e6:,.1f} USD m ({g.batches} batches), upper "
-        f"{g.upper / 1e6:,.1f} ± {g.upper_halfwidth / 1e6:,.1f} USD m ({g.eval_scenarios:,} fresh "
-        f"scenarios); optimality gap {g.gap / 1e6:,.1f} USD m, 95% bound "
-        f"{g.gap_bound95 / 1e6:,.1f} USD m.</p>"
+        f"<p>SAA bounds (Mak, Morton &amp; Wood 1999): lower {g['lower'] / 1e6:,.1f} ± "
+        f"{g['lower_halfwidth'] / 1e6:,.1f} USD m ({g['batches']:.0f} batches), upper "
+        f"{g['upper'] / 1e6:,.1f} ± {g['upper_halfwidth'] / 1e6:,.1f} USD m "
+        f"({g['eval_scenarios']:,.0f} fresh scenarios); optimality gap "
+        f"{g['gap'] / 1e6:,.1f} USD m, 95% bound {g['gap_bound95'] / 1e6:,.1f} USD m.</p>"
         if g is not None
         else "<p>SAA bounds are computed for the expectation objective only.</p>"
     )
-    sim_loss = float(res.sim_with_stock.aggregates["loss_usd"].sum(axis=1).mean())
-    sim_none = float(res.sim_with_stock.aggregates["loss_usd_nostock"].sum(axis=1).mean())
+    sim_loss, sim_none = res.expected_loss_usd, res.expected_loss_nostock_usd
     prov = "".join(
         f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in res.provenance.items()
     )
@@ -212,7 +209,7 @@ def write_plan_report(res: PlanResult, out: str | Path) -> Path:
 {table_html(res.composition)}
 <h2>4. Against practice (same budget)</h2>{table_html(res.comparison)}
 <p class="note">Full monthly re-simulation of the recommended stock on the evaluation runs
-(release at most {res.config.max_release_share:.0%} of monthly base demand):
+(release at most {res.max_release_share:.0%} of monthly base demand):
 expected loss {sim_loss / 1e6:,.1f} USD m with the reserve vs {sim_none / 1e6:,.1f} USD m
 without.</p>
 <h2>5. Efficient frontier</h2>{_frontier(res)}{table_html(res.frontier)}

@@ -9,10 +9,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from critmat.data.basis import basis_of, basis_price, mass_to_basis
 from critmat.data.dataset import Dataset
+from critmat.data.units import convert_mass
+from critmat.data.yamlfile import load_yaml_model, load_yaml_text
 from critmat.errors import CritmatError
-from critmat.optimize.acquisition import AcquisitionProblem, Schedule
+from critmat.optimize.acquisition import (
+    AcquisitionProblem,
+    Schedule,
+    even_schedule,
+    requirements,
+    solve_schedule,
+)
 from critmat.optimize.acquisition_spec import AcquisitionSpec
+from critmat.services.context import resolve
+from critmat.services.forecast import forecast_factors
+from critmat.services.simulate import SimulateRequest, fan_table, run_simulate
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.requests import ScheduleRequest
 
@@ -45,7 +57,6 @@ class AcquisitionReport:
             if s is not None:
                 rows.append({"plan": s.name, "feasible": s.feasible, **s.costs(p),
                              "breaches": "; ".join(s.breaches)})  # fmt: skip
-        from critmat.optimize.acquisition import requirements
 
         years = pd.DataFrame(
             {
@@ -68,8 +79,6 @@ class AcquisitionReport:
 def check_schedule_text(ds: Dataset, text: str) -> AcquisitionSpec:
     """Validate spec YAML text now: the spec, its holder and material and its footprint routes
     (the schedule itself runs as a job)."""
-    from critmat.data.yamlfile import load_yaml_text
-    from critmat.services.context import resolve
 
     spec = load_yaml_text(text, AcquisitionSpec, "acquisition spec", "the acquisition YAML")
     mat = resolve(ds, holder=spec.holder, materials=[spec.material], year=spec.year).materials[0]
@@ -82,7 +91,6 @@ def check_schedule_text(ds: Dataset, text: str) -> AcquisitionSpec:
 def world_output_t(ds: Dataset, material: str, year: int) -> tuple[float, str]:
     """World mine (else refinery) output of the latest year <= ``year`` in t of the material's
     basis, and where it comes from."""
-    from critmat.data.basis import basis_of, mass_to_basis
 
     basis = basis_of(ds, material)
     p = ds.production
@@ -99,8 +107,6 @@ def world_output_t(ds: Dataset, material: str, year: int) -> tuple[float, str]:
 def footprint_per_t(ds: Dataset, material: str, route: str) -> tuple[float, str]:
     """t CO2e per t of the basis for a route of the footprint table (rows of the material or of
     its carbonate; a carbonate's footprint is converted to the basis by critmat.data.units)."""
-    from critmat.data.basis import basis_of
-    from critmat.data.units import convert_mass
 
     f = ds.footprints
     hit = f[f["material"].str.startswith(material) & f["route"].str.contains(route, regex=False)]
@@ -123,14 +129,11 @@ def _prices(ds: Dataset, spec: AcquisitionSpec, base: float) -> tuple[np.ndarray
     if spec.prices == "base":
         return np.full(spec.years, base), "flat at the base price"
     if spec.prices == "forecast":
-        from critmat.services.forecast import forecast_factors
-
         years = [spec.year + 1 + k for k in range(spec.years)]
         factors, label = forecast_factors(ds, spec.material, years)
         return base * np.array(factors), (
             f"base price x the price forecast relative to its last recorded year ({label})"
         )
-    from critmat.services.simulate import SimulateRequest, fan_table, run_simulate
 
     text = f"name: stochastic\nhorizon_months: {12 * spec.years}\nstochastic: {{}}\n"
     req = SimulateRequest.model_validate({"scenario_yaml": text, "holder": spec.holder,
@@ -150,10 +153,6 @@ def run_acquisition(ds: Dataset, path: str | Path | None = None, *, text: str | 
                     ) -> AcquisitionReport:  # fmt: skip
     """Read the spec (file or YAML text), build the problem from the dataset and solve it: the
     optimal schedule, buying evenly, and the optimum without the sourcing constraints."""
-    from critmat.data.basis import basis_of, basis_price
-    from critmat.data.yamlfile import load_yaml_model, load_yaml_text
-    from critmat.optimize.acquisition import even_schedule, solve_schedule
-    from critmat.services.context import resolve
 
     if text is not None:
         spec = load_yaml_text(text, AcquisitionSpec, "acquisition spec", "the acquisition YAML")

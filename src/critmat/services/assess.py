@@ -8,6 +8,12 @@ from pathlib import Path
 import pandas as pd
 
 from critmat.data.dataset import Dataset
+from critmat.report.assess_report import write_assess_report as write
+from critmat.risk.assess import METHODS, assess, sourcing_mix
+from critmat.risk.indices import EI_THRESHOLD, SR_THRESHOLD
+from critmat.risk.inputs import load_inputs
+from critmat.risk.trend import hhi_trend
+from critmat.services.context import resolve
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.pages import AssessResult
 from critmat.usecases.requests import AssessRequest
@@ -24,10 +30,6 @@ __all__ = [
 def run_assess(ds: Dataset, req: AssessRequest, *, details: bool = False) -> AssessResult:
     """Run the assessment; with ``details``, also the concentration trend and import sourcing
     the HTML page shows."""
-    from critmat.risk.assess import METHODS, assess, sourcing_mix
-    from critmat.risk.indices import EI_THRESHOLD, SR_THRESHOLD
-    from critmat.risk.inputs import load_inputs
-    from critmat.services.context import resolve
 
     r = resolve(ds, holder=req.holder, year=req.year)
     assert r.holder is not None and r.year is not None
@@ -45,8 +47,6 @@ def run_assess(ds: Dataset, req: AssessRequest, *, details: bool = False) -> Ass
         r.holder, r.year, table, ei_threshold=EI_THRESHOLD, sr_threshold=SR_THRESHOLD
     )
     if details:
-        from critmat.risk.trend import hhi_trend
-
         mats = list(dict.fromkeys(table["material"]))
         res.trend = hhi_trend(ds, mats)
         for mat in mats:
@@ -58,7 +58,6 @@ def run_assess(ds: Dataset, req: AssessRequest, *, details: bool = False) -> Ass
 
 def write_assess_report(result: AssessResult, out: str | Path) -> Path:
     """The assessment page (critmat.report.assess_report renders the result)."""
-    from critmat.report.assess_report import write_assess_report as write
 
     return write(result, out)
 

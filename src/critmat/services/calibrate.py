@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
-from critmat.sim.fit import GRID, FitResult
+from critmat.services.context import resolve
+from critmat.sim.fit import GRID, FitResult, calibrate, library_targets, load_user_targets
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.requests import CalibrateRequest
 
@@ -23,7 +24,6 @@ def grid_size() -> int:
 
 def check_request(ds: Dataset, event: str | None = None, events: Path | None = None) -> None:
     """Refuse a bad event id or events file before the fit starts."""
-    from critmat.sim.fit import library_targets, load_user_targets
 
     extra = load_user_targets(events) if events is not None else []
     if event is not None:
@@ -40,7 +40,6 @@ def run_calibrate(
     events: Path | None = None,
 ) -> tuple[pd.DataFrame, FitResult, pd.DataFrame]:
     """The calibration table (one event's rows with ``event``), parameters and exclusions."""
-    from critmat.sim.fit import calibrate, library_targets, load_user_targets
 
     extra = load_user_targets(events) if events is not None else []
     if event is not None:
@@ -73,7 +72,6 @@ def calibrate_outcome(
 
 def check_calibrate_request(ds: Dataset, req: CalibrateRequest) -> None:
     """A calibration request is refused now for an unknown holder or event."""
-    from critmat.services.context import resolve
 
     resolve(ds, holder=req.holder)
     check_request(ds, req.event)

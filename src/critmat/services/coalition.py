@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from critmat.data.loader import DatasetError
+from critmat.data.schemas import Issue
 from critmat.errors import CritmatError
-from critmat.optimize.coalition import CoalitionProblem
+from critmat.optimize.coalition import CoalitionProblem, allocate, core_check, pooled_optimum
 from critmat.optimize.coalition_exchange import ExchangeFile
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.requests import CoalitionRequest
@@ -46,9 +48,6 @@ def check_exchange(content: dict[str, object]) -> ExchangeFile:
     """Validate an exchange file's content (e.g. a request body); errors name the key path."""
     from pydantic import ValidationError
 
-    from critmat.data.loader import DatasetError
-    from critmat.data.schemas import Issue
-
     try:
         return ExchangeFile.model_validate(content)
     except ValidationError as exc:
@@ -61,9 +60,6 @@ def check_exchange(content: dict[str, object]) -> ExchangeFile:
 def read_exchange(path: str | Path) -> ExchangeFile:
     """Read and validate an exchange file (errors name the file, the key path and why)."""
     from pydantic import ValidationError
-
-    from critmat.data.loader import DatasetError
-    from critmat.data.schemas import Issue
 
     p = Path(path)
     if not p.is_file():
@@ -86,7 +82,6 @@ def read_exchange(path: str | Path) -> ExchangeFile:
 def run_coalition(path: str | Path | ExchangeFile, rule: str | None = None) -> CoalitionReport:
     """Pool against alone for the members of an exchange file (or its validated content;
     ``rule`` overrides the file's)."""
-    from critmat.optimize.coalition import allocate, core_check, pooled_optimum
 
     ex = path if isinstance(path, ExchangeFile) else read_exchange(path)
     p = CoalitionProblem(

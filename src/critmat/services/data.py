@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
-from critmat.data.units import UnitError, convert_mass
+from critmat.data.units import UnitError, convert_mass, convert_price
 from critmat.data.views import SupplyTable, supply_by_country
+from critmat.report.data_report import write_data_report as write
+from critmat.risk.concentration import hhi_of_supply
 from critmat.usecases.pages import DataOverview
 
 __all__ = [
@@ -38,7 +40,6 @@ def supply_table(
     dataset: str | None = None,
 ) -> tuple[SupplyTable, float]:
     """Supply by country and its HHI (fraction, lower bound over named countries)."""
-    from critmat.risk.concentration import hhi_of_supply
 
     t = supply_by_country(ds, material, stage=stage, year=year, dataset=dataset)
     return t, hhi_of_supply(t.rows)
@@ -47,7 +48,6 @@ def supply_table(
 def price_series(ds: Dataset, material: str) -> tuple[pd.DataFrame, list[str]]:
     """Every price series of a material converted to USD per t of the quoted form (one unit
     for one chart axis), newest edition per year; and the series that could not be converted."""
-    from critmat.data.units import convert_price
 
     mat = ds.resolve_material(material)
     pr = ds.prices[ds.prices["material"] == mat].dropna(subset=["value"])
@@ -121,7 +121,6 @@ def material_events(ds: Dataset, material: str) -> pd.DataFrame:
 
 def write_data_report(ds: Dataset, out: str, material: str = "cobalt") -> str:
     """Compute the overview and write the data report; returns the path written."""
-    from critmat.report.data_report import write_data_report as write
 
     return str(write(ds, overview(ds, material), out, material=material))
 
@@ -228,6 +227,5 @@ def source_spread(ds: Dataset, year: int = 2024) -> pd.DataFrame:
 
 
 def _hhi(rows: pd.DataFrame) -> float:
-    from critmat.risk.concentration import hhi_of_supply
 
     return hhi_of_supply(rows)

@@ -5,15 +5,26 @@ quantities on their bases and returns tidy results for the CLI, the API and the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from critmat.data.basis import basis_of, mass_to_basis
 from critmat.data.dataset import Dataset, UnknownChoiceError
-from critmat.forecast.demand import Projection
-from critmat.usecases.pages import PriceForecast
+from critmat.data.units import UnitError, convert_mass
+from critmat.data.yamlfile import load_yaml_text
+from critmat.forecast import stats
+from critmat.forecast.demand import Projection, project
+from critmat.forecast.demand_backtest import backtest_demand, backtest_summary
+from critmat.forecast.scenario_spec import DemandScenario, load_scenario, scenario_names
+from critmat.forecast.stats import MODELS, backtest, fit_forecast
+from critmat.report.forecast_report import write_demand_report as write_demand_page
+from critmat.services.context import resolve
+from critmat.sim.market import build_market
+from critmat.usecases.pages import DemandPage, PriceForecast
 
 __all__ = [
     "DEMAND_MATERIALS",
@@ -22,6 +33,7 @@ __all__ = [
     "PricesRequest",
     "annual_prices",
     "demand_growth",
+    "demand_page",
     "forecast_factors",
     "price_series_catalogue",
     "recorded_world_demand",
@@ -29,6 +41,7 @@ __all__ = [
     "run_demand_text",
     "run_prices",
     "scenario_list",
+    "write_demand_report",
 ]
 
 #: Materials projected by default (every sector driver's materials and the seed list's others).
@@ -71,7 +84,6 @@ class DemandRequest(BaseModel):
 
 def scenario_list() -> pd.DataFrame:
     """The shipped demand scenarios."""
-    from critmat.forecast.scenario_spec import load_scenario, scenario_names
 
     rows = []
     for n in scenario_names():
@@ -90,8 +102,6 @@ def scenario_list() -> pd.DataFrame:
 
 def _world_supply(ds: Dataset, material: str, year: int) -> tuple[float, str, str]:
     """World mine (else refinery) production of one year on the material's basis, t/yr."""
-    from critmat.data.basis import basis_of, mass_to_basis
-    from critmat.data.units import UnitError
 
     p = ds.production
     shares = ds.table("element_shares")
@@ -132,7 +142,6 @@ def recorded_world_demand(ds: Dataset, materials: list[str], years: range) -> pd
 
 def _element_basis(ds: Dataset, material: str, value: float, basis: str) -> tuple[float, str]:
     """Oxide bases of single elements (Nd2O3 ...) to the element, the intensities' basis."""
-    from critmat.data.units import UnitError, convert_mass
 
     symbol = {"neodymium": "Nd", "dysprosium": "Dy", "terbium": "Tb"}.get(material)
     if symbol is None or basis == symbol:
@@ -184,7 +193,6 @@ def world_base(ds: Dataset, materials: list[str], year: int) -> pd.DataFrame:
 
 
 def _holder_base(ds: Dataset, holder: str, year: int, materials: list[str]) -> pd.DataFrame:
-    from critmat.sim.market import build_market
 
     market = build_market(ds, holder, year, materials=materials)
     return pd.DataFrame(
@@ -208,10 +216,36 @@ class DemandResult:
     notes: list[str] = field(default_factory=list)
 
 
+def demand_page(res: DemandResult) -> DemandPage:
+    """What the demand page shows, taken from a projection and its backtest."""
+    p = res.projection
+    sc = p.scenario
+    return DemandPage(
+        name=sc.name,
+        title=sc.title,
+        description=sc.description,
+        base_year=sc.base_year,
+        end_year=sc.end_year,
+        iea_scenario=sc.iea_scenario,
+        world=p.world,
+        holder=res.holder,
+        holder_table=p.holder,
+        iea=p.iea,
+        substitution=p.substitution,
+        assumptions=p.assumptions,
+        projection_notes=p.notes,
+        backtest=res.backtest,
+        backtest_summary=res.backtest_summary,
+    )
+
+
+def write_demand_report(res: DemandResult, out: str | Path) -> Path:
+    """The demand page (critmat.report.forecast_report renders the result's page)."""
+    return write_demand_page(demand_page(res), out)
+
+
 def run_demand_text(ds: Dataset, req: DemandRequest, text: str) -> DemandResult:
     """As :func:`run_demand` for a scenario given as YAML text (errors name the key path)."""
-    from critmat.data.yamlfile import load_yaml_text
-    from critmat.forecast.scenario_spec import DemandScenario
 
     sc = load_yaml_text(text, DemandScenario, "demand scenario", "the scenario YAML")
     return run_demand(ds, req, scenario=sc)
@@ -220,10 +254,6 @@ def run_demand_text(ds: Dataset, req: DemandRequest, text: str) -> DemandResult:
 def run_demand(ds: Dataset, req: DemandRequest, *, scenario: object = None) -> DemandResult:
     """Project demand for a scenario (world, and the holder's if given) and backtest the method
     from ``req.backtest_origin``."""
-    from critmat.forecast.demand import project
-    from critmat.forecast.demand_backtest import backtest_demand, backtest_summary
-    from critmat.forecast.scenario_spec import DemandScenario, load_scenario
-    from critmat.services.context import resolve
 
     sc = scenario if isinstance(scenario, DemandScenario) else load_scenario(req.scenario)
     r = resolve(ds, holder=req.holder, materials=req.materials or None, year=req.year)
@@ -379,8 +409,6 @@ def run_prices(ds: Dataset, req: PricesRequest) -> PriceForecast:
     """Backtest naive, ETS and ARIMA on each series (rolling origins), then forecast with the
     model the backtest favours; a model is shown as better than naive only where its MASE is
     lower."""
-    from critmat.forecast.stats import MODELS, backtest, backtest_summary, fit_forecast
-    from critmat.services.context import resolve
 
     mats = resolve(ds, materials=req.materials or None).materials
     cat = price_series_catalogue(ds, req.kind)
@@ -419,7 +447,7 @@ def run_prices(ds: Dataset, req: PricesRequest) -> PriceForecast:
             if rows
             else pd.DataFrame()
         )
-        s = backtest_summary(d)
+        s = stats.backtest_summary(d)
         chosen = "naive"
         if s.empty:
             notes.append(f"{m} ({label}): {n} values, too short to backtest; naive forecast only")

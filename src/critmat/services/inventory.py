@@ -9,12 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from critmat.database import make_engine
+from critmat.inventory import staging
 from critmat.inventory.checks import InventoryError, parse_day, to_tonnes
 from critmat.inventory.demo import seed_demo
+from critmat.inventory.group_commit import GroupCommitter
 from critmat.inventory.ledger import Ledger
 from critmat.inventory.maintenance import add_equipment, maintenance_plan
 from critmat.inventory.migrate import migrate
 from critmat.inventory.monitoring import alerts, ingest, quality, set_alert
+from critmat.inventory.proof import sign_genesis
 from critmat.inventory.read_models import movements, readings
 from critmat.inventory.registers import facilities, lots
 from critmat.inventory.risks import add_risk, risk_register
@@ -27,6 +30,7 @@ from critmat.inventory.valuation import (
     rotation_plan,
     valuation,
 )
+from critmat.settings import Settings
 
 __all__ = [
     "InventoryError",
@@ -72,8 +76,6 @@ def group_committer(engine: Engine) -> GroupCommitter:
     """Group commits for a server process (critmat.inventory.group_commit): concurrent ledger
     writes (pass it to each request's Ledger) and rows staged beside them, such as the audit
     trail (critmat.inventory.staging.stage_row)."""
-    from critmat.inventory import staging
-    from critmat.inventory.group_commit import GroupCommitter
 
     led = Ledger(engine)
     return GroupCommitter(
@@ -88,7 +90,6 @@ def group_committer(engine: Engine) -> GroupCommitter:
 def open_ledger(url: str | None = None, *, create: bool = False) -> Ledger:
     """The ledger on ``url`` (else the settings' database) with the settings' key and user;
     a SQLite file is created only with ``create``."""
-    from critmat.settings import Settings
 
     st = Settings.from_env()
     return Ledger(make_engine(url, create=create), key=st.key_bytes(), user=st.user)
@@ -98,7 +99,6 @@ def init_database(url: str | None = None, key: bytes | None = None) -> tuple[str
     """Create or upgrade the schema (Alembic) and, with a ledger key (``key``, else the
     settings'), sign a new ledger's genesis head so that its first audit verifies; returns (URL,
     genesis signed now)."""
-    from critmat.inventory.proof import sign_genesis
 
     u = migrate(url)
     led = open_ledger(u)

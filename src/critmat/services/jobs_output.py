@@ -12,6 +12,8 @@ from typing import Any
 import pandas as pd
 
 from critmat.errors import CritmatError
+from critmat.report.netcdf import tables_to_netcdf
+from critmat.report.xlsx import neutralise_formulas, write_workbook
 
 __all__ = ["result_file"]
 
@@ -39,7 +41,6 @@ def result_file(job: dict[str, Any], fmt: str, table: str | None) -> tuple[bytes
         key = table or next(iter(tables), "")
         if key not in tables:
             raise CritmatError(f"unknown table {key!r}; tables: {', '.join(tables)}")
-        from critmat.report.xlsx import neutralise_formulas
 
         body = neutralise_formulas(tables[key]).to_csv(index=False).encode()
         return body, "text/csv", f"{job['kind']}-{job['id'][:8]}-{key}.csv"
@@ -48,13 +49,10 @@ def result_file(job: dict[str, Any], fmt: str, table: str | None) -> tuple[bytes
     readme |= {k: str(v) for k, v in (result.get("readme") or {}).items()}
     readme |= {f"note {i + 1}": str(n) for i, n in enumerate(result.get("notes") or [])}
     if fmt == "netcdf":
-        from critmat.report.netcdf import tables_to_netcdf
-
         body = tables_to_netcdf(tables, {k.replace(" ", "_"): v for k, v in readme.items()})
         return body, NETCDF, f"{job['kind']}-{job['id'][:8]}.nc"
     if fmt != "xlsx":
         raise CritmatError(f"unknown format {fmt!r}; formats: json, csv, xlsx, netcdf")
-    from critmat.report.xlsx import write_workbook
 
     with tempfile.TemporaryDirectory() as d:
         path = write_workbook(tables, Path(d) / "result.xlsx", readme)

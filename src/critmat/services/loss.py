@@ -7,6 +7,10 @@ from collections.abc import Callable
 import pandas as pd
 
 from critmat.data.dataset import Dataset
+from critmat.services.context import resolve
+from critmat.sim.io import industries_of, io_table, mixed_output_change
+from critmat.sim.loss import loss_table
+from critmat.sim.market import SimParams, build_market
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.requests import LossRequest
 
@@ -17,9 +21,6 @@ def loss_per_tonne_table(
     ds: Dataset, holder: str = "EU27", year: int = 2023, dependency: float = 0.03
 ) -> tuple[pd.DataFrame, str, float, float]:
     """The loss table, the holder's code, the outage threshold and the line-stop factor."""
-    from critmat.services.context import resolve
-    from critmat.sim.loss import loss_table
-    from critmat.sim.market import SimParams, build_market
 
     r = resolve(ds, holder=holder, year=year)
     assert r.holder is not None
@@ -70,8 +71,6 @@ def downstream_industries(
     UnknownChoiceError
         For an unknown holder or material, or a holder without an input-output table.
     """
-    from critmat.services.context import resolve
-    from critmat.sim.io import industries_of, io_table, mixed_output_change
 
     r = resolve(ds, holder=holder, materials=materials)
     assert r.holder is not None

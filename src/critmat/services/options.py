@@ -12,8 +12,15 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from critmat.data.basis import basis_price
 from critmat.data.dataset import Dataset
+from critmat.data.yamlfile import load_yaml_model, load_yaml_text
 from critmat.errors import CritmatError
+from critmat.optimize.options import OptionArrays, credit, size_stock, stock_cost_per_t
+from critmat.services.context import resolve
+from critmat.sim.scenario import Scenario
+from critmat.sim.service import resolve_scenario, run_scenario
+from critmat.sim.stockpile import MaterialHolding, StockpileSpec
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.requests import OptionsRequest
 
@@ -87,8 +94,6 @@ class OptionsReport:
 
 
 def _scenario(ds: Dataset, ref: str, horizon: int) -> object:
-    from critmat.sim.scenario import Scenario
-    from critmat.sim.service import resolve_scenario
 
     if ref == "stochastic":
         return Scenario(name="stochastic", horizon_months=horizon, stochastic={})
@@ -101,12 +106,6 @@ def run_options(ds: Dataset, path: str | Path | None = None, *, text: str | None
                 ) -> OptionsReport:  # fmt: skip
     """Simulate every subset of the options (common random numbers), size the stock for each
     under the remaining budget, pick the cheapest portfolio and re-simulate it with its stock."""
-    from critmat.data.basis import basis_price
-    from critmat.data.yamlfile import load_yaml_model, load_yaml_text
-    from critmat.optimize.options import OptionArrays, credit, size_stock, stock_cost_per_t
-    from critmat.services.context import resolve
-    from critmat.sim.service import run_scenario
-    from critmat.sim.stockpile import MaterialHolding, StockpileSpec
 
     if text is not None:
         spec = load_yaml_text(text, OptionsSpec, "options spec", "the options YAML")
@@ -215,7 +214,6 @@ def options_result(rep: OptionsReport) -> Outcome:
 
 def check_options_request(ds: Dataset, req: OptionsRequest) -> None:
     """An options request is refused now for a catalogue that does not validate."""
-    from critmat.data.yamlfile import load_yaml_text
 
     load_yaml_text(req.yaml, OptionsSpec, "options spec", "the options YAML")
 

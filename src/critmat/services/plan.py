@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from critmat.data.dataset import Dataset
+from critmat.data.yamlfile import load_yaml_text
+from critmat.errors import CritmatError
+from critmat.forecast.scenario_spec import load_scenario
 from critmat.optimize.plan import PlanConfig, PlanResult, load_plan_config
+from critmat.optimize.plan import run_plan as run
+from critmat.report.plan_report import write_plan_report as write
+from critmat.services.acquisition import check_schedule_text, run_acquisition
+from critmat.services.coalition import check_exchange, run_coalition
+from critmat.services.context import resolve
+from critmat.services.forecast import PricesRequest, demand_growth, run_prices
+from critmat.services.options import OptionsSpec, run_options
+from critmat.services.policy import check_policy_text, example_path, run_policy
+from critmat.services.warning import event_rate_multipliers
+from critmat.sim.market import build_market
+from critmat.sim.service import resolve_scenario
+from critmat.sim.stockpile import load_stockpile
 from critmat.usecases.outcome import Outcome
+from critmat.usecases.pages import PlanPage
 from critmat.usecases.requests import PlanRequest
 
 __all__ = [
@@ -20,6 +38,7 @@ __all__ = [
     "check_decisions",
     "forecast_config",
     "load_plan_config",
+    "plan_page",
     "plan_summary",
     "plan_tables",
     "run_plan",
@@ -47,10 +66,6 @@ def run_plan(
     ``forecast``: a demand scenario (``stated_policies``, ``accelerated`` or a file): the plan
     then uses the projected demand, price forecasts and the warning-adjusted event rates
     (:func:`forecast_config`)."""
-    from critmat.optimize.plan import run_plan as run
-    from critmat.services.context import resolve
-    from critmat.sim.market import build_market
-    from critmat.sim.stockpile import load_stockpile
 
     c = cfg or PlanConfig()
     r = resolve(ds, holder=holder, year=c.year)
@@ -72,10 +87,6 @@ def forecast_config(ds: Dataset, holder: str, cfg: PlanConfig, scenario: str) ->
     ``scenario``), the price forecasts' first-year level relative to the last recorded year where
     a model beat the naive forecast in the backtest, and the early-warning multipliers of the
     random disruptions' rates."""
-    from critmat.forecast.scenario_spec import load_scenario
-    from critmat.services.forecast import PricesRequest, demand_growth, run_prices
-    from critmat.services.warning import event_rate_multipliers
-    from critmat.sim.service import resolve_scenario
 
     sc = load_scenario(scenario)
     months = resolve_scenario(ds, cfg.scenario).horizon_months
@@ -100,28 +111,17 @@ def check_decisions(ds: Dataset, texts: dict[str, str]) -> None:
     """Refuse bad decision specs now (before a plan job is queued), naming what is wrong."""
     import json
 
-    from critmat.errors import CritmatError
-
     unknown = sorted(set(texts) - {"policy", "schedule", "options", "coalition"})
     if unknown:
         raise CritmatError(f"unknown decision(s) {unknown}; known: policy, schedule, options, "
                            "coalition")  # fmt: skip
     if "policy" in texts:
-        from critmat.services.policy import check_policy_text
-
         check_policy_text(texts["policy"])
     if "schedule" in texts:
-        from critmat.services.acquisition import check_schedule_text
-
         check_schedule_text(ds, texts["schedule"])
     if "options" in texts:
-        from critmat.data.yamlfile import load_yaml_text
-        from critmat.services.options import OptionsSpec
-
         load_yaml_text(texts["options"], OptionsSpec, "options spec", "the options YAML")
     if "coalition" in texts:
-        from critmat.services.coalition import check_exchange
-
         try:
             content = json.loads(texts["coalition"])
         except json.JSONDecodeError as exc:
@@ -137,8 +137,6 @@ def add_decisions_from_text(ds: Dataset, res: PlanResult, texts: dict[str, str])
     known = {"policy": ".yaml", "schedule": ".yaml", "options": ".yaml", "coalition": ".json"}
     unknown = sorted(set(texts) - set(known))
     if unknown:
-        from critmat.errors import CritmatError
-
         raise CritmatError(f"unknown decision(s) {unknown}; known: {', '.join(known)}")
     with tempfile.TemporaryDirectory() as d:
         paths: dict[str, Path] = {}
@@ -159,19 +157,14 @@ def add_decisions(
 ) -> None:
     """The decisions beyond the sizing, added to the plan's tables and report: the Markov
     build/draw policy, the acquisition schedule, the coalition and the options portfolio."""
-    from critmat.services.policy import example_path
 
     if policy is not None:
-        from critmat.services.policy import run_policy
-
         rp = run_policy(example_path(policy), "policy")
         res.extras["Build and draw policy over time"] = (
             {"policy": rp.table},
             [f"{rp.spec.name}: sum of the value function {rp.objective:,.6g} (docs/policy.md)"],
         )
     if schedule is not None:
-        from critmat.services.acquisition import run_acquisition
-
         ra = run_acquisition(ds, example_path(schedule))
         t = ra.tables()
         res.extras["Acquisition schedule and sourcing"] = (
@@ -179,8 +172,6 @@ def add_decisions(
             [f"{k}: {v}" for k, v in ra.inputs.items()],
         )
     if coalition is not None:
-        from critmat.services.coalition import run_coalition
-
         rc = run_coalition(example_path(coalition))
         if rc.in_core is None:
             core = "not checked (over 12 members)"
@@ -192,8 +183,6 @@ def add_decisions(
              f"{rc.value_of_cooperation_usd:,.0f} USD; allocation {core}"],
         )  # fmt: skip
     if options is not None:
-        from critmat.services.options import run_options
-
         ro = run_options(ds, example_path(options))
         res.extras["Options beyond stock"] = (
             {"options_portfolios": ro.portfolios, "options_stock": ro.shrink},
@@ -296,11 +285,40 @@ def plan_tables(res: PlanResult) -> tuple[dict[str, pd.DataFrame], dict[str, str
     return tables, readme
 
 
-def write_plan_report(res: PlanResult, out: str | Path) -> Path:
-    """The planning page (critmat.report.plan_report renders the result)."""
-    from critmat.report.plan_report import write_plan_report as write
+def plan_page(res: PlanResult) -> PlanPage:
+    """What the planning page shows, taken from a finished plan (critmat.usecases.pages)."""
+    m, g = res.market, res.gap
+    agg, unmet = res.sim_with_stock.aggregates, res.sim_no_stock.paths.get("unmet")
+    return PlanPage(
+        holder=res.holder,
+        budget=res.budget,
+        alpha=res.config.alpha,
+        max_release_share=res.config.max_release_share,
+        materials=list(m.materials),
+        basis=list(m.basis),
+        price0=np.asarray(m.price0, dtype=np.float64),
+        assessment=res.assessment,
+        composition=res.composition,
+        comparison=res.comparison,
+        frontier=res.frontier,
+        plan_stocks=res.plan_stocks,
+        unmet_paths=None if unmet is None else unmet.astype(np.float64),
+        expected_loss_usd=float(agg["loss_usd"].sum(axis=1).mean()),
+        expected_loss_nostock_usd=float(agg["loss_usd_nostock"].sum(axis=1).mean()),
+        gap=None if g is None else {k: float(v) for k, v in dataclasses.asdict(g).items()},
+        provenance=res.provenance,
+        notes=res.notes,
+        timings=res.timings,
+        summary=res.summary,
+        sensitivity=res.sensitivity,
+        tonnes_ranges=res.tonnes_ranges,
+        extras=res.extras,
+    )
 
-    return write(res, out)
+
+def write_plan_report(res: PlanResult, out: str | Path) -> Path:
+    """The planning page (critmat.report.plan_report renders the result's page)."""
+    return write(plan_page(res), out)
 
 
 def plan_result(res: PlanResult) -> Outcome:
@@ -335,7 +353,6 @@ def plan_outcome(
 
 def check_plan_request(ds: Dataset, req: PlanRequest) -> None:
     """A plan request is refused now for a bad config, holder or year, or decisions."""
-    from critmat.services.context import resolve
 
     cfg = PlanConfig.model_validate(req.config)
     resolve(ds, holder=req.holder, year=cfg.year)

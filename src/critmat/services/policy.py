@@ -11,10 +11,20 @@ import numpy as np
 import pandas as pd
 
 from critmat.data.dataset import Dataset
+from critmat.data.yamlfile import load_yaml_text
 from critmat.errors import CritmatError
-from critmat.optimize.policy import PolicyProblem, PolicySolution
-from critmat.optimize.policy_spec import PolicySpec
-from critmat.sim.stockpile import StockpileSpec
+from critmat.optimize.policy import (
+    PolicyProblem,
+    PolicySolution,
+    policy_iteration,
+    policy_lp,
+    solution_tables,
+    value_iteration,
+)
+from critmat.optimize.policy_spec import PolicySpec, build_problem, load_policy_spec
+from critmat.services.context import resolve
+from critmat.sim.service import resolve_scenario, run_scenario
+from critmat.sim.stockpile import MaterialHolding, PolicyRelease, StockpileSpec
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.requests import PolicyRequest, ReleaseRequest
 
@@ -63,7 +73,6 @@ class PolicyReport:
 
 def check_policy_text(text: str) -> PolicySpec:
     """Validate spec YAML text now (a bad spec is refused before any work is queued)."""
-    from critmat.data.yamlfile import load_yaml_text
 
     return load_yaml_text(text, PolicySpec, "policy spec", "the policy spec YAML")
 
@@ -95,19 +104,10 @@ def run_policy(
     """Read a spec (a file, a shipped example's name, or the YAML ``text``) and solve it:
     ``all`` = value iteration, policy iteration and the LP (which must agree to 1e-6 relative;
     the LP is left out above 3 million allowed moves)."""
-    from critmat.optimize.policy import (
-        policy_iteration,
-        policy_lp,
-        solution_tables,
-        value_iteration,
-    )
-    from critmat.optimize.policy_spec import build_problem, load_policy_spec
 
     if method not in METHODS:
         raise CritmatError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
     if text is not None:
-        from critmat.data.yamlfile import load_yaml_text
-
         spec = load_yaml_text(text, PolicySpec, "policy spec", "the policy spec YAML")
         path = "the policy spec YAML"
     else:
@@ -153,8 +153,6 @@ def policy_matrix(rep: PolicyReport, column: str) -> pd.DataFrame:
 def solve_release_policy(spec: StockpileSpec) -> StockpileSpec:
     """A stockpile spec whose ``policy`` block is solved (policy iteration): its levels and
     next level per state filled in, ready for the simulator. Unchanged without a policy."""
-    from critmat.optimize.policy import policy_iteration
-    from critmat.optimize.policy_spec import build_problem, load_policy_spec
 
     if spec.policy is None:
         return spec
@@ -188,9 +186,6 @@ def compare_release_rules(
     """The same reserve of one material released by simple triggers and by the solved policy,
     on the full monthly simulator with common random numbers (same seed, same events): per
     rule the expected unmet demand, loss, release and the reserve left at the end."""
-    from critmat.services.context import resolve
-    from critmat.sim.service import resolve_scenario, run_scenario
-    from critmat.sim.stockpile import MaterialHolding, PolicyRelease
 
     r = resolve(ds, holder=holder, materials=[material], year=year)
     assert r.holder is not None and r.year is not None
@@ -276,7 +271,6 @@ def release_result(table: pd.DataFrame, req: ReleaseRequest) -> Outcome:
 def check_release_request(ds: Dataset, req: ReleaseRequest) -> None:
     """A release request is refused now for a policy spec that does not validate or an
     unknown holder or material."""
-    from critmat.services.context import resolve
 
     check_policy_text(req.yaml)
     resolve(ds, holder=req.holder, materials=[req.material])

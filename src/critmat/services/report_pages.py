@@ -6,13 +6,14 @@ import tempfile
 from pathlib import Path
 
 from critmat.data.dataset import Dataset
+from critmat.services.assess import AssessRequest, run_assess, write_assess_report
+from critmat.services.data import write_data_report
 
 __all__ = ["assessment_html", "data_html"]
 
 
 def assessment_html(ds: Dataset, holder: str, year: int) -> str:
     """The assessment page for a holder and year, computed now."""
-    from critmat.services.assess import AssessRequest, run_assess, write_assess_report
 
     res = run_assess(ds, AssessRequest(holder=holder, year=year), details=True)
     with tempfile.TemporaryDirectory() as d:
@@ -21,7 +22,6 @@ def assessment_html(ds: Dataset, holder: str, year: int) -> str:
 
 def data_html(ds: Dataset, material: str) -> str:
     """The data report with one material's supply and prices in detail."""
-    from critmat.services.data import write_data_report
 
     mat = ds.resolve_material(material)
     with tempfile.TemporaryDirectory() as d:

@@ -8,8 +8,19 @@ from pathlib import Path
 import pandas as pd
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
+from critmat.data.yamlfile import load_yaml_text
+from critmat.errors import CritmatError
+from critmat.report.sim_report import write_sim_report as write
+from critmat.services.context import resolve
+from critmat.services.policy import solve_release_policy
+from critmat.sim.elasticities import default_uncertainty
+from critmat.sim.library import library_frame, scenario_by_id
+from critmat.sim.market import SimParams
 from critmat.sim.run import SimResult
 from critmat.sim.scenario import Scenario
+from critmat.sim.service import resolve_scenario, run_scenario
+from critmat.sim.stockpile import load_stockpile
+from critmat.sim.store import check_store as check
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.pages import SimPage
 from critmat.usecases.requests import SimulateRequest
@@ -32,7 +43,6 @@ __all__ = [
 
 
 def _scenario_of(ds: Dataset, req: SimulateRequest) -> Scenario:
-    from critmat.sim.service import resolve_scenario
 
     if req.scenario_yaml is not None:
         return scenario_from_text(req.scenario_yaml)
@@ -41,7 +51,6 @@ def _scenario_of(ds: Dataset, req: SimulateRequest) -> Scenario:
 
 def scenario_from_text(text: str) -> Scenario:
     """Validate scenario YAML text (as a file is validated; errors name the key path)."""
-    from critmat.data.yamlfile import load_yaml_text
 
     return load_yaml_text(text, Scenario, "scenario", "the scenario YAML")
 
@@ -49,8 +58,6 @@ def scenario_from_text(text: str) -> Scenario:
 def scenario_yaml(ds: Dataset, ref: str) -> str:
     """A library scenario (or ``stochastic``) as YAML text, to edit and run."""
     import yaml
-
-    from critmat.sim.service import resolve_scenario
 
     if not ref.replace("-", "").replace("_", "").isalnum():
         raise UnknownChoiceError("scenario", ref, ["a library id such as GR-2023", "stochastic"])
@@ -79,7 +86,6 @@ def scenario_summary(sc: Scenario) -> pd.DataFrame:
 def check_request(ds: Dataset, req: SimulateRequest) -> Scenario:
     """Resolve the holder, year and scenario of a request (bad ones refused now); returns the
     scenario."""
-    from critmat.services.context import resolve
 
     resolve(ds, holder=req.holder, year=req.year)
     return _scenario_of(ds, req)
@@ -87,8 +93,6 @@ def check_request(ds: Dataset, req: SimulateRequest) -> Scenario:
 
 def check_store(path: Path) -> None:
     """Refuse a ``--out DIR.zarr`` that exists and is not a Zarr store (critmat.sim.store)."""
-    from critmat.errors import CritmatError
-    from critmat.sim.store import check_store as check
 
     try:
         check(path)
@@ -105,22 +109,15 @@ def run_simulate(
     """Run the request: the result, the notes (materials left out, events dropped) and the
     per-run parameter ranges drawn (empty without parameter uncertainty). ``store`` streams the
     per-run results to a Zarr store (critmat.sim.store; memory stays bounded)."""
-    from critmat.services.context import resolve
-    from critmat.sim.market import SimParams
-    from critmat.sim.service import run_scenario
-    from critmat.sim.stockpile import load_stockpile
 
     r = resolve(ds, holder=req.holder, year=req.year)
     assert r.holder is not None and r.year is not None
     sc = _scenario_of(ds, req)
-    from critmat.services.policy import solve_release_policy
 
     spec = solve_release_policy(load_stockpile(req.stockpile))  # bad files fail before any run
     params = None
     ranges: dict[str, tuple[float, float]] = {}
     if req.parameter_uncertainty:
-        from critmat.sim.elasticities import default_uncertainty
-
         base = SimParams()
         ranges = default_uncertainty(ds, base.elasticity)
         params = SimParams(uncertainty=ranges)
@@ -144,14 +141,12 @@ def run_simulate(
 
 def library(ds: Dataset, holder: str | None = None, year: int = 2023) -> pd.DataFrame:
     """The historical scenario library; with a holder, which events touch its market."""
-    from critmat.sim.library import library_frame
 
     return library_frame(ds, holder, year)
 
 
 def scenario(ds: Dataset, ref: str) -> Scenario:
     """A library scenario by id."""
-    from critmat.sim.library import scenario_by_id
 
     return scenario_by_id(ds, ref)
 
@@ -212,7 +207,6 @@ def sim_page(res: SimResult, notes: list[str]) -> SimPage:
 
 def write_sim_report(res: SimResult, out: str | Path, notes: list[str]) -> Path:
     """The simulation page (critmat.report.sim_report renders the computed page)."""
-    from critmat.report.sim_report import write_sim_report as write
 
     return write(sim_page(res, notes), out)
 
@@ -251,7 +245,6 @@ def simulate_outcome(
 def check_simulate_request(ds: Dataset, req: SimulateRequest) -> None:
     """What an HTTP simulation job is refused for before it is queued: server paths and
     schedulers, a scenario id that is not one, and what :func:`check_request` refuses."""
-    from critmat.errors import CritmatError
 
     if req.stockpile is not None or req.scheduler is not None:
         raise CritmatError("stockpile files and schedulers are not taken over HTTP")

@@ -7,7 +7,22 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.dataset import Dataset
+from critmat.data.views import supply_by_country
+from critmat.forecast.warning import (
+    DEFAULT_BETA,
+    DEFAULT_WEIGHTS,
+    SIGNALS,
+    WarningInputs,
+    backtest_index,
+    fit_scaling,
+    fit_weights,
+    onsets,
+    signals,
+    warning_index,
+)
 from critmat.risk.concentration import exporter_hhi_panel
+from critmat.services.context import resolve
+from critmat.services.forecast import annual_prices
 from critmat.usecases.pages import WarningResult
 
 __all__ = [
@@ -96,9 +111,6 @@ def _hazard(ds: Dataset) -> pd.DataFrame:
 
 def warning_inputs(ds: Dataset, materials: list[str]) -> tuple[object, list[str]]:
     """The index's raw data from the dataset, and notes on what is missing."""
-    from critmat.data.views import supply_by_country
-    from critmat.forecast.warning import WarningInputs
-    from critmat.services.forecast import annual_prices
 
     notes: list[str] = []
     prices, supply = [], []
@@ -141,19 +153,6 @@ def warning_inputs(ds: Dataset, materials: list[str]) -> tuple[object, list[str]
 
 def run_warning(ds: Dataset, req: WarningRequest) -> WarningResult:
     """Signals, index and multiplier per material and year; the backtest against the events."""
-    from critmat.forecast.warning import (
-        DEFAULT_BETA,
-        DEFAULT_WEIGHTS,
-        SIGNALS,
-        WarningInputs,
-        backtest_index,
-        fit_scaling,
-        fit_weights,
-        onsets,
-        signals,
-        warning_index,
-    )
-    from critmat.services.context import resolve
 
     asked = resolve(ds, materials=req.materials or None).materials
     # the scaling is fitted on the whole panel, so a material's index does not depend on which

@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from critmat.sim.events import KINDS, EventTable
+from critmat.sim.kernel import fused_chunk
 from critmat.sim.loss import loss_per_tonne
 from critmat.sim.market import Market, SimParams
 
@@ -199,7 +200,6 @@ def simulate_chunk(
     Returns per-run aggregates [S, M] (and [S, M, K] for sector outages) and, for the first
     ``keep_full`` runs (``True``: all), full monthly paths [S, M, T] under ``full_<variable>``.
     """
-    from critmat.sim.kernel import fused_chunk
 
     s_n, m_n = draws.start.shape[0], market.n_materials
     n_keep = s_n if keep_full is True else int(keep_full)

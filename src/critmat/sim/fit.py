@@ -36,8 +36,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.yamlfile import load_yaml_model
+from critmat.sim.elasticities import literature_ranges, long_run_response
+from critmat.sim.engine import Stockpile, simulate_chunk
 from critmat.sim.events import compile_events
+from critmat.sim.library import restrict_to_market, scenario_by_id
 from critmat.sim.market import Market, SimParams, build_market
+from critmat.sim.run import block_draws
 from critmat.sim.scenario import Scenario
 
 __all__ = [
@@ -150,7 +154,6 @@ def _parent(ev: pd.DataFrame, event_id: str) -> str:
 
 def library_targets(ds: Dataset) -> tuple[list[Target], pd.DataFrame]:
     """The recorded price moves the fit uses, and the recorded events it leaves out (why)."""
-    from critmat.sim.library import scenario_by_id
 
     ev = ds.events.set_index("event_id")
     out: list[Target] = []
@@ -343,10 +346,6 @@ class Evaluator:
     def _run(self, target: Target, thetas: list[Theta], chunk: int = 1024) -> None:
         import dataclasses
 
-        from critmat.sim.engine import Stockpile, simulate_chunk
-        from critmat.sim.library import restrict_to_market
-        from critmat.sim.run import block_draws
-
         mk = (target.holder, target.year)
         if mk not in self._markets:
             self._markets[mk] = build_market(self.ds, target.holder, target.year)
@@ -453,7 +452,6 @@ def leave_one_out(
 
 def sourced_elasticities(ds: Dataset) -> dict[str, float]:
     """Median short-run (else unspecified) literature demand elasticity per material."""
-    from critmat.sim.elasticities import literature_ranges
 
     r = literature_ranges(ds)
     r = r[r["kind"] == "demand"]
@@ -489,7 +487,6 @@ def calibrate(
     targets = [*targets, *extra]
     if not targets:
         raise UnknownChoiceError("calibration target", "", list(LIBRARY_TARGETS))
-    from critmat.sim.elasticities import long_run_response
 
     lr, lr_src = long_run_response(ds)
     base = SimParams(price_cap=CALIBRATION_CAP, long_run_response=lr)

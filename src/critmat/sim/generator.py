@@ -17,49 +17,14 @@ several materials at once. Every default below is a labelled assumption (docs/me
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from critmat.data.dataset import Dataset
 from critmat.risk.governance import instability
 from critmat.sim.events import KINDS, EventTable, Spec, add_slot, build_table, new_columns
 from critmat.sim.market import STAGES, Market
-from critmat.sim.scenario import Distribution
+from critmat.sim.scenario import StochasticSpec
 
-__all__ = ["StochasticSpec", "stochastic_events"]
-
-
-class StochasticSpec(BaseModel):
-    """Parameters of the generator (all overridable in a scenario file under ``stochastic``)."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    base_rate: float = Field(0.05, ge=0.0, le=10.0)
-    min_share: float = Field(0.10, ge=0.0, le=1.0)
-    crisis_rate: float = Field(0.05, ge=0.0, le=10.0)
-    crisis_join: float = Field(0.5, ge=0.0, le=1.0)
-    crisis_country: str = "CHN"
-    duration: Distribution = Distribution(dist="lognormal", median=12, sigma=0.7)
-    severity: Distribution = Distribution(dist="uniform", low=0.3, high=0.9)
-    max_channels: int = Field(120, ge=1, le=2000)
-    #: per material: the early-warning multiplier w_m of its channels' rates (docs/methods.md 8.4)
-    rate_multiplier: dict[str, float] = Field(default_factory=dict)
-
-    @field_validator("crisis_country")
-    @classmethod
-    def _known_country(cls, v: str) -> str:
-        from critmat.data.countries import iso3_codes
-
-        if v not in iso3_codes():
-            raise ValueError(f"crisis_country {v!r} is not an ISO 3166 alpha-3 code (e.g. CHN)")
-        return v
-
-    @field_validator("rate_multiplier")
-    @classmethod
-    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = {k: x for k, x in v.items() if not 0.0 <= x <= 100.0}
-        if bad:
-            raise ValueError(f"rate multipliers must be between 0 and 100: {bad}")
-        return v
+__all__ = ["stochastic_events"]
 
 
 def stochastic_events(

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
-from critmat.sim.market import Market
+from critmat.sim.market import Market, build_market
 from critmat.sim.scenario import Scenario
 
 __all__ = ["CALIBRATION", "LibraryEntry", "library", "restrict_to_market", "scenario_by_id"]
@@ -233,7 +233,6 @@ def library_frame(ds: Dataset, holder: str | None = None, year: int = 2023) -> p
     frame = _library_table(ds)
     if holder is None:
         return frame
-    from critmat.sim.market import build_market
 
     market = build_market(ds, holder, year)
     ok, why = [], []

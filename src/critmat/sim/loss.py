@@ -37,6 +37,9 @@ import pandas as pd
 
 from critmat.data.dataset import Dataset
 from critmat.data.units import eur_to_usd
+from critmat.risk.balance import holder_balance
+from critmat.risk.eu_method import nace_end_use_shares, substitution, value_added_by_nace
+from critmat.risk.inputs import AssessmentInputs
 
 if TYPE_CHECKING:
     from critmat.sim.market import Market, SimParams
@@ -79,8 +82,6 @@ def value_added_per_tonne(
     Returns one row per material (columns :data:`VA_COLUMNS`); ``value_added_usd_per_t`` is NaN,
     and ``loss_source`` says why, where no end-use shares or no EU27 consumption are known.
     """
-    from critmat.risk.eu_method import nace_end_use_shares, substitution, value_added_by_nace
-    from critmat.risk.inputs import AssessmentInputs
 
     inp = AssessmentInputs()
     va_eur, _ = value_added_by_nace(ds, inp)
@@ -138,7 +139,6 @@ _EU27_USE: weakref.WeakKeyDictionary[Dataset, dict[tuple[str, int], tuple[float,
 
 
 def _eu27_use(ds: Dataset, material: str, year: int) -> tuple[float, str]:
-    from critmat.risk.balance import holder_balance
 
     cache = _EU27_USE.setdefault(ds, {})
     if (material, year) not in cache:

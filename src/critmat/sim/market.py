@@ -20,8 +20,11 @@ import pandas as pd
 from critmat.data.basis import basis_price, year_trade_on_basis
 from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset, UnknownChoiceError
+from critmat.data.schemas_market import MARKET_PARAMETERS
 from critmat.data.views import supply_by_country
-from critmat.risk.balance import world_production
+from critmat.risk.balance import holder_balance, world_production
+from critmat.sim.downstream import gdp_curves
+from critmat.sim.loss import value_added_per_tonne
 
 __all__ = ["STAGES", "UNCERTAIN", "Market", "SimParams", "build_market", "market_response"]
 
@@ -229,7 +232,6 @@ def build_market(
     :func:`critmat.risk.balance.holder_balance`. A material that cannot be simulated is left out and
     listed in ``Market.not_simulated`` with the reason (every output shows it).
     """
-    from critmat.risk.balance import holder_balance
 
     p = params or SimParams()
     h = ds.resolve_holder(holder)
@@ -337,11 +339,9 @@ def build_market(
             }
         )
     sectors, sshare = _sector_shares(ds, [r[0] for r in rows], p.defence_share)
-    from critmat.sim.loss import value_added_per_tonne
 
     loss_inputs = value_added_per_tonne(ds, h, [r[0] for r in rows], year)
     names = [r[0] for r in rows]
-    from critmat.sim.downstream import gdp_curves
 
     curves, curves_why = gdp_curves(
         ds, h, {m: float(demand0[i]) * 12.0 for i, m in enumerate(names)}, year
@@ -402,7 +402,6 @@ def market_response(ds: Dataset, materials: list[str]) -> tuple[dict[str, F32], 
     """World-market parameters per material: each material's own row of ``market_response``,
     else the ``default`` row (docs/methods.md 6.3). Returns ``{parameter: [M] values}`` and the
     rows used (material, parameter, value, low, high, unit, source, status)."""
-    from critmat.data.schemas_market import MARKET_PARAMETERS
 
     t = ds.table("market_response")
     rows = []

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from critmat.sim.downstream import gdp_loss
 from critmat.sim.engine import FULL_VARIABLES, Draws, Stockpile, simulate_chunk
 from critmat.sim.events import KINDS, EventTable, draw_spec
 from critmat.sim.market import Market, SimParams
@@ -178,7 +179,6 @@ class SimResult:
         the extra import bill, plus the tonnes the industries did not get (unmet and destroyed
         by the price) through the holder's input-output table where it has one (GDP), else the
         unmet tonnes at value added per tonne and the use given up to the price."""
-        from critmat.sim.downstream import gdp_loss
 
         a, m = self.aggregates, self.market
         out: list[dict[str, Any]] = []

@@ -28,6 +28,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from critmat.data.catalogue import MATERIALS
+from critmat.data.countries import holder_members, iso3_codes
 from critmat.data.yamlfile import load_yaml_model
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "ExportRestriction",
     "Outage",
     "Scenario",
+    "StochasticSpec",
     "Withholding",
     "load_scenario",
 ]
@@ -109,7 +112,6 @@ OTHER_ROUTE = "other:"
 
 def _holder(v: str, what: str) -> str:
     """A holder code critmat simulates, or a refusal listing them."""
-    from critmat.data.countries import holder_members
 
     if v not in holder_members():
         raise ValueError(
@@ -151,7 +153,6 @@ class _Event(BaseModel):
     @field_validator("material")
     @classmethod
     def _known_material(cls, v: str) -> str:
-        from critmat.data.catalogue import MATERIALS
 
         ids = {m.id for m in MATERIALS}
         if v not in ids:
@@ -165,7 +166,6 @@ class _Event(BaseModel):
     @field_validator("country", check_fields=False)
     @classmethod
     def _known_country(cls, v: str) -> str:
-        from critmat.data.countries import iso3_codes
 
         if v not in iso3_codes():
             raise ValueError(f"{v!r} is not an ISO 3166 alpha-3 country code (e.g. CHN, COD)")
@@ -186,7 +186,6 @@ class ExportRestriction(_Event):
 
     @model_validator(mode="after")
     def _targets(self) -> ExportRestriction:
-        from critmat.data.countries import holder_members
 
         for t in self.targets:
             _holder(t, "target")
@@ -204,7 +203,6 @@ class Embargo(_Event):
 
     @model_validator(mode="after")
     def _target(self) -> Embargo:
-        from critmat.data.countries import holder_members
 
         _holder(self.target, "target")
         if self.country in holder_members()[self.target]:
@@ -266,6 +264,38 @@ Event = Annotated[
 ]
 
 
+class StochasticSpec(BaseModel):
+    """Parameters of the generator (all overridable in a scenario file under ``stochastic``)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    base_rate: float = Field(0.05, ge=0.0, le=10.0)
+    min_share: float = Field(0.10, ge=0.0, le=1.0)
+    crisis_rate: float = Field(0.05, ge=0.0, le=10.0)
+    crisis_join: float = Field(0.5, ge=0.0, le=1.0)
+    crisis_country: str = "CHN"
+    duration: Distribution = Distribution(dist="lognormal", median=12, sigma=0.7)
+    severity: Distribution = Distribution(dist="uniform", low=0.3, high=0.9)
+    max_channels: int = Field(120, ge=1, le=2000)
+    #: per material: the early-warning multiplier w_m of its channels' rates (docs/methods.md 8.4)
+    rate_multiplier: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("crisis_country")
+    @classmethod
+    def _known_country(cls, v: str) -> str:
+        if v not in iso3_codes():
+            raise ValueError(f"crisis_country {v!r} is not an ISO 3166 alpha-3 code (e.g. CHN)")
+        return v
+
+    @field_validator("rate_multiplier")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if not 0.0 <= x <= 100.0}
+        if bad:
+            raise ValueError(f"rate multipliers must be between 0 and 100: {bad}")
+        return v
+
+
 class Scenario(BaseModel):
     """A named set of events over a horizon."""
 
@@ -277,7 +307,7 @@ class Scenario(BaseModel):
     events: list[Event] = Field(default_factory=list)
     stochastic: dict[str, object] | None = Field(
         default=None,
-        description="Add random disruptions (critmat.sim.generator.StochasticSpec); {} = defaults",
+        description="Add random disruptions (critmat.sim.scenario.StochasticSpec); {} = defaults",
     )
     source: str = ""
 
@@ -290,8 +320,6 @@ class Scenario(BaseModel):
                     "horizon"
                 )
         if self.stochastic is not None:
-            from critmat.sim.generator import StochasticSpec
-
             StochasticSpec.model_validate(self.stochastic)
         return self
 

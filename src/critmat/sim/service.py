@@ -7,11 +7,11 @@ from pathlib import Path
 
 from critmat.data.dataset import Dataset, InputError
 from critmat.sim.events import EventTable, compile_events, concat
-from critmat.sim.generator import StochasticSpec, stochastic_events
+from critmat.sim.generator import stochastic_events
 from critmat.sim.library import restrict_to_market, scenario_by_id
 from critmat.sim.market import Market, SimParams, build_market
 from critmat.sim.run import SimResult, simulate
-from critmat.sim.scenario import Scenario, load_scenario
+from critmat.sim.scenario import Scenario, StochasticSpec, load_scenario
 from critmat.sim.stockpile import StockpileSpec
 
 __all__ = ["resolve_scenario", "run_scenario"]

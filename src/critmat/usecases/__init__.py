@@ -4,10 +4,6 @@ request model and runner. The CLI's ``--format json/csv/xlsx`` and the HTTP API'
 through them, so the two faces give the same JSON for the same request (tests/test_usecases.py).
 
 This package imports no maths: the registry names its runners by module path and imports them
-when a use case runs.
+when a use case runs. The package itself imports nothing, so that a face can read a light
+contract (critmat.usecases.movements) without loading the others: import from the submodules.
 """
-
-from critmat.usecases.outcome import Outcome
-from critmat.usecases.registry import REGISTRY, UseCase, run_job
-
-__all__ = ["REGISTRY", "Outcome", "UseCase", "run_job"]

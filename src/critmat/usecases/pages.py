@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["AssessResult", "DataOverview", "PriceForecast", "SimPage", "WarningResult"]
+__all__ = [
+    "AssessResult",
+    "DataOverview",
+    "DemandPage",
+    "PlanPage",
+    "PriceForecast",
+    "SimPage",
+    "WarningResult",
+]
 
 
 @dataclass
@@ -86,3 +96,60 @@ class WarningResult:
     weights: pd.DataFrame  # signal, default, fitted, used
     current: pd.DataFrame  # material, year, index, multiplier (the latest year)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PlanPage:
+    """What the planning page shows (critmat.report.plan_report), taken from a finished plan
+    by critmat.services.plan.plan_page: tables, the materials' bases and prices, the unmet
+    demand paths without a reserve, the re-simulated losses and the optimality bounds."""
+
+    holder: str
+    budget: float  # USD
+    alpha: float  # the CVaR level
+    max_release_share: float  # of monthly base demand
+    materials: list[str]
+    basis: list[str]  # each material's reference basis (element, oxide ...)
+    price0: npt.NDArray[np.float64]  # USD/t of the basis
+    assessment: pd.DataFrame
+    composition: pd.DataFrame
+    comparison: pd.DataFrame
+    frontier: pd.DataFrame
+    plan_stocks: pd.DataFrame
+    #: runs x materials x months, t of the basis per month (None: paths not kept)
+    unmet_paths: npt.NDArray[np.float64] | None
+    expected_loss_usd: float  # the recommended reserve re-simulated
+    expected_loss_nostock_usd: float  # the same runs without a reserve
+    #: SAA bounds (USD): lower, lower_halfwidth, upper, upper_halfwidth, gap, gap_bound95,
+    #: batches, eval_scenarios; None for objectives other than the expectation
+    gap: dict[str, float] | None
+    provenance: dict[str, str]
+    notes: list[str]
+    timings: dict[str, float]
+    summary: list[str]
+    sensitivity: pd.DataFrame | None
+    tonnes_ranges: pd.DataFrame | None
+    extras: dict[str, tuple[dict[str, pd.DataFrame], list[str]]]
+
+
+@dataclass
+class DemandPage:
+    """What the demand page shows (critmat.report.forecast_report), taken from a projection
+    and its backtest by critmat.services.forecast.demand_page. Tonnes are of each material's
+    basis (column ``basis``)."""
+
+    name: str  # the scenario's name
+    title: str
+    description: str
+    base_year: int
+    end_year: int
+    iea_scenario: str | None  # STEPS, APS or NZE (None: none compared)
+    world: pd.DataFrame  # material, sector, year, demand_t, low_t, high_t, basis
+    holder: str | None
+    holder_table: pd.DataFrame | None  # the holder's projection (None: no holder asked)
+    iea: pd.DataFrame
+    substitution: pd.DataFrame
+    assumptions: pd.DataFrame
+    projection_notes: list[str]
+    backtest: pd.DataFrame
+    backtest_summary: pd.DataFrame

@@ -7,6 +7,8 @@ import functools
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from critmat.glossary import GLOSSARY
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -29,8 +31,6 @@ def _plotly() -> str:
 
 def _glossary_html() -> str:
     import html
-
-    from critmat.glossary import GLOSSARY
 
     return "".join(
         f"<dt>{html.escape(k)}</dt><dd>{html.escape(GLOSSARY[k])}</dd>"
