@@ -124,3 +124,124 @@ def test_faces_stay_apart_and_services_know_no_face() -> None:
     assert not bad, "\n".join(bad)
     serve = [m for p in (SRC / "cli").glob("*.py") for _, m in _imports(p) if ".api" in m]
     assert {m.rsplit(".", 1)[1] for m in serve} <= {"bootstrap", "launcher"}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(path: Path) -> list[tuple[int, str, bool]]:
+    """(line, module, inside a function) of every ``critmat`` import that runs (those under
+    ``if TYPE_CHECKING:`` do not); ``from critmat.x import y`` counts ``critmat.x.y`` when y is a
+    module."""
+    out: list[tuple[int, str, bool]] = []
+
+    def visit(node: ast.AST, inside: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+                names = [child.module] + [f"{child.module}.{a.name}" for a in child.names]
+                out.extend((child.lineno, n, inside) for n in names)
+            elif isinstance(child, ast.Import):
+                out.extend((child.lineno, a.name, inside) for a in child.names)
+            else:
+                fn = isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+                visit(child, inside or fn)
+
+    visit(ast.parse(path.read_text()), False)
+    return [(n, m, i) for n, m, i in out if m.startswith("critmat")]
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in SRC.rglob("*.py")}
+    return {
+        name: {m for _, m, _ in _runtime_imports(path) if m in modules and m != name}
+        for name, path in modules.items()
+    }
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+
+    def strong(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                strong(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            strong(v)
+    return found
+
+
+def test_the_import_graph_has_no_cycle_counting_imports_inside_functions() -> None:
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_check_sees_a_hidden_circle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_imports_sit_at_module_top_outside_the_lazy_command_line() -> None:
+    """The CLI's command modules import what a command needs when it runs (``critmat --help``
+    stays fast, benchmarks/bench_cli_help.py); a package's ``__getattr__`` may load lazily;
+    everything else imports at module top, so the graph a reader sees is the one that runs."""
+    bad = [
+        f"{path.relative_to(SRC)}:{line} imports {mod} inside a function"
+        for path in sorted(SRC.rglob("*.py"))
+        if path.relative_to(SRC).parts[0] != "cli" and path.name != "__init__.py"
+        for line, mod, inside in _runtime_imports(path)
+        if inside
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_data_layer_knows_no_one() -> None:
+    """critmat.data sits at the bottom: it imports only itself and the shared low modules."""
+    low = {"critmat.errors", "critmat.settings", "critmat.streams"}
+    bad = [
+        f"{path.relative_to(SRC)}:{line} imports {mod}"
+        for path in sorted((SRC / "data").rglob("*.py"))
+        for line, mod, _ in _runtime_imports(path)
+        if not mod.startswith("critmat.data")
+        and mod.rsplit(".", 1)[0] not in low
+        and mod not in low
+    ]
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("layer", sorted(MATHS))
+def test_the_maths_import_no_service_no_report_and_no_face(layer: str) -> None:
+    """No upward arrow: risk, sim, optimize, forecast and inventory take values and return
+    tables; the services call them, the reports draw what the services computed."""
+    above = {"services", "report", "cli", "api", "web"}
+    bad = [
+        f"{path.relative_to(SRC)}:{line} imports {mod}"
+        for path in sorted((SRC / layer).rglob("*.py"))
+        for line, mod, _ in _runtime_imports(path)
+        if len(mod.split(".")) > 1 and mod.split(".")[1] in above
+    ]
+    assert not bad, "\n".join(bad)

@@ -18,7 +18,7 @@ from critmat.risk.assess import assess
 from critmat.risk.eu_method import economic_importance
 from critmat.risk.indices import EI_THRESHOLD, eu_crm_ei
 from critmat.risk.inputs import AssessmentInputs
-from critmat.sim.service import resolve_scenario, run_scenario
+from critmat.sim.pipeline import resolve_scenario, run_scenario
 
 runner = CliRunner()
 

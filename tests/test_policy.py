@@ -205,7 +205,7 @@ def test_the_cli_prints_the_policy_the_values_and_the_lp_objective(tmp_path: Pat
 
 
 def _market_run(ds, stockpile):  # type: ignore[no-untyped-def]
-    from critmat.sim.service import resolve_scenario, run_scenario
+    from critmat.sim.pipeline import resolve_scenario, run_scenario
 
     sc = resolve_scenario(ds, "GAGE-2023")
     res, _ = run_scenario(ds, sc, "EU27", year=2023, runs=200, seed=5, stockpile=stockpile)

@@ -11,6 +11,9 @@ import typer
 from critmat.cli.output import (
     Format,
     FormatOpt,
+    HolderOpt,
+    HtmlOpt,
+    OutOpt,
     check_html,
     check_out,
     dataset_from,
@@ -80,9 +83,7 @@ def _summary(result: pd.DataFrame) -> pd.DataFrame:
 @friendly
 def assess(
     ctx: typer.Context,
-    holder: Annotated[
-        str, typer.Option(help="Holder: USA, EU27, DEU, FRA, ITA, GBR, JPN, KOR, TWN, CAN, ...")
-    ],
+    holder: HolderOpt,
     year: Annotated[int, typer.Option(help="Year (trade data cover 2015-2024).")],
     method: Annotated[Method, typer.Option(help="Index to compute.")] = Method.all,
     material: Annotated[
@@ -106,18 +107,8 @@ def assess(
         ),
     ] = EuShares.auto,
     fmt: FormatOpt = Format.table,
-    html: Annotated[
-        Path | None, typer.Option(help="Also write an HTML page with the charts here.")
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Write the result here: FILE.xlsx (--format xlsx), FILE.json, FILE.csv or a "
-            "directory of CSV files (--format csv).",
-        ),
-    ] = None,
+    html: HtmlOpt = None,
+    out: OutOpt = None,
 ) -> None:
     """Which materials are at risk for a holder, at which stage, and why (every term shown)."""
     from critmat.services.assess import (

@@ -11,6 +11,7 @@ import typer
 from critmat.cli.output import (
     Format,
     FormatOpt,
+    HtmlOpt,
     OutOpt,
     check_html,
     check_out,
@@ -32,7 +33,6 @@ HolderOpt = Annotated[
 MaterialsOpt = Annotated[
     list[str] | None, typer.Option("--material", "-m", help="Material (repeat); default: all.")
 ]
-HtmlOpt = Annotated[Path | None, typer.Option(help="Also write the HTML page with the charts.")]
 
 
 def _page_and_notes(

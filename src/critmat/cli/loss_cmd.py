@@ -10,6 +10,7 @@ from critmat.cli.output import (
     Format,
     FormatOpt,
     OutOpt,
+    YearOpt,
     check_out,
     dataset_from,
     emit_frame,
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 def loss(
     ctx: typer.Context,
     holder: Annotated[str, typer.Option(help="Holder whose market is built.")] = "EU27",
-    year: Annotated[int, typer.Option(help="Base year of the market (trade data).")] = 2023,
+    year: YearOpt = 2023,
     dependency: Annotated[
         float,
         typer.Option(

@@ -56,6 +56,16 @@ OutOpt = Annotated[
         "directory of CSV files (--format csv).",
     ),
 ]
+#: the holder every analysis command asks for (resolved once: critmat.data.dataset.Dataset.holder)
+HolderOpt = Annotated[
+    str, typer.Option(help="Holder: USA, EU27, DEU, FRA, ITA, GBR, JPN, KOR, TWN, CAN, ...")
+]
+#: the base year of the holder's market
+YearOpt = Annotated[int, typer.Option(help="Base year of the market (trade data, 2015-2024).")]
+#: a random seed (critmat.streams: same seed, same results, whatever the workers)
+SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed; same seed, same results.")]
+#: the HTML page a command can write beside its tables
+HtmlOpt = Annotated[Path | None, typer.Option(help="Also write an HTML page with the charts here.")]
 
 
 def friendly(func: F) -> F:

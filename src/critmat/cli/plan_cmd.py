@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from critmat.cli.output import (
     Format,
     FormatOpt,
+    HolderOpt,
+    HtmlOpt,
+    OutOpt,
     check_html,
     check_out,
     dataset_from,
@@ -28,63 +31,61 @@ def _short(source: str) -> str:
     return head.replace("Mineral Commodity Summaries", "MCS")[:32]
 
 
+BudgetOpt = Annotated[float, typer.Option(min=0.0, help="Acquisition budget, USD (e.g. 2e9).")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option(help="Plan YAML (scenario, runs, costs, caps, floors).")
+]
+StockpileOpt = Annotated[
+    Path | None, typer.Option(help="Current holdings (stockpile YAML) to compare.")
+]
+PolicyOpt = Annotated[
+    Path | None, typer.Option(help="Also solve this build/draw policy (docs/policy.md).")
+]
+ScheduleOpt = Annotated[
+    Path | None, typer.Option(help="Also plan this acquisition schedule (docs/acquisition.md).")
+]
+CoalitionOpt = Annotated[
+    Path | None, typer.Option(help="Also weigh this coalition exchange file (docs/coalition.md).")
+]
+OptionsOpt = Annotated[
+    Path | None, typer.Option(help="Also weigh these options beyond stock (docs/options.md).")
+]
+ForecastOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Use a demand scenario (stated_policies, accelerated or a file): projected "
+        "demand, price forecasts that beat naive, warning-adjusted event rates "
+        "(docs/forecast.md).",
+    ),
+]
+SensitivityOpt = Annotated[
+    bool,
+    typer.Option(
+        "--sensitivity",
+        help="Also re-plan under each major assumption's low and high value (tornado) and "
+        "give ranges on the tonnes (bootstrap with parameter draws).",
+    ),
+]
+
+
 @friendly
 def plan(
     ctx: typer.Context,
-    holder: Annotated[
-        str, typer.Option(help="Holder: USA, EU27, DEU, FRA, ITA, GBR, JPN, KOR, TWN, CAN, ...")
-    ],
-    budget: Annotated[float, typer.Option(min=0.0, help="Acquisition budget, USD (e.g. 2e9).")],
-    config: Annotated[
-        Path | None, typer.Option(help="Plan YAML (scenario, runs, costs, caps, floors).")
-    ] = None,
-    stockpile: Annotated[
-        Path | None, typer.Option(help="Current holdings (stockpile YAML) to compare.")
-    ] = None,
-    html: Annotated[Path | None, typer.Option(help="Also write the HTML report here.")] = None,
+    holder: HolderOpt,
+    budget: BudgetOpt,
+    config: ConfigOpt = None,
+    stockpile: StockpileOpt = None,
+    html: HtmlOpt = None,
     fmt: FormatOpt = Format.table,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Write the result here: FILE.xlsx (--format xlsx), FILE.json, FILE.csv or a "
-            "directory of CSV files (--format csv).",
-        ),
-    ] = None,
-    policy: Annotated[
-        Path | None, typer.Option(help="Also solve this build/draw policy (docs/policy.md).")
-    ] = None,
-    schedule: Annotated[
-        Path | None, typer.Option(help="Also plan this acquisition schedule (docs/acquisition.md).")
-    ] = None,
-    coalition: Annotated[
-        Path | None,
-        typer.Option(help="Also weigh this coalition exchange file (docs/coalition.md)."),
-    ] = None,
-    options: Annotated[
-        Path | None, typer.Option(help="Also weigh these options beyond stock (docs/options.md).")
-    ] = None,
-    forecast: Annotated[
-        str | None,
-        typer.Option(
-            help="Use a demand scenario (stated_policies, accelerated or a file): projected "
-            "demand, price forecasts that beat naive, warning-adjusted event rates "
-            "(docs/forecast.md).",
-        ),
-    ] = None,
-    sensitivity: Annotated[
-        bool,
-        typer.Option(
-            "--sensitivity",
-            help="Also re-plan under each major assumption's low and high value (tornado) and "
-            "give ranges on the tonnes (bootstrap with parameter draws).",
-        ),
-    ] = False,
+    out: OutOpt = None,
+    policy: PolicyOpt = None,
+    schedule: ScheduleOpt = None,
+    coalition: CoalitionOpt = None,
+    options: OptionsOpt = None,
+    forecast: ForecastOpt = None,
+    sensitivity: SensitivityOpt = False,
 ) -> None:
     """With this budget: which materials to hold, how much, and the loss that avoids vs practice."""
-    import pandas as pd
-
     from critmat.cli.output import stage_reporter
     from critmat.services.plan import load_plan_config, plan_result, run_plan, write_plan_report
 
@@ -108,39 +109,25 @@ def plan(
         typer.secho(f"note: {n}", err=True, fg=typer.colors.YELLOW)
     if emit_outcome(plan_result(res), fmt, out):
         return
-    comp = res.composition
+    _screen(res, budget, fmt)
+
+
+def _screen(res: Any, budget: float, fmt: Format) -> None:
+    """The plan on the terminal: the summary, the stock, the comparison with practice."""
+    import pandas as pd
     from rich.console import Console
 
+    comp = res.composition
     Console().print(
         f"[bold]Plan for {res.holder}, budget {budget / 1e6:,.0f} m USD[/bold]\n"
         + "\n".join(f"- {line}" for line in res.summary)
         + "\n"
     )
     held = comp[comp["optimal_t"].fillna(0) > 0]
-    view = pd.DataFrame(
-        {
-            "material": held["material"],
-            "stock": [
-                f"{q:,.1f} t {b}" for q, b in zip(held["optimal_t"], held["basis"], strict=True)
-            ],
-            "USD m": (held["optimal_usd"] / 1e6).round(1),
-            "days": held["days_of_cover"].round(0),
-            "price": [
-                f"{v:,.0f} {u}"
-                for v, u in zip(held["price_usd_per_t"], held["price_unit"], strict=True)
-            ],
-            "price source": [
-                f"{_short(src)}: {int(y)}, {st}"
-                for src, y, st in zip(
-                    held["price_source"], held["price_year"], held["price_status"], strict=True
-                )
-            ],
-        }
-    )
     total = float(held["optimal_usd"].sum())
     skipped = comp[comp["reason"].astype(str) != ""]
     emit_frame(
-        view,
+        _stock_view(held),
         fmt,
         title=f"Recommended stockpile: {res.holder}, budget {budget / 1e6:,.0f} USD m "
         f"(total {total / 1e6:,.1f} USD m)",
@@ -169,6 +156,32 @@ def plan(
     )
     if res.sensitivity is not None and res.tonnes_ranges is not None:
         _emit_sensitivity(res.sensitivity, res.tonnes_ranges, fmt)
+
+
+def _stock_view(held: pd.DataFrame) -> pd.DataFrame:
+    """The recommended stock per material as the terminal shows it (units in the cells)."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "material": held["material"],
+            "stock": [
+                f"{q:,.1f} t {b}" for q, b in zip(held["optimal_t"], held["basis"], strict=True)
+            ],
+            "USD m": (held["optimal_usd"] / 1e6).round(1),
+            "days": held["days_of_cover"].round(0),
+            "price": [
+                f"{v:,.0f} {u}"
+                for v, u in zip(held["price_usd_per_t"], held["price_unit"], strict=True)
+            ],
+            "price source": [
+                f"{_short(src)}: {int(y)}, {st}"
+                for src, y, st in zip(
+                    held["price_source"], held["price_year"], held["price_status"], strict=True
+                )
+            ],
+        }
+    )
 
 
 def _emit_sensitivity(sens: pd.DataFrame, ranges: pd.DataFrame, fmt: Format) -> None:

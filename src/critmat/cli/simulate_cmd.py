@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from critmat.cli.output import (
     Format,
     FormatOpt,
+    HolderOpt,
+    HtmlOpt,
     OutOpt,
+    SeedOpt,
+    YearOpt,
     check_html,
     check_out,
     dataset_from,
@@ -71,78 +75,86 @@ def scenarios_show(
     typer.echo(yaml.safe_dump(sc.model_dump(mode="json", exclude_unset=True), sort_keys=False))
 
 
+ScenarioArg = Annotated[
+    str, typer.Argument(help="Scenario YAML file, library id (GR-2023) or 'stochastic'.")
+]
+StockpileOpt = Annotated[
+    Path | None, typer.Option(help="Stockpile YAML (holdings and release policy).")
+]
+RunsOpt = Annotated[int, typer.Option(min=1, help="Number of simulated runs.")]
+WorkersOpt = Annotated[
+    int | None, typer.Option(min=1, help="Start a Dask LocalCluster with N workers.")
+]
+SchedulerOpt = Annotated[
+    str | None, typer.Option(help="Use an existing Dask scheduler, e.g. tcp://host:8786.")
+]
+SimOutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="DIR.zarr: every run's results streamed to a Zarr store as they finish (memory "
+        "stays bounded; open with xarray.open_zarr); FILE.nc: the xarray Dataset (netCDF); "
+        "FILE.xlsx (--format xlsx), FILE.json, FILE.csv or a directory (--format csv): the "
+        "summary and fan tables.",
+    ),
+]
+UncertaintyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--parameter-uncertainty/--no-parameter-uncertainty",
+        help="Draw the demand elasticity (literature short-run range), the other "
+        "suppliers' spare capacity and the market stocks per run, so every band carries "
+        "parameter uncertainty (the default); --no-parameter-uncertainty: point values.",
+    ),
+]
+LossMethodOpt = Annotated[
+    LossMethod,
+    typer.Option(
+        "--loss-method",
+        help="critmat: import bill + the tonnes short and destroyed by the price (GDP "
+        "through the input-output table where the holder has one); usgs2024: the USGS "
+        "disruption model's structure, the market clears and only the demand the price "
+        "destroys is lost (docs/methods.md 6.9).",
+    ),
+]
+
+#: the terminal table's columns and their headers
+SCREEN_COLUMNS = {
+    "material": "material",
+    "unit": "unit",
+    "expected_unmet_t": "E unmet t",
+    "p95_unmet_t": "P95 unmet t",
+    "cvar95_unmet_t": "CVaR95 t",
+    "p_sector_outage": "P(outage)",
+    "expected_outage_months": "outage months",
+    "days_of_cover": "cover days",
+    "p95_max_price_ratio": "P95 price x",
+    "loss_avoided_musd": "avoided USD m",
+}
+
+
 @friendly
 def simulate(
     ctx: typer.Context,
-    scenario: Annotated[
-        str, typer.Argument(help="Scenario YAML file, library id (GR-2023) or 'stochastic'.")
-    ],
-    holder: Annotated[
-        str, typer.Option(help="Holder: USA, EU27, DEU, FRA, ITA, GBR, JPN, KOR, TWN, CAN, ...")
-    ],
-    year: Annotated[int, typer.Option(help="Base year of the market (trade data).")] = 2023,
-    stockpile: Annotated[
-        Path | None, typer.Option(help="Stockpile YAML (holdings and release policy).")
-    ] = None,
-    runs: Annotated[int, typer.Option(min=1, help="Number of simulated runs.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Random seed; same seed, same results.")] = 0,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="Start a Dask LocalCluster with N workers.")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Use an existing Dask scheduler, e.g. tcp://host:8786.")
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="DIR.zarr: every run's results streamed to a Zarr store as they finish (memory "
-            "stays bounded; open with xarray.open_zarr); FILE.nc: the xarray Dataset (netCDF); "
-            "FILE.xlsx (--format xlsx), FILE.json, FILE.csv or a directory (--format csv): the "
-            "summary and fan tables.",
-        ),
-    ] = None,
-    html: Annotated[Path | None, typer.Option(help="Write fan charts to this HTML page.")] = None,
-    parameter_uncertainty: Annotated[
-        bool,
-        typer.Option(
-            "--parameter-uncertainty/--no-parameter-uncertainty",
-            help="Draw the demand elasticity (literature short-run range), the other "
-            "suppliers' spare capacity and the market stocks per run, so every band carries "
-            "parameter uncertainty (the default); --no-parameter-uncertainty: point values.",
-        ),
-    ] = True,
-    loss_method: Annotated[
-        LossMethod,
-        typer.Option(
-            "--loss-method",
-            help="critmat: import bill + the tonnes short and destroyed by the price (GDP "
-            "through the input-output table where the holder has one); usgs2024: the USGS "
-            "disruption model's structure, the market clears and only the demand the price "
-            "destroys is lost (docs/methods.md 6.9).",
-        ),
-    ] = LossMethod.critmat,
+    scenario: ScenarioArg,
+    holder: HolderOpt,
+    year: YearOpt = 2023,
+    stockpile: StockpileOpt = None,
+    runs: RunsOpt = 1000,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    out: SimOutOpt = None,
+    html: HtmlOpt = None,
+    parameter_uncertainty: UncertaintyOpt = True,
+    loss_method: LossMethodOpt = LossMethod.critmat,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """If X restricts exports of Y: how short, how long, at what price, and what a reserve buys."""
+    from critmat.services.simulate import SimulateRequest, run_simulate, simulate_result
 
-    from critmat.errors import CritmatError
-    from critmat.services.simulate import SimulateRequest, run_simulate
-
-    if workers is not None and scheduler is not None:
-        raise CritmatError("give --workers or --scheduler, not both")
-    zarr_out = out is not None and out.suffix.lower() == ".zarr"
-    netcdf = zarr_out or (out is not None and out.suffix.lower() == ".nc")
-    if zarr_out and out is not None:
-        from critmat.services.simulate import check_store
-
-        check_store(out)
-    if not netcdf:
-        check_out(fmt, out)
-    elif out is not None and out.is_dir() and not zarr_out:
-        raise CritmatError(f"--out {out} is a directory; give a file name")
-    check_html(html)
+    zarr_out, netcdf = _check_outputs(out, fmt, html, workers, scheduler)
     ds = dataset_from(ctx)
     req = SimulateRequest(
         scenario=scenario,
@@ -167,54 +179,21 @@ def simulate(
     if out is not None and zarr_out:
         typer.echo(f"wrote {out.resolve()} (Zarr store: xarray.open_zarr)", err=True)
     elif out is not None and netcdf:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(out.suffix + ".tmp")
-        try:
-            res.to_xarray().to_netcdf(tmp, engine="scipy")
-            tmp.replace(out)
-        finally:
-            tmp.unlink(missing_ok=True)
-        typer.echo(f"wrote {out.resolve()}", err=True)
+        _write_netcdf(res, out)
     if html is not None:
         from critmat.services.simulate import write_sim_report
 
         path = write_sim_report(res, html, notes)
         typer.echo(f"wrote {path.resolve()}", err=True)
-    from critmat.services.simulate import simulate_result
-
     outcome = simulate_result(res, notes, req)
     if emit_outcome(outcome, fmt, None if netcdf else out):
         return
     full = outcome.tables["summary"]
     summary = full[full["simulated"].astype(bool)]
     skipped = full[~full["simulated"].astype(bool)]
-    view = summary.assign(loss_avoided_musd=summary["loss_avoided_usd"] / 1e6)[
-        [
-            "material",
-            "unit",
-            "expected_unmet_t",
-            "p95_unmet_t",
-            "cvar95_unmet_t",
-            "p_sector_outage",
-            "expected_outage_months",
-            "days_of_cover",
-            "p95_max_price_ratio",
-            "loss_avoided_musd",
-        ]
-    ].rename(
-        columns={
-            "expected_unmet_t": "E unmet t",
-            "p95_unmet_t": "P95 unmet t",
-            "cvar95_unmet_t": "CVaR95 t",
-            "p_sector_outage": "P(outage)",
-            "expected_outage_months": "outage months",
-            "days_of_cover": "cover days",
-            "p95_max_price_ratio": "P95 price x",
-            "loss_avoided_musd": "avoided USD m",
-        }
-    )
+    view = summary.assign(loss_avoided_musd=summary["loss_avoided_usd"] / 1e6)
     emit_frame(
-        view,
+        view[list(SCREEN_COLUMNS)].rename(columns=SCREEN_COLUMNS),
         fmt,
         title=f"{res.scenario}: {res.market.holder}, {runs:,} runs, seed {seed}",
         caption="t of each material's basis (unit column) over the horizon; price ratio = "
@@ -222,3 +201,37 @@ def simulate(
         "(critmat loss; docs/methods.md 6.7)."
         + "".join(f"\n{r.material}: {r.reason}" for r in skipped.itertuples()),
     )
+
+
+def _check_outputs(
+    out: Path | None, fmt: Format, html: Path | None, workers: int | None, scheduler: str | None
+) -> tuple[bool, bool]:
+    """Refuse conflicting options before any work; returns (a Zarr store, a netCDF/Zarr file)."""
+    from critmat.errors import CritmatError
+
+    if workers is not None and scheduler is not None:
+        raise CritmatError("give --workers or --scheduler, not both")
+    zarr_out = out is not None and out.suffix.lower() == ".zarr"
+    netcdf = zarr_out or (out is not None and out.suffix.lower() == ".nc")
+    if zarr_out and out is not None:
+        from critmat.services.simulate import check_store
+
+        check_store(out)
+    if not netcdf:
+        check_out(fmt, out)
+    elif out is not None and out.is_dir() and not zarr_out:
+        raise CritmatError(f"--out {out} is a directory; give a file name")
+    check_html(html)
+    return zarr_out, netcdf
+
+
+def _write_netcdf(res: Any, out: Path) -> None:
+    """The xarray Dataset as netCDF, written whole or not at all (a temporary file renamed)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    try:
+        res.to_xarray().to_netcdf(tmp, engine="scipy")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    typer.echo(f"wrote {out.resolve()}", err=True)

@@ -35,7 +35,7 @@ from critmat.sim.loss import LOSS_DEPENDENCY_RANGE, loss_per_tonne, loss_table
 from critmat.sim.market import Market, SimParams, build_market
 from critmat.sim.run import SimResult, simulate
 from critmat.sim.scenario import Scenario
-from critmat.sim.service import build_events, resolve_scenario
+from critmat.sim.pipeline import build_events, resolve_scenario
 from critmat.sim.stockpile import MAX_T
 from critmat.streams import derive_seed
 

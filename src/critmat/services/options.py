@@ -19,7 +19,7 @@ from critmat.errors import CritmatError
 from critmat.optimize.options import OptionArrays, credit, size_stock, stock_cost_per_t
 from critmat.services.context import resolve
 from critmat.sim.scenario import Scenario
-from critmat.sim.service import resolve_scenario, run_scenario
+from critmat.sim.pipeline import resolve_scenario, run_scenario
 from critmat.sim.stockpile import MaterialHolding, StockpileSpec
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.requests import OptionsRequest

@@ -24,7 +24,7 @@ from critmat.services.options import OptionsSpec, run_options
 from critmat.services.policy import check_policy_text, example_path, run_policy
 from critmat.services.warning import event_rate_multipliers
 from critmat.sim.market import build_market
-from critmat.sim.service import resolve_scenario
+from critmat.sim.pipeline import resolve_scenario
 from critmat.sim.stockpile import load_stockpile
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.pages import PlanPage

@@ -23,7 +23,7 @@ from critmat.optimize.policy import (
 )
 from critmat.optimize.policy_spec import PolicySpec, build_problem, load_policy_spec
 from critmat.services.context import resolve
-from critmat.sim.service import resolve_scenario, run_scenario
+from critmat.sim.pipeline import resolve_scenario, run_scenario
 from critmat.sim.stockpile import MaterialHolding, PolicyRelease, StockpileSpec
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.requests import PolicyRequest, ReleaseRequest

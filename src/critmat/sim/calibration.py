@@ -7,7 +7,7 @@ import pandas as pd
 
 from critmat.data.dataset import Dataset, InputError, UnknownChoiceError
 from critmat.sim.library import library
-from critmat.sim.service import run_scenario
+from critmat.sim.pipeline import run_scenario
 
 __all__ = ["calibration_table"]
 

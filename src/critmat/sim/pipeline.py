@@ -1,4 +1,6 @@
-"""The simulation service the CLI and the report call: scenario in, result out."""
+"""A scenario run assembled: the scenario resolved (file, library id or `stochastic`), its events
+compiled with the stochastic generator's on the market, and simulated. The maths of one run; the
+use cases around it are critmat.services.simulate and the planners."""
 
 from __future__ import annotations
 
