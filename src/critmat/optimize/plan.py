@@ -7,8 +7,11 @@ scenario set (name, runs, seed) and the configuration (costs, caps, floors), rec
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable
+import functools
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -25,25 +28,29 @@ from critmat.optimize.cvar import solve_cvar_cuts
 from critmat.optimize.evaluate import GapEstimate, saa_gap, total_cost
 from critmat.optimize.lp import solve_lp
 from critmat.optimize.marginal import solve_marginal
+from critmat.optimize.plan_tables import (
+    OTHER_CLASS,
+    composition_table,
+    provenance,
+    storage_classes,
+)
 from critmat.optimize.problem import F64, Problem
 from critmat.optimize.rules import RULES, rule_stock
 from critmat.optimize.sensitivity import assumptions_from_data, tonnes_ranges, tornado
 from critmat.risk.assess import assess
 from critmat.sim.elasticities import default_uncertainty
 from critmat.sim.engine import Stockpile
-from critmat.sim.loss import LOSS_DEPENDENCY_RANGE, loss_per_tonne, loss_table
+from critmat.sim.loss import LOSS_DEPENDENCY_RANGE, loss_per_tonne
 from critmat.sim.market import Market, SimParams, build_market
+from critmat.sim.pipeline import build_events, resolve_scenario
 from critmat.sim.run import SimResult, simulate
 from critmat.sim.scenario import Scenario
-from critmat.sim.pipeline import build_events, resolve_scenario
 from critmat.sim.stockpile import MAX_T
 from critmat.streams import derive_seed
 
 __all__ = ["PlanConfig", "PlanResult", "load_plan_config", "run_plan"]
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-#: the storage class of a material the catalogue gives none
-OTHER_CLASS = "other"
 
 
 class PlanConfig(BaseModel):
@@ -217,178 +224,75 @@ def run_plan(
 ) -> PlanResult:
     """Assess, simulate, optimise and evaluate for a holder and a budget (USD); with
     ``sensitivity``, also the tornado over the major assumptions and the ranges on the tonnes."""
-    import time
-
     c = cfg or PlanConfig()
-    say = stage or (lambda _s: None)
+    clock = _Clock(stage)
     params = SimParams()
     if c.parameter_uncertainty:
         params = dataclasses.replace(params, uncertainty=default_uncertainty(ds, params.elasticity))
-    t: dict[str, float] = {}
     # the cheap checks first: a request that cannot be met fails before any expensive step
     scenario = resolve_scenario(ds, c.scenario)
     market = build_market(ds, holder, c.year, params=params)
     market, scenario, forecast_notes = _apply_forecast(market, scenario, c)
     _check_request(market, budget, c)
     events, dropped = build_events(ds, scenario, market, params)
-    horizon = scenario.horizon_months
     eval_seed = derive_seed(c.seed, "evaluation")
-    t0 = time.perf_counter()
-    say("assess")
-    crit = assess(ds, market.holder, c.year, methods=["eu-crm"])
-    t["assess"] = time.perf_counter() - t0
-    say("simulate")
-    t0 = time.perf_counter()
-
-    def run(seed: int, runs: int, stock: Stockpile | None = None, paths: int = 0) -> SimResult:
-        # monthly paths only where the report draws them (the fan of the evaluation runs)
-        return simulate(
-            market,
-            events,
-            runs=runs,
-            seed=seed,
-            horizon=horizon,
-            scenario=scenario.name,
-            stockpile=stock,
-            params=params,
-            keep_full_runs=paths,
+    with clock("assess"):
+        crit = assess(ds, market.holder, c.year, methods=["eu-crm"])
+    # monthly paths only where the report draws them (the fan of the evaluation runs)
+    run = functools.partial(simulate, market, events, horizon=scenario.horizon_months,
+                            scenario=scenario.name, params=params)  # fmt: skip
+    with clock("simulate"):
+        base = run(runs=c.runs, seed=c.seed)
+        fresh = run(runs=c.eval_runs, seed=eval_seed, keep_full_runs=200)
+    with clock("optimise"):
+        classes = storage_classes(ds, market)
+        prob = _problem(market, base, budget, c, classes, params)
+        x = _solver(prob)
+    with clock("evaluate"):
+        ev_prob = _problem(market, fresh, budget, c, classes, params)
+        gap = None
+        if c.risk == "expectation":
+            batch_runs = (run(runs=c.runs, seed=derive_seed(c.seed, "saa_batches", k))
+                          for k in range(c.batches))  # fmt: skip
+            batches = [_problem(market, b, budget, c, classes, params) for b in batch_runs]
+            gap = saa_gap(batches, _solver, x, ev_prob)
+        stock = Stockpile(
+            x.astype(np.float32),
+            (c.max_release_share * market.demand0).astype(np.float32),
+            np.zeros(market.n_materials, np.float32),
         )
-
-    base = run(c.seed, c.runs)
-    fresh = run(eval_seed, c.eval_runs, paths=200)
-    t["simulate"] = time.perf_counter() - t0
-    say("optimise")
-    t0 = time.perf_counter()
-    classes_map = ds.materials.set_index("material")["storage_class"].to_dict()
-    classes = [
-        c if isinstance(c, str) and c else OTHER_CLASS  # no class in the catalogue: NaN
-        for c in (classes_map.get(m) for m in market.materials)
-    ]
-    prob = _problem(market, base, budget, c, classes, params)
-    x = _solver(prob)
-    t["optimise"] = time.perf_counter() - t0
-    notes_budget = _budget_note(prob, x)
-    say("evaluate")
-    t0 = time.perf_counter()
-    ev_prob = _problem(market, fresh, budget, c, classes, params)
-    gap = None
-    if c.risk == "expectation":
-        batches = [
-            _problem(
-                market,
-                run(derive_seed(c.seed, "saa_batches", k), c.runs),
-                budget,
-                c,
-                classes,
-                params,
-            )
-            for k in range(c.batches)
-        ]
-        gap = saa_gap(batches, _solver, x, ev_prob)
-    stock = Stockpile(
-        x.astype(np.float32),
-        (c.max_release_share * market.demand0).astype(np.float32),
-        np.zeros(market.n_materials, np.float32),
-    )
-    with_stock = run(eval_seed, c.eval_runs, stock)
-    comparison, plan_stocks = _compare(market, ev_prob, x, prob.shortfall, budget, current)
-    frontier = _frontier(prob, ev_prob, budget, c)
-    t["evaluate"] = time.perf_counter() - t0
+        with_stock = run(runs=c.eval_runs, seed=eval_seed, stockpile=stock)
+        comparison, plan_stocks = _compare(market, ev_prob, x, prob.shortfall, budget, current)
+        frontier = _frontier(prob, ev_prob, budget, c)
     sens = ranges = None
     if sensitivity:
-        say("sensitivity")
-        t0 = time.perf_counter()
-        sens, ranges = _how_sure(
-            ds, market, scenario, params, c, classes, budget, prob, ev_prob, x, base, fresh
-        )
-        t["sensitivity"] = time.perf_counter() - t0
-    info = market.info.set_index("material").reindex(market.materials)
-
-    loss_t = loss_table(market, params)
-    comp = pd.DataFrame(
-        {
-            "material": market.materials,
-            "basis": market.basis,
-            "optimal_t": x,
-            "optimal_usd": x * market.price0,
-            "days_of_cover": x / (market.demand0 * 12 / 365.25),
-            "current_t": current.stock0 if current is not None else np.zeros(market.n_materials),
-            "price_usd_per_t": market.price0,
-            "price_unit": info["price_unit"].to_numpy(),
-            "price_year": info["price_year"].to_numpy(),
-            "price_age_years": info["price_age_years"].to_numpy(),
-            "price_as_printed": info["price_as_printed"].to_numpy(),
-            "price_source": info["price_source"].to_numpy(),
-            "price_status": info["price_status"].to_numpy(),
-            "consumption_t": info["consumption_t"].to_numpy(),
-            "consumption_source": info["consumption_source"].to_numpy(),
-            "balance_method": info["method"].to_numpy(),
-            "cap_t": prob.cap,
-            "p95_shortfall_t": np.quantile(base.aggregates["shortfall"], 0.95, axis=0),
-            "loss_usd_per_t": loss_t["loss_usd_per_t"].to_numpy(),
-            "loss_to_price": loss_t["loss_to_price"].to_numpy(),
-            "loss_status": loss_t["status"].to_numpy(),
-        }
-    )
-    skipped = pd.DataFrame(
-        {
-            "material": list(market.not_simulated),
-            "reason": [f"not planned: {r}" for r in market.not_simulated.values()],
-        }
-    )
-    comp = pd.concat([comp.assign(reason=""), skipped], ignore_index=True)
-    unc = ", ".join(f"{k} x{lo:g}-{hi:g}" for k, (lo, hi) in sorted(params.uncertainty.items()))
-    prov = {
-        "dataset": f"critmat shipped dataset; holder {market.holder}; base year {c.year}",
-        "parameter uncertainty": (
-            f"per-run log-uniform draws: {unc} (elasticity range: literature short-run IQR)"
-            if unc
-            else "off: every run uses the point values (parameter_uncertainty: false)"
-        ),
-        "scenario set": f"{scenario.name}: {c.runs:,} runs (seed {c.seed}) for optimisation, "
-        f"{c.eval_runs:,} fresh runs (seed {eval_seed}, spawned from {c.seed}) for evaluation, "
-        f"{c.batches} batches for the SAA lower bound",
-        "prices": "USD per t of each material's basis, base year: published series (USGS MCS, "
-        "Argus via USGS, LME) converted in critmat.data.basis; the source and status of each "
-        "are in the composition table",
-        "quantities": "t of each material's basis (basis column): Li content, Ni, Co, Nd2O3, "
-        "Dy2O3, Tb4O7 ...; holder consumption from critmat.risk.balance",
-        "loss model": "unmet t x loss per t from downstream value added: EC 2023 end uses x "
-        f"EU27 NACE value added / EU27 use x SI_EI x dependency {params.loss_dependency:g} "
-        "(assumption, range 0.01-0.10), at least the price; x "
-        f"{params.loss_line_stop:g} in the simulator's months with more than "
-        f"{params.outage_threshold:.0%} unmet (lines stop); the sizing problem uses the base "
-        "loss (`critmat loss` shows the derivation; docs/methods.md 6.7)",
-        "stock left at the end": (
-            "worth nothing (residual_value: false)"
-            if not c.residual_value
-            else f"{'the scenario' if c.residual_price == 'scenario' else 'the base'} price less "
-            f"a {c.sell_spread_share:.0%} sale spread and {c.degradation_share_per_year:.1%}/yr "
-            "degradation (assumptions)"
-        ),
-        "purchase": f"price plus a {c.buy_spread_share:.0%} spread (assumption)",
-        "holding": f"storage {c.storage_cost_share:.1%} + insurance {c.insurance_share:.1%} + "
-        f"financing {c.financing_rate:.1%} of value per year, {horizon} months",
-    }
+        with clock("sensitivity"):
+            sens, ranges = _how_sure(
+                ds, market, scenario, params, c, classes, budget, prob, ev_prob, x, base, fresh
+            )
     return PlanResult(
-        market.holder,
-        budget,
-        c,
-        market,
-        crit,
-        comp,
-        comparison,
-        frontier,
-        gap,
-        fresh,
-        with_stock,
-        t,
-        prov,
-        [*market.notes, *forecast_notes, *dropped, *notes_budget],
-        sens,
-        ranges,
-        plan_stocks,
-    )
+        market.holder, budget, c, market, crit,
+        composition_table(market, params, x, prob.cap, base, current),
+        comparison, frontier, gap, fresh, with_stock, clock.seconds,
+        provenance(market, scenario, params, c, eval_seed),
+        [*market.notes, *forecast_notes, *dropped, *_budget_note(prob, x)],
+        sens, ranges, plan_stocks,
+    )  # fmt: skip
+
+
+class _Clock:
+    """Announces each stage (``stage``, for a progress display) and times it (seconds)."""
+
+    def __init__(self, stage: Callable[[str], None] | None) -> None:
+        self.say = stage or (lambda _s: None)
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self.say(name)
+        t0 = time.perf_counter()
+        yield
+        self.seconds[name] = time.perf_counter() - t0
 
 
 def _apply_forecast(

@@ -17,12 +17,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from critmat.data.basis import basis_price, year_trade_on_basis
+from critmat.data.basis import PriceQuote, basis_price, year_trade_on_basis
 from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.schemas_market import MARKET_PARAMETERS
 from critmat.data.views import supply_by_country
-from critmat.risk.balance import holder_balance, world_production
+from critmat.risk.balance import Balance, holder_balance, world_production
 from critmat.sim.downstream import gdp_curves
 from critmat.sim.loss import value_added_per_tonne
 
@@ -232,121 +232,166 @@ def build_market(
     :func:`critmat.risk.balance.holder_balance`. A material that cannot be simulated is left out and
     listed in ``Market.not_simulated`` with the reason (every output shows it).
     """
-
     p = params or SimParams()
     h = ds.resolve_holder(holder)
     seeds = ds.materials.loc[ds.materials["seed"].astype(bool), "material"].tolist()
     wanted = [ds.resolve_material(m) for m in materials] if materials else seeds
-    members = set(ds.holder(h).members)
-    groups = set(ds.table("element_shares")["group"])
-    es = ds.table("element_shares").set_index("material")["share"].astype(float)
     notes: list[str] = []
     skipped: dict[str, str] = {}
-    rows = []
+    rows: list[_Row] = []
     for mat in wanted:
-        if mat in groups:
-            skipped[mat] = (
-                "a group of elements: its elements are simulated on their own oxide basis "
-                "(a reserve holds separated oxides, not a group)"
-            )
+        row = _material_row(ds, h, mat, year)
+        if isinstance(row, str):
+            skipped[mat] = row
             continue
-        bal = holder_balance(ds, h, mat, year)
-        if not bal.assessed or not bal.consumption_t > 0:
-            skipped[mat] = bal.reason or "no consumption on the basis"
-            continue
-        price = basis_price(ds, mat, year)
-        if price is None:
-            skipped[mat] = f"no price on the {bal.basis} basis"
-            continue
-        world = {}
-        for stage in STAGES:
-            try:
-                t = supply_by_country(ds, mat, stage)
-            except UnknownChoiceError:
-                continue
-            world[stage] = t.rows.set_index("country")["share"].fillna(0.0)
-        if not world:
-            skipped[mat] = "no world supply shares"
-            continue
-        owner = str(ds.materials.set_index("material").loc[mat, "parent"] or "")
-        src = owner if mat in es.index else mat
-        exp, world_t = _world_trade_basis(ds, year, src)
-        if mat in es.index:
-            world_t *= float(es[mat])
-        if world_t > 0:
-            exp = exp / exp.sum()
-            export_note = "world export shares from BACI on the basis"
-        else:
-            stage_rows = world.get("refining", world.get("mining"))
-            exp = stage_rows if stage_rows is not None else pd.Series(dtype=np.float64)
-            world_t, _, _ = world_production(ds, mat, year)
-            world_t = world_t if np.isfinite(world_t) else 0.0
-            export_note = "world export shares proxied by world supply shares (no trade data)"
-            notes.append(f"{mat}: {export_note}")
-        rows.append((mat, bal, world, exp, world_t, price, export_note))
-    for mat, why in skipped.items():
-        notes.append(f"{mat}: not simulated ({why})")
+        if row.export_note.startswith("world export shares proxied"):
+            notes.append(f"{mat}: {row.export_note}")
+        rows.append(row)
+    notes += [f"{mat}: not simulated ({why})" for mat, why in skipped.items()]
     if not rows:
         raise UnknownChoiceError(f"material that can be simulated for {h} {year}", wanted, seeds)
     countries = sorted(
-        {c for _, bal, *_ in rows for c in bal.partners["partner"]}
-        | {c for _, _, world, *_ in rows for s in world.values() for c in s.index}
-        | {c for _, _, _, exp, *_ in rows for c in exp.index}
+        {c for r in rows for c in r.balance.partners["partner"]}
+        | {c for r in rows for s in r.world.values() for c in s.index}
+        | {c for r in rows for c in r.exports.index}
     )
     countries = [c for c in countries if c not in AGGREGATES]
-    ci = {c: i for i, c in enumerate(countries)}
-    m_n, c_n = len(rows), len(countries)
-    demand0 = np.zeros(m_n, np.float32)
-    price0 = np.zeros(m_n, np.float32)
-    imp = np.zeros((m_n, c_n), np.float32)
-    wsh = np.zeros((2, m_n, c_n), np.float32)
-    xsh = np.zeros((m_n, c_n), np.float32)
-    eol = ds.materials.set_index("material")["eol_rir"]
-    rec = np.zeros(m_n, np.float32)
-    wx = np.zeros(m_n, np.float32)
-    info = []
-    for i, (mat, bal, world, exp, world_t, price, export_note) in enumerate(rows):
-        wx[i] = world_t
-        for c, v in exp.items():
-            if c in ci:
-                xsh[i, ci[c]] = v
-        supply = bal.production_t + bal.imports_t  # the holder's supply before exports
-        demand0[i] = bal.consumption_t / 12.0
-        price0[i] = price.usd_per_t
-        for c, q in zip(bal.partners["partner"], bal.partners["imports_t"], strict=True):
-            if c in ci and supply > 0:
-                imp[i, ci[c]] = q / supply
-        for k, stage in enumerate(STAGES):
-            other = "refining" if stage == "mining" else "mining"
-            s = world[stage] if stage in world else world[other]
-            for c, v in s.items():
-                if c in ci:
-                    wsh[k, i, ci[c]] = v
-        rec[i] = 0.0 if pd.isna(eol.get(mat)) else float(eol[mat])
-        info.append(
-            {
-                **bal.summary(),
-                "price_usd_per_t": price.usd_per_t,
-                "price_unit": price.unit,
-                "price_form": price.form,
-                "price_year": price.price_year,
-                "price_age_years": price.age_years,
-                "price_as_printed": price.as_printed,
-                "price_source": price.source,
-                "price_status": price.status,
-                "world_exports_t": world_t,
-                "export_shares": export_note,
-            }
-        )
-    sectors, sshare = _sector_shares(ds, [r[0] for r in rows], p.defence_share)
-
-    loss_inputs = value_added_per_tonne(ds, h, [r[0] for r in rows], year)
-    names = [r[0] for r in rows]
-
+    arrays, info = _arrays(ds, rows, countries)
+    names = [r.material for r in rows]
+    sectors, sshare = _sector_shares(ds, names, p.defence_share)
     curves, curves_why = gdp_curves(
-        ds, h, {m: float(demand0[i]) * 12.0 for i, m in enumerate(names)}, year
+        ds, h, {m: float(arrays["demand0"][i]) * 12.0 for i, m in enumerate(names)}, year
     )
     response, response_info = market_response(ds, names)
+    notes = _restrictor_shares(response_info, names, countries, arrays["export_share"], info, notes)
+    return Market(
+        holder=h,
+        year=year,
+        materials=names,
+        countries=countries,
+        **arrays,
+        sectors=sectors,
+        sector_share=sshare,
+        notes=notes,
+        members=sorted(ds.holder(h).members),
+        info=pd.DataFrame(info),
+        not_simulated=skipped,
+        loss_inputs=value_added_per_tonne(ds, h, names, year),
+        response=response,
+        response_info=response_info,
+        downstream=curves,
+        downstream_why=curves_why,
+    )
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What the market needs of one material (t and USD of its basis)."""
+
+    material: str
+    balance: Balance
+    world: dict[str, pd.Series]  # stage -> world supply share by country
+    exports: pd.Series  # world export share by country
+    world_exports_t: float
+    price: PriceQuote
+    export_note: str
+
+
+def _material_row(ds: Dataset, h: str, mat: str, year: int) -> _Row | str:
+    """A material's balance, world shares, export shares and price, or why it is left out."""
+    element_shares = ds.table("element_shares")
+    if mat in set(element_shares["group"]):
+        return (
+            "a group of elements: its elements are simulated on their own oxide basis "
+            "(a reserve holds separated oxides, not a group)"
+        )
+    bal = holder_balance(ds, h, mat, year)
+    if not bal.assessed or not bal.consumption_t > 0:
+        return bal.reason or "no consumption on the basis"
+    price = basis_price(ds, mat, year)
+    if price is None:
+        return f"no price on the {bal.basis} basis"
+    world = {}
+    for stage in STAGES:
+        try:
+            t = supply_by_country(ds, mat, stage)
+        except UnknownChoiceError:
+            continue
+        world[stage] = t.rows.set_index("country")["share"].fillna(0.0)
+    if not world:
+        return "no world supply shares"
+    es = element_shares.set_index("material")["share"].astype(float)
+    owner = str(ds.materials.set_index("material").loc[mat, "parent"] or "")
+    exp, world_t = _world_trade_basis(ds, year, owner if mat in es.index else mat)
+    if mat in es.index:
+        world_t *= float(es[mat])
+    if world_t > 0:
+        return _Row(mat, bal, world, exp / exp.sum(), world_t, price,
+                    "world export shares from BACI on the basis")  # fmt: skip
+    stage_rows = world.get("refining", world.get("mining"))
+    exp = stage_rows if stage_rows is not None else pd.Series(dtype=np.float64)
+    world_t, _, _ = world_production(ds, mat, year)
+    return _Row(mat, bal, world, exp, world_t if np.isfinite(world_t) else 0.0, price,
+                "world export shares proxied by world supply shares (no trade data)")  # fmt: skip
+
+
+def _arrays(
+    ds: Dataset, rows: list[_Row], countries: list[str]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The market's arrays (monthly demand, prices, recycling, import, world and export shares,
+    world exports) and one info record per material."""
+    ci = {c: i for i, c in enumerate(countries)}
+    m_n, c_n = len(rows), len(countries)
+    a = {
+        "demand0": np.zeros(m_n, np.float32),
+        "price0": np.zeros(m_n, np.float32),
+        "recycling": np.zeros(m_n, np.float32),
+        "import_share": np.zeros((m_n, c_n), np.float32),
+        "world_share": np.zeros((2, m_n, c_n), np.float32),
+        "export_share": np.zeros((m_n, c_n), np.float32),
+        "world_exports_t": np.zeros(m_n, np.float32),
+    }
+    eol = ds.materials.set_index("material")["eol_rir"]
+    info = []
+    for i, r in enumerate(rows):
+        bal, price = r.balance, r.price
+        a["world_exports_t"][i] = r.world_exports_t
+        for c, v in r.exports.items():
+            if c in ci:
+                a["export_share"][i, ci[c]] = v
+        supply = bal.production_t + bal.imports_t  # the holder's supply before exports
+        a["demand0"][i] = bal.consumption_t / 12.0
+        a["price0"][i] = price.usd_per_t
+        for c, q in zip(bal.partners["partner"], bal.partners["imports_t"], strict=True):
+            if c in ci and supply > 0:
+                a["import_share"][i, ci[c]] = q / supply
+        for k, stage in enumerate(STAGES):
+            other = "refining" if stage == "mining" else "mining"
+            s = r.world[stage] if stage in r.world else r.world[other]
+            for c, v in s.items():
+                if c in ci:
+                    a["world_share"][k, i, ci[c]] = v
+        a["recycling"][i] = 0.0 if pd.isna(eol.get(r.material)) else float(eol[r.material])
+        info.append({**bal.summary(), "price_usd_per_t": price.usd_per_t,
+                     "price_unit": price.unit, "price_form": price.form,
+                     "price_year": price.price_year, "price_age_years": price.age_years,
+                     "price_as_printed": price.as_printed, "price_source": price.source,
+                     "price_status": price.status, "world_exports_t": r.world_exports_t,
+                     "export_shares": r.export_note})  # fmt: skip
+    return a, info
+
+
+def _restrictor_shares(
+    response_info: pd.DataFrame,
+    names: list[str],
+    countries: list[str],
+    xsh: F32,
+    info: list[dict[str, Any]],
+    notes: list[str],
+) -> list[str]:
+    """Where market_response gives the restricting country's share of the market, set it in
+    the export shares (in place; the others' scaled to the rest) and say so; the notes."""
+    ci = {c: i for i, c in enumerate(countries)}
     export_share = response_info.loc[response_info["parameter"] == "restrictor_export_share"]
     for _, r in export_share.iterrows():  # the restricting country's share of the market
         i = names.index(str(r["material"]))
@@ -372,30 +417,7 @@ def build_market(
             else n
             for n in notes
         ]
-    return Market(
-        holder=h,
-        year=year,
-        materials=[r[0] for r in rows],
-        countries=countries,
-        demand0=demand0,
-        price0=price0,
-        recycling=rec,
-        import_share=imp,
-        world_share=wsh,
-        export_share=xsh,
-        sectors=sectors,
-        sector_share=sshare,
-        notes=notes,
-        members=sorted(members),
-        world_exports_t=wx,
-        info=pd.DataFrame(info),
-        not_simulated=skipped,
-        loss_inputs=loss_inputs,
-        response=response,
-        response_info=response_info,
-        downstream=curves,
-        downstream_why=curves_why,
-    )
+    return notes
 
 
 def market_response(ds: Dataset, materials: list[str]) -> tuple[dict[str, F32], pd.DataFrame]:
