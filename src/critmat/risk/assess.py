@@ -17,7 +17,7 @@ from critmat.data.basis import PriceQuote, basis_price
 from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.views import DATASET_PRIORITY, SupplyTable, available_supply, supply_by_country
-from critmat.risk.balance import holder_balance
+from critmat.risk.balance import Balance, holder_balance
 from critmat.risk.concentration import concentration_terms
 from critmat.risk.eu_method import EIResult, ec_sourcing_hhi_wgi, economic_importance, substitution
 from critmat.risk.exposure import exposure_terms
@@ -272,33 +272,8 @@ def _material_rows(
             missing_g = [c for c in shares.index if c not in g.index and c not in AGGREGATES]
             if missing_g:
                 defaults.append(f"g={inp.missing_governance} for {','.join(missing_g)}")
-            mem_g = g.reindex(list(members)).dropna()
-            prod_by = t.rows[t.rows["country"].isin(list(members))].set_index("country")["share"]
-            w = prod_by.reindex(mem_g.index).fillna(0.0)
-            dom_g = float((mem_g * w).sum() / w.sum()) if w.sum() > 0 else float(mem_g.mean())
-            if flows is not None:
-                exp = exposure_terms(
-                    flows,
-                    prod_t,
-                    g,
-                    restricting,
-                    domestic_g=dom_g,
-                    high_risk_threshold=inp.high_risk_threshold,
-                    trade_factor=inp.trade_restriction,
-                )
-                exp["import_reliance"] = bal.import_reliance
-                unknown = [p for p in flows.index if p not in g.index and p not in AGGREGATES]
-                if unknown:
-                    defaults.append(f"g={inp.missing_governance} for partners {','.join(unknown)}")
-            else:
-                exp = {
-                    "import_reliance": bal.import_reliance,
-                    "hhi_wgi_sourcing": float("nan"),
-                    "imports_t": 0.0,
-                }
-                notes.append(
-                    f"no import balance: {bal.reason}" if not bal.assessed else "no imports"
-                )
+            dom_g = _domestic_governance(g, members, t.rows)
+            exp = _exposure(flows, bal, prod_t, g, restricting, dom_g, inp, defaults, notes)
             if t.share_only:
                 notes.append("share-only supply source")
             notes.extend(bal.notes)
@@ -340,27 +315,65 @@ def _material_rows(
                 rows.append(_usgs_row(base, mat, ir, flows, g, inp, defaults, notes))
             if "geopolrisk" in methods:
                 rows.append(_gpr_row(base, flows, g, prod_t, price, inp, defaults, notes))
-    if not rows:
-        reason = bal.reason or "no supply data (production or shares) for any stage"
-        if bal.assessed:
-            reason = "no supply data (production or shares) for any stage"
-        for m in methods:
-            rows.append(
-                {
-                    "holder": holder,
-                    "material": mat,
-                    "stage": "",
-                    "year": year,
-                    "method": m,
-                    "score": float("nan"),
-                    "basis": bal.basis,
-                    "unit": f"t {bal.basis}",
-                    "balance_method": bal.method or "not assessed",
-                    "defaults": "",
-                    "notes": f"not assessed: {reason}",
-                }
-            )
-    return rows
+    return rows or _not_assessed(holder, mat, year, methods, bal)
+
+
+def _domestic_governance(g: pd.Series, members: Iterable[str], rows: pd.DataFrame) -> float:
+    """The holder's own governance: its members' scaled WGI weighted by their production
+    shares (their mean where they produce none)."""
+    mem_g = g.reindex(list(members)).dropna()
+    prod_by = rows[rows["country"].isin(list(members))].set_index("country")["share"]
+    w = prod_by.reindex(mem_g.index).fillna(0.0)
+    return float((mem_g * w).sum() / w.sum()) if w.sum() > 0 else float(mem_g.mean())
+
+
+def _exposure(
+    flows: pd.DataFrame | None,
+    bal: Balance,
+    prod_t: float,
+    g: pd.Series,
+    restricting: set[str],
+    dom_g: float,
+    inp: AssessmentInputs,
+    defaults: list[str],
+    notes: list[str],
+) -> dict[str, object]:
+    """The holder's import exposure terms (critmat.risk.exposure.exposure_terms), with the
+    defaults used and the notes appended in place."""
+    if flows is None:
+        notes.append(f"no import balance: {bal.reason}" if not bal.assessed else "no imports")
+        return {"import_reliance": bal.import_reliance, "hhi_wgi_sourcing": float("nan"),
+                "imports_t": 0.0}  # fmt: skip
+    exp = exposure_terms(
+        flows,
+        prod_t,
+        g,
+        restricting,
+        domestic_g=dom_g,
+        high_risk_threshold=inp.high_risk_threshold,
+        trade_factor=inp.trade_restriction,
+    )
+    exp["import_reliance"] = bal.import_reliance
+    unknown = [p for p in flows.index if p not in g.index and p not in AGGREGATES]
+    if unknown:
+        defaults.append(f"g={inp.missing_governance} for partners {','.join(unknown)}")
+    return exp
+
+
+def _not_assessed(
+    holder: str, mat: str, year: int, methods: Sequence[str], bal: Balance
+) -> list[dict[str, object]]:
+    """One row per method saying why the material is not assessed."""
+    reason = bal.reason or "no supply data (production or shares) for any stage"
+    if bal.assessed:
+        reason = "no supply data (production or shares) for any stage"
+    return [
+        {"holder": holder, "material": mat, "stage": "", "year": year, "method": m,
+         "score": float("nan"), "basis": bal.basis, "unit": f"t {bal.basis}",
+         "balance_method": bal.method or "not assessed", "defaults": "",
+         "notes": f"not assessed: {reason}"}
+        for m in methods
+    ]  # fmt: skip
 
 
 def _eu_row(
