@@ -152,17 +152,13 @@ def project(
     mats = materials or list(base["material"])
     rates = other_rates(sc, projections_tbl, mats)
     rng = Streams(seed).generator("demand_other_uses")
-    for m in mats:
-        r = rates[m][0]
-        x = rng.uniform(r.low, r.high, draws)
-        x[0] = r.value
-        d.other[m] = x
+    for m, (r, _) in ((m, rates[m]) for m in mats):  # draw 0 is the central value
+        d.other[m] = np.concatenate([[r.value], rng.uniform(r.low, r.high, draws)[1:]])
     paths = _driver_paths(sc, drivers_tbl, years, d, "WLD")
     ints = intensities(sc, intensities_tbl, years, d)
     sect = _sector_demand(ints, paths)
-    frozen = _sector_demand(
-        intensities(sc, intensities_tbl, years, d, frozen_at=sc.base_year), paths
-    )
+    frozen_ints = intensities(sc, intensities_tbl, years, d, frozen_at=sc.base_year)
+    frozen = _sector_demand(frozen_ints, paths)
     notes: list[str] = []
     rows, subst = [], []
     shares: dict[str, dict[str, float]] = {}
@@ -177,7 +173,6 @@ def project(
             )
             continue
         total0 = float(base_t[m])
-        basis = str(base_by.loc[m, "basis"])
         mine = {s: v for (s, mm), v in sect.items() if mm == m}
         modelled0 = sum(float(v[0, 0]) for v in mine.values())
         if modelled0 > total0:
@@ -186,59 +181,62 @@ def project(
                 f"({total0:,.0f} t, {base_src.get(m, '')}) by "
                 f"{modelled0 / total0 - 1:.0%}; other uses set to 0"
             )
-        other0 = max(total0 - modelled0, 0.0)
-        other = other0 * (1.0 + d.other[m][:, None]) ** growth
+        other = max(total0 - modelled0, 0.0) * (1.0 + d.other[m][:, None]) ** growth
         parts: dict[str, F64] = {**mine, "other_uses": other}
         total: F64 = np.sum(list(parts.values()), axis=0)
         shares[m] = {s: float(v[0, 0]) / max(float(total[0, 0]), 1e-12) for s, v in parts.items()}
-        for s, v in {**parts, "total": total}.items():
-            c, lo, hi = _band(v)
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "material": m,
-                        "sector": s,
-                        "year": years.astype(int),
-                        "demand_t": c,
-                        "low_t": lo,
-                        "high_t": hi,
-                        "basis": basis,
-                    }
-                )
-            )
+        rows += _bands(m, str(base_by.loc[m, "basis"]), years, {**parts, "total": total})
         fz: F64 = np.sum([v for (s, mm), v in frozen.items() if mm == m] + [other], axis=0)
-        subst.append(
-            pd.DataFrame(
-                {
-                    "material": m,
-                    "year": years.astype(int),
-                    "demand_t": total[0],
-                    "frozen_mix_t": fz[0],
-                    "effect_t": total[0] - fz[0],
-                    "effect_pct": 100.0 * (total[0] - fz[0]) / np.maximum(fz[0], 1e-12),
-                }
-            )
-        )
+        subst.append(_substitution(m, years, total[0], fz[0]))
         if not mine:
             notes.append(f"{m}: no sector driver in the model; other uses only ({rates[m][1]})")
     world = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    proj = Projection(
-        scenario=sc,
-        world=world,
-        drivers=_drivers_table(sc, drivers_tbl, years, paths, "WLD"),
-        substitution=pd.concat(subst, ignore_index=True) if subst else pd.DataFrame(),
-        assumptions=_assumptions(sc, rates),
-        notes=notes,
-    )
+    proj = Projection(scenario=sc, world=world,
+                      drivers=_drivers_table(sc, drivers_tbl, years, paths, "WLD"),
+                      substitution=pd.concat(subst, ignore_index=True) if subst else pd.DataFrame(),
+                      assumptions=_assumptions(sc, rates), notes=notes)  # fmt: skip
     if holder is not None and holder_base is not None:
         hp = _driver_paths(sc, drivers_tbl, years, d, holder)
-        hsect = _sector_demand(ints, hp)
-        proj.holder = _holder(sc, years, hsect, shares, d, holder_base, notes)
-        proj.drivers = pd.concat(
-            [proj.drivers, _drivers_table(sc, drivers_tbl, years, hp, holder)], ignore_index=True
-        )
+        proj.holder = _holder(sc, years, _sector_demand(ints, hp), shares, d, holder_base, notes)
+        proj.drivers = pd.concat([proj.drivers, _drivers_table(sc, drivers_tbl, years, hp, holder)],
+                                 ignore_index=True)  # fmt: skip
     proj.iea = iea_comparison(world, projections_tbl, sc)
     return proj
+
+
+def _bands(m: str, basis: str, years: F64, parts: dict[str, F64]) -> list[pd.DataFrame]:
+    """Per sector: the central projection and its p10-p90 band (t/yr of the basis)."""
+    out = []
+    for s, v in parts.items():
+        c, lo, hi = _band(v)
+        out.append(
+            pd.DataFrame(
+                {
+                    "material": m,
+                    "sector": s,
+                    "year": years.astype(int),
+                    "demand_t": c,
+                    "low_t": lo,
+                    "high_t": hi,
+                    "basis": basis,
+                }
+            )
+        )
+    return out  # fmt: skip
+
+
+def _substitution(m: str, years: F64, total: F64, frozen: F64) -> pd.DataFrame:
+    """The demand against the mix and composition frozen at the base year (t/yr, %)."""
+    return pd.DataFrame(
+        {
+            "material": m,
+            "year": years.astype(int),
+            "demand_t": total,
+            "frozen_mix_t": frozen,
+            "effect_t": total - frozen,
+            "effect_pct": 100.0 * (total - frozen) / np.maximum(frozen, 1e-12),
+        }
+    )
 
 
 def _holder(
