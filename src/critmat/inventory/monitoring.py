@@ -186,18 +186,7 @@ def ingest(led: Ledger, path: str | Path, *, label: str | None = None) -> Ingest
             ).all()
         }
         if not issues:
-            for i, z in enumerate(df["zone"]):
-                if z not in zones:
-                    issues.append(
-                        Issue(
-                            check="sensor",
-                            table="sensor",
-                            file=where,
-                            line=i + 2,
-                            column="zone",
-                            message=f"unknown zone {z!r}; known: " + ", ".join(sorted(zones)),
-                        )
-                    )
+            issues = _zone_issues(df["zone"], zones, where)
         if issues:
             lines = "\n  ".join(str(i) for i in issues[:20])
             raise InventoryError(f"{title} refused; nothing was loaded:\n  {lines}")
@@ -205,70 +194,78 @@ def ingest(led: Ledger, path: str | Path, *, label: str | None = None) -> Ingest
         df, n_dup = _new_readings(s, df, zones, title)
         n_alerts = 0
         for zone, g in df.groupby("zone"):
-            zid = zones[str(zone)]
             mats = sorted(set(bal.loc[bal["location"] == zone, "material"]))
             lim = _limits(mats)
             for metric, gm in g.groupby("metric"):
-                hist = [
-                    float(v)
-                    for v in s.scalars(
-                        select(SensorReading.value)
-                        .where(SensorReading.zone_id == zid, SensorReading.metric == metric)
-                        .order_by(SensorReading.ts.desc())
-                        .limit(WINDOW)
-                    ).all()
-                ][::-1]
-                lo, hi = lim.get(str(metric), (None, None))
-                was_out = bool(hist) and _out(hist[-1], lo, hi)
-                for ts, v in zip(gm["ts"], gm["value"], strict=True):
-                    stamp = ts.isoformat()
-                    s.add(
-                        SensorReading(zone_id=zid, ts=stamp, metric=metric, value=v, source=p.name)
-                    )
-                    out = _out(v, lo, hi)
-                    if out and not was_out:
-                        span = abs(hi if hi is not None and v > hi else lo or 0.0) or 1.0
-                        bound = hi if hi is not None and v > hi else lo
-                        sev = "critical" if abs(v - (bound or 0.0)) > 0.1 * span else "warning"
-                        s.add(
-                            Alert(
-                                zone_id=zid,
-                                ts=stamp,
-                                metric=metric,
-                                value=v,
-                                rule="threshold",
-                                severity=sev,
-                                status="open",
-                                note="",
-                                message=f"{metric} {v:g} outside [{lo}, {hi}] for "
-                                f"{', '.join(mats) or 'empty zone'}",
-                            )
-                        )
-                        n_alerts += 1
-                    elif not out and len(hist) >= WINDOW // 2:
-                        med = float(np.median(hist))
-                        mad = float(np.median(np.abs(np.array(hist) - med)))
-                        z = 0.6745 * (v - med) / mad if mad > 0 else 0.0
-                        if abs(z) > Z_LIMIT:
-                            s.add(
-                                Alert(
-                                    zone_id=zid,
-                                    ts=stamp,
-                                    metric=metric,
-                                    value=v,
-                                    rule="anomaly",
-                                    severity="warning",
-                                    status="open",
-                                    note="",
-                                    message=f"{metric} {v:g}: robust z-score {z:.1f} against "
-                                    f"the last {len(hist)} readings (median {med:g})",
-                                )
-                            )
-                            n_alerts += 1
-                    # an excursion ends only once the value is back inside by a 2% margin
-                    was_out = out or (was_out and _out(v, *_inner(lo, hi)))
-                    hist = [*hist[-(WINDOW - 1) :], v]
+                n_alerts += _load_series(
+                    s, zones[str(zone)], str(metric), gm, lim.get(str(metric), (None, None)),
+                    mats, p.name,
+                )  # fmt: skip
     return IngestReport(where, len(df), n_alerts, n_dup)
+
+
+def _zone_issues(zones_given: pd.Series, zones: dict[str, int], where: str) -> list[Issue]:
+    """One issue per reading whose zone is not in the register (line numbers of a CSV)."""
+    return [
+        Issue(check="sensor", table="sensor", file=where, line=i + 2, column="zone",
+              message=f"unknown zone {z!r}; known: " + ", ".join(sorted(zones)))
+        for i, z in enumerate(zones_given)
+        if z not in zones
+    ]  # fmt: skip
+
+
+def _load_series(
+    s: Session,
+    zid: int,
+    metric: str,
+    readings: pd.DataFrame,
+    limits: tuple[float | None, float | None],
+    mats: list[str],
+    source: str,
+) -> int:
+    """Store one zone's readings of one metric (oldest first) and raise their alerts: a
+    threshold alert when a reading leaves the spec limits, an anomaly alert when a reading
+    inside them is far from the recent ones (robust z-score); returns the alerts raised."""
+    hist = [
+        float(v)
+        for v in s.scalars(
+            select(SensorReading.value)
+            .where(SensorReading.zone_id == zid, SensorReading.metric == metric)
+            .order_by(SensorReading.ts.desc())
+            .limit(WINDOW)
+        ).all()
+    ][::-1]
+    lo, hi = limits
+    was_out = bool(hist) and _out(hist[-1], lo, hi)
+    n = 0
+    for ts, v in zip(readings["ts"], readings["value"], strict=True):
+        stamp = ts.isoformat()
+        s.add(SensorReading(zone_id=zid, ts=stamp, metric=metric, value=v, source=source))
+        out = _out(v, lo, hi)
+        alert = None
+        if out and not was_out:
+            span = abs(hi if hi is not None and v > hi else lo or 0.0) or 1.0
+            bound = hi if hi is not None and v > hi else lo
+            sev = "critical" if abs(v - (bound or 0.0)) > 0.1 * span else "warning"
+            why = f"{metric} {v:g} outside [{lo}, {hi}] for {', '.join(mats) or 'empty zone'}"
+            alert = ("threshold", sev, why)
+        elif not out and len(hist) >= WINDOW // 2:
+            med = float(np.median(hist))
+            mad = float(np.median(np.abs(np.array(hist) - med)))
+            z = 0.6745 * (v - med) / mad if mad > 0 else 0.0
+            if abs(z) > Z_LIMIT:
+                why = (f"{metric} {v:g}: robust z-score {z:.1f} against the last {len(hist)} "
+                       f"readings (median {med:g})")  # fmt: skip
+                alert = ("anomaly", "warning", why)
+        if alert is not None:
+            rule, sev, why = alert
+            s.add(Alert(zone_id=zid, ts=stamp, metric=metric, value=v, rule=rule, severity=sev,
+                        status="open", note="", message=why))  # fmt: skip
+            n += 1
+        # an excursion ends only once the value is back inside by a 2% margin
+        was_out = out or (was_out and _out(v, *_inner(lo, hi)))
+        hist = [*hist[-(WINDOW - 1) :], v]
+    return n
 
 
 def _new_readings(
