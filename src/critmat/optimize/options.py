@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from critmat.optimize.plan import PlanConfig
 
-__all__ = ["OptionArrays", "credit", "size_stock", "stock_cost_per_t"]
+__all__ = ["Arr", "OptionArrays", "credit", "size_stock", "stock_cost_note", "stock_cost_per_t"]
 
 Arr = npt.NDArray[np.float64]
 
@@ -78,7 +78,21 @@ def stock_cost_per_t(price: float, holding_share_per_year: float, years: float) 
     the spreads and degradation are the plan's defaults (critmat.optimize.plan.PlanConfig:
     2%, 5%, 0.5%/yr), so an options study and a plan cost a tonne alike."""
 
-    keys = ("buy_spread_share", "sell_spread_share", "degradation_share_per_year")
-    d = {k: float(PlanConfig.model_fields[k].default) for k in keys}
+    d = _plan_defaults()
     per_year = holding_share_per_year + d["degradation_share_per_year"]
     return price * (d["buy_spread_share"] + per_year * years + d["sell_spread_share"])
+
+
+def _plan_defaults() -> dict[str, float]:
+    keys = ("buy_spread_share", "sell_spread_share", "degradation_share_per_year")
+    return {k: float(PlanConfig.model_fields[k].default) for k in keys}
+
+
+def stock_cost_note(cost_per_t: float, holding_share_per_year: float, years: float) -> str:
+    """What :func:`stock_cost_per_t` counted, in words (the defaults it read)."""
+    d = _plan_defaults()
+    return (
+        f"{cost_per_t:,.0f} USD over {years:g} years (spreads {d['buy_spread_share']:.0%} + "
+        f"{d['sell_spread_share']:.0%}, holding {holding_share_per_year:.1%}/yr, degradation "
+        f"{d['degradation_share_per_year']:.1%}/yr)"
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,10 +17,17 @@ from critmat.data.basis import basis_price
 from critmat.data.dataset import Dataset
 from critmat.data.yamlfile import load_yaml_model, load_yaml_text
 from critmat.errors import CritmatError
-from critmat.optimize.options import OptionArrays, credit, size_stock, stock_cost_per_t
+from critmat.optimize.options import (
+    Arr,
+    OptionArrays,
+    credit,
+    size_stock,
+    stock_cost_note,
+    stock_cost_per_t,
+)
 from critmat.services.context import resolve
-from critmat.sim.scenario import Scenario
 from critmat.sim.pipeline import resolve_scenario, run_scenario
+from critmat.sim.scenario import Scenario
 from critmat.sim.stockpile import MaterialHolding, StockpileSpec
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.requests import OptionsRequest
@@ -93,8 +101,8 @@ class OptionsReport:
         }
 
 
-def _scenario(ds: Dataset, ref: str, horizon: int) -> object:
-
+def _scenario(ds: Dataset, ref: str, horizon: int) -> Scenario:
+    """The scenario the options are weighed on: the library's or random disruptions."""
     if ref == "stochastic":
         return Scenario(name="stochastic", horizon_months=horizon, stochastic={})
     if not ref.replace("-", "").replace("_", "").isalnum():
@@ -106,7 +114,6 @@ def run_options(ds: Dataset, path: str | Path | None = None, *, text: str | None
                 ) -> OptionsReport:  # fmt: skip
     """Simulate every subset of the options (common random numbers), size the stock for each
     under the remaining budget, pick the cheapest portfolio and re-simulate it with its stock."""
-
     if text is not None:
         spec = load_yaml_text(text, OptionsSpec, "options spec", "the options YAML")
     else:
@@ -131,79 +138,91 @@ def run_options(ds: Dataset, path: str | Path | None = None, *, text: str | None
         np.array([o.co2e_t_per_t for o in spec.options]),
     )
     sc = _scenario(ds, spec.scenario, spec.horizon_months)
-    horizon = int(getattr(sc, "horizon_months", spec.horizon_months))
-    k = len(spec.options)
+    horizon = sc.horizon_months
+    holder, year = str(r.holder), int(r.year)
+
+    def simulate(stockpile: StockpileSpec) -> tuple[Arr, Arr, str]:
+        """Unmet t and loss USD per run of the material, and its basis, on common numbers."""
+        res, _ = run_scenario(ds, sc, holder, year=year, runs=spec.runs,
+                              seed=spec.seed, stockpile=stockpile)  # fmt: skip
+        i = res.market.index(mat)
+        agg = res.aggregates
+        return (agg["unmet"][:, i].astype(float), agg["loss_usd"][:, i].astype(float),
+                res.market.basis[i])  # fmt: skip
+
     rows = []
-    for subset in itertools.product([False, True], repeat=k):  # 2^K subsets, K <= 8
+    for subset in itertools.product([False, True], repeat=len(spec.options)):  # 2^K, K <= 8
         pick = np.array(subset, bool)
         capex = float(opt.capex[pick].sum())
         if capex > spec.budget_usd:
             continue
         supply = credit(opt, pick, horizon)
-        sp = StockpileSpec(own_supply={mat: supply.tolist()}) if pick.any() else StockpileSpec()
-        res, _ = run_scenario(ds, sc, r.holder, year=r.year, runs=spec.runs, seed=spec.seed,  # type: ignore[arg-type]
-                              stockpile=sp)  # fmt: skip
-        i = res.market.index(mat)
-        unmet, loss = (
-            res.aggregates["unmet"][:, i].astype(float),
-            res.aggregates["loss_usd"][:, i].astype(float),
+        unmet, loss, _ = simulate(
+            StockpileSpec(own_supply={mat: supply.tolist()}) if pick.any() else StockpileSpec()
         )
-        stock, rest = size_stock(unmet, loss, cost_per_t, price, spec.budget_usd - capex)
-        delivered = float(supply.sum())
-        per_option = np.array(
-            [credit(opt, np.eye(k, dtype=bool)[j], horizon).sum() for j in range(k)]
-        )
-        operating = float(((opt.opex_usd_per_t - price) * per_option * pick).sum())
-        rows.append({
-            "options": " + ".join(n for n, c in zip(opt.names, subset, strict=True) if c) or "none",
-            "n_options": int(pick.sum()), "capex_usd": capex,
-            "delivered_t": delivered, "operating_net_usd": operating,
-            "co2e_t": float((opt.co2_t_per_t * per_option * pick).sum()),
-            "stock_t": stock, "stock_cost_usd": cost_per_t * stock,
-            "expected_unmet_no_stock_t": float(unmet.mean()),
-            "expected_loss_left_usd": rest - cost_per_t * stock,
-            "total_usd": capex + operating + rest, "_pick": pick,
-        })  # fmt: skip
+        rows.append(_portfolio(opt, pick, horizon, price, cost_per_t, spec.budget_usd, capex,
+                               unmet, loss))  # fmt: skip
     if not rows:
         raise CritmatError("every option costs more than the budget")
     table = pd.DataFrame(rows).sort_values("total_usd").reset_index(drop=True)
     best = table.iloc[0]
     pick = np.asarray(best["_pick"], bool)
-    hold = {mat: MaterialHolding(stock_t=float(best["stock_t"]))}
     supply = credit(opt, pick, horizon)
-    final_sp = StockpileSpec(
-        materials=hold, own_supply={mat: supply.tolist()} if pick.any() else {}
-    )
-    res, _ = run_scenario(ds, sc, r.holder, year=r.year, runs=spec.runs, seed=spec.seed,  # type: ignore[arg-type]
-                          stockpile=final_sp)  # fmt: skip
-    i = res.market.index(mat)
+    unmet, loss, basis = simulate(StockpileSpec(
+        materials={mat: MaterialHolding(stock_t=float(best["stock_t"]))},
+        own_supply={mat: supply.tolist()} if pick.any() else {},
+    ))  # fmt: skip
     chosen = pd.DataFrame([{
         "portfolio": best["options"], "stock_t": float(best["stock_t"]),
-        "expected_unmet_t": float(res.aggregates["unmet"][:, i].mean()),
-        "expected_loss_usd": float(res.aggregates["loss_usd"][:, i].mean()),
+        "expected_unmet_t": float(unmet.mean()), "expected_loss_usd": float(loss.mean()),
         "sized_on_totals_loss_usd": float(best["expected_loss_left_usd"]),
         "capex_usd": float(best["capex_usd"]), "total_usd_sized": float(best["total_usd"]),
     }])  # fmt: skip
-    # the stock as the options come online one after another (in order of lead time)
+    inputs = {
+        "basis": f"t {basis}",
+        "price": f"{price:,.0f} USD/t: {quote.source}",
+        "cost per tonne held": stock_cost_note(cost_per_t, spec.holding_share_per_year, years),
+        "scenario": f"{spec.scenario}, {spec.runs} runs, seed {spec.seed}, {horizon} months",
+    }
+    steps = _online_steps(table, opt)
+    return OptionsReport(spec, table.drop(columns="_pick"), chosen, steps, inputs)
+
+
+def _portfolio(
+    opt: OptionArrays, pick: npt.NDArray[np.bool_], horizon: int, price: float,
+    cost_per_t: float, budget: float, capex: float, unmet: Arr, loss: Arr,
+) -> dict[str, object]:  # fmt: skip
+    """One portfolio: its options, capex, delivered tonnes, net operating cost, emissions, the
+    stock sized under the budget left (critmat.optimize.options.size_stock) and the total."""
+    stock, rest = size_stock(unmet, loss, cost_per_t, price, budget - capex)
+    k = len(opt.names)
+    per_option = np.array([credit(opt, np.eye(k, dtype=bool)[j], horizon).sum() for j in range(k)])
+    operating = float(((opt.opex_usd_per_t - price) * per_option * pick).sum())
+    return {
+        "options": " + ".join(n for n, c in zip(opt.names, pick, strict=True) if c) or "none",
+        "n_options": int(pick.sum()), "capex_usd": capex,
+        "delivered_t": float(credit(opt, pick, horizon).sum()), "operating_net_usd": operating,
+        "co2e_t": float((opt.co2_t_per_t * per_option * pick).sum()),
+        "stock_t": stock, "stock_cost_usd": cost_per_t * stock,
+        "expected_unmet_no_stock_t": float(unmet.mean()),
+        "expected_loss_left_usd": rest - cost_per_t * stock,
+        "total_usd": capex + operating + rest, "_pick": pick,
+    }  # fmt: skip
+
+
+def _online_steps(table: pd.DataFrame, opt: OptionArrays) -> pd.DataFrame:
+    """The stock as the options come online one after another (in order of lead time)."""
     order = [int(j) for j in np.argsort(opt.lead_months, kind="stable")]
     steps = []
     for n in range(len(order) + 1):
-        sub = np.zeros(k, bool)
+        sub = np.zeros(len(opt.names), bool)
         sub[order[:n]] = True
         row = table[table["_pick"].map(lambda p, s=sub: bool(np.array_equal(p, s)))]
         if not row.empty:
             steps.append({"options_online": " + ".join(opt.names[j] for j in order[:n]) or "none",
                           "stock_t": float(row["stock_t"].iloc[0]),
                           "total_usd": float(row["total_usd"].iloc[0])})  # fmt: skip
-    table = table.drop(columns="_pick")
-    inputs = {
-        "basis": f"t {res.market.basis[i]}",
-        "price": f"{price:,.0f} USD/t: {quote.source}",
-        "cost per tonne held": f"{cost_per_t:,.0f} USD over {years:g} years (spreads 2% + 5%, "
-        f"holding {spec.holding_share_per_year:.1%}/yr, degradation 0.5%/yr)",
-        "scenario": f"{spec.scenario}, {spec.runs} runs, seed {spec.seed}, {horizon} months",
-    }
-    return OptionsReport(spec, table, chosen, pd.DataFrame(steps), inputs)
+    return pd.DataFrame(steps)
 
 
 def options_result(rep: OptionsReport) -> Outcome:

@@ -16,9 +16,9 @@ from critmat.services.policy import solve_release_policy
 from critmat.sim.elasticities import default_uncertainty
 from critmat.sim.library import library_frame, scenario_by_id
 from critmat.sim.market import SimParams
+from critmat.sim.pipeline import resolve_scenario, run_scenario
 from critmat.sim.run import SimResult
 from critmat.sim.scenario import Scenario
-from critmat.sim.pipeline import resolve_scenario, run_scenario
 from critmat.sim.stockpile import load_stockpile
 from critmat.sim.store import check_store as check
 from critmat.usecases.outcome import Outcome
