@@ -144,50 +144,7 @@ def create_app(cfg: ApiConfig) -> FastAPI:
 
         await committer.arun(add)  # with the next group commit, awaited on the event loop
 
-    @app.exception_handler(CritmatError)
-    async def critmat_error(_: Request, exc: CritmatError) -> JSONResponse:
-
-        status = exc.http_status
-        if str(exc).startswith(("no job", "unknown")):
-            status = 404 if str(exc).startswith("no job") else 400
-        return _error(status, getattr(exc, "code", "invalid_request"), one_line(exc))
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        e = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
-        return _error(422, "invalid_field", str(e.get("msg", "")), where or None)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}
-        resp = _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
-        for k, v in (exc.headers or {}).items():
-            resp.headers[k] = v
-        if exc.status_code == 405:  # Allow: every method of every route on this path
-            allowed = {
-                m
-                for r in app.routes
-                if isinstance(r, APIRoute) and r.path_regex.match(request.url.path)
-                for m in r.methods or ()
-            }
-            resp.headers["Allow"] = ", ".join(sorted(allowed))
-        return resp
-
-    @app.exception_handler(ValidationError)
-    async def refused(_: Request, exc: ValidationError) -> JSONResponse:
-        e = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(x) for x in e.get("loc", ()))
-        return _error(422, "invalid_field", str(e.get("msg", "")), where or None)
-
-    @app.exception_handler(Exception)
-    async def bug(_: Request, exc: Exception) -> JSONResponse:  # never a stack trace out
-        return _error(500, "internal", f"internal error ({type(exc).__name__}); it was logged")
-
-    @app.exception_handler(ApiRefusal)
-    async def refusal(_: Request, exc: ApiRefusal) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message)
-
+    _error_handlers(app)
     # the inventory first: its write routes are the busiest (routes are matched in order; the
     # prefixes do not overlap, so the order changes no match)
     for r in (movement_router(), inventory_routes, data_routes, job_routes, forecast_routes):
@@ -196,6 +153,63 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     mount(app)
     app.add_middleware(_Limits, audit=_audit)
     return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Every error as JSON naming its code (and the field, for a refused input)."""
+    for exc, handler in (
+        (CritmatError, _critmat_error),
+        (RequestValidationError, _invalid),
+        (StarletteHTTPException, _http_error),
+        (ValidationError, _refused),
+        (Exception, _bug),
+        (ApiRefusal, _refusal),
+    ):
+        app.add_exception_handler(exc, handler)  # type: ignore[arg-type]
+
+
+async def _critmat_error(_: Request, exc: CritmatError) -> JSONResponse:
+
+    status = exc.http_status
+    if str(exc).startswith(("no job", "unknown")):
+        status = 404 if str(exc).startswith("no job") else 400
+    return _error(status, getattr(exc, "code", "invalid_request"), one_line(exc))
+
+
+async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    e = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+    return _error(422, "invalid_field", str(e.get("msg", "")), where or None)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}
+    resp = _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+    for k, v in (exc.headers or {}).items():
+        resp.headers[k] = v
+    if exc.status_code == 405:  # Allow: every method of every route on this path
+        allowed = {
+            m
+            for r in request.app.routes
+            if isinstance(r, APIRoute) and r.path_regex.match(request.url.path)
+            for m in r.methods or ()
+        }
+        resp.headers["Allow"] = ", ".join(sorted(allowed))
+    return resp
+
+
+async def _refused(_: Request, exc: ValidationError) -> JSONResponse:
+    e = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(x) for x in e.get("loc", ()))
+    return _error(422, "invalid_field", str(e.get("msg", "")), where or None)
+
+
+async def _bug(_: Request, exc: Exception) -> JSONResponse:  # never a stack trace out
+    return _error(500, "internal", f"internal error ({type(exc).__name__}); it was logged")
+
+
+async def _refusal(_: Request, exc: ApiRefusal) -> JSONResponse:
+    return _error(exc.status, exc.code, exc.message)
 
 
 class _Limits:
