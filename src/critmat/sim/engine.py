@@ -213,38 +213,21 @@ def simulate_chunk(
     def cells(v: npt.NDArray[Any]) -> npt.NDArray[np.float64]:  # [M] or [S, M] -> [S, M]
         return np.ascontiguousarray(np.broadcast_to(np.asarray(v, f64), (s_n, m_n)))
 
-    eps = params.demand_elasticity(market.materials).astype(f64)[None, :]
-    if "elasticity" in f:  # per-run parameter draws (SimParams.uncertainty)
-        eps = eps * f["elasticity"].astype(f64)[:, None]
+    # per-run parameter draws (SimParams.uncertainty) scale the demand elasticity and the loss
+    # per tonne short (from downstream value added: critmat.sim.loss, docs/methods.md 6.7)
+    eps_m = params.demand_elasticity(market.materials).astype(f64)
+    eps = eps_m[None, :] * runs(1.0, "elasticity")[:, None]
+    va = loss_per_tonne(market, params).astype(f64)[None, :] * runs(1.0, "loss")[:, None]
     # price exponent 1 / (eta - eps) > 0 (docs/methods.md, "Price response")
     expo = 1.0 / (params.supply_elasticity - eps)
-    # loss per tonne short from downstream value added (critmat.sim.loss, docs/methods.md 6.7)
-    va = loss_per_tonne(market, params).astype(f64)[None, :]
-    if "loss" in f:
-        va = va * f["loss"].astype(f64)[:, None]
     long_on = params.long_run_response > 0
     months = runs(params.long_run_months, "long_run_months")
-    share = market.sector_share.astype(f64)
-    before = np.cumsum(share, axis=1) - share
-    out_cut = np.where(share > 0, before + (1.0 - params.outage_threshold) * share, -1.0)
+    share, before, out_cut = _sector_cuts(market, params)
     order = np.argsort(ev.mat, kind="stable").astype(np.int64)
     ptr = np.searchsorted(ev.mat[order], np.arange(m_n + 1)).astype(np.int64)
     table = _slot_table(market, ev, market_array(market, "leakage", params))
     rule = stockpile.draw
     dummy = np.zeros(1, np.float32)
-    scal = np.array(
-        [
-            1.0 / max(params.precaution_months, 1.0), 1.0 / max(params.buffer_refill_months, 1.0),
-            params.price_floor, params.price_cap, params.long_run_response,
-            params.ramp_months, params.high_price, params.substitution_max,
-            params.substitution_rate, 1.0 / max(params.demand_adjust_months, 1),
-            params.loss_line_stop - 1.0, params.outage_threshold,
-            stockpile.trigger_shortfall, stockpile.trigger_price,
-            params.stock_price_beta if params.world_market else 0.0,
-            params.reroute_premium_max,
-        ],
-        f64,
-    )  # fmt: skip
     out = fused_chunk(
         start=np.ascontiguousarray(draws.start), dur=np.ascontiguousarray(draws.duration),
         sev=np.ascontiguousarray(draws.severity), slot_ptr=ptr, slot_idx=order, ev=table,
@@ -258,7 +241,8 @@ def simulate_chunk(
         lead=market_array(market, "response_lead_months", params),
         ramp_inv=1.0 / np.maximum(market_array(market, "response_ramp_months", params), 1.0),
         long_inv=1.0 / np.maximum(months, 1e-6) if long_on else np.zeros(s_n),
-        spare=runs(params.spare_capacity, "spare_capacity"), va=cells(va), scal=scal,
+        spare=runs(params.spare_capacity, "spare_capacity"), va=cells(va),
+        scal=_scalars(params, stockpile),
         switch_inv=1.0 / np.maximum(runs(params.switch_months, "switch_months"), 1e-6)
         if params.world_market else np.zeros(s_n),
         stock0=stockpile.stock0.astype(f64), floor_m=stockpile.floor.astype(f64),
@@ -281,3 +265,31 @@ def simulate_chunk(
         for i, v in enumerate(FULL_VARIABLES):
             res[f"full_{v}"] = full[i]
     return res
+
+
+def _scalars(params: SimParams, stockpile: Stockpile) -> npt.NDArray[np.float64]:
+    """The kernel's float constants, in the order critmat.sim.kernel reads them (_SCALARS)."""
+    return np.array(
+        [
+            1.0 / max(params.precaution_months, 1.0), 1.0 / max(params.buffer_refill_months, 1.0),
+            params.price_floor, params.price_cap, params.long_run_response,
+            params.ramp_months, params.high_price, params.substitution_max,
+            params.substitution_rate, 1.0 / max(params.demand_adjust_months, 1),
+            params.loss_line_stop - 1.0, params.outage_threshold,
+            stockpile.trigger_shortfall, stockpile.trigger_price,
+            params.stock_price_beta if params.world_market else 0.0,
+            params.reroute_premium_max,
+        ],
+        np.float64,
+    )  # fmt: skip
+
+
+def _sector_cuts(
+    market: Market, params: SimParams
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per material and sector [M, K]: the sector's share of demand, the share served before
+    it (sectors are cut in order) and the unmet share at which it is out (-1: no demand)."""
+    share = market.sector_share.astype(np.float64)
+    before = np.cumsum(share, axis=1) - share
+    out_cut = np.where(share > 0, before + (1.0 - params.outage_threshold) * share, -1.0)
+    return share, before, out_cut
