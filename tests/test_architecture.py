@@ -245,3 +245,26 @@ def test_the_maths_import_no_service_no_report_and_no_face(layer: str) -> None:
         if len(mod.split(".")) > 1 and mod.split(".")[1] in above
     ]
     assert not bad, "\n".join(bad)
+
+
+#: the one function allowed past 80 lines: the compiled monthly loop of the simulator, kept
+#: whole so that Numba holds a (run, material) cell's state in registers across the months;
+#: its stages are functions already (critmat.sim.kernel: supply, price, demand, release,
+#: unmet, price loss), and benchmarks/bench_sim.py measures it
+LONG_FUNCTIONS = {"sim/kernel.py:_kernel"}
+
+
+def test_no_function_over_80_lines_and_no_module_over_600() -> None:
+    long_functions, long_modules = [], []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = str(path.relative_to(SRC))
+        text = path.read_text()
+        if len(text.splitlines()) > 600:
+            long_modules.append(f"{rel}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = (node.end_lineno or node.lineno) - node.lineno + 1
+                if n > 80 and f"{rel}:{node.name}" not in LONG_FUNCTIONS:
+                    long_functions.append(f"{rel}:{node.name} {n} lines")
+    assert not long_modules, long_modules
+    assert not long_functions, long_functions

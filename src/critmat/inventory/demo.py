@@ -79,19 +79,7 @@ def seed_demo(led: Ledger, seed: int = 7, year: int = 2025) -> dict[str, int]:
 
 def _build(led: Ledger, seed: int, year: int) -> dict[str, int]:
     """The demo's writes on ``led`` (whose engine is the demo's one connection)."""
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import Session
-
-    with Session(led.engine) as s:
-        held = {
-            t.__tablename__: int(s.scalar(select(func.count()).select_from(t)) or 0)
-            for t in (Facility, Lot, LedgerEntry)
-        }
-    if any(held.values()):
-        raise InventoryError(
-            "the demo builds only into a new, empty database; this one holds "
-            + ", ".join(f"{n} {k} rows" for k, n in held.items() if n)
-        )
+    _refuse_non_empty(led)
     rng = Streams(seed).generator("inventory_demo")
     for code, (name, zones, climate) in FACILITIES.items():
         led.add_facility(code, name, zones, location="synthetic", climate_controlled=climate)
@@ -137,6 +125,29 @@ def _build(led: Ledger, seed: int, year: int) -> dict[str, int]:
         led.adjust("SYN-GR-22", "SYN-PORT/B", -0.8, "t", "stocktake difference", key="adj-1")
     )
     readings = _sensors(led, rng, year)
+    _equipment_and_policies(led, rng, year)
+    return {"movements": moves, "readings": readings}
+
+
+def _refuse_non_empty(led: Ledger) -> None:
+    """The demo builds only into a new, empty database."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    with Session(led.engine) as s:
+        held = {
+            t.__tablename__: int(s.scalar(select(func.count()).select_from(t)) or 0)
+            for t in (Facility, Lot, LedgerEntry)
+        }
+    if any(held.values()):
+        raise InventoryError(
+            "the demo builds only into a new, empty database; this one holds "
+            + ", ".join(f"{n} {k} rows" for k, n in held.items() if n)
+        )
+
+
+def _equipment_and_policies(led: Ledger, rng: np.random.Generator, year: int) -> None:
+    """Climate equipment per facility (random run hours) and the insurance policies."""
     for fac in FACILITIES:
         add_equipment(
             led,
@@ -162,7 +173,6 @@ def _build(led: Ledger, seed: int, year: int) -> dict[str, int]:
     add_policy(led, "SYN-POL-PORT", "SYN-PORT", 1e6, dt.date(year + 1, 12, 31))
     add_policy(led, "SYN-POL-INLAND", "SYN-INLAND", 2e7, dt.date(year + 1, 12, 31))
     add_policy(led, "SYN-POL-TRANSIT", None, 5e5, dt.date(year + 1, 12, 31))
-    return {"movements": moves, "readings": readings}
 
 
 def _sensors(led: Ledger, rng: np.random.Generator, year: int) -> int:

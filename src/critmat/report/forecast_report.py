@@ -105,40 +105,7 @@ def demand_figure(res: DemandPage, *, holder: bool = False) -> Any:
             col=c,
         )
         if not holder and not iea.empty:
-            q = iea[iea["material"] == m]
-            if len(q):
-                scope = str(q["scope"].iloc[0])
-                clean = scope != "total demand"
-                fig.add_scatter(
-                    x=q["year"],
-                    y=q["iea_t"],
-                    mode="markers",
-                    marker={
-                        "symbol": "diamond-open" if clean else "diamond",
-                        "size": 9,
-                        "color": "#d62728",
-                    },
-                    name=f"IEA 2025 ({res.iea_scenario}; {scope} only)"
-                    if clean
-                    else f"IEA 2025 ({res.iea_scenario}; total demand)",
-                    legendgroup=f"iea-{scope}",
-                    showlegend=scope not in scopes_shown,
-                    row=r,
-                    col=c,
-                )
-                if clean:  # critmat's own clean-technology part, comparable with the IEA's
-                    fig.add_scatter(
-                        x=q["year"],
-                        y=q["critmat_t"],
-                        mode="markers",
-                        marker={"symbol": "circle-open", "size": 8, "color": BLUE},
-                        name="critmat, clean technologies only (EV, wind, solar)",
-                        legendgroup="c-clean",
-                        showlegend=scope not in scopes_shown,
-                        row=r,
-                        col=c,
-                    )
-                scopes_shown.add(scope)
+            _add_iea(fig, iea[iea["material"] == m], res.iea_scenario, scopes_shown, r, c)
         if not holder and not res.backtest.empty:
             b = res.backtest[res.backtest["material"] == m]
             if len(b):
@@ -154,6 +121,46 @@ def demand_figure(res: DemandPage, *, holder: bool = False) -> Any:
                     col=c,
                 )
     return _laid_out(fig, 260 * rows + 90, 2200)
+
+
+def _add_iea(
+    fig: Any, q: pd.DataFrame, iea_scenario: str | None, scopes_shown: set[str], r: int, c: int
+) -> None:
+    """The IEA's projection of a material (markers; open where the IEA covers clean
+    technologies only, with critmat's own clean-technology part beside it)."""
+    if len(q):
+        scope = str(q["scope"].iloc[0])
+        clean = scope != "total demand"
+        fig.add_scatter(
+            x=q["year"],
+            y=q["iea_t"],
+            mode="markers",
+            marker={
+                "symbol": "diamond-open" if clean else "diamond",
+                "size": 9,
+                "color": "#d62728",
+            },
+            name=f"IEA 2025 ({iea_scenario}; {scope} only)"
+            if clean
+            else f"IEA 2025 ({iea_scenario}; total demand)",
+            legendgroup=f"iea-{scope}",
+            showlegend=scope not in scopes_shown,
+            row=r,
+            col=c,
+        )
+        if clean:  # critmat's own clean-technology part, comparable with the IEA's
+            fig.add_scatter(
+                x=q["year"],
+                y=q["critmat_t"],
+                mode="markers",
+                marker={"symbol": "circle-open", "size": 8, "color": BLUE},
+                name="critmat, clean technologies only (EV, wind, solar)",
+                legendgroup="c-clean",
+                showlegend=scope not in scopes_shown,
+                row=r,
+                col=c,
+            )
+        scopes_shown.add(scope)
 
 
 def backtest_figure(res: DemandPage) -> Any:
