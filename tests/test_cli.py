@@ -56,11 +56,14 @@ def test_show_json_is_stable() -> None:
         "world_total",
         "share_only",
         "alternatives",
-        "rows",
         "hhi",
+        "readme",
+        "notes",
+        "rows",
     ]
     first = doc["rows"][0]
-    assert list(first) == ["country", "name", "value", "share", "status", "flag", "source", "notes"]
+    assert list(first) == ["country", "name", "value", "share", "status", "flag", "source", "notes",
+                           "material", "stage", "year", "dataset", "unit", "basis"]  # fmt: skip
     assert first["country"] == "COD" and abs(first["share"] - 0.749) < 0.001
 
 

@@ -40,6 +40,8 @@ def _cases(tmp: Path) -> dict[str, tuple[list[str], dict[str, Any]]]:
     release = ["--material", "gallium", "--stock-t", "40", "--scenario", "GAGE-2023", "--runs",
                "50"]  # fmt: skip
     return {
+        "supply": (["data", "show", "Co", "--stage", "mining", "--year", "2024"],
+                   {"material": "Co", "stage": "mining", "year": 2024}),
         "assess": (["assess", "--holder", "EU27", "--year", "2023", "--method", "eu-crm"],
                    {"holder": "EU27", "year": 2023, "methods": ["eu-crm"]}),
         "loss": (["loss", "--holder", "USA", "--industries", "-m", "gallium"],
@@ -58,6 +60,11 @@ def _cases(tmp: Path) -> dict[str, tuple[list[str], dict[str, Any]]]:
         "release": (["optimize", "release", "gallium_release", *release],
                     {"yaml": text["gallium_release"], "material": "gallium", "stock_t": 40.0,
                      "scenario": "GAGE-2023", "runs": 50}),
+        "demand": (["forecast", "demand", "-m", "lithium", "--holder", "EU27", "--draws", "50"],
+                   {"materials": ["lithium"], "holder": "EU27", "draws": 50}),
+        "prices": (["forecast", "prices", "-m", "cobalt", "--origins", "4"],
+                   {"materials": ["cobalt"], "origins": 4}),
+        "warning": (["forecast", "warning", "-m", "gallium"], {"materials": ["gallium"]}),
     }  # fmt: skip
 
 
@@ -123,6 +130,7 @@ def test_the_cli_and_the_api_give_the_same_json_for_every_use_case(
         assert _Frozen(via_cli, vol).stable() == _Frozen(via_api, vol).stable(), kind
         assert via_cli["readme"] and isinstance(via_cli["notes"], list), kind
         main = {
+            "supply": "rows",
             "assess": "assessment",
             "loss": "industries",
             "simulate": "summary",
@@ -133,6 +141,9 @@ def test_the_cli_and_the_api_give_the_same_json_for_every_use_case(
             "calibrate": "targets",
             "options": "portfolios",
             "release": "release_rules",
+            "demand": "holder",
+            "prices": "forecasts",
+            "warning": "current",
         }[kind]
         assert via_cli[main] and isinstance(via_cli[main][0], dict), kind  # fmt: skip
 

@@ -21,7 +21,7 @@ from critmat.services.data import material_events, page_of, price_series, supply
 from critmat.services.report_pages import assessment_html, data_html
 from critmat.services.simulate import library, scenario_from_text, scenario_summary, scenario_yaml
 from critmat.usecases.registry import REGISTRY
-from critmat.usecases.requests import AssessRequest, LossRequest
+from critmat.usecases.requests import AssessRequest, LossRequest, SupplyRequest
 
 __all__ = ["router"]
 
@@ -173,6 +173,13 @@ def assessments(request: Request, body: AssessRequest, _: Analyst) -> dict[str, 
     if body.inputs is not None:
         raise CritmatError("input files are not taken over HTTP (they are paths on the server)")
     return REGISTRY["assess"].run(dataset(request), body).to_json()
+
+
+@router.post("/supply")
+def supply_view(request: Request, body: SupplyRequest, _: Viewer) -> dict[str, Any]:
+    """Supply of a material by country (body: material, stage, year, source): the same JSON as
+    ``critmat data show --format json``."""
+    return REGISTRY["supply"].run(dataset(request), body).to_json()
 
 
 @router.post("/loss")

@@ -15,15 +15,16 @@ from critmat.api.auth import Principal
 from critmat.api.deps import analyst, dataset, records, viewer
 from critmat.api.routes_data import _cached
 from critmat.services.forecast import (
-    DemandRequest,
-    PricesRequest,
+    demand_result,
+    prices_result,
     run_demand,
     run_demand_text,
     run_prices,
     scenario_list,
 )
-from critmat.services.forecast_tables import demand_tables, price_tables, warning_tables
-from critmat.services.warning import WarningRequest, run_warning
+from critmat.services.warning import run_warning, warning_result
+from critmat.usecases.outcome import Outcome
+from critmat.usecases.requests import DemandRequest, PricesRequest, WarningRequest
 
 __all__ = ["router"]
 
@@ -35,8 +36,9 @@ Materials = Annotated[list[str] | None, Query(max_length=20)]
 Holder = Annotated[str | None, Query(max_length=20)]
 
 
-def _json(tables: dict[str, Any], readme: dict[str, str]) -> str:
-    return json.dumps({"readme": readme, **{k: records(v) for k, v in tables.items()}})
+def _json(outcome: Outcome) -> str:
+    """The use case's JSON (critmat.usecases.Outcome): the same as its job's and the CLI's."""
+    return json.dumps(outcome.to_json(), allow_nan=False)
 
 
 def _respond(text: str) -> Response:
@@ -64,7 +66,7 @@ def demand(
     ds = dataset(request)
     req = DemandRequest(scenario=scenario, holder=holder, materials=material or [])
     key = ("forecast-demand", scenario, holder, tuple(material or ()))
-    return _respond(_cached(request, key, lambda: _json(*demand_tables(run_demand(ds, req)))))
+    return _respond(_cached(request, key, lambda: _json(demand_result(run_demand(ds, req)))))
 
 
 class ScenarioBody(BaseModel):
@@ -83,7 +85,7 @@ def demand_from_yaml(request: Request, _: Analyst, body: ScenarioBody) -> Respon
 
     req = DemandRequest(holder=body.holder, materials=body.materials)
     res = run_demand_text(dataset(request), req, body.yaml)
-    return _respond(_json(*demand_tables(res)))
+    return _respond(_json(demand_result(res)))
 
 
 @router.get("/prices")
@@ -102,7 +104,7 @@ def prices(
         materials=material, horizon=horizon, kind="consumption" if consumption else "price"
     )
     key = ("forecast-prices", tuple(material), consumption, horizon)
-    return _respond(_cached(request, key, lambda: _json(*price_tables(run_prices(ds, req)))))
+    return _respond(_cached(request, key, lambda: _json(prices_result(run_prices(ds, req)))))
 
 
 @router.get("/warning")
@@ -118,4 +120,4 @@ def warning(
     ds = dataset(request)
     req = WarningRequest(materials=material or [], fitted=fitted)
     key = ("forecast-warning", tuple(material or ()), fitted)
-    return _respond(_cached(request, key, lambda: _json(*warning_tables(run_warning(ds, req)))))
+    return _respond(_cached(request, key, lambda: _json(warning_result(run_warning(ds, req)))))

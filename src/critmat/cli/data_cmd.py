@@ -16,6 +16,7 @@ from critmat.cli.output import (
     dataset_from,
     emit_frame,
     emit_json,
+    emit_outcome,
     emit_tables,
     friendly,
 )
@@ -103,39 +104,12 @@ def show(
     out: OutOpt = None,
 ) -> None:
     """Supply of a material by country: value, share, status and source."""
-    from critmat.services.data import supply_table
+    from critmat.services.data import supply_result, supply_table
 
     check_out(fmt, out)
     ds = dataset_from(ctx)
     t, hhi = supply_table(ds, material, stage=stage, year=year, dataset=source)
-    rows = t.rows.assign(
-        material=t.material, stage=t.stage, year=t.year, dataset=t.dataset, unit=t.unit,
-        basis=t.basis,
-    )  # fmt: skip
-    readme = {
-        "command": f"critmat data show {t.material} --stage {t.stage}",
-        "hhi (fraction, lower bound)": f"{hhi:.4f}",
-        "unit": f"{t.unit} ({t.basis} basis)",
-    }
-    if emit_tables({"supply": rows}, fmt, out, readme):
-        return
-    if fmt is Format.json:
-        payload = t.to_dict()
-        payload["hhi"] = hhi
-        emit_json(payload)
-        return
-    if fmt is Format.csv:
-        emit_frame(
-            t.rows.assign(
-                material=t.material,
-                stage=t.stage,
-                year=t.year,
-                dataset=t.dataset,
-                unit=t.unit,
-                basis=t.basis,
-            ),
-            fmt,
-        )
+    if emit_outcome(supply_result(t, hhi), fmt, out):
         return
     view = t.rows.copy()
     view["share %"] = (view["share"] * 100).round(1)

@@ -17,6 +17,7 @@ from critmat.cli.output import (
     check_out,
     dataset_from,
     emit_frame,
+    emit_outcome,
     emit_tables,
     friendly,
 )
@@ -92,8 +93,7 @@ def demand(
 ) -> None:
     """World (and a holder's) demand to 2040 from sector drivers x intensities, next to the
     IEA's projection, with the effect of substitution and a backtest from 2018."""
-    from critmat.services.forecast import DemandRequest, run_demand
-    from critmat.services.forecast_tables import demand_tables
+    from critmat.services.forecast import DemandRequest, demand_result, run_demand
 
     check_out(fmt, out)
     check_html(html)
@@ -111,9 +111,7 @@ def demand(
     from critmat.services.forecast import write_demand_report
 
     _page_and_notes(html, write_demand_report, res, res.projection.notes)
-    tables, readme = demand_tables(res)
-    main = "holder" if "holder" in tables else "world"
-    if _emit(tables, readme, fmt, out, main):
+    if emit_outcome(demand_result(res), fmt, out):
         return
     _demand_screen(res)
 
@@ -194,8 +192,7 @@ def prices(
 ) -> None:
     """Naive, ETS and ARIMA forecasts with intervals; rolling-origin MASE and coverage; a model
     is shown as better than naive only where its backtest says so."""
-    from critmat.services.forecast import PricesRequest, run_prices
-    from critmat.services.forecast_tables import price_tables
+    from critmat.services.forecast import PricesRequest, prices_result, run_prices
 
     check_out(fmt, out)
     check_html(html)
@@ -214,8 +211,7 @@ def prices(
     from critmat.report.forecast_report import write_price_report
 
     _page_and_notes(html, write_price_report, res, res.notes)
-    tables, readme = price_tables(res)
-    if _emit(tables, readme, fmt, out, "forecasts"):
+    if emit_outcome(prices_result(res), fmt, out):
         return
     s = res.summary
     if not s.empty:
@@ -261,8 +257,7 @@ def warning(
 ) -> None:
     """The early-warning index per material, the event-rate multiplier the simulator takes,
     and the backtest against the recorded events (hits, lead, false alarms)."""
-    from critmat.services.forecast_tables import warning_tables
-    from critmat.services.warning import WarningRequest, run_warning
+    from critmat.services.warning import WarningRequest, run_warning, warning_result
 
     check_out(fmt, out)
     check_html(html)
@@ -273,8 +268,7 @@ def warning(
     from critmat.report.forecast_report import write_warning_report
 
     _page_and_notes(html, write_warning_report, res, res.notes)
-    tables, readme = warning_tables(res)
-    if _emit(tables, readme, fmt, out, "current"):
+    if emit_outcome(warning_result(res), fmt, out):
         return
     emit_frame(
         res.current.round(2),

@@ -9,7 +9,9 @@ from critmat.data.units import UnitError, convert_mass, convert_price
 from critmat.data.views import SupplyTable, supply_by_country
 from critmat.report.data_report import write_data_report as write
 from critmat.risk.concentration import hhi_of_supply
+from critmat.usecases.outcome import Outcome
 from critmat.usecases.pages import DataOverview
+from critmat.usecases.requests import SupplyRequest
 
 __all__ = [
     "DataOverview",
@@ -20,6 +22,8 @@ __all__ = [
     "page_of",
     "price_series",
     "source_spread",
+    "supply_outcome",
+    "supply_result",
     "supply_table",
 ]
 
@@ -43,6 +47,26 @@ def supply_table(
 
     t = supply_by_country(ds, material, stage=stage, year=year, dataset=dataset)
     return t, hhi_of_supply(t.rows)
+
+
+def supply_outcome(ds: Dataset, req: SupplyRequest, progress: object = None) -> Outcome:
+    """The registry's runner: :func:`supply_table`, then :func:`supply_result`."""
+    return supply_result(*supply_table(ds, req.material, req.stage, req.year, req.source))
+
+
+def supply_result(t: SupplyTable, hhi: float) -> Outcome:
+    """Supply by country as every face shows it: the table's identity and the HHI as fields,
+    one self-describing row per country (material, stage, year, dataset, unit, basis)."""
+    doc = t.to_dict()
+    doc.pop("rows")
+    rows = t.rows.assign(material=t.material, stage=t.stage, year=t.year, dataset=t.dataset,
+                         unit=t.unit, basis=t.basis)  # fmt: skip
+    readme = {
+        "command": f"critmat data show {t.material} --stage {t.stage}",
+        "hhi (fraction, lower bound)": f"{hhi:.4f}",
+        "unit": f"{t.unit} ({t.basis} basis)",
+    }
+    return Outcome({"rows": rows}, readme, fields={**doc, "hhi": hhi})
 
 
 def price_series(ds: Dataset, material: str) -> tuple[pd.DataFrame, list[str]]:

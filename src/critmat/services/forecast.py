@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.basis import basis_of, mass_to_basis
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.units import UnitError, convert_mass
 from critmat.data.yamlfile import load_yaml_text
+from critmat.errors import CritmatError
 from critmat.forecast import stats
 from critmat.forecast.demand import Projection, project
 from critmat.forecast.demand_backtest import backtest_demand, backtest_summary
@@ -23,8 +22,11 @@ from critmat.forecast.scenario_spec import DemandScenario, load_scenario, scenar
 from critmat.forecast.stats import MODELS, backtest, fit_forecast
 from critmat.report.forecast_report import write_demand_report as write_demand_page
 from critmat.services.context import resolve
+from critmat.services.forecast_tables import demand_tables, price_tables
 from critmat.sim.market import build_market
+from critmat.usecases.outcome import Outcome
 from critmat.usecases.pages import DemandPage, PriceForecast
+from critmat.usecases.requests import DemandRequest, PricesRequest
 
 __all__ = [
     "DEMAND_MATERIALS",
@@ -32,10 +34,16 @@ __all__ = [
     "PriceForecast",
     "PricesRequest",
     "annual_prices",
+    "check_demand_request",
+    "check_prices_request",
     "demand_growth",
+    "demand_outcome",
     "demand_page",
+    "demand_result",
     "forecast_factors",
     "price_series_catalogue",
+    "prices_outcome",
+    "prices_result",
     "recorded_world_demand",
     "run_demand",
     "run_demand_text",
@@ -65,21 +73,6 @@ DEMAND_MATERIALS = [
 ]
 #: Elements whose world production is a share of rare-earth oxide (element_shares table).
 _REE_GROUP = "rare_earths"
-
-
-class DemandRequest(BaseModel):
-    """A demand projection: scenario (shipped name or file), optional holder and materials."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    scenario: str = "stated_policies"
-    holder: str | None = None
-    materials: list[str] = Field(default_factory=list)
-    year: int = Field(default=2023, description="the year of the holder's base consumption")
-    draws: int = Field(default=400, ge=1, le=100_000)
-    seed: int = Field(default=0, ge=0)
-    backtest_origin: int = Field(default=2018, ge=2000, le=2023)
-    backtest: bool = Field(default=True, description="also backtest the method from the origin")
 
 
 def scenario_list() -> pd.DataFrame:
@@ -308,19 +301,6 @@ def demand_growth(
 
 
 # -- statistical forecasts ----------------------------------------------------------------------
-class PricesRequest(BaseModel):
-    """Statistical forecasts of price (or consumption) series with their backtests."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    materials: list[str] = Field(default_factory=list)
-    kind: Literal["price", "consumption"] = "price"
-    horizon: int | None = Field(
-        default=None, ge=1, le=120, description="steps (default 24 M / 3 A)"
-    )
-    origins: int = Field(default=12, ge=2, le=60)
-
-
 def annual_prices(ds: Dataset, material: str) -> tuple[pd.Series, str, str]:
     """One annual price series per material, the longest of: World Bank monthly averaged by
     year, USGS DS140, USGS MCS published prices, BACI unit values (proxy): (series, label,
@@ -502,3 +482,41 @@ def forecast_factors(ds: Dataset, material: str, years: list[int]) -> tuple[list
         float(np.interp(y, both.index.to_numpy(float), both.to_numpy(float))) / ref for y in years
     ]
     return vals, label
+
+
+def check_demand_request(ds: Dataset, req: DemandRequest) -> None:
+    """What an HTTP demand job is refused for before it is queued: a scenario that is not a
+    shipped one (files on the server are not read over HTTP; POST the YAML to
+    /api/v1/forecast/demand), an unknown holder or material."""
+    shipped = set(scenario_list()["scenario"])
+    if req.scenario not in shipped:
+        raise CritmatError(f"scenario: one of {', '.join(sorted(shipped))} over HTTP")
+    resolve(ds, holder=req.holder, materials=req.materials or None)
+
+
+def demand_outcome(ds: Dataset, req: DemandRequest, progress: object = None) -> Outcome:
+    """The registry's runner: :func:`run_demand`, then :func:`demand_result`."""
+    return demand_result(run_demand(ds, req))
+
+
+def demand_result(res: DemandResult) -> Outcome:
+    """A demand projection as every face shows it (critmat.usecases)."""
+    tables, readme = demand_tables(res)
+    notes = [*res.projection.notes, *res.notes]
+    return Outcome(tables, readme, notes, main="holder" if "holder" in tables else "world")
+
+
+def check_prices_request(ds: Dataset, req: PricesRequest) -> None:
+    """Unknown materials are refused before the job is queued."""
+    resolve(ds, materials=req.materials or None)
+
+
+def prices_outcome(ds: Dataset, req: PricesRequest, progress: object = None) -> Outcome:
+    """The registry's runner: :func:`run_prices`, then :func:`prices_result`."""
+    return prices_result(run_prices(ds, req))
+
+
+def prices_result(res: PriceForecast) -> Outcome:
+    """Price (or consumption) forecasts and their backtests as every face shows them."""
+    tables, readme = price_tables(res)
+    return Outcome(tables, readme, list(res.notes), main="forecasts")

@@ -4,10 +4,10 @@ multipliers the simulator's stochastic generator takes (docs/methods.md 8.4-8.5)
 from __future__ import annotations
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from critmat.data.dataset import Dataset
 from critmat.data.views import supply_by_country
+from critmat.errors import CritmatError
 from critmat.forecast.warning import (
     DEFAULT_BETA,
     DEFAULT_WEIGHTS,
@@ -23,14 +23,20 @@ from critmat.forecast.warning import (
 from critmat.risk.concentration import exporter_hhi_panel
 from critmat.services.context import resolve
 from critmat.services.forecast import annual_prices
+from critmat.services.forecast_tables import warning_tables
+from critmat.usecases.outcome import Outcome
 from critmat.usecases.pages import WarningResult
+from critmat.usecases.requests import WarningRequest
 
 __all__ = [
     "WarningRequest",
     "WarningResult",
+    "check_warning_request",
     "event_rate_multipliers",
     "run_warning",
     "warning_inputs",
+    "warning_outcome",
+    "warning_result",
 ]
 
 #: Materials in the index by default: the seed list (events and supply data exist for them).
@@ -59,19 +65,6 @@ WARNING_MATERIALS = [
     "tin",
     "magnesium",
 ]
-
-
-class WarningRequest(BaseModel):
-    """The index over ``years`` for ``materials`` (default: the seed list)."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    materials: list[str] = Field(default_factory=list)
-    first_year: int = Field(default=2000, ge=1997, le=2025)
-    last_year: int = Field(default=2026, ge=1998, le=2030)
-    threshold: float = Field(default=0.5, ge=-3.0, le=3.0)
-    weights: dict[str, float] = Field(default_factory=dict)
-    fitted: bool = Field(default=False, description="use the weights fitted to the events")
 
 
 def _events(ds: Dataset) -> pd.DataFrame:
@@ -217,3 +210,21 @@ def event_rate_multipliers(ds: Dataset, materials: list[str], year: int) -> dict
     res = run_warning(ds, WarningRequest(materials=materials, last_year=max(year, 2000)))
     cur = res.index[res.index["year"] == year]
     return {str(m): float(v) for m, v in zip(cur["material"], cur["multiplier"], strict=True)}
+
+
+def check_warning_request(ds: Dataset, req: WarningRequest) -> None:
+    """Unknown materials and a reversed year range are refused before the job is queued."""
+    if req.first_year >= req.last_year:
+        raise CritmatError(f"first_year {req.first_year} must be before last_year {req.last_year}")
+    resolve(ds, materials=req.materials or None)
+
+
+def warning_outcome(ds: Dataset, req: WarningRequest, progress: object = None) -> Outcome:
+    """The registry's runner: :func:`run_warning`, then :func:`warning_result`."""
+    return warning_result(run_warning(ds, req))
+
+
+def warning_result(res: WarningResult) -> Outcome:
+    """The early-warning index and its backtest as every face shows them."""
+    tables, readme = warning_tables(res)
+    return Outcome(tables, readme, list(res.notes), main="current")

@@ -79,6 +79,8 @@ _S = "critmat.services."
 REGISTRY: dict[str, UseCase] = {
     u.kind: u
     for u in (
+        _entry("supply", _S + "data", "SupplyRequest", "critmat data show",
+               "supply of a material by country at a stage, with its HHI", "/api/v1/supply"),
         _entry("assess", _S + "assess", "AssessRequest", "critmat assess",
                "criticality by the published methods", "/api/v1/assessments"),
         _entry("loss", _S + "loss", "LossRequest", "critmat loss",
@@ -100,6 +102,12 @@ REGISTRY: dict[str, UseCase] = {
                "a solved release policy against the simple triggers, on common runs"),
         _entry("calibrate", _S + "calibrate", "CalibrateRequest", "critmat calibrate",
                "the price law fitted to the record, leave-one-event-out"),
+        _entry("demand", _S + "forecast", "DemandRequest", "critmat forecast demand",
+               "world and holder demand to 2040 from drivers x intensities, with a backtest"),
+        _entry("prices", _S + "forecast", "PricesRequest", "critmat forecast prices",
+               "price forecasts with intervals, each model backtested against naive"),
+        _entry("warning", _S + "warning", "WarningRequest", "critmat forecast warning",
+               "the early-warning index, its rate multiplier and its backtest on the events"),
     )
 }  # fmt: skip
 

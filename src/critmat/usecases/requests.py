@@ -5,7 +5,7 @@ JSON ``0`` is not ``false``, ``"2023"`` not a year."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -13,13 +13,17 @@ __all__ = [
     "AssessRequest",
     "CalibrateRequest",
     "CoalitionRequest",
+    "DemandRequest",
     "LossRequest",
     "OptionsRequest",
     "PlanRequest",
     "PolicyRequest",
+    "PricesRequest",
     "ReleaseRequest",
     "ScheduleRequest",
     "SimulateRequest",
+    "SupplyRequest",
+    "WarningRequest",
 ]
 
 
@@ -154,3 +158,57 @@ class ReleaseRequest(BaseModel):
     runs: int = Field(1000, ge=10, le=1_000_000, strict=True)
     seed: int = Field(0, ge=0, strict=True)
     months_per_period: float = Field(12.0, ge=0.1, le=120.0, strict=True)
+
+
+class DemandRequest(BaseModel):
+    """A demand projection: scenario (shipped name or file), optional holder and materials."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    scenario: str = Field(default="stated_policies", max_length=400)
+    holder: str | None = Field(default=None, max_length=40)
+    materials: list[str] = Field(default_factory=list, max_length=40)
+    year: int = Field(default=2023, strict=True, description="year of the holder's base demand")
+    draws: int = Field(default=400, ge=1, le=100_000, strict=True)
+    seed: int = Field(default=0, ge=0, strict=True)
+    backtest_origin: int = Field(default=2018, ge=2000, le=2023, strict=True)
+    backtest: bool = Field(default=True, strict=True, description="also backtest the method")
+
+
+class PricesRequest(BaseModel):
+    """Statistical forecasts of price (or consumption) series with their backtests."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    materials: list[str] = Field(default_factory=list, max_length=40)
+    kind: Literal["price", "consumption"] = "price"
+    horizon: int | None = Field(
+        default=None, ge=1, le=120, strict=True, description="steps (default 24 M / 3 A)"
+    )
+    origins: int = Field(default=12, ge=2, le=60, strict=True)
+
+
+class WarningRequest(BaseModel):
+    """The index over ``years`` for ``materials`` (default: the seed list)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    materials: list[str] = Field(default_factory=list, max_length=40)
+    first_year: int = Field(default=2000, ge=1997, le=2025, strict=True)
+    last_year: int = Field(default=2026, ge=1998, le=2030, strict=True)
+    threshold: float = Field(default=0.5, ge=-3.0, le=3.0, strict=True)
+    weights: dict[str, Annotated[float, Field(strict=True)]] = Field(
+        default_factory=dict, max_length=20
+    )
+    fitted: bool = Field(default=False, strict=True, description="the weights fitted to events")
+
+
+class SupplyRequest(BaseModel):
+    """Supply of a material by country at a stage (the dataset's view, with its HHI)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    material: str = Field(max_length=40)
+    stage: Literal["mining", "refining", "global_supply"] | None = None
+    year: int | None = Field(default=None, ge=1900, le=2100, strict=True)
+    source: str | None = Field(default=None, max_length=40, description="dataset id")
