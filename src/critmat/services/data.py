@@ -198,7 +198,7 @@ def concentration_ranking(ds: Dataset) -> pd.DataFrame:
                     "stage": stage,
                     "year": t.year,
                     "dataset": t.dataset,
-                    "hhi": _hhi(t.rows),
+                    "hhi": hhi_of_supply(t.rows),
                     "top_country": top["country"],
                     "top_share": float(top["share"]),
                     "status": ",".join(sorted(set(t.rows["status"]))),
@@ -248,8 +248,3 @@ def source_spread(ds: Dataset, year: int = 2024) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def _hhi(rows: pd.DataFrame) -> float:
-
-    return hhi_of_supply(rows)

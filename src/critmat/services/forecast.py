@@ -18,6 +18,7 @@ from critmat.errors import CritmatError
 from critmat.forecast import stats
 from critmat.forecast.demand import Projection, project
 from critmat.forecast.demand_backtest import backtest_demand, backtest_summary
+from critmat.forecast.price_series import price_series_catalogue
 from critmat.forecast.scenario_spec import DemandScenario, load_scenario, scenario_names
 from critmat.forecast.stats import MODELS, backtest, fit_forecast
 from critmat.report.forecast_report import write_demand_report as write_demand_page
@@ -33,7 +34,6 @@ __all__ = [
     "DemandRequest",
     "PriceForecast",
     "PricesRequest",
-    "annual_prices",
     "check_demand_request",
     "check_prices_request",
     "demand_growth",
@@ -41,7 +41,6 @@ __all__ = [
     "demand_page",
     "demand_result",
     "forecast_factors",
-    "price_series_catalogue",
     "prices_outcome",
     "prices_result",
     "recorded_world_demand",
@@ -301,81 +300,6 @@ def demand_growth(
 
 
 # -- statistical forecasts ----------------------------------------------------------------------
-def annual_prices(ds: Dataset, material: str) -> tuple[pd.Series, str, str]:
-    """One annual price series per material, the longest of: World Bank monthly averaged by
-    year, USGS DS140, USGS MCS published prices, BACI unit values (proxy): (series, label,
-    unit)."""
-    ps = ds.table("price_series")
-    cands: list[tuple[pd.Series, str, str]] = []
-    for s, g in ps[ps["material"] == material].groupby("series"):
-        a = g.groupby("year")["value"].mean()
-        if g["frequency"].iloc[0] == "M":
-            a = a[g.groupby("year").size() == 12]
-        cands.append((a, str(s), f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}"))
-    p = ds.prices
-    for (form, status), g in p[p["material"] == material].groupby(["form", "status"]):
-        if status in ("published", "proxy"):
-            a = g.groupby("year")["value"].mean()
-            label = (
-                f"BACI {' '.join(str(form).split()[:2])} unit value (proxy)"
-                if status == "proxy"
-                else f"USGS MCS: {form}"
-            )
-            cands.append((a, label, f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}"))
-    if not cands:
-        return pd.Series(dtype=float), "", ""
-
-    # the series reaching the latest year among those long enough to backtest, then the longest
-    def rank(c: tuple[pd.Series, str, str]) -> tuple[bool, int, int, bool]:
-        a = c[0].dropna()
-        return (
-            len(a) >= 12,
-            int(a.index.max()) if len(a) else 0,
-            len(a),
-            not c[1].startswith("BACI"),
-        )
-
-    return max(cands, key=rank)
-
-
-def price_series_catalogue(
-    ds: Dataset, kind: str = "price"
-) -> list[tuple[str, str, pd.Series, str, str]]:
-    """(material, label, series, frequency, unit) of every series to forecast."""
-    out: list[tuple[str, str, pd.Series, str, str]] = []
-    if kind == "consumption":
-        cs = ds.table("consumption_series")
-        for s, g in cs.groupby("series"):
-            out.append(
-                (
-                    str(g["material"].iloc[0]),
-                    str(s),
-                    g.set_index("year")["value"].astype(float).sort_index(),
-                    "A",
-                    f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}",
-                )
-            )
-        return out
-    ps = ds.table("price_series")
-    monthly = ps[ps["frequency"] == "M"]
-    for s, g in monthly.groupby("series"):
-        idx = pd.PeriodIndex(g["period"], freq="M")
-        out.append(
-            (
-                str(g["material"].iloc[0]),
-                str(s),
-                pd.Series(g["value"].to_numpy(float), index=idx.astype(str)).sort_index(),
-                "M",
-                f"{g['unit'].iloc[0]} {g['basis'].iloc[0]}",
-            )
-        )
-    have = {o[0] for o in out}
-    for m in sorted(set(ds.prices["material"]) - have):
-        a, label, unit = annual_prices(ds, m)
-        a = a.dropna()
-        if len(a) >= 3:
-            out.append((m, label, a.sort_index(), "A", unit))
-    return out
 
 
 def _future_labels(last: str, freq: str, h: int) -> list[str]:

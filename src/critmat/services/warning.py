@@ -8,6 +8,7 @@ import pandas as pd
 from critmat.data.dataset import Dataset
 from critmat.data.views import supply_by_country
 from critmat.errors import CritmatError
+from critmat.forecast.price_series import annual_prices
 from critmat.forecast.warning import (
     DEFAULT_BETA,
     DEFAULT_WEIGHTS,
@@ -22,7 +23,6 @@ from critmat.forecast.warning import (
 )
 from critmat.risk.concentration import exporter_hhi_panel
 from critmat.services.context import resolve
-from critmat.services.forecast import annual_prices
 from critmat.services.forecast_tables import warning_tables
 from critmat.usecases.outcome import Outcome
 from critmat.usecases.pages import WarningResult
