@@ -154,3 +154,30 @@ def test_units_import_is_cheap() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == ""
+
+
+def test_the_declared_summaries_are_the_commands_own_help() -> None:
+    """`critmat --help` lists the summaries declared in critmat.cli.main.COMMANDS without
+    building the commands (fast); each must be the first line of its command's own help."""
+    from critmat.cli.main import COMMANDS, build_command
+
+    for name, (_, summary) in COMMANDS.items():
+        cmd = build_command(name)
+        assert (cmd.help or "").strip().splitlines()[0] == summary, name
+    code, out, _ = invoke("--help")
+    assert code == 0
+    listed = " ".join(out.split())
+    for name, (_, summary) in COMMANDS.items():
+        assert f"{name} {summary}" in listed, name
+
+
+def test_help_imports_no_command_module() -> None:
+    code = (
+        "import sys; sys.argv = ['critmat', '--help']\n"
+        "import critmat.cli.main as m\n"
+        "try:\n    m.app()\nexcept SystemExit:\n    pass\n"
+        "cmds = [k for k in sys.modules if k.startswith('critmat.cli.') and k.endswith('_cmd')]\n"
+        "print('loaded:', ','.join(cmds))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip().splitlines()[-1] == "loaded:"

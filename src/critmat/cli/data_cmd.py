@@ -21,7 +21,9 @@ from critmat.cli.output import (
     friendly,
 )
 
-app = typer.Typer(help="Explore and check the reference dataset.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Explore and check the reference dataset.", no_args_is_help=True
+)
 
 
 @app.command("list")

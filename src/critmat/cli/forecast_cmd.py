@@ -23,6 +23,7 @@ from critmat.cli.output import (
 )
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Anticipate: demand to 2040 with drivers and substitution, price forecasts with "
     "backtests, the early-warning index.",
     no_args_is_help=True,

@@ -86,7 +86,7 @@ def _movement_command(kind: MovementKind) -> ClickCommand:
     command = refused(run)
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {**hints, "return": None}
-    one = typer.Typer(add_completion=False)
+    one = typer.Typer(rich_markup_mode=None, add_completion=False)
     # a negative quantity (-5) is an argument, not an unknown option: no `--` needed before it
     signed = {"ignore_unknown_options": True} if any(p.signed for p in kind.params) else {}
     one.command(kind.command, help=kind.help, context_settings=signed)(command)
@@ -105,6 +105,7 @@ class _WithMovements(TyperGroup):
 
 
 app = typer.Typer(
+    rich_markup_mode=None,
     cls=_WithMovements,
     help="Facilities, lots and the hash-chained ledger.",
     no_args_is_help=True,

@@ -1,6 +1,9 @@
 """The ``critmat`` command.
 
-Only Typer is imported at start-up; each command imports what it needs (fast ``--help``).
+Only Typer and this module are imported at start-up: each command's module is imported, and its
+command built, when that command runs (:data:`COMMANDS`); ``critmat --help`` lists them from the
+summaries declared here (tests/test_cli.py holds each to its command's own help), so the whole
+command tree is not built to print a list (benchmarks/bench_cli.py measures it).
 """
 
 from __future__ import annotations
@@ -12,24 +15,76 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from critmat.cli import (
-    assess_cmd,
-    calibrate_cmd,
-    data_cmd,
-    forecast_cmd,
-    glossary_cmd,
-    inventory_cmd,
-    loss_cmd,
-    optimize_cmd,
-    plan_cmd,
-    serve_cmd,
-    simulate_cmd,
-)
+#: name -> (``module:attribute`` of the command function or the group's Typer, its summary: the
+#: first line of its help), in the order ``critmat --help`` lists them
+COMMANDS: dict[str, tuple[str, str]] = {
+    "assess": ("critmat.cli.assess_cmd:assess",
+               "Which materials are at risk for a holder, at which stage, and why (every term "
+               "shown)."),
+    "simulate": ("critmat.cli.simulate_cmd:simulate",
+                 "If X restricts exports of Y: how short, how long, at what price, and what a "
+                 "reserve buys."),
+    "calibrate": ("critmat.cli.calibrate_cmd:calibrate",
+                  "Fit elasticity, precautionary demand and world stocks to the record; "
+                  "leave-one-event-out."),
+    "loss": ("critmat.cli.loss_cmd:loss",
+             "Loss per tonne short from downstream value added (docs/methods.md 6.7)."),
+    "plan": ("critmat.cli.plan_cmd:plan",
+             "With this budget: which materials to hold, how much, and the loss that avoids vs "
+             "practice."),
+    "glossary": ("critmat.cli.glossary_cmd:glossary",
+                 "Definitions of the terms and abbreviations in critmat's tables and pages."),
+    "serve": ("critmat.cli.serve_cmd:serve",
+              "Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs, routes under "
+              "/api/v1)."),
+    "data": ("critmat.cli.data_cmd:app", "Explore and check the reference dataset."),
+    "scenarios": ("critmat.cli.simulate_cmd:scenarios_app", "The historical scenario library."),
+    "optimize": ("critmat.cli.optimize_cmd:app", "Decisions over time (docs/policy.md)."),
+    "inventory": ("critmat.cli.inventory_cmd:app",
+                  "Facilities, lots and the hash-chained ledger."),
+    "forecast": ("critmat.cli.forecast_cmd:app",
+                 "Anticipate: demand to 2040 with drivers and substitution, price forecasts with "
+                 "backtests, the early-warning index."),
+    "users": ("critmat.cli.serve_cmd:users_app",
+              "Users of the HTTP API (bearer tokens with roles)."),
+}  # fmt: skip
+
+
+def build_command(name: str) -> Any:
+    """The click command of ``name`` (:data:`COMMANDS`), its module imported now."""
+    import importlib
+
+    target, _ = COMMANDS[name]
+    module, _, attr = target.partition(":")
+    obj = getattr(importlib.import_module(module), attr)
+    if isinstance(obj, typer.Typer):
+        group = typer.main.get_group(obj)  # a group even with one command (users add)
+        group.name = name
+        return group
+    one = typer.Typer(rich_markup_mode=None, add_completion=False)
+    one.command(name)(obj)
+    cmd = typer.main.get_command(one)
+    cmd.name = name
+    return cmd
 
 
 class _OneLineErrors(TyperGroup):
     """The root command: a mistyped option or argument is one line on stderr and exit 2 (the
-    same contract as every other user error), not a usage box."""
+    same contract as every other user error), not a usage box; its commands are built when
+    called (:func:`build_command`)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = build_command(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The list of commands from their declared summaries, wrapped (nothing is built)."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(n, summary) for n, (_, summary) in COMMANDS.items()])
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         from typer._click import exceptions as cx  # Typer's own (vendored) Click
@@ -53,6 +108,7 @@ class _OneLineErrors(TyperGroup):
 
 
 app = typer.Typer(
+    rich_markup_mode=None,
     cls=_OneLineErrors,
     name="critmat",
     help="Plan and run strategic stockpiles of critical materials.",
@@ -60,19 +116,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(data_cmd.app, name="data")
-app.command("assess")(assess_cmd.assess)
-app.command("simulate")(simulate_cmd.simulate)
-app.add_typer(simulate_cmd.scenarios_app, name="scenarios")
-app.command("calibrate")(calibrate_cmd.calibrate)
-app.command("loss")(loss_cmd.loss)
-app.command("plan")(plan_cmd.plan)
-app.add_typer(optimize_cmd.app, name="optimize")
-app.add_typer(inventory_cmd.app, name="inventory")
-app.add_typer(forecast_cmd.app, name="forecast")
-app.command("glossary")(glossary_cmd.glossary)
-app.command("serve")(serve_cmd.serve)
-app.add_typer(serve_cmd.users_app, name="users")
 
 
 @app.callback()
@@ -100,4 +143,4 @@ def run() -> None:
         sys.stderr.close()
 
 
-__all__ = ["app", "run"]
+__all__ = ["COMMANDS", "app", "build_command", "run"]

@@ -17,7 +17,9 @@ from critmat.cli.output import (
     friendly,
 )
 
-app = typer.Typer(no_args_is_help=True, help="Decisions over time (docs/policy.md).")
+app = typer.Typer(
+    rich_markup_mode=None, no_args_is_help=True, help="Decisions over time (docs/policy.md)."
+)
 
 
 @app.command("policy")

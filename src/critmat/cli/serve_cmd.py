@@ -8,7 +8,9 @@ import typer
 
 from critmat.cli.output import friendly
 
-users_app = typer.Typer(help="Users of the HTTP API (bearer tokens with roles).")
+users_app = typer.Typer(
+    rich_markup_mode=None, help="Users of the HTTP API (bearer tokens with roles)."
+)
 
 
 @users_app.command("add")

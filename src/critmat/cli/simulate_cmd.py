@@ -33,7 +33,9 @@ class LossMethod(StrEnum):
     usgs2024 = "usgs2024"
 
 
-scenarios_app = typer.Typer(help="The historical scenario library.", no_args_is_help=True)
+scenarios_app = typer.Typer(
+    rich_markup_mode=None, help="The historical scenario library.", no_args_is_help=True
+)
 
 
 @scenarios_app.command("list")
