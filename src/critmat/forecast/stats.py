@@ -27,12 +27,12 @@ MASE is lower than the naive model's on the same origins.
 from __future__ import annotations
 
 import warnings
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.stats import norm
 
 __all__ = ["MODELS", "Model", "backtest", "backtest_summary", "fit_forecast"]
 
@@ -49,7 +49,7 @@ def _naive(logy: F64, h: int) -> F64:
     steps = np.sqrt(np.arange(1, h + 1))
     out: list[F64] = [np.full(h, logy[-1])]
     for lv in LEVELS:
-        z = float(norm.ppf(0.5 + lv / 2))
+        z = NormalDist().inv_cdf(0.5 + lv / 2)
         out += [logy[-1] - z * s * steps, logy[-1] + z * s * steps]
     return np.column_stack(out)
 

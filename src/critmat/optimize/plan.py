@@ -240,7 +240,7 @@ def run_plan(
         crit = assess(ds, market.holder, c.year, methods=["eu-crm"])
     # monthly paths only where the report draws them (the fan of the evaluation runs)
     run = functools.partial(simulate, market, events, horizon=scenario.horizon_months,
-                            scenario=scenario.name, params=params)  # fmt: skip
+                            scenario=scenario.name, params=params, keep_full_runs=0)  # fmt: skip
     with clock("simulate"):
         base = run(runs=c.runs, seed=c.seed)
         fresh = run(runs=c.eval_runs, seed=eval_seed, keep_full_runs=200)
