@@ -33,6 +33,7 @@ A material for which none of these works is returned with ``assessed = False`` a
 from __future__ import annotations
 
 import copy
+import dataclasses
 import weakref
 from dataclasses import dataclass, field
 
@@ -233,7 +234,8 @@ def _balance(ds: Dataset, h: str, mat: str, year: int) -> Balance:
     members = _members(ds, h)
     ec_ir = _ec_import_reliance(ds, mat) if h == "EU27" else None
     if mat not in INCOMPLETE_TRADE or (h != "EU27" and _has_trade(ds, mat, members, year)):
-        if _trade_content(ds, b, members) and b.consumption_t <= 0 and b.production_t <= 0:
+        traded = _traded(ds, b, members) if h != "USA" else _trade_content(ds, b, members)
+        if traded and b.consumption_t <= 0 and b.production_t <= 0:
             b = Balance(h, mat, year, b.basis)
             b.notes.append(
                 "the shipped headings show net exports without own production: the imported "
@@ -422,6 +424,22 @@ def _partner_frame(imp: pd.Series, low: pd.Series, high: pd.Series) -> pd.DataFr
     )
 
 
+def _traded(ds: Dataset, b: Balance, members: set[str]) -> bool:
+    """:func:`_trade_content` on a new balance ``b``, computed once per dataset, holder,
+    material and year (the balance itself and the holder's demand share both need it); ``b``
+    takes the result's fields."""
+    key = ("trade_content", b.holder, b.material, b.year)
+    ok, kept = ds.derived(key, lambda: _fresh_trade_content(ds, b, members))
+    for f in dataclasses.fields(kept):
+        setattr(b, f.name, copy.deepcopy(getattr(kept, f.name)))
+    return bool(ok)
+
+
+def _fresh_trade_content(ds: Dataset, b: Balance, members: set[str]) -> tuple[bool, Balance]:
+    fresh = Balance(b.holder, b.material, b.year, b.basis)
+    return _trade_content(ds, fresh, members), fresh
+
+
 def _trade_content(ds: Dataset, b: Balance, members: set[str]) -> bool:
     t = year_trade_on_basis(ds, b.year, b.material)
     if t.empty:
@@ -585,7 +603,10 @@ def demand_share(ds: Dataset, holder: str, year: int) -> tuple[float, float, flo
         if mat in INCOMPLETE_TRADE or mat in set(ds.table("element_shares")["material"]):
             continue
         b = Balance(holder, mat, year, basis_of(ds, mat))
-        ok = (holder == "USA" and _usgs_salient(ds, b)) or _trade_content(ds, b, members)
+        if holder == "USA":
+            ok = _usgs_salient(ds, b) or _trade_content(ds, b, members)
+        else:
+            ok = _traded(ds, b, members)
         if not ok or b.consumption_t <= 0:
             continue
         world, _, _ = world_production(ds, mat, year)
