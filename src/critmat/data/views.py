@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from critmat.data.countries import AGGREGATES
@@ -110,44 +112,43 @@ def _supply_by_country(
     ds: Dataset, material: str, stage: str | None, year: int | None, dataset: str | None
 ) -> SupplyTable:
     mat = ds.resolve_material(material)
-    avail = available_supply(ds, mat)
-    if avail.empty:
+    combos = _combos(ds, mat)
+    if not combos:
         raise UnknownChoiceError(
             f"material with supply data (none for {mat})",
             material,
             sorted(set(ds.production["material"]) | set(ds.supply_shares["material"])),
         )
+    present = {st for st, _, _ in combos}
     stages = [
-        s
-        for s in ("mining", "refining", "manufacturing", "global_supply")
-        if s in set(avail["stage"])
+        st for st in ("mining", "refining", "manufacturing", "global_supply") if st in present
     ]
     if stage is None:
         stage = stages[0]
     elif stage not in stages:
         raise UnknownChoiceError(f"stage for {mat}", stage, stages)
-    av = avail[avail["stage"] == stage]
+    at_stage = [(d, y) for st, d, y in combos if st == stage]
+    av = at_stage
     if dataset is not None:
-        if dataset not in set(av["dataset"]):
+        if dataset not in {d for d, _ in av}:
             raise UnknownChoiceError(
-                f"source for {mat} {stage}", dataset, sorted(set(av["dataset"]))
+                f"source for {mat} {stage}", dataset, sorted({d for d, _ in av})
             )
-        av = av[av["dataset"] == dataset]
-    years = sorted({int(y) for y in av["year"]})
+        av = [(d, y) for d, y in av if d == dataset]
+    years = sorted({y for _, y in av})
     if year is None:
         year = years[-1]
     elif year not in years:
         raise UnknownChoiceError(f"year for {mat} {stage}", year, years)
-    cands = sorted(set(av.loc[av["year"] == year, "dataset"]), key=_rank)
-    chosen = dataset or cands[0]
+    chosen = dataset or sorted({d for d, y in av if y == year}, key=_rank)[0]
     alternatives = {
-        str(d): sorted(int(y) for y in g["year"])
-        for d, g in avail[avail["stage"] == stage].groupby("dataset")
+        d: sorted(y for d2, y in at_stage if d2 == d)
+        for d in sorted({d for d, _ in at_stage})
         if d != chosen
     }
     names = ds.country_names()
     p = ds.rows_of("production", mat)
-    sel = p[(p["stage"] == stage) & (p["dataset"] == chosen) & (p["year"] == year)]
+    sel = p[_mask(ds, "production", mat, stage, chosen, year)]
     if len(sel):
         world = sel.loc[sel["country"] == "WLD", "value"]
         countries = sel[sel["country"] != "WLD"].copy()
@@ -159,7 +160,7 @@ def _supply_by_country(
         share_only = False
     else:
         s = ds.rows_of("supply_shares", mat)
-        sel = s[(s["stage"] == stage) & (s["dataset"] == chosen) & (s["year"] == year)]
+        sel = s[_mask(ds, "supply_shares", mat, stage, chosen, year)]
         rows = sel.assign(value=float("nan"), flag=sel["share_bound"])[
             ["country", "value", "share", "status", "flag", "source", "notes"]
         ]
@@ -180,3 +181,28 @@ def _supply_by_country(
         share_only=share_only,
         alternatives=alternatives,
     )
+
+
+def _combos(ds: Dataset, mat: str) -> list[tuple[str, str, int]]:
+    """(stage, dataset, year) of every row of :func:`available_supply` (once per dataset)."""
+    avail = ds.derived(("available_supply", mat), lambda: _available(ds, mat))
+    return ds.derived(
+        ("supply_combos", mat),
+        lambda: [(str(a), str(b), int(c)) for a, b, c in
+                 zip(avail["stage"], avail["dataset"], avail["year"], strict=True)],
+    )  # fmt: skip
+
+
+def _mask(
+    ds: Dataset, table: str, mat: str, stage: str, dataset: str, year: int
+) -> npt.NDArray[np.bool_]:
+    """Rows of a material's table at a stage, source and year: one comparison of NumPy arrays
+    taken once per dataset (pandas masks on text columns cost a millisecond each)."""
+    cols = ds.derived(
+        ("supply_columns", table, mat),
+        lambda: tuple(
+            ds.rows_of(table, mat)[c].to_numpy(dtype=object) for c in ("stage", "dataset", "year")
+        ),
+    )
+    st, dn, yr = cols
+    return (st == stage) & (dn == dataset) & (yr == year)  # type: ignore[no-any-return]
