@@ -19,7 +19,7 @@ from critmat.data.schemas import STATUSES
 from critmat.data.units import UnitError, convert_mass, element_fraction
 from critmat.risk.balance import INCOMPLETE_TRADE, Balance, holder_balance
 from critmat.risk.balance import _trade_content as trade_balance
-from critmat.risk.balance import _usgs_salient as usgs_balance
+from critmat.risk.balance_usgs import usgs_salient as usgs_balance
 
 
 @pytest.fixture(scope="module")
