@@ -181,3 +181,32 @@ def test_help_imports_no_command_module() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip().splitlines()[-1] == "loaded:"
+
+
+def test_no_number_prints_with_an_exponent_in_a_table() -> None:
+    from critmat.cli.output import _fmt_cell
+
+    assert _fmt_cell(14576200.4) == "14,576,200"
+    assert _fmt_cell(123456.0) == "123,456"
+    assert _fmt_cell(12.5) == "12.5" and _fmt_cell(0.25) == "0.25"
+    assert "e" not in _fmt_cell(3.2e14)
+
+
+def test_every_column_word_of_the_tour_is_in_the_glossary() -> None:
+    from critmat.glossary import lookup, terms_in
+
+    for word in ("balance", "critical", "bottleneck", "outage", "avoided", "quota"):
+        assert lookup(word), word
+    assert {"outage", "avoided"} <= set(terms_in("P(outage) | avoided USD m"))
+
+
+def test_data_list_says_why_it_shows_the_seed_list() -> None:
+    import critmat.data as cd
+
+    m = cd.load().materials
+    code, out, _ = invoke("data", "list")
+    assert code == 0
+    flat = " ".join(out.split())
+    seeds = int(m["seed"].astype(bool).sum())
+    assert f"seed list: {seeds} of the {len(m)} in the materials table" in flat
+    assert "critmat data show" in flat

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -153,6 +154,11 @@ def test_synthetic_demo_agency(tmp_path: Path) -> None:
 
     rows = {x["material"]: x for x in json.loads(r.stdout)}
     assert rows["niobium"]["held_t"] == 0 and rows["cobalt"]["gap_t"] < 100
+    # money in the terminal: grouped digits, never an exponent (values of millions of USD)
+    r = CliRunner().invoke(app, ["inventory", "value", "--db", db], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "e+0" not in r.stdout and "e+1" not in r.stdout
+    assert re.search(r"\d{1,3},\d{3},\d{3}", r.stdout), r.stdout
 
 
 def test_lots_sale_risks_and_price_feed(led: Ledger, tmp_path: Path) -> None:

@@ -153,3 +153,59 @@ def test_commands_write_workbooks_only_where_asked(args: list[str], tmp_path: Pa
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames[0] == "README" and len(wb.sheetnames) >= 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.xlsx"]
+
+
+def test_html_tables_print_years_as_years_and_no_exponent() -> None:
+    import pandas as pd
+
+    from critmat.report.html import table_html
+
+    page = table_html(pd.DataFrame({"year": [2023.0, float("nan")], "price_year": [2024.0, 2021.0],
+                                    "value_usd": [1e-5, 14576200.4]}))  # fmt: skip
+    assert "2,023" not in page and "<td>2023</td>" in page and "<td>2021</td>" in page
+    assert "e-05" not in page and "14,576,200" in page and "&lt;NA&gt;" not in page
+
+
+def test_the_plan_summary_never_rounds_a_holding_to_zero() -> None:
+    """0.5 t of germanium costing 0.7 m USD is said as such, not '0 t (1 m USD)'."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from critmat.report.numbers import sig
+    from critmat.services.plan import plan_summary
+
+    comp = pd.DataFrame({"material": ["germanium"], "basis": ["Ge"], "optimal_t": [0.5],
+                         "optimal_usd": [0.7e6], "days_of_cover": [0.4]})  # fmt: skip
+    assessment = pd.DataFrame({"is_bottleneck": [], "score": [], "material": [], "critical": []})
+    res = SimpleNamespace(assessment=assessment, composition=comp, comparison=pd.DataFrame(
+        {"plan": []}), notes=[], gap=None, sensitivity=None, budget=1e9)  # fmt: skip
+    hold = next(line for line in plan_summary(res) if line.startswith("Hold:"))  # type: ignore[arg-type]
+    assert "germanium 0.5 t Ge (0.7 m USD, 0.4 days)" in hold, hold
+    assert sig(1234.5) == "1,234" and sig(0.0123) == "0.012" and sig(-0.5) == "-0.5"
+
+
+def test_a_plan_records_what_re_runs_it(tmp_path: Path) -> None:
+    """The whole command (files as FILE), the configuration that differs from the defaults
+    with its hash, and the hash of every file read: the scenario file among them."""
+    import hashlib
+
+    import yaml
+
+    from critmat.services.plan import PlanConfig, rerun
+
+    sc = tmp_path / "ban.yaml"
+    sc.write_text(yaml.safe_dump({"name": "ban", "events": []}))
+    stock = tmp_path / "stock.yaml"
+    stock.write_text("materials: {}\n")
+    cfg = PlanConfig(runs=100, scenario=str(sc))
+    how = rerun("EU27", 5e8, cfg, {"--stockpile": stock, "--policy": None}, sensitivity=True)
+    assert how["command"] == ("critmat plan --holder EU27 --budget 500000000 --config FILE "
+                              "--stockpile FILE --sensitivity")  # fmt: skip
+    assert '"runs": 100' in how["plan config"]
+    assert how["plan config sha256"] == hashlib.sha256(how["plan config"].encode()).hexdigest()
+    assert how["scenario file sha256"] == hashlib.sha256(sc.read_bytes()).hexdigest()
+    assert how["stockpile file sha256"] == hashlib.sha256(stock.read_bytes()).hexdigest()
+    assert rerun("USA", 2e9, PlanConfig(), {})["command"] == (
+        "critmat plan --holder USA --budget 2000000000"
+    )

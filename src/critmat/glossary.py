@@ -74,6 +74,20 @@ GLOSSARY: dict[str, str] = {
     "destroys, through the input-output table (--loss-method usgs2024; methods 6.9)",
     "loss basis": "how a material's loss was counted: GDP through an input-output table, or "
     "value added per tonne unmet plus the use given up where the holder has no table",
+    "balance": "how the holder's supply of a material was measured: usgs_salient (USGS "
+    "published consumption), trade_content (production + imports - exports on the basis), "
+    "eu_sourcing (EC 2023 sourcing shares), group_split (the group's balance x the element's "
+    "share) or world_supply (world production x the holder's demand share, a proxy)",
+    "critical": "EU definition (EC 2017, 2023): supply risk SR >= 1.0 and economic importance "
+    "EI >= 2.8; a material without end-use shares is 'not assessed', never blank",
+    "bottleneck": "the supply stage (mining or refining) with the highest supply risk for the "
+    "holder; marked '*' in the assessment",
+    "outage": "a month in which a using sector gets less than its share of demand by more than "
+    "the outage threshold (half, by default): P(outage) is the share of runs with at least one",
+    "avoided": "loss avoided by the reserve: the expected loss without the stock minus the "
+    "expected loss with it, on the same simulated runs (USD)",
+    "quota": "an export quota: a restricting country lets at most this share of its usual exports "
+    "leave (scenario event export_quota)",
     "price cap": "a numerical guard on the price ratio (10x by default), not a market "
     "mechanism: every summary reports the share of runs that reached it "
     "(share_runs_at_price_cap)",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,9 @@ from critmat.cli.output import (
     emit_tables,
     friendly,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     rich_markup_mode=None, help="Explore and check the reference dataset.", no_args_is_help=True
@@ -80,8 +83,22 @@ def list_(ctx: typer.Context, fmt: FormatOpt = Format.table, out: OutOpt = None)
     if fmt is Format.csv:
         emit_frame(mats, fmt)
         return
-    emit_frame(mats, fmt, title="Materials (seed list)")
+    emit_frame(
+        mats,
+        fmt,
+        title=f"Materials (seed list: {len(mats)} of the {len(m)} in the materials table)",
+        caption="The seed list is what critmat assesses, simulates and plans. The materials "
+        f"table also holds groups, products and metals outside it ({_others(m)}), which "
+        "`critmat data show` takes too.",
+    )
     emit_frame(tables, fmt, title="Tables", caption="Columns and sources: docs/data.md")
+
+
+def _others(m: pd.DataFrame) -> str:
+    """The materials outside the seed list, the first few named."""
+    rest = m.loc[~m["seed"].astype(bool), "material"].astype(str).tolist()
+    head = ", ".join(rest[:6])
+    return head + (f" and {len(rest) - 6} more" if len(rest) > 6 else "")
 
 
 @app.command("show")

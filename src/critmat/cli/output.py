@@ -335,5 +335,7 @@ def _fmt_cell(v: object) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return ""
     if isinstance(v, float):
+        if abs(v) >= 1e5:  # money and tonnages: grouped digits, never an exponent
+            return f"{v:,.0f}"
         return f"{v:,.4g}" if abs(v) < 1 else f"{v:,.6g}"
     return str(v)

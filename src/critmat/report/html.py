@@ -9,6 +9,7 @@ import pandas as pd
 
 from critmat.errors import CritmatError
 from critmat.glossary import terms_in
+from critmat.report.numbers import sig
 
 __all__ = ["CSS", "glossary_html", "page", "table_html", "write_page"]
 
@@ -24,14 +25,23 @@ table.data th,table.data td{padding:.2rem .5rem;border-bottom:1px solid #ddd;tex
 
 
 def table_html(df: pd.DataFrame, digits: int = 3) -> str:
-    """A DataFrame as an HTML table with compact number formatting."""
+    """A DataFrame as an HTML table with compact number formatting: significant figures, grouped
+    digits, never an exponent; years as years (2023, not 2,023)."""
+    years = [str(c) for c in df.columns if str(c) == "year" or str(c).endswith("_year")]
+    years = [c for c in years if df[c].dtype.kind in "fi"]
+    if years:
+        df = df.assign(**{c: [_year(v) for v in df[c]] for c in years})
     return df.to_html(
         index=False,
         na_rep="",
-        float_format=lambda v: f"{v:,.{digits}g}" if abs(v) < 1000 else f"{v:,.0f}",
+        float_format=lambda v: f"{v:,.0f}" if abs(v) >= 1000 else sig(v, digits),
         border=0,
         classes="data",
     )
+
+
+def _year(v: float) -> str:
+    return "" if pd.isna(v) else str(round(v))
 
 
 def glossary_html(body: str) -> str:

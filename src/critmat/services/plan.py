@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from critmat.errors import CritmatError
 from critmat.forecast.scenario_spec import load_scenario
 from critmat.optimize.plan import PlanConfig, PlanResult, load_plan_config
 from critmat.optimize.plan import run_plan as run
+from critmat.report.numbers import sig
 from critmat.report.plan_report import write_plan_report as write
 from critmat.services.acquisition import check_schedule_text, run_acquisition
 from critmat.services.coalition import check_exchange, run_coalition
@@ -41,6 +44,7 @@ __all__ = [
     "plan_page",
     "plan_summary",
     "plan_tables",
+    "rerun",
     "run_plan",
     "write_plan_report",
 ]
@@ -70,15 +74,51 @@ def run_plan(
     c = cfg or PlanConfig()
     r = resolve(ds, holder=holder, year=c.year)
     assert r.holder is not None
+    files = {"--stockpile": stockpile, "--policy": policy, "--schedule": schedule,
+             "--coalition": coalition, "--options": options}  # fmt: skip
+    how = rerun(r.holder, budget, c, files, sensitivity=sensitivity, forecast=forecast)
     if forecast is not None:
         c = forecast_config(ds, r.holder, c, forecast)
     current = None
     if stockpile is not None:
         current = load_stockpile(stockpile).arrays(build_market(ds, r.holder, c.year))
     res = run(ds, r.holder, budget, c, current=current, stage=stage, sensitivity=sensitivity)
+    res.provenance = {**how, **res.provenance}
     res.summary = plan_summary(res)
     add_decisions(ds, res, policy=policy, schedule=schedule, coalition=coalition, options=options)
     return res
+
+
+def rerun(
+    holder: str,
+    budget: float,
+    cfg: PlanConfig,
+    files: dict[str, Path | None],
+    *,
+    sensitivity: bool = False,
+    forecast: str | None = None,
+) -> dict[str, str]:
+    """What re-runs the plan: the whole command (files as FILE), the plan configuration that
+    differs from the defaults with its SHA-256, and the SHA-256 of every file read (the
+    scenario file among them). The same for a plan asked over HTTP."""
+    given = cfg.model_dump(mode="json", exclude_defaults=True)
+    flags = [f"--holder {holder}", f"--budget {budget:.15g}"]
+    flags += ["--config FILE"] if given else []
+    flags += [f"{opt} FILE" for opt, path in files.items() if path is not None]
+    flags += ["--sensitivity"] if sensitivity else []
+    flags += [f"--forecast {forecast}"] if forecast is not None else []
+    out = {"command": "critmat plan " + " ".join(flags)}
+    if given:
+        text = json.dumps(given, sort_keys=True)
+        out["plan config"] = text
+        out["plan config sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    scenario = Path(cfg.scenario)
+    paths = {**files, "scenario": scenario if scenario.suffix in (".yaml", ".yml") else None}
+    for opt, path in paths.items():
+        if path is not None and Path(path).is_file():
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            out[f"{opt.lstrip('-')} file sha256"] = digest
+    return out
 
 
 def forecast_config(ds: Dataset, holder: str, cfg: PlanConfig, scenario: str) -> PlanConfig:
@@ -109,7 +149,6 @@ def forecast_config(ds: Dataset, holder: str, cfg: PlanConfig, scenario: str) ->
 
 def check_decisions(ds: Dataset, texts: dict[str, str]) -> None:
     """Refuse bad decision specs now (before a plan job is queued), naming what is wrong."""
-    import json
 
     unknown = sorted(set(texts) - {"policy", "schedule", "options", "coalition"})
     if unknown:
@@ -207,8 +246,8 @@ def plan_summary(res: PlanResult) -> list[str]:
     comp = res.composition[res.composition["optimal_t"].fillna(0) > 0]
     comp = comp.sort_values("optimal_usd", ascending=False)
     held = [
-        f"{r['material']} {float(r['optimal_t']):,.0f} t {r['basis']} "
-        f"({float(r['optimal_usd']) / 1e6:,.0f} m USD, {float(r['days_of_cover']):,.0f} days)"
+        f"{r['material']} {sig(float(r['optimal_t']))} t {r['basis']} "
+        f"({sig(float(r['optimal_usd']) / 1e6)} m USD, {sig(float(r['days_of_cover']))} days)"
         for r in comp.head(5).to_dict("records")
     ]
     more = len(comp) - len(held)
@@ -278,7 +317,7 @@ def plan_tables(res: PlanResult) -> tuple[dict[str, pd.DataFrame], dict[str, str
     for extra, _ in res.extras.values():
         tables.update(extra)
     readme = {
-        "command": f"critmat plan --holder {res.holder} --budget {res.budget:g}",
+        "command": res.provenance.get("command", f"critmat plan --holder {res.holder}"),
         **{f"summary {i + 1}": line for i, line in enumerate(res.summary)},
         **res.provenance,
     }
