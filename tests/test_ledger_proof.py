@@ -4,6 +4,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 from decimal import Decimal
 from pathlib import Path
@@ -279,3 +280,26 @@ def test_cli_sign_verify_export_and_anchor(tmp_path: Path) -> None:
     r = run(app, ["inventory", "sign", "--db", db, "--old-key-file", str(keyfile)], env=env2)
     assert r.exit_code == 0, r.stderr
     assert run(app, ["inventory", "verify", "--db", db], env=env2).exit_code == 0
+
+
+def test_the_readme_order_a_ledger_written_before_the_key_then_signed(tmp_path: Path) -> None:
+    """README steps 7 then 9: bookings without a key, then a key: `verify` says NOT YET SIGNED
+    (exit 1, what to run, never BROKEN), `sign` signs it, `verify` proves it intact and signed."""
+    db = f"sqlite:///{tmp_path}/r.db"
+    run = CliRunner().invoke
+    assert run(app, ["inventory", "init", "--db", db], env={}).exit_code == 0
+    run(app, ["inventory", "facility", "N", "Depot", "-z", "A", "--db", db], env={})
+    run(app, ["inventory", "lot", "CO-1", "cobalt", "--db", db], env={})
+    assert run(app, ["inventory", "receive", "CO-1", "N/A", "100", "--db", db]).exit_code == 0
+    keyfile = tmp_path / "ledger.key"
+    keyfile.write_text("0123456789abcdef0123456789abcdef\n")
+    env = {"CRITMAT_LEDGER_KEY_FILE": str(keyfile)}
+    r = run(app, ["inventory", "verify", "--db", db], env=env)
+    assert r.exit_code == 1
+    assert "NOT YET SIGNED" in r.stdout and "critmat inventory sign" in r.stdout
+    assert "BROKEN" not in r.stdout and "None" not in r.stdout
+    r = run(app, ["inventory", "verify", "--db", db, "-f", "json"], env=env)
+    assert json.loads(r.stdout)["state"] == "unsigned"
+    assert run(app, ["inventory", "sign", "--db", db], env=env).exit_code == 0
+    r = run(app, ["inventory", "verify", "--db", db], env=env)
+    assert r.exit_code == 0 and "chain intact" in r.stdout and "head signed" in r.stdout

@@ -230,6 +230,8 @@ def verify(
             + (", head signed" if rep.signed else f" ({rep.reason})")
             + (", anchor matched" if anchor_doc is not None else "")
         )
+    elif rep.state == "unsigned":
+        typer.secho(f"ledger NOT YET SIGNED: {rep.reason}", fg=typer.colors.YELLOW)
     else:
         where = f" at entry {rep.first_bad_seq}" if rep.first_bad_seq is not None else ""
         typer.secho(

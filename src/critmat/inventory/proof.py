@@ -29,7 +29,15 @@ from critmat.inventory.models import Facility, LedgerEntry, LedgerHead, Lot, Zon
 if TYPE_CHECKING:
     from critmat.inventory.ledger import Ledger
 
-__all__ = ["NOT_YET_SIGNED", "VerifyReport", "export_anchor", "sign", "sign_genesis", "verify"]
+__all__ = [
+    "NOT_YET_SIGNED",
+    "UNSIGNED",
+    "VerifyReport",
+    "export_anchor",
+    "sign",
+    "sign_genesis",
+    "verify",
+]
 
 
 @dataclass
@@ -41,12 +49,27 @@ class VerifyReport:
     first_bad_seq: int | None = None
     reason: str = ""
     signed: bool = False
+    #: intact, broken, or unsigned (intact, but the head was written without the key)
+    state: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.state:
+            self.state = "intact" if self.ok else "broken"
 
 
 #: what ``verify`` says of an empty ledger created without the key that is now set
 NOT_YET_SIGNED = (
     "empty ledger, not yet signed: run `critmat inventory sign` with the ledger key set "
     "(CRITMAT_LEDGER_KEY_FILE)"
+)
+
+
+#: what ``verify`` says of a ledger whose head was written without the key that is now set: not
+#: a pass (a head whose MAC was removed reads the same), but not a broken chain either
+UNSIGNED = (
+    "its {n} entries link and hash correctly, but the head was written without the ledger "
+    "key. If the key was set afterwards, run `critmat inventory sign` with it; if not, the "
+    "head's signature was removed (docs/inventory.md, threat model)"
 )
 
 
@@ -102,9 +125,7 @@ def verify(led: Ledger, anchor: dict[str, object] | None = None) -> VerifyReport
         if not head.mac and n == 0:
             return VerifyReport(True, 0, signed=False, reason=NOT_YET_SIGNED)
         if not head.mac:
-            return VerifyReport(
-                False, n, None, "the chain head is not signed (written without the key)"
-            )
+            return VerifyReport(False, n, None, UNSIGNED.format(n=n), state="unsigned")
         if not hmac.compare_digest(head.mac, led._mac(head.seq, head.hash)):
             return VerifyReport(
                 False, n, None,
