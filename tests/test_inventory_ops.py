@@ -56,6 +56,8 @@ def test_threshold_anomaly_alerts_and_degradation(led: Ledger, tmp_path: Path) -
         a.loc["threshold", "severity"] == "warning" and "gallium" in a.loc["threshold", "message"]
     )
     assert "robust z-score" in a.loc["anomaly", "message"]
+    assert "above the limit" in a.loc["threshold", "message"]
+    assert "None" not in " ".join(a["message"])  # a one-sided limit is said in words
     q = quality(led).set_index("lot")
     assert q.loc["GA", "hours_out_of_limits"] == 4.0 and q.loc["GA", "grade"] < 100
     assert q.loc["LI", "grade"] == 100.0

@@ -204,6 +204,14 @@ def ingest(led: Ledger, path: str | Path, *, label: str | None = None) -> Ingest
     return IngestReport(where, len(df), n_alerts, n_dup)
 
 
+def _beyond(v: float, lo: float | None, hi: float | None) -> str:
+    """Which limit a reading passed, in words ("above the limit 29.8"), never a raw None."""
+    if hi is not None and v > hi:
+        return f"above the limit {hi:g}" + (f" (range {lo:g}-{hi:g})" if lo is not None else "")
+    assert lo is not None
+    return f"below the limit {lo:g}" + (f" (range {lo:g}-{hi:g})" if hi is not None else "")
+
+
 def _zone_issues(zones_given: pd.Series, zones: dict[str, int], where: str) -> list[Issue]:
     """One issue per reading whose zone is not in the register (line numbers of a CSV)."""
     return [
@@ -247,7 +255,7 @@ def _load_series(
             span = abs(hi if hi is not None and v > hi else lo or 0.0) or 1.0
             bound = hi if hi is not None and v > hi else lo
             sev = "critical" if abs(v - (bound or 0.0)) > 0.1 * span else "warning"
-            why = f"{metric} {v:g} outside [{lo}, {hi}] for {', '.join(mats) or 'empty zone'}"
+            why = f"{metric} {v:g} {_beyond(v, lo, hi)} for {', '.join(mats) or 'empty zone'}"
             alert = ("threshold", sev, why)
         elif not out and len(hist) >= WINDOW // 2:
             med = float(np.median(hist))
