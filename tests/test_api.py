@@ -441,6 +441,14 @@ def test_every_ledger_operation_over_http(env) -> None:  # type: ignore[no-untyp
     mv = c.get("/api/v1/inventory/movements?lot=H1", headers=h(tok["viewer"])).json()
     assert mv["total"] == 8 and {m["booked_by"] for m in mv["items"]} == {"u-operator"}
     assert [m["kind"] for m in mv["items"]][:2] == ["adjustment", "rotation_sale"]
+    q = "lot=H1&user=u-operator&facility=HTTP&since=2000-01-01"
+    mv2 = c.get(f"/api/v1/inventory/movements?{q}", headers=h(tok["viewer"])).json()
+    # the CLI's filters (critmat inventory movements); in-transit legs are in no facility
+    assert mv2["total"] == 6 and all(m["location"].startswith("HTTP/") for m in mv2["items"])
+    none = c.get("/api/v1/inventory/movements?lot=H1&user=nobody", headers=h(tok["viewer"]))
+    assert none.json()["total"] == 0
+    bad = c.get("/api/v1/inventory/movements?since=yesterday", headers=h(tok["viewer"]))
+    assert bad.status_code == 422
     fac = c.get("/api/v1/inventory/facilities", headers=h(tok["viewer"])).json()["items"]
     assert next(f for f in fac if f["facility"] == "HTTP")["zones"] == "A;B"
     lots = c.get("/api/v1/inventory/lots", headers=h(tok["viewer"])).json()["items"]

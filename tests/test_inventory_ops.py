@@ -202,3 +202,45 @@ def test_lots_sale_risks_and_price_feed(led: Ledger, tmp_path: Path) -> None:
 
     rows = {x["lot"]: x for x in json.loads(r.stdout)}
     assert rows["LI"]["value_usd"] == 150_000.0 and rows["LI"]["price_source"].startswith("user")
+
+
+def test_the_history_from_the_cli_filters_and_names_the_user(tmp_path: Path) -> None:
+    """`inventory movements` filters by lot, kind, facility, user and day (as the API does);
+    a CLI booking names the OS user when CRITMAT_USER is not set; `balance` warns when the
+    chain does not verify."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from critmat.cli.main import app
+
+    db = f"sqlite:///{tmp_path}/h.db"
+    run = CliRunner().invoke
+    env = {"CRITMAT_USER": "", "USER": "kim"}
+    assert run(app, ["inventory", "init", "--db", db], env=env).exit_code == 0
+    run(app, ["inventory", "facility", "N", "North", "-z", "A", "--db", db], env=env)
+    run(app, ["inventory", "facility", "S", "South", "-z", "A", "--db", db], env=env)
+    run(app, ["inventory", "lot", "L1", "cobalt", "--db", db], env=env)
+    run(app, ["inventory", "lot", "L2", "nickel", "--db", db], env=env)
+    assert run(app, ["inventory", "receive", "L1", "N/A", "5", "--db", db], env=env).exit_code == 0
+    run(app, ["inventory", "receive", "L2", "S/A", "7", "--db", db],
+        env={"CRITMAT_USER": "lee"})  # fmt: skip
+
+    def history(*args: str) -> list[dict[str, object]]:
+        r = run(app, ["inventory", "movements", "--db", db, "-f", "json", *args])
+        assert r.exit_code == 0, r.output
+        return list(json.loads(r.stdout))
+
+    assert [m["lot"] for m in history()] == ["L2", "L1"]  # newest first
+    assert [m["booked_by"] for m in history("--lot", "L1")] == ["kim"]
+    assert [m["lot"] for m in history("--facility", "S")] == ["L2"]
+    assert [m["lot"] for m in history("--user", "lee")] == ["L2"]
+    assert history("--until", "2000-01-01") == [] and len(history("--since", "2000-01-01")) == 2
+    assert history("--kind", "release") == []
+    r = run(app, ["inventory", "movements", "--db", db, "--since", "yesterday"])
+    assert r.exit_code == 2 and "YYYY-MM-DD" in r.stderr
+    # a key set after the bookings: the balance still prints, with a warning
+    key = tmp_path / "k.key"
+    key.write_text("0123456789abcdef0123456789abcdef")
+    r = run(app, ["inventory", "balance", "--db", db], env={"CRITMAT_LEDGER_KEY_FILE": str(key)})
+    assert r.exit_code == 0 and "does not verify (unsigned)" in r.stderr

@@ -53,7 +53,8 @@ class Settings:
             database_url=e.get(DATABASE_ENV) or DEFAULT_DATABASE_URL,
             ledger_key_file=e.get(LEDGER_KEY_FILE_ENV) or None,
             ledger_key=e.get(LEDGER_KEY_ENV) or None,
-            user=e.get(USER_ENV) or "",
+            # bookings from the command line name the OS user when CRITMAT_USER is not set
+            user=e.get(USER_ENV) or e.get("USER") or e.get("LOGNAME") or "",
         )
 
     def key_bytes(self) -> bytes | None:

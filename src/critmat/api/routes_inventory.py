@@ -35,6 +35,7 @@ Viewer = Annotated[Principal, Depends(viewer)]
 Operator = Annotated[Principal, Depends(operator)]
 Qty = Annotated[str, Field(max_length=40, description="exact decimal as text, e.g. '12.5'")]
 AlertId = Annotated[int, ApiPath(ge=1, le=2**31 - 1)]
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 class _In(BaseModel):
@@ -122,12 +123,18 @@ def movement_list(
     _: Viewer,
     lot: Annotated[str | None, Query(max_length=60)] = None,
     kind: Annotated[str | None, Query(max_length=20)] = None,
+    facility: Annotated[str | None, Query(max_length=40)] = None,
+    user: Annotated[str | None, Query(max_length=120)] = None,
+    since: Annotated[str | None, Query(pattern=DAY)] = None,
+    until: Annotated[str | None, Query(pattern=DAY)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
-    """The movement history, newest first."""
-
-    total, page = movements(engine(request), lot=lot, kind=kind, limit=limit, offset=offset)
+    """The movement history, newest first, filtered by lot, kind, facility, the user who
+    booked and the days booked (``since``, ``until``: YYYY-MM-DD); the same as ``critmat
+    inventory movements``."""
+    total, page = movements(engine(request), lot=lot, kind=kind, facility=facility, user=user,
+                            since=since, until=until, limit=limit, offset=offset)  # fmt: skip
     return {"total": total, "limit": limit, "offset": offset, "items": records(page)}
 
 

@@ -183,11 +183,49 @@ def lot(
     typer.echo(f"lot {code} ({material}, {unit})")
 
 
+@app.command("movements")
+@refused
+def movements_(
+    lot: Annotated[str | None, typer.Option(help="Only this lot.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Only this kind (receipt, dispatch ...).")
+    ] = None,
+    facility: Annotated[str | None, typer.Option(help="Only movements in this facility.")] = None,
+    user: Annotated[str | None, typer.Option(help="Only movements booked by this user.")] = None,
+    since: Annotated[str | None, typer.Option(help="Booked on or after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Booked on or before YYYY-MM-DD.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many.")] = 50,
+    db: DbOpt = None,
+    fmt: ListFormatOpt = ListFormat.table,
+) -> None:
+    """The movement history, newest first (who booked what, where and when)."""
+    from critmat.services.inventory import movements
+
+    total, page = movements(_ledger(db).engine, lot=lot, kind=kind, facility=facility,
+                            user=user, since=since, until=until, limit=limit)  # fmt: skip
+    title = f"Movements: {len(page)} of {total}, newest first"
+    if fmt is not ListFormat.table:
+        emit_frame(page, fmt, title=title)
+        return
+    view = page.assign(
+        when=page["created_at"].str[:16].str.replace("T", " ") + " UTC",
+        quantity=page["quantity"].astype(float),
+        note=(page["transfer"] + " " + page["reason"]).str.strip(),
+    )[["seq", "when", "kind", "lot", "location", "quantity", "unit", "booked_by", "note"]]
+    emit_frame(view.rename(columns={"booked_by": "by"}), fmt, title=title)
+
+
 @app.command("balance")
 @refused
 def balance(db: DbOpt = None, fmt: ListFormatOpt = ListFormat.table) -> None:
-    """Balances per lot and location, derived from the ledger."""
-    b = _ledger(db).balances()
+    """Balances per lot and location, derived from the ledger (with a warning when the chain
+    does not verify)."""
+    led = _ledger(db)
+    rep = led.verify()
+    if not rep.ok:
+        typer.secho(f"warning: the ledger does not verify ({rep.state}): {rep.reason}; "
+                    "run `critmat inventory verify`", err=True, fg=typer.colors.YELLOW)  # fmt: skip
+    b = led.balances()
     b["quantity"] = b["quantity"].astype(float)
     emit_frame(b, fmt, title="Balances (derived from the ledger)")
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from critmat.database import reader
-from critmat.inventory.checks import InventoryError, exact
+from critmat.inventory.checks import InventoryError, exact, parse_day
 from critmat.inventory.models import Facility, LedgerEntry, Lot, SensorReading, Zone
 from critmat.inventory.monitoring import METRICS, _limits
 
@@ -52,11 +52,16 @@ def movements(
     *,
     lot: str | None = None,
     kind: str | None = None,
+    facility: str | None = None,
+    user: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[int, pd.DataFrame]:
-    """The movement history, newest first, with filters; returns (matching rows, the page).
-    Quantities are exact decimals as text, in the lot's unit."""
+    """The movement history, newest first, with filters (lot, kind, facility, the user who
+    booked, booked on or after ``since`` and on or before ``until``, dates YYYY-MM-DD); returns
+    (matching rows, the page). Quantities are exact decimals as text, in the lot's unit."""
     q = (
         select(LedgerEntry, Lot.code, Lot.material, Facility.code, Zone.code)
         .join(Lot, Lot.id == LedgerEntry.lot_id)
@@ -67,6 +72,14 @@ def movements(
         q = q.where(Lot.code == lot)
     if kind:
         q = q.where(LedgerEntry.kind == kind)
+    if facility:
+        q = q.where(Facility.code == facility)
+    if user:
+        q = q.where(LedgerEntry.booked_by == user)
+    if since:  # created_at is ISO 8601 UTC text: dates compare as text
+        q = q.where(LedgerEntry.created_at >= str(parse_day(since, "since")))
+    if until:
+        q = q.where(LedgerEntry.created_at < f"{parse_day(until, 'until')}~")
     with Session(reader(engine)) as s:
         total = int(s.scalar(select(func.count()).select_from(q.subquery())) or 0)
         rows = s.execute(q.order_by(LedgerEntry.seq.desc()).limit(limit).offset(offset)).all()
