@@ -95,3 +95,25 @@ def test_plan_file_keys_are_documented() -> None:
     doc = (ROOT / "docs" / "scenarios.md").read_text().split("## Plan files", 1)[1]
     for key in PlanConfig.model_fields:
         assert f"| `{key}` |" in doc, key
+
+
+INVENTORY = (ROOT / "docs" / "inventory.md").read_text()
+
+
+def test_the_operators_walkthrough_runs_as_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/inventory.md's first block, in a fresh folder with the default database: what a
+    warehouse operator types first, in order."""
+    from typer.testing import CliRunner
+
+    from critmat.cli.main import app
+
+    cmds = critmat_commands(blocks(INVENTORY, "sh")[0])
+    assert cmds is not None and cmds[0] == ["inventory", "init"]
+    monkeypatch.chdir(tmp_path)
+    for args in cmds:
+        r = CliRunner().invoke(app, args, env={"CRITMAT_DATABASE_URL": "",
+                                               "CRITMAT_LEDGER_KEY_FILE": ""})  # fmt: skip
+        assert r.exit_code == 0, (args, r.stdout[-2000:], r.stderr[-2000:], r.exception)
+    assert "chain intact" in r.stdout
