@@ -52,9 +52,9 @@ def test_threshold_anomaly_alerts_and_degradation(led: Ledger, tmp_path: Path) -
     rep = ingest(led, series(tmp_path / "t.csv", "F/A", temps))
     assert rep.readings == 48 and rep.alerts == 2
     a = alerts(led).set_index("rule")
-    assert (
-        a.loc["threshold", "severity"] == "warning" and "gallium" in a.loc["threshold", "message"]
-    )
+    # gallium above its melting point is critical at once (a change of state, not a drift)
+    assert a.loc["threshold", "severity"] == "critical", a.loc["threshold", "message"]
+    assert "gallium" in a.loc["threshold", "message"] and "melts" in a.loc["threshold", "message"]
     assert "robust z-score" in a.loc["anomaly", "message"]
     assert "above the limit" in a.loc["threshold", "message"]
     assert "None" not in " ".join(a["message"])  # a one-sided limit is said in words

@@ -36,7 +36,16 @@ from critmat.inventory.models import Alert, Facility, SensorReading, Zone
 if TYPE_CHECKING:
     from critmat.inventory.ledger import Ledger
 
-__all__ = ["LIMITS", "METRICS", "IngestReport", "alerts", "ingest", "quality", "set_alert"]
+__all__ = [
+    "LIMITS",
+    "METRICS",
+    "STATE_LIMITS",
+    "IngestReport",
+    "alerts",
+    "ingest",
+    "quality",
+    "set_alert",
+]
 
 METRICS = ("temperature_c", "rh_pct", "o2_pct", "door_open")
 #: storage class -> metric -> (low, high); None = no bound. Assumptions except gallium's 29.8 C.
@@ -53,6 +62,14 @@ LIMITS: dict[str, dict[str, tuple[float | None, float | None]]] = {
     "semiconductor_grade": {"temperature_c": (5.0, 30.0), "rh_pct": (None, 50.0)},
     "graphite": {"rh_pct": (None, 70.0)},
 }
+#: limits whose crossing changes the material's state or safety, not only its grade: an alert is
+#: critical at once (storage class -> metric -> (side, limit, why, with its source))
+STATE_LIMITS: dict[str, dict[str, tuple[str, float, str]]] = {
+    "low_melting_metal": {
+        "temperature_c": ("high", 29.8, "gallium melts at 29.76 C (CRC Handbook of Chemistry "
+                          "and Physics): liquid metal attacks its packaging and other metals"),
+    },
+}  # fmt: skip
 #: grade points lost per day out of limits, by storage class (assumption)
 DEGRADATION_PER_DAY = {
     "reactive_metal": 2.0,
@@ -204,6 +221,17 @@ def ingest(led: Ledger, path: str | Path, *, label: str | None = None) -> Ingest
     return IngestReport(where, len(df), n_alerts, n_dup)
 
 
+def _state_change(metric: str, v: float, mats: list[str]) -> str:
+    """Why a reading changes the state of a material held in the zone (STATE_LIMITS), or ""."""
+    for m in mats:
+        rule = STATE_LIMITS.get(STORAGE_CLASS.get(m, ""), {}).get(metric)
+        if rule is not None:
+            side, limit, why = rule
+            if (side == "high" and v > limit) or (side == "low" and v < limit):
+                return why
+    return ""
+
+
 def _beyond(v: float, lo: float | None, hi: float | None) -> str:
     """Which limit a reading passed, in words ("above the limit 29.8"), never a raw None."""
     if hi is not None and v > hi:
@@ -255,7 +283,11 @@ def _load_series(
             span = abs(hi if hi is not None and v > hi else lo or 0.0) or 1.0
             bound = hi if hi is not None and v > hi else lo
             sev = "critical" if abs(v - (bound or 0.0)) > 0.1 * span else "warning"
+            state = _state_change(metric, v, mats)
+            if state:
+                sev = "critical"
             why = f"{metric} {v:g} {_beyond(v, lo, hi)} for {', '.join(mats) or 'empty zone'}"
+            why += f"; {state}" if state else ""
             alert = ("threshold", sev, why)
         elif not out and len(hist) >= WINDOW // 2:
             med = float(np.median(hist))
