@@ -589,3 +589,47 @@ def test_hostile_inputs_issue_27(env) -> None:  # type: ignore[no-untyped-def]
     msg = bad.json()["error"]["message"]
     assert bad.status_code == 400 and "readings sent" in msg
     assert "/tmp" not in msg and ".json" not in msg, msg
+
+
+def test_admins_manage_users_and_a_disabled_token_is_refused(env) -> None:  # type: ignore[no-untyped-def]
+    """Admins list, create, disable, enable users and rotate a token over HTTP (what `critmat
+    users` does); a disabled user or an old token is refused at once by the process that
+    changed it."""
+    c, tok, _ = env
+    adm = h(tok["admin"])
+    assert c.get("/api/v1/users", headers=h(tok["operator"])).status_code == 403
+    r = c.post("/api/v1/users", json={"name": "temp-analyst", "role": "analyst"}, headers=adm)
+    assert r.status_code == 201, r.text
+    t1 = r.json()["token"]
+    listed = {u["name"]: u for u in c.get("/api/v1/users", headers=adm).json()["items"]}
+    assert listed["temp-analyst"]["role"] == "analyst" and not listed["temp-analyst"]["disabled"]
+    assert all("token_hash" not in u and "token" not in u for u in listed.values())
+    assert c.get("/api/v1/materials?limit=1", headers=h(t1)).status_code == 200
+    assert c.post("/api/v1/users/temp-analyst/disable", headers=adm).status_code == 200
+    assert c.get("/api/v1/materials?limit=1", headers=h(t1)).status_code == 401
+    assert c.post("/api/v1/users/temp-analyst/enable", headers=adm).status_code == 200
+    assert c.get("/api/v1/materials?limit=1", headers=h(t1)).status_code == 200
+    t2 = c.post("/api/v1/users/temp-analyst/token", headers=adm).json()["token"]
+    assert c.get("/api/v1/materials?limit=1", headers=h(t1)).status_code == 401
+    assert c.get("/api/v1/materials?limit=1", headers=h(t2)).status_code == 200
+    assert c.post("/api/v1/users/nobody/disable", headers=adm).status_code in (400, 404)
+
+
+def test_another_process_refuses_a_disabled_user_within_the_cache_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server process that did not make the change keeps a verified token for at most
+    CACHE_SECONDS (docs/api.md: 30 s), then refuses it."""
+    from critmat.api import auth
+
+    url = f"sqlite:///{tmp_path}/u.db"
+    migrate(url)
+    eng, other = make_engine(url), make_engine(url)  # two processes' engines
+    token = add_user(eng, "kim", "viewer")
+    assert auth.authenticate(other, token) is not None  # cached by the other process
+    with Session(eng) as s, s.begin():  # the change made elsewhere
+        s.execute(auth.ApiUser.__table__.update().values(disabled=True))
+    assert auth.authenticate(other, token) is not None  # still within the cache time
+    now = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: now + auth.CACHE_SECONDS + 1)
+    assert auth.authenticate(other, token) is None

@@ -210,3 +210,25 @@ def test_data_list_says_why_it_shows_the_seed_list() -> None:
     seeds = int(m["seed"].astype(bool).sum())
     assert f"seed list: {seeds} of the {len(m)} in the materials table" in flat
     assert "critmat data show" in flat
+
+
+def test_users_list_disable_enable_and_rotate_from_the_command_line(tmp_path: Path) -> None:
+    from critmat.api.auth import authenticate
+    from critmat.database import make_engine
+
+    db = f"sqlite:///{tmp_path}/users.db"
+    code, token, _ = invoke("users", "add", "kim", "--role", "analyst", "--db", db)
+    assert code == 0
+    token = token.strip()
+    code, out, _ = invoke("users", "list", "--db", db, "-f", "json")
+    assert code == 0 and json.loads(out)[0]["name"] == "kim" and token not in out
+    assert invoke("users", "disable", "kim", "--db", db)[0] == 0
+    assert json.loads(invoke("users", "list", "--db", db, "-f", "json")[1])[0]["disabled"]
+    assert authenticate(make_engine(db), token) is None
+    assert invoke("users", "enable", "kim", "--db", db)[0] == 0
+    code, new, _ = invoke("users", "rotate-token", "kim", "--db", db)
+    assert code == 0 and new.strip() != token
+    assert authenticate(make_engine(db), new.strip()) is not None
+    assert authenticate(make_engine(db), token) is None
+    code, _, err = invoke("users", "disable", "nobody", "--db", db)
+    assert code == 2 and "unknown user 'nobody'" in err

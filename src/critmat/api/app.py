@@ -32,6 +32,7 @@ from critmat.api.routes_forecast import router as forecast_routes
 from critmat.api.routes_inventory import router as inventory_routes
 from critmat.api.routes_jobs import router as job_routes
 from critmat.api.routes_movements import movement_router
+from critmat.api.routes_users import router as user_routes
 from critmat.api.store import stage_audit
 from critmat.database import make_engine
 from critmat.errors import CritmatError, one_line
@@ -147,7 +148,14 @@ def create_app(cfg: ApiConfig) -> FastAPI:
     _error_handlers(app)
     # the inventory first: its write routes are the busiest (routes are matched in order; the
     # prefixes do not overlap, so the order changes no match)
-    for r in (movement_router(), inventory_routes, data_routes, job_routes, forecast_routes):
+    for r in (
+        movement_router(),
+        inventory_routes,
+        data_routes,
+        job_routes,
+        forecast_routes,
+        user_routes,
+    ):
         app.include_router(r)
 
     mount(app)

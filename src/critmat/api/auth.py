@@ -31,13 +31,58 @@ def _digest(salt: str, secret: str) -> str:
     return hmac.new(bytes.fromhex(salt), secret.encode(), hashlib.sha256).hexdigest()
 
 
+def _new_token() -> tuple[str, str, str]:
+    """(public id, secret, salt) of a new token."""
+    return secrets.token_hex(8), secrets.token_urlsafe(32), secrets.token_hex(16)
+
+
+def list_users(engine: Engine) -> list[dict[str, object]]:
+    """Every user: name, role, created, disabled, the token's public id (never the secret)."""
+    with Session(reader(engine)) as s:
+        users = s.scalars(select(ApiUser).order_by(ApiUser.name)).all()
+        return [{"name": u.name, "role": u.role, "created_at": u.created_at,
+                 "disabled": bool(u.disabled), "token_id": u.token_id} for u in users]  # fmt: skip
+
+
+def _user(s: Session, name: str) -> ApiUser:
+    u = s.scalar(select(ApiUser).where(ApiUser.name == name))
+    if u is None:
+        raise CritmatError(f"unknown user {name!r}")
+    return u
+
+
+def set_disabled(engine: Engine, name: str, disabled: bool) -> None:
+    """Disable (or enable again) a user: its token is refused at once by this process and
+    within :data:`CACHE_SECONDS` by every other server process."""
+    with Session(engine) as s, s.begin():
+        _user(s, name).disabled = disabled
+    _forget(name)
+
+
+def rotate_token(engine: Engine, name: str) -> str:
+    """A new token for a user (shown once); the old one is refused at once by this process and
+    within :data:`CACHE_SECONDS` by every other server process."""
+    token_id, secret, salt = _new_token()
+    with Session(engine) as s, s.begin():
+        u = _user(s, name)
+        u.token_id, u.token_salt, u.token_hash = token_id, salt, _digest(salt, secret)
+    _forget(name)
+    return f"cm_{token_id}_{secret}"
+
+
+def _forget(name: str) -> None:
+    """Drop the cached verifications of a user's tokens."""
+    for k in [k for k, (_, p) in _CACHE.items() if p.name == name]:
+        _CACHE.pop(k, None)
+
+
 def add_user(engine: Engine, name: str, role: str) -> str:
     """Create a user; returns the token (shown once, never stored)."""
     if role not in ROLES:
         raise CritmatError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     if not name or len(name) > 60 or any(c.isspace() or ord(c) < 32 for c in name):
         raise CritmatError("a user name is 1-60 characters without spaces")
-    token_id, secret, salt = secrets.token_hex(8), secrets.token_urlsafe(32), secrets.token_hex(16)
+    token_id, secret, salt = _new_token()
     with Session(engine) as s, s.begin():
         if s.scalar(select(ApiUser).where(ApiUser.name == name)) is not None:
             raise CritmatError(f"user {name!r} exists already")

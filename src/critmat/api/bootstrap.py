@@ -8,6 +8,7 @@ from typing import Any
 from critmat.api import jobs
 from critmat.api.app import ApiConfig, create_app
 from critmat.api.auth import add_user as add
+from critmat.api.auth import list_users, rotate_token, set_disabled
 from critmat.database import database_url as url_of
 from critmat.database import make_engine
 from critmat.errors import CritmatError
@@ -23,6 +24,27 @@ def add_user(database_url: str | None, name: str, role: str) -> str:
     url = url_of(database_url)
     migrate(url)
     return add(make_engine(url), name, role)
+
+
+def users(database_url: str | None) -> list[dict[str, object]]:
+    """The API's users (``critmat users list``)."""
+    return list_users(_engine(database_url))
+
+
+def disable_user(database_url: str | None, name: str, disabled: bool = True) -> None:
+    """Disable or enable a user (``critmat users disable|enable``)."""
+    set_disabled(_engine(database_url), name, disabled)
+
+
+def new_token(database_url: str | None, name: str) -> str:
+    """A new token for a user, the old one refused (``critmat users rotate-token``)."""
+    return rotate_token(_engine(database_url), name)
+
+
+def _engine(database_url: str | None) -> Any:
+    url = url_of(database_url)
+    migrate(url)
+    return make_engine(url)
 
 
 def build_app(

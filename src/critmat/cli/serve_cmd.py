@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli.output import friendly
+from critmat.cli.output import ListFormat, ListFormatOpt, emit_frame, friendly
 
 users_app = typer.Typer(
     rich_markup_mode=None, help="Users of the HTTP API (bearer tokens with roles)."
@@ -26,6 +26,59 @@ def users_add(
     token = add_user(db, name, role)
     typer.echo(token)
     typer.echo(f"user {name} ({role}) created; the token above is shown only once", err=True)
+
+
+@users_app.command("list")
+@friendly
+def users_list(
+    db: Annotated[str | None, typer.Option(help="Database URL (default: the settings').")] = None,
+    fmt: ListFormatOpt = ListFormat.table,
+) -> None:
+    """The users: name, role, created, disabled, the token's public id (never the secret)."""
+    import pandas as pd
+
+    from critmat.api.bootstrap import users
+
+    emit_frame(pd.DataFrame(users(db)), fmt, title="Users of the HTTP API")
+
+
+@users_app.command("disable")
+@friendly
+def users_disable(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    db: Annotated[str | None, typer.Option(help="Database URL (default: the settings').")] = None,
+) -> None:
+    """Disable a user: its token is refused within 30 s by every server process."""
+    from critmat.api.bootstrap import disable_user
+
+    disable_user(db, name, True)
+    typer.echo(f"user {name} disabled (refused within 30 s by running servers)")
+
+
+@users_app.command("enable")
+@friendly
+def users_enable(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    db: Annotated[str | None, typer.Option(help="Database URL (default: the settings').")] = None,
+) -> None:
+    """Enable a disabled user again (the same token)."""
+    from critmat.api.bootstrap import disable_user
+
+    disable_user(db, name, False)
+    typer.echo(f"user {name} enabled")
+
+
+@users_app.command("rotate-token")
+@friendly
+def users_rotate(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    db: Annotated[str | None, typer.Option(help="Database URL (default: the settings').")] = None,
+) -> None:
+    """A new token for a user, printed once; the old one is refused within 30 s."""
+    from critmat.api.bootstrap import new_token
+
+    typer.echo(new_token(db, name))
+    typer.echo(f"new token for {name}; the old one is refused within 30 s", err=True)
 
 
 @friendly
