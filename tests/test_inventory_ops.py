@@ -244,3 +244,29 @@ def test_the_history_from_the_cli_filters_and_names_the_user(tmp_path: Path) -> 
     key.write_text("0123456789abcdef0123456789abcdef")
     r = run(app, ["inventory", "balance", "--db", db], env={"CRITMAT_LEDGER_KEY_FILE": str(key)})
     assert r.exit_code == 0 and "does not verify (unsigned)" in r.stderr
+
+
+def test_run_hours_follow_the_clock_and_a_service_restarts_them(led: Ledger) -> None:
+    from typer.testing import CliRunner
+
+    from critmat.cli.main import app
+    from critmat.inventory.maintenance import add_equipment, maintenance_plan
+
+    add_equipment(led, "DH-9", "F", "dehumidifier", dt.date(2024, 1, 1), dt.date(2025, 1, 1),
+                  1000, 20, hours_as_of=dt.date(2026, 1, 1))  # fmt: skip
+
+    def plan(day: dt.date) -> pd.Series:
+        return maintenance_plan(led, day).set_index("equipment").loc["DH-9"]
+
+    jan, mar = plan(dt.date(2026, 1, 1)), plan(dt.date(2026, 3, 2))
+    assert jan["hours_since_service"] == 1000 and mar["hours_since_service"] == 1000 + 60 * 20
+    assert mar["risk_30d"] > jan["risk_30d"]
+    db = str(led.engine.url)
+    r = CliRunner().invoke(app, ["inventory", "serviced", "DH-9", "2026-03-01", "--db", db])
+    assert r.exit_code == 0, r.output
+    after = plan(dt.date(2026, 3, 2))
+    assert after["hours_since_service"] == 20 and after["risk_30d"] < mar["risk_30d"]
+    r = CliRunner().invoke(app, ["inventory", "serviced", "DH-9", "2025-06-01", "--db", db])
+    assert r.exit_code == 2 and "before the last service" in r.stderr
+    r = CliRunner().invoke(app, ["inventory", "serviced", "NOPE", "2026-03-01", "--db", db])
+    assert r.exit_code == 2 and "unknown equipment 'NOPE'" in r.stderr

@@ -463,6 +463,20 @@ def equipment(
     typer.echo(f"equipment {code} registered")
 
 
+@app.command("serviced")
+@refused
+def serviced(
+    code: Annotated[str, typer.Argument(help="Equipment code.")],
+    day: Annotated[str, typer.Argument(help="The service date, YYYY-MM-DD.")],
+    db: DbOpt = None,
+) -> None:
+    """Record a service: the unit's run hours start again from zero on that day."""
+    from critmat.services.inventory import parse_day, record_service
+
+    record_service(_ledger(db), code, parse_day(day, "the service date"))
+    typer.echo(f"equipment {code} serviced on {day}: run hours start again from zero")
+
+
 @app.command("maintenance")
 @refused
 def maintenance(as_of: str = "", db: DbOpt = None, fmt: ListFormatOpt = ListFormat.table) -> None:

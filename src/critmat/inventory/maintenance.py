@@ -1,5 +1,8 @@
 """Predictive maintenance of climate equipment: failure risk and the next service date.
 
+Run hours follow the calendar: the hours since service recorded on a day grow by the unit's
+hours per day (its duty cycle) until the day asked for; ``record_service`` starts them again.
+
 Model (documented assumptions, to be replaced by the operator's failure records): time to failure
 after a service is Weibull with shape ``beta`` and scale ``eta`` run hours per equipment kind; every
 condition alert of the equipment's facility in the last 90 days shortens ``eta`` by 10% (stress:
@@ -25,7 +28,14 @@ from critmat.inventory.ledger import Ledger
 from critmat.inventory.models import Alert, Equipment, Facility, Zone
 from critmat.inventory.registers import facility_id
 
-__all__ = ["WEIBULL", "add_equipment", "failure_risk", "maintenance_plan"]
+__all__ = [
+    "WEIBULL",
+    "add_equipment",
+    "failure_risk",
+    "hours_on",
+    "maintenance_plan",
+    "record_service",
+]
 
 #: kind -> (shape beta, scale eta in run hours); assumptions (wear-out, beta > 1)
 WEIBULL: dict[str, tuple[float, float]] = {"dehumidifier": (1.5, 20_000.0), "hvac": (2.0, 40_000.0)}
@@ -50,8 +60,9 @@ def add_equipment(
     last_service_on: dt.date,
     hours_since_service: float,
     hours_per_day: float,
+    hours_as_of: dt.date | None = None,
 ) -> None:
-    """Register a unit."""
+    """Register a unit; ``hours_since_service`` counted on ``hours_as_of`` (default: today)."""
     if kind not in WEIBULL:
         raise InventoryError(f"unknown equipment kind {kind!r}; known: {', '.join(WEIBULL)}")
     if not 0 < hours_per_day <= 24:
@@ -77,8 +88,34 @@ def add_equipment(
                 last_service_on=last_service_on,
                 hours_since_service=hours_since_service,
                 hours_per_day=hours_per_day,
+                hours_as_of=parse_day(hours_as_of or dt.date.today(), "hours_as_of"),
             )
         )
+
+
+def record_service(led: Ledger, code: str, day: dt.date) -> None:
+    """A unit was serviced on ``day``: its hours since service start again from zero. A day
+    before the last service or after today is refused."""
+    day = parse_day(day, "the service date")
+    if day > dt.date.today():
+        raise InventoryError(f"the service date {day} is in the future")
+    with Session(led.engine) as s, s.begin():
+        eq = s.scalar(select(Equipment).where(Equipment.code == code))
+        if eq is None:
+            raise InventoryError(f"unknown equipment {code!r}")
+        if day < eq.last_service_on:
+            raise InventoryError(
+                f"the service date {day} is before the last service, {eq.last_service_on}"
+            )
+        eq.last_service_on, eq.hours_since_service, eq.hours_as_of = day, 0.0, day
+
+
+def hours_on(eq: Equipment, day: dt.date) -> float:
+    """Run hours since the last service on ``day``: the recorded hours plus the duty cycle's
+    hours per day for every day since they were recorded."""
+    t, per_day = float(eq.hours_since_service), float(eq.hours_per_day)
+    since = eq.hours_as_of or eq.last_service_on + dt.timedelta(days=t / per_day)
+    return t + per_day * max((day - since).days, 0)
 
 
 def maintenance_plan(led: Ledger, as_of: dt.date) -> pd.DataFrame:
@@ -99,7 +136,7 @@ def maintenance_plan(led: Ledger, as_of: dt.date) -> pd.DataFrame:
         beta, eta = WEIBULL[eq.kind]
         n = int(counts.get(eq.facility_id, 0))
         eta_eff = eta * (1.0 - STRESS_PER_ALERT) ** n
-        t = float(eq.hours_since_service)
+        t = hours_on(eq, as_of)
         per_day = float(eq.hours_per_day)
         h = HORIZON_DAYS * per_day
         risk = failure_risk(t, h, beta, eta_eff)

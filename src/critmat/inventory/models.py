@@ -213,6 +213,9 @@ class Equipment(Base):
     last_service_on: Mapped[dt.date] = mapped_column(Date)
     hours_since_service: Mapped[float] = mapped_column(Numeric(12, 1))
     hours_per_day: Mapped[float] = mapped_column(Numeric(6, 2))
+    #: the day ``hours_since_service`` was counted (NULL: rows from before revision 0008, read
+    #: as the day the hours imply, last service + hours / hours per day)
+    hours_as_of: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
 class Risk(Base):

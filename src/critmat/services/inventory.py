@@ -14,7 +14,7 @@ from critmat.inventory.checks import InventoryError, parse_day, to_tonnes
 from critmat.inventory.demo import seed_demo
 from critmat.inventory.group_commit import GroupCommitter
 from critmat.inventory.ledger import Ledger
-from critmat.inventory.maintenance import add_equipment, maintenance_plan
+from critmat.inventory.maintenance import add_equipment, maintenance_plan, record_service
 from critmat.inventory.migrate import migrate
 from critmat.inventory.monitoring import alerts, ingest, quality, set_alert
 from critmat.inventory.proof import sign_genesis
@@ -57,6 +57,7 @@ __all__ = [
     "quality",
     "read_price_feed",
     "readings",
+    "record_service",
     "risk_register",
     "rotation_plan",
     "seed_demo",
