@@ -633,3 +633,18 @@ def test_another_process_refuses_a_disabled_user_within_the_cache_time(
     now = time.monotonic()
     monkeypatch.setattr(time, "monotonic", lambda: now + auth.CACHE_SECONDS + 1)
     assert auth.authenticate(other, token) is None
+
+
+def test_every_risk_term_names_its_own_source(env) -> None:  # type: ignore[no-untyped-def]
+    """GET /materials/{m}/risk: each term says where it comes from; a default says default."""
+    c, tok, _ = env
+    r = c.get("/api/v1/materials/gallium/risk?holder=EU27&year=2023", headers=h(tok["viewer"]))
+    assert r.status_code == 200, r.text
+    terms = {(t["method"], t["term"]): t["source"] for t in r.json()["items"]}
+    eol = next(v for (m, k), v in terms.items() if m == "eu-crm" and k.startswith("end-of-life"))
+    assert "SCRREEN2" in eol and "wmd" not in eol and "nan" not in eol
+    ev = next(v for (m, k), v in terms.items() if m == "usgs" and "EV" in k)
+    assert ev.startswith("default: EV=1")
+    te = next(v for (m, k), v in terms.items() if m == "usgs" and "TE" in k)
+    assert "import reliance" in te
+    assert all(v for v in terms.values())  # never a blank source

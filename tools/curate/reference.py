@@ -57,7 +57,10 @@ def materials(raw: Path) -> pd.DataFrame:
         if m.eol_key and m.eol_key in eol_map:
             rir = float(eol_map[m.eol_key])
             year = 2023
-            src = f"SCRREEN2 factsheets (2023), EoL-RIR; {eol_url[m.eol_key]}"
+            url = eol_url.get(m.eol_key)
+            src = "SCRREEN2 factsheets (2023), EoL-RIR" + (
+                f"; {url}" if isinstance(url, str) and url.strip() else ""
+            )
             status = "secondary"
         elif m.crm2020_key and m.crm2020_key in crm_eol:
             rir = float(crm_eol[m.crm2020_key])

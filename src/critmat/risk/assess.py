@@ -247,8 +247,9 @@ def _material_rows(
     inp: AssessmentInputs,
 ) -> list[dict[str, object]]:
     members, restricting, g = ctx.members, ctx.restricting, ctx.g
-    eol_s = ds.materials.set_index("material")["eol_rir"]
-    eol = float(eol_s[mat]) if pd.notna(eol_s[mat]) else float("nan")
+    cat = ds.materials.set_index("material")
+    eol = float(pd.to_numeric(cat["eol_rir"], errors="coerce").get(mat, float("nan")))
+    eol_source = str(cat["eol_rir_source"].get(mat, "") or "materials table")
     si, si_source = substitution(ds, mat, inp)
     si_default = si_source.startswith("default")
     ei = economic_importance(ds, mat, holder, inp, si.si_ei)
@@ -298,6 +299,7 @@ def _material_rows(
                 **conc,
                 **exp,
                 "eol_rir": eol,
+                "eol_rir_source": eol_source,
                 "basis": bal.basis,
                 "unit": f"t {bal.basis}",
                 "balance_method": bal.method or "not assessed",

@@ -69,13 +69,13 @@ RISK_TERMS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("ei", "economic importance EI (EC 2023)", "ei_source"),
         ("hhi_wgi", "HHI x WGI of supply (fraction)", "source"),
         ("ir_used", "import reliance IR (fraction)", "ir_source"),
-        ("eol_rir", "end-of-life recycling input rate (fraction)", "source"),
+        ("eol_rir", "end-of-life recycling input rate (fraction)", "eol_rir_source"),
         ("si_sr", "substitution index SI_SR", "si_source"),
         ("si_ei", "substitution index SI_EI", "si_source"),
     ),
     "usgs": (
         ("dp", "disruption potential DP (USGS 2025)", "source"),
-        ("te", "trade exposure TE", "source"),
+        ("te", "trade exposure TE", "ir_source"),
         ("ev", "economic vulnerability EV", "source"),
     ),
     "geopolrisk": (
@@ -84,6 +84,22 @@ RISK_TERMS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("midpoint", "GeoPolRisk midpoint (Santillan-Saldivar 2022)", "sourcing_source"),
     ),
 }
+
+
+#: a term whose value may be a documented default: its marker in the row's ``defaults``
+DEFAULT_MARKERS = {"ev": "EV=", "si_sr": "SI=", "si_ei": "SI="}
+
+
+def _term_source(row: pd.Series, col: str, src: str) -> str:
+    """Where a term's value comes from: its own source column, or "default: ..." where the
+    value is a documented default (the row's ``defaults`` names it)."""
+    marker = DEFAULT_MARKERS.get(col)
+    defaults = [d.strip() for d in str(row.get("defaults", "") or "").split(";")]
+    used = [d for d in defaults if marker and d.startswith(marker)]
+    if used:
+        return f"default: {used[0]}"
+    value = row.get(src, "")
+    return str(value) if isinstance(value, str) and value else "not recorded"
 
 
 def risk_terms(result: AssessResult, material: str) -> pd.DataFrame:
@@ -101,7 +117,7 @@ def risk_terms(result: AssessResult, material: str) -> pd.DataFrame:
             if v is None or pd.isna(v):
                 continue
             rows.append({"method": r["method"], "stage": r["stage"], "term": label,
-                         "value": float(v), "source": str(r.get(src, "") or "")})  # fmt: skip
+                         "value": float(v), "source": _term_source(r, col, src)})  # fmt: skip
     return pd.DataFrame(rows, columns=["method", "stage", "term", "value", "source"])
 
 
