@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from critmat.cli.main import app
@@ -232,3 +233,38 @@ def test_users_list_disable_enable_and_rotate_from_the_command_line(tmp_path: Pa
     assert authenticate(make_engine(db), token) is None
     code, _, err = invoke("users", "disable", "nobody", "--db", db)
     assert code == 2 and "unknown user 'nobody'" in err
+
+
+def test_simulate_shows_the_touched_materials_their_loss_and_the_cap() -> None:
+    """The terminal table: the materials the scenario touches (the rest with --all), the loss
+    with its band, a line when a price reached the cap, and why nothing spreads in a replay."""
+    import re
+
+    code, out, err = invoke("simulate", "GAGE-2023", "--holder", "EU27", "--runs", "100")
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "E loss USD m" in flat and "not shown (--all)" in flat
+    assert "lith" not in out and "nick" not in out  # untouched materials hidden
+    assert "price reached its cap" in err and "gallium" in err
+    code, out, _ = invoke("simulate", "GAGE-2023", "--holder", "EU27", "--runs", "20", "--all")
+    assert code == 0 and "lith" in out  # (Rich may wrap the name inside its cell)
+    code, out, _ = invoke("simulate", "GR-2023", "--holder", "EU27", "--runs", "20",
+                          "--no-parameter-uncertainty")  # fmt: skip
+    assert code == 0 and "no spread: a replay with fixed parameters" in " ".join(out.split())
+
+
+def test_the_loss_band_holds_the_expected_loss_of_a_replay() -> None:
+    """p05/p95 of the loss are over the same per-run count as its mean: in a replay with fixed
+    parameters every run is the same, so the band collapses onto the mean."""
+    import critmat.data as cd
+    from critmat.services.simulate import SimulateRequest, run_simulate
+
+    ds = cd.load()
+    req = SimulateRequest(scenario="GR-2023", holder="EU27", runs=20,
+                          parameter_uncertainty=False)  # fmt: skip
+    res, _, _ = run_simulate(ds, req)
+    s = res.summary()
+    g = s[s["material"] == "graphite"].iloc[0]
+    assert g["expected_loss_usd"] > 0
+    assert g["p05_loss_usd"] == pytest.approx(g["expected_loss_usd"], rel=1e-9)
+    assert g["p95_loss_usd"] == pytest.approx(g["expected_loss_usd"], rel=1e-9)

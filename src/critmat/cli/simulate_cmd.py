@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from critmat.cli.output import (
     Format,
@@ -121,6 +124,11 @@ LossMethodOpt = Annotated[
     ),
 ]
 
+AllOpt = Annotated[
+    bool,
+    typer.Option("--all", help="Show every material, also those the scenario does not touch."),
+]
+
 #: the terminal table's columns and their headers
 SCREEN_COLUMNS = {
     "material": "material",
@@ -132,6 +140,7 @@ SCREEN_COLUMNS = {
     "expected_outage_months": "outage months",
     "days_of_cover": "cover days",
     "p95_max_price_ratio": "P95 price x",
+    "loss_band": "E loss USD m",
     "loss_avoided_musd": "avoided USD m",
 }
 
@@ -152,6 +161,7 @@ def simulate(
     parameter_uncertainty: UncertaintyOpt = True,
     loss_method: LossMethodOpt = LossMethod.critmat,
     fmt: FormatOpt = Format.table,
+    show_all: AllOpt = False,
 ) -> None:
     """If X restricts exports of Y: how short, how long, at what price, and what a reserve buys."""
     from critmat.services.simulate import SimulateRequest, run_simulate, simulate_result
@@ -190,19 +200,53 @@ def simulate(
     outcome = simulate_result(res, notes, req)
     if emit_outcome(outcome, fmt, None if netcdf else out):
         return
-    full = outcome.tables["summary"]
+    _screen(res, outcome.tables["summary"], runs, seed, show_all)
+
+
+def _screen(res: Any, full: pd.DataFrame, runs: int, seed: int, show_all: bool) -> None:
+    """The terminal table: the materials the scenario touches first (the others with --all),
+    the loss with its band, a line for every material whose price reached the cap, and why
+    the columns do not spread when they do not."""
+    from critmat.report.numbers import sig
+
     summary = full[full["simulated"].astype(bool)]
     skipped = full[~full["simulated"].astype(bool)]
-    view = summary.assign(loss_avoided_musd=summary["loss_avoided_usd"] / 1e6)
+    touched = {res.market.materials[i] for i in set(res.events.mat.tolist())}
+    hit = summary["material"].isin(touched) | (summary["expected_shortfall_t"] > 0)
+    rest = int((~hit).sum())
+    shown = summary if show_all else summary[hit]
+    shown = shown.assign(_hit=hit[shown.index]).sort_values(
+        ["_hit", "expected_loss_usd"], ascending=[False, False]
+    )
+    band = [f"{sig(m / 1e6)} ({sig(lo / 1e6)}-{sig(hi / 1e6)})"
+            for m, lo, hi in zip(shown["expected_loss_usd"], shown["p05_loss_usd"],
+                                 shown["p95_loss_usd"], strict=True)]  # fmt: skip
+    view = shown.assign(loss_avoided_musd=shown["loss_avoided_usd"] / 1e6, loss_band=band)
+    caption = ("t of each material's basis (unit column) over the horizon; price ratio = "
+               "price / base price; E loss = expected loss USD m (P5-P95 over the runs; "
+               "docs/methods.md 6.7, 6.9).")  # fmt: skip
+    if rest and not show_all:
+        caption += f"\n{rest} materials the scenario does not touch are not shown (--all)."
+    flat = (shown["p95_unmet_t"] == shown["expected_unmet_t"]) & (
+        shown["p95_loss_usd"] == shown["p05_loss_usd"])  # fmt: skip
+    if len(shown) and bool(flat.all()) and runs > 1:
+        caption += ("\nno spread: a replay with fixed parameters (every run is the same, so P95 "
+                    "and CVaR equal the mean).")  # fmt: skip
+    caption += "".join(f"\n{r.material}: {r.reason}" for r in skipped.itertuples())
     emit_frame(
         view[list(SCREEN_COLUMNS)].rename(columns=SCREEN_COLUMNS),
-        fmt,
+        Format.table,
         title=f"{res.scenario}: {res.market.holder}, {runs:,} runs, seed {seed}",
-        caption="t of each material's basis (unit column) over the horizon; price ratio = "
-        "price / base price; loss = unmet t x loss per t from downstream value added "
-        "(critmat loss; docs/methods.md 6.7)."
-        + "".join(f"\n{r.material}: {r.reason}" for r in skipped.itertuples()),
+        caption=caption,
     )
+    for r in summary[summary["share_runs_at_price_cap"] > 0].itertuples():
+        typer.secho(
+            f"note: {r.material}'s price reached its cap ({res.price_cap:g}x the base price, a "
+            f"numerical guard) in {r.share_runs_at_price_cap:.0%} of runs: there the price and "
+            "the loss are lower bounds (critmat glossary 'price cap')",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
 
 
 def _check_outputs(

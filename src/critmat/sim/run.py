@@ -192,14 +192,13 @@ class SimResult:
                 "expected_use_given_up_usd": use,
             }
             destroyed = np.asarray(a["destroyed_t"][:, i], np.float64)
-            usgs = (
-                float(np.mean(gdp_loss(destroyed, curve, self.horizon)))
-                if curve is not None
-                else float("nan")
-            )
+            usgs_runs = gdp_loss(destroyed, curve, self.horizon) if curve is not None else None
+            usgs = float(np.mean(usgs_runs)) if usgs_runs is not None else float("nan")
+            bill_runs = np.asarray(a["import_bill_usd"][:, i], np.float64)
             row["expected_gdp_usgs2024_usd"] = usgs
             if self.loss_method == "usgs2024":
                 why = m.downstream_why.get(mat, "not mapped")
+                runs = usgs_runs
                 row |= {
                     "expected_loss_usd": usgs,
                     "expected_loss_no_stock_usd": usgs,
@@ -210,6 +209,11 @@ class SimResult:
                     else f"usgs2024: not assessed: {why}",
                 }
             elif curve is None:
+                runs = (
+                    bill_runs
+                    + np.asarray(a["loss_usd"][:, i], np.float64)
+                    + np.asarray(a["use_given_up_usd"][:, i], np.float64)
+                )
                 row |= {
                     "expected_loss_usd": bill + unmet + use,
                     "expected_loss_no_stock_usd": bill + unmet0 + use,
@@ -218,7 +222,9 @@ class SimResult:
                     f"no GDP through input-output: {m.downstream_why.get(mat, 'not mapped')}",
                 }
             else:
-                gdp = float(np.mean(gdp_loss(destroyed + a["unmet"][:, i], curve, self.horizon)))
+                gdp_runs = gdp_loss(destroyed + a["unmet"][:, i], curve, self.horizon)
+                gdp = float(np.mean(gdp_runs))
+                runs = bill_runs + gdp_runs
                 gdp0 = float(
                     np.mean(gdp_loss(destroyed + a["shortfall"][:, i], curve, self.horizon))
                 )
@@ -229,6 +235,10 @@ class SimResult:
                     "loss_basis": f"GDP through the input-output table ({curve.table}) of the "
                     "tonnes unmet and destroyed by the price + import bill",
                 }
+            # the band of the loss over the runs (the same count as expected_loss_usd)
+            lo, hi = (np.quantile(runs, [0.05, 0.95]) if runs is not None and runs.size
+                      else (float("nan"), float("nan")))  # fmt: skip
+            row |= {"p05_loss_usd": float(lo), "p95_loss_usd": float(hi)}
             out.append(row)
         return out
 
