@@ -238,7 +238,6 @@ def test_users_list_disable_enable_and_rotate_from_the_command_line(tmp_path: Pa
 def test_simulate_shows_the_touched_materials_their_loss_and_the_cap() -> None:
     """The terminal table: the materials the scenario touches (the rest with --all), the loss
     with its band, a line when a price reached the cap, and why nothing spreads in a replay."""
-    import re
 
     code, out, err = invoke("simulate", "GAGE-2023", "--holder", "EU27", "--runs", "100")
     assert code == 0, err
