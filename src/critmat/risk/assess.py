@@ -247,9 +247,7 @@ def _material_rows(
     inp: AssessmentInputs,
 ) -> list[dict[str, object]]:
     members, restricting, g = ctx.members, ctx.restricting, ctx.g
-    cat = ds.materials.set_index("material")
-    eol = float(pd.to_numeric(cat["eol_rir"], errors="coerce").get(mat, float("nan")))
-    eol_source = str(cat["eol_rir_source"].get(mat, "") or "materials table")
+    eol, eol_source = _eol(ds, mat)
     si, si_source = substitution(ds, mat, inp)
     si_default = si_source.startswith("default")
     ei = economic_importance(ds, mat, holder, inp, si.si_ei)
@@ -318,6 +316,13 @@ def _material_rows(
             if "geopolrisk" in methods:
                 rows.append(_gpr_row(base, flows, g, prod_t, price, inp, defaults, notes))
     return rows or _not_assessed(holder, mat, year, methods, bal)
+
+
+def _eol(ds: Dataset, mat: str) -> tuple[float, str]:
+    """The material's end-of-life recycling input rate (fraction) and its source."""
+    cat = ds.materials.set_index("material")
+    eol = float(pd.to_numeric(cat["eol_rir"], errors="coerce").get(mat, float("nan")))
+    return eol, str(cat["eol_rir_source"].get(mat, "") or "materials table")
 
 
 def _domestic_governance(g: pd.Series, members: Iterable[str], rows: pd.DataFrame) -> float:
