@@ -119,6 +119,48 @@ def test_critical_flag_is_produced_and_matches_the_eu_list_mostly(ds: cd.Dataset
         assert not b.loc[mat, "critical"], mat
 
 
+def test_germanium_and_tantalum_have_economic_importance_and_a_flag(ds: cd.Dataset) -> None:
+    """Issue 30, item 3: both were blank (no end-use shares). Germanium's split is the USGS
+    OFR 2024-1057 one (40/30/20/10 %); tantalum's a labelled assumption with its range."""
+    eu = ds.end_uses
+    ge = eu[eu["material"] == "germanium"].set_index("sector")["share"]
+    assert ge["fiber optics"] == pytest.approx(0.40)
+    assert ge["infrared optics"] == pytest.approx(0.30)
+    ta = eu[eu["material"] == "tantalum"]
+    assert set(ta["status"]) == {"assumption"} and ta["notes"].str.contains("range|%").all()
+    assert ta["share"].sum() == pytest.approx(1.0)
+    r = assess(ds, "EU27", 2023, methods=["eu-crm"], materials=["germanium", "tantalum"])
+    for mat, src in (("germanium", "Open-File Report 2024-1057"), ("tantalum", "assumption")):
+        rows = r[r["material"] == mat]
+        assert rows["ei"].notna().all() and rows["critical"].notna().all(), mat
+        assert rows["ei_source"].str.contains(src).all(), mat
+        assert (rows["critical_note"] == "").all()
+    # the EC 2023 study lists both as critical (Annex II of Reg. (EU) 2024/1252)
+    b = r[r["is_bottleneck"]].set_index("material")
+    assert bool(b.loc["germanium", "critical"]) and bool(b.loc["tantalum", "critical"])
+
+
+def test_a_material_without_end_uses_says_why_in_every_view(
+    ds: cd.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never a blank where a reason belongs: JSON names it, the table says 'not assessed'."""
+    thin = cd.load()
+    eu = thin.end_uses
+    thin._cache["end_uses"] = eu[eu["material"] != "germanium"].reset_index(drop=True)
+    r = assess(thin, "EU27", 2023, methods=["eu-crm"], materials=["germanium", "gallium"])
+    ge = r[r["material"] == "germanium"]
+    assert ge["critical"].isna().all()
+    assert (ge["critical_note"] == "not assessed: no end-use shares").all()
+    assert (r.loc[r["material"] == "gallium", "critical_note"] == "").all()
+    from critmat.cli import assess_cmd
+
+    monkeypatch.setattr(assess_cmd, "dataset_from", lambda _ctx: thin)
+    code, out, _ = invoke("assess", "--holder", "EU27", "--year", "2023", "-m", "germanium",
+                          "--method", "eu-crm")  # fmt: skip
+    assert code == 0, out
+    assert "not assessed" in out and "EU criticality not assessed: no end-use shares" in out
+
+
 def test_eu_shares_switch_changes_the_inputs(ds: cd.Dataset) -> None:
     mine = assess(ds, "EU27", 2022, methods=["eu-crm"], materials=["cobalt"], eu_shares="dataset")
     ec = assess(ds, "EU27", 2022, methods=["eu-crm"], materials=["cobalt"], eu_shares="eu2023")

@@ -233,7 +233,74 @@ def end_uses(raw: Path) -> pd.DataFrame:
     extra["source"] = USGS26 + ", end-use text (transcribed by critmat); " + extra.pop("url")
     extra["status"] = "published"
     extra["notes"] = "percentages quoted in the MCS 2026 commodity text"
-    return pd.concat([df, extra], ignore_index=True)
+    return pd.concat([df, extra, _germanium_end_uses(raw), _tantalum_end_uses(raw)],
+                     ignore_index=True)  # fmt: skip
+
+
+GE_TA = "ge_ta_end_uses_dy_tb_supply_shares.csv"
+
+
+def _germanium_end_uses(raw: Path) -> pd.DataFrame:
+    """USGS Open-File Report 2024-1057 (gallium and germanium): 40 % fibre optics, 30 % infrared
+    optics, 20 % electronics and solar, 10 % other, as quoted in the raw file (the report's text
+    does not name the region: taken as world use, said so)."""
+    g = pd.read_csv(raw / GE_TA)
+    g = g[(g.material == "germanium") & (g.measure == "end-use share")
+          & g.country_or_region.str.startswith("not stated")]  # fmt: skip
+    if len(g) != 4 or abs(g.value.astype(float).sum() - 100.0) > 1e-9:
+        raise SystemExit(f"curate: {GE_TA}: expected the OFR 2024-1057 germanium split (4 rows)")
+    return pd.DataFrame(
+        {
+            "material": "germanium",
+            "sector": g.item.values,
+            "parent_sector": "",
+            "share": g.value.to_numpy(dtype=float) / 100.0,
+            "year": 2023,
+            "region": "WLD",
+            "source": "USGS Open-File Report 2024-1057 (Ga and Ge supply disruption), germanium "
+            "applications text; " + str(g.source.iloc[0]),
+            "status": g.status.map(status_of).values,
+            "notes": "region not stated in the report's text (taken as world use); figures c. "
+            "2022-2024 (report 2024, year 2023 used); " + g.notes.fillna("").astype(str),
+        }
+    )
+
+
+#: Tantalum end uses: no published shares. The one quantified source (a company page, year
+#: unknown, low trust) gives powder for capacitors 60-65 % and ~0.3, 0.3 and 0.33 million lb of
+#: 2.2-3.0 (powder) for alloys, chemicals and carbides; the rest (mill products) is not itemised.
+TANTALUM_ASSUMED = [
+    ("capacitors", 0.625, "60-65 % (page), mid-point"),
+    ("superalloys", 0.075, "0.3 of ~4.0 million lb (range 0.06-0.09)"),
+    ("cemented carbides", 0.08, "0.33 of ~4.0 million lb (range 0.07-0.10)"),
+    ("chemicals", 0.075, "0.3 of ~4.0 million lb (range 0.06-0.09)"),
+    ("other uses", 0.145, "mill products and the rest, not itemised (range 0.08-0.22)"),
+]
+
+
+def _tantalum_end_uses(raw: Path) -> pd.DataFrame:
+    t = pd.read_csv(raw / GE_TA)
+    page = t[(t.material == "tantalum") & (t.measure == "end-use share")]
+    if page.empty:
+        raise SystemExit(f"curate: {GE_TA}: the tantalum end-use row is missing")
+    return pd.DataFrame(
+        {
+            "material": "tantalum",
+            "sector": [r[0] for r in TANTALUM_ASSUMED],
+            "parent_sector": "",
+            "share": [r[1] for r in TANTALUM_ASSUMED],
+            "year": 2024,
+            "region": "WLD",
+            "source": "critmat assumption from " + str(page.source.iloc[0]) + " (year unknown) "
+            "and the USGS MCS 2026 list of uses (capacitors, superalloys, carbides, compounds, "
+            "metal; no shares printed)",
+            "status": "assumption",
+            "notes": [
+                f"labelled assumption: {r[2]}; no published split (USGS, EC)"
+                for r in TANTALUM_ASSUMED
+            ],
+        }
+    )
 
 
 def stockpile_policies(raw: Path) -> pd.DataFrame:

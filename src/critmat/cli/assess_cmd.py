@@ -68,7 +68,9 @@ def _summary(result: pd.DataFrame) -> pd.DataFrame:
             "method": r["method"],
             "score": r["score"].round(3),
             "EI": r["ei"].round(2) if "ei" in r else float("nan"),
-            "critical": r["critical"].map({True: "yes", False: "no"}).fillna("")
+            "critical": r["critical"].map({True: "yes", False: "no"}).fillna(
+                r["critical_note"].fillna("").str.split(":").str[0]
+            )
             if "critical" in r
             else "",
             "HHI": r["hhi"].round(3),
@@ -150,4 +152,8 @@ def assess(
     for mat in sorted(set(missing["material"])):
         why = missing.loc[missing["material"] == mat, "notes"].iloc[0]
         caption += f"\n{mat}: not assessed ({why})"
+    if "critical_note" in result:
+        unplaced = result[result["critical_note"].fillna("") != ""]
+        for (mat, stage), g in unplaced.groupby(["material", "stage"], sort=True):
+            caption += f"\n{mat} {stage}: EU criticality {g['critical_note'].iloc[0]}"
     emit_frame(view, fmt, title=f"Assessment: {result['holder'].iloc[0]} {year}", caption=caption)

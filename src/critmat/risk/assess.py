@@ -419,6 +419,7 @@ def _eu_row(
         if not (np.isnan(ei) or np.isnan(sr))
         else None
     )
+    missing = [w for w, v in (("no end-use shares", ei), ("no import reliance", sr)) if np.isnan(v)]
     return {
         **base,
         "method": "eu-crm",
@@ -427,6 +428,7 @@ def _eu_row(
         "ei": ei,
         "ei_source": ei_res.source,
         "critical": critical,
+        "critical_note": f"not assessed: {'; '.join(missing)}" if missing else "",
         "ir_used": ir,
         "si_sr": si.si_sr,
         "si_ei": si.si_ei,
@@ -523,6 +525,8 @@ def _finish(out: pd.DataFrame) -> pd.DataFrame:
     first_max = scored.groupby(key, dropna=False)["score"].idxmax()  # ties: the first stage
     out["is_bottleneck"] = out.index.isin(first_max.to_numpy())
     out["assessment"] = np.where(out["score"].notna(), "assessed", "not assessed")
+    if "critical_note" in out:  # eu-crm rows only: the others say nothing of criticality
+        out["critical_note"] = out["critical_note"].fillna("")
     spread_key = ["holder", "material", "stage", "year", "method"]
     grp = out.groupby(spread_key)["score"]
     out["score_spread"] = grp.transform("max") - grp.transform("min")

@@ -80,6 +80,13 @@ DEFAULT_END_USE_NACE: dict[str, str] = {
     "tinplate": "C25",
     "medical": "C32",
     "jewellery": "C32",
+    # germanium (USGS OFR 2024-1057): fibre optic cables NACE 27.31, optical instruments 26.70,
+    # electronic components and solar cells 26.11
+    "fiber optics": "C27",
+    "infrared optics": "C26",
+    "electronics and solar applications": "C26",
+    # tantalum: capacitors are electronic components (26.11)
+    "capacitors": "C26",
 }
 
 

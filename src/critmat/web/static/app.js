@@ -85,6 +85,15 @@ async function assess(ev) {
   showError("");
   const res = await api("/assessments", { method: "POST", body: { holder: $("ov-holder").value, year: Number($("ov-year").value), methods: ["eu-crm"] } });
   const rows = res.assessment.filter((r) => r.is_bottleneck && r.score !== null && r.ei !== null);
+  const placed = new Set(rows.map((r) => r.material));
+  const why = {};
+  for (const r of res.assessment) {
+    if (placed.has(r.material) || why[r.material]) continue;
+    why[r.material] = r.critical_note || (r.assessment !== "assessed" ? `not assessed: ${r.notes}` : "");
+  }
+  const unplaced = Object.entries(why).filter(([, w]) => w);
+  $("ov-unplaced").textContent = unplaced.length
+    ? "Not on the chart: " + unplaced.map(([m, w]) => `${m} (${w})`).join("; ") : "";
   Plotly.newPlot("ov-matrix", [{
     x: rows.map((r) => r.ei), y: rows.map((r) => r.score), text: rows.map((r) => r.material),
     mode: "markers+text", textposition: "top center", type: "scatter", name: "materials",
