@@ -81,6 +81,30 @@ def test_share_only_and_derived(ds: cd.Dataset) -> None:
     assert t.rows.iloc[0]["country"] == "CHN"
 
 
+def test_dysprosium_mining_is_its_own_split_and_terbium_says_it_is_the_groups(
+    ds: cd.Dataset,
+) -> None:
+    """Issue 30, item 5: the group's split put the USA at 13 % of dysprosium mining. JRC RMIS
+    (as quoted) gives dysprosium's own 2021 split: China 40 %, Myanmar 31 %, Australia 20 %."""
+    dy = supply_by_country(ds, "dysprosium", "mining")
+    assert (dy.dataset, dy.year, dy.split) == ("jrc_rmis2021", 2021, "element")
+    share = dy.rows.set_index("country")["share"]
+    assert share["CHN"] == pytest.approx(0.40) and share["MMR"] == pytest.approx(0.31)
+    assert "USA" not in share.index
+    assert "derived_ree_split" in dy.alternatives
+    # a year only the group's split covers: the group's, said so
+    old = supply_by_country(ds, "dysprosium", "mining", year=2024)
+    assert old.dataset.startswith("derived_ree_split") and "group" in old.split
+    tb = supply_by_country(ds, "terbium", "mining")
+    assert "rare-earth group's" in tb.split and tb.to_dict()["split"] == tb.split
+    from typer.testing import CliRunner
+
+    from critmat.cli.main import app
+
+    out = CliRunner().invoke(app, ["data", "show", "Tb"], env={"COLUMNS": "200"}).stdout
+    assert "Split: the rare-earth group's" in out
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -218,6 +218,7 @@ def supply_shares(raw: Path, names: Names, prod: pd.DataFrame) -> pd.DataFrame:
         )
     )
     out.append(_press_shares(raw))
+    out.append(_dysprosium_mine_shares(raw))
     # Derived element shares for Nd, Dy, Tb from the REE group (see docs/data.md, "REE split").
     derived = []
     mining = prod[(prod.material == "rare_earths") & (prod.dataset == "usgs_mcs2026")]
@@ -355,3 +356,49 @@ def control() -> pd.DataFrame:
         },
     ]
     return pd.DataFrame(rows)
+
+
+def _dysprosium_mine_shares(raw: Path) -> pd.DataFrame:
+    """Dysprosium's own mine shares, 2021 (JRC RMIS profile as quoted: China 40 %, Myanmar 31 %,
+    Australia 20 % of 3,126 t; the rest derived): element-level, unlike the group splits, so
+    :func:`critmat.data.views.supply_by_country` shows them first. A quote of a quote: labelled."""
+    t = pd.read_csv(raw / "ge_ta_end_uses_dy_tb_supply_shares.csv")
+    d = t[(t.material == "dysprosium") & (t.measure == "mine production share")]
+    iso = {"China": "CHN", "Myanmar": "MMR", "Australia": "AUS"}
+    if set(d.item) != set(iso):
+        raise SystemExit("curate: dysprosium 2021 mine shares: expected China, Myanmar, Australia")
+    share = d.value.to_numpy(dtype=float) / 100.0
+    quote = (
+        "quote of a quote (RMIS via a public post); verify against RMIS; world mine output "
+        "3,126 t in 2021 (basis not stated)"
+    )
+    named = pd.DataFrame(
+        {
+            "material": "dysprosium",
+            "stage": "mining",
+            "country": d.item.map(iso).to_numpy(dtype=object),
+            "year": 2021,
+            "share": share,
+            "share_bound": "",
+            "dataset": "jrc_rmis2021",
+            "source": "JRC RMIS raw-material profile Dysprosium, as quoted at "
+            "https://dmv.community/@akuchling/114288515858309223",
+            "status": d.status.map(status_of).to_numpy(dtype=object),
+            "notes": "element-level mine share; " + quote,
+        }
+    )
+    rest = pd.DataFrame(
+        {
+            "material": ["dysprosium"],
+            "stage": ["mining"],
+            "country": ["OTH"],
+            "year": [2021],
+            "share": [round(1.0 - float(share.sum()), 6)],
+            "share_bound": [""],
+            "dataset": ["jrc_rmis2021"],
+            "source": ["derived by critmat: 1 - the three quoted shares"],
+            "status": ["derived"],
+            "notes": ["other countries, the residual; " + quote],
+        }
+    )
+    return pd.concat([named, rest], ignore_index=True)

@@ -68,9 +68,9 @@ def _summary(result: pd.DataFrame) -> pd.DataFrame:
             "method": r["method"],
             "score": r["score"].round(3),
             "EI": r["ei"].round(2) if "ei" in r else float("nan"),
-            "critical": r["critical"].map({True: "yes", False: "no"}).fillna(
-                r["critical_note"].fillna("").str.split(":").str[0]
-            )
+            "critical": r["critical"]
+            .map({True: "yes", False: "no"})
+            .fillna(r["critical_note"].fillna("").str.split(":").str[0])
             if "critical" in r
             else "",
             "HHI": r["hhi"].round(3),

@@ -145,6 +145,8 @@ def show(
     caption += [f"Source: {s}" for s in sources[:3]]
     if len(sources) > 3:
         caption.append(f"... {len(sources) - 3} more sources (use --format csv)")
+    if t.split != "element":
+        caption.append(f"Split: {t.split}")
     if t.alternatives:
         alt = "; ".join(f"{d} {min(y)}-{max(y)}" for d, y in t.alternatives.items())
         caption.append(f"Other sources (--source): {alt}")

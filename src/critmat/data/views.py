@@ -29,6 +29,10 @@ DATASET_PRIORITY: tuple[str, ...] = (
     "derived_ree_split_wmd",
 )
 
+#: Sources that give an element the country split of its group (rare earths: the REO split x the
+#: element's share). Where a source gives the element's own split, it is shown first.
+GROUP_SPLITS: frozenset[str] = frozenset({"derived_ree_split", "derived_ree_split_wmd"})
+
 
 @dataclass
 class SupplyTable:
@@ -45,6 +49,16 @@ class SupplyTable:
     share_only: bool
     alternatives: dict[str, list[int]] = field(default_factory=dict)
 
+    @property
+    def split(self) -> str:
+        """``element`` (the element's own country split) or, for a group split, what it is."""
+        if self.dataset not in GROUP_SPLITS:
+            return "element"
+        return (
+            "the rare-earth group's: the group's country split applied to the element (no "
+            "element-level source for this stage and year)"
+        )
+
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form (documented in docs/data.md, "JSON output")."""
         rows = self.rows.astype(object).where(self.rows.notna(), None)
@@ -58,6 +72,7 @@ class SupplyTable:
             "world_total": self.world_total,
             "share_only": self.share_only,
             "alternatives": self.alternatives,
+            "split": self.split,
             "rows": rows.to_dict(orient="records"),
         }
 
@@ -129,6 +144,9 @@ def _supply_by_country(
         raise UnknownChoiceError(f"stage for {mat}", stage, stages)
     at_stage = [(d, y) for st, d, y in combos if st == stage]
     av = at_stage
+    own = [(d, y) for d, y in at_stage if d not in GROUP_SPLITS]
+    if dataset is None and own and (year is None or year in {y for _, y in own}):
+        av = own  # the element's own split, when a source gives it, before its group's
     if dataset is not None:
         if dataset not in {d for d, _ in av}:
             raise UnknownChoiceError(
