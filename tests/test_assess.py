@@ -193,3 +193,42 @@ def test_sourcing_mix(ds: cd.Dataset) -> None:
     ga = sourcing_mix(ds, "EU27", 2022, "gallium")
     assert ga["source"].iloc[0] == "eu_sourcing" and ga["partner"].iloc[0] == "CHN"
     assert sourcing_mix(ds, "EU27", 2022, "iridium").empty  # no balance: nothing invented
+
+
+def test_geopolrisk_runs_on_its_publications_basis_by_default(ds: cd.Dataset) -> None:
+    """Issue 30, item 4. On the content basis the USA's nickel (2022) scored ~300x the GeoPolRisk
+    paper's value (its imports: 164 kt of Ni in primary nickel; the paper's: tonnes of ore) and
+    graphite ~2 % off. As published (gross t of the HS headings, World Mining Data production)
+    nickel is back at the paper's order, ~3e-4, and graphite moves by a few percent. Checked
+    against an oracle computed here from the raw trade rows. The paper's table itself is not in
+    the shipped data: the factor-300 figure is the issue's comparison."""
+    from critmat.risk.governance import instability
+
+    pub = assess(ds, "USA", 2022, methods=["geopolrisk"], materials=["nickel", "graphite"])
+    con = assess(ds, "USA", 2022, methods=["geopolrisk"], materials=["nickel", "graphite"],
+                 gpr_basis="content")  # fmt: skip
+    assert set(pub["gpr_basis"]) == {"as_traded"} and set(con["gpr_basis"]) == {"content"}
+    key = ["material", "stage"]
+    p, c = pub.set_index(key)["score"], con.set_index(key)["score"]
+    ni, gr = ("nickel", "mining"), ("graphite", "mining")
+    assert 1e-4 < p[ni] < 1e-3
+    assert 100 < c[ni] / p[ni] < 1000
+    assert abs(p[gr] / c[gr] - 1) < 0.05
+    # oracle: WTA = sum g_i f_i / (p + F) from the trade rows, p = WMD mine output 2022
+    tr = ds.trade
+    t = tr[(tr["material"] == "nickel") & (tr["year"] == 2022) & (tr["importer"] == "USA")
+           & (tr["exporter"] != "USA") & (tr["quantity_t"] > 0)]  # fmt: skip
+    f = t.groupby("exporter")["quantity_t"].sum()
+    g, _ = instability(ds.governance, 2022, set(f.index))
+    prod = ds.production
+    own = prod[(prod["material"] == "nickel") & (prod["dataset"] == "wmd2026")
+               & (prod["country"] == "USA") & (prod["year"] == 2022)]["value"].iloc[0]  # fmt: skip
+    wta = float((g.reindex(f.index).fillna(0.5) * f).sum() / (own + f.sum()))
+    row = pub[(pub["material"] == "nickel") & (pub["stage"] == "mining")].iloc[0]
+    assert row["wta"] == pytest.approx(wta, rel=1e-9)
+    assert row["score"] == pytest.approx(row["hhi"] * wta, rel=1e-9)
+    assert "as published" in row["notes"] and "260400" in row["notes"]
+    out = runner.invoke(app, ["assess", "--holder", "USA", "--year", "2022", "-m", "nickel",
+                              "--method", "geopolrisk", "--gpr-basis", "content",
+                              "--format", "json"]).stdout  # fmt: skip
+    assert {r["gpr_basis"] for r in json.loads(out)["assessment"]} == {"content"}

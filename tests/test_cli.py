@@ -57,6 +57,7 @@ def test_show_json_is_stable() -> None:
         "world_total",
         "share_only",
         "alternatives",
+        "split",
         "hhi",
         "readme",
         "notes",

@@ -144,7 +144,7 @@ def test_a_material_without_end_uses_says_why_in_every_view(
     ds: cd.Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Never a blank where a reason belongs: JSON names it, the table says 'not assessed'."""
-    thin = cd.load()
+    thin = cd.Dataset()  # a fresh one: load() returns the shared shipped dataset
     eu = thin.end_uses
     thin._cache["end_uses"] = eu[eu["material"] != "germanium"].reset_index(drop=True)
     r = assess(thin, "EU27", 2023, methods=["eu-crm"], materials=["germanium", "gallium"])

@@ -96,6 +96,7 @@ def test_holders_include_required_blocs(ds: cd.Dataset) -> None:
 
 def test_derived_ree_elements_are_labelled(ds: cd.Dataset) -> None:
     ss = ds.supply_shares
+    ss = ss[ss["dataset"].str.startswith("derived_ree_split")]
     for el in ("neodymium", "dysprosium", "terbium"):
         rows = ss[ss["material"] == el]
         assert len(rows) and set(rows["status"]) == {"derived"}

@@ -35,6 +35,23 @@ class Method(StrEnum):
     all = "all"
 
 
+class GprBasis(StrEnum):
+    """The basis GeoPolRisk runs on (docs/methods.md 5.4)."""
+
+    as_traded = "as_traded"
+    content = "content"
+
+
+GprBasisOpt = Annotated[
+    GprBasis,
+    typer.Option(
+        help="GeoPolRisk basis: as_traded (as its papers: gross t of the HS headings, World "
+        "Mining Data production, trade unit value) or content (the holder's balance on the "
+        "material's basis)."
+    ),
+]
+
+
 class EuShares(StrEnum):
     """Which supply shares the EU method uses (docs/methods.md, "EU 2023 inputs")."""
 
@@ -108,6 +125,7 @@ def assess(
             "are thinner), eu2023 (always) or dataset (never)."
         ),
     ] = EuShares.auto,
+    gpr_basis: GprBasisOpt = GprBasis.as_traded,
     fmt: FormatOpt = Format.table,
     html: HtmlOpt = None,
     out: OutOpt = None,
@@ -131,6 +149,7 @@ def assess(
         sources=sources.value,
         inputs=inputs,
         eu_shares=eu_shares.value,
+        gpr_basis=gpr_basis.value,
     )
     res = run_assess(ds, req, details=html is not None)
     result = res.table

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from critmat.data.basis import PriceQuote, basis_price
+from critmat.data.basis import basis_price
 from critmat.data.countries import AGGREGATES
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.views import DATASET_PRIORITY, SupplyTable, available_supply, supply_by_country
@@ -21,12 +21,12 @@ from critmat.risk.balance import Balance, holder_balance
 from critmat.risk.concentration import concentration_terms
 from critmat.risk.eu_method import EIResult, ec_sourcing_hhi_wgi, economic_importance, substitution
 from critmat.risk.exposure import exposure_terms
+from critmat.risk.geopolrisk import GPR_BASES, as_traded, gpr_row
 from critmat.risk.governance import instability
 from critmat.risk.indices import (
     EI_THRESHOLD,
     SR_THRESHOLD,
     eu_crm_sr,
-    geopolrisk_wta,
     usgs_supply_risk,
 )
 from critmat.risk.inputs import AssessmentInputs, Substitution
@@ -157,6 +157,7 @@ def assess(
     sources: str = "auto",
     inputs: AssessmentInputs | None = None,
     eu_shares: str = "auto",
+    gpr_basis: str = "as_traded",
 ) -> pd.DataFrame:
     """Criticality and supply risk of materials for a holder in a year.
 
@@ -177,6 +178,9 @@ def assess(
         ``auto`` (EC 2023 published supply and EU sourcing shares where the dataset's own are
         thinner), ``eu2023`` (always where published) or ``dataset`` (never): the switch to
         compare the two.
+    gpr_basis
+        GeoPolRisk's basis: ``as_traded`` (as its publications) or ``content``
+        (:mod:`critmat.risk.geopolrisk`).
 
     Raises
     ------
@@ -188,12 +192,10 @@ def assess(
     inp = inputs or AssessmentInputs()
     h = ds.resolve_holder(holder)
     for m in methods:
-        if m not in METHODS:
-            raise UnknownChoiceError("method", m, METHODS)
-    if sources not in SOURCES:
-        raise UnknownChoiceError("sources", sources, SOURCES)
-    if eu_shares not in EU_SHARES:
-        raise UnknownChoiceError("eu-shares", eu_shares, EU_SHARES)
+        _check_choice("method", m, METHODS)
+    _check_choice("sources", sources, SOURCES)
+    _check_choice("eu-shares", eu_shares, EU_SHARES)
+    _check_choice("gpr-basis", gpr_basis, GPR_BASES)
     years = sorted(int(y) for y in ds.trade["year"].unique())
     if year not in years:
         raise UnknownChoiceError("year (trade data)", year, years)
@@ -203,7 +205,7 @@ def assess(
     restricting = restricting_countries(ds.events)
     all_countries = set(ds.countries["country"]) - set(AGGREGATES)
     g, _ = instability(ds.governance, year, all_countries, missing=inp.missing_governance)
-    ctx = _Context(members, restricting, g, eu_shares)
+    ctx = _Context(members, restricting, g, eu_shares, gpr_basis)
     rows: list[dict[str, object]] = []
     for mat in mats:
         rows.extend(_material_rows(ds, h, mat, year, ctx, methods, sources, inp))
@@ -226,6 +228,11 @@ def assess(
     return out
 
 
+def _check_choice(what: str, value: str, valid: Sequence[str]) -> None:
+    if value not in valid:
+        raise UnknownChoiceError(what, value, valid)
+
+
 @dataclass
 class _Context:
     """What every material of one assessment shares (computed once)."""
@@ -234,6 +241,7 @@ class _Context:
     restricting: set[str]
     g: pd.Series
     eu_shares: str = "auto"
+    gpr_basis: str = "as_traded"
 
 
 def _material_rows(
@@ -276,16 +284,9 @@ def _material_rows(
             if t.share_only:
                 notes.append("share-only supply source")
             notes.extend(bal.notes)
-            sourcing_source = "holder imports (balance)" if flows is not None else ""
-            if (
-                holder == "EU27"
-                and ctx.eu_shares != "dataset"
-                and (ctx.eu_shares == "eu2023" or bal.method != "trade_content")
-            ):
-                ec = ec_sourcing_hhi_wgi(ds, mat, stage, g)
-                if ec is not None:
-                    exp["hhi_wgi_sourcing"] = ec
-                    sourcing_source = "EC 2023 EU sourcing shares"
+            sourcing_source = _ec_sourcing(ds, holder, mat, stage, ctx, bal, exp) or (
+                "holder imports (balance)" if flows is not None else ""
+            )
             base = {
                 "holder": holder,
                 "material": mat,
@@ -314,8 +315,32 @@ def _material_rows(
             if "usgs" in methods:
                 rows.append(_usgs_row(base, mat, ir, flows, g, inp, defaults, notes))
             if "geopolrisk" in methods:
-                rows.append(_gpr_row(base, flows, g, prod_t, price, inp, defaults, notes))
+                traded = as_traded(ds, members, mat, year) if ctx.gpr_basis == "as_traded" else None
+                rows.append(gpr_row(base, flows, traded, g, prod_t, price, inp, ctx.gpr_basis,
+                                    defaults, notes))  # fmt: skip
     return rows or _not_assessed(holder, mat, year, methods, bal)
+
+
+def _ec_sourcing(
+    ds: Dataset,
+    holder: str,
+    mat: str,
+    stage: str,
+    ctx: _Context,
+    bal: Balance,
+    exp: dict[str, object],
+) -> str:
+    """For the EU27, the EC 2023 EU sourcing term in ``exp`` where the switch asks for it and it
+    is published; returns its source label ("" when not used)."""
+    if holder != "EU27" or ctx.eu_shares == "dataset":
+        return ""
+    if ctx.eu_shares != "eu2023" and bal.method == "trade_content":
+        return ""
+    ec = ec_sourcing_hhi_wgi(ds, mat, stage, ctx.g)
+    if ec is None:
+        return ""
+    exp["hhi_wgi_sourcing"] = ec
+    return "EC 2023 EU sourcing shares"
 
 
 def _eol(ds: Dataset, mat: str) -> tuple[float, str]:
@@ -472,47 +497,6 @@ def _usgs_row(
         "ev": ev,
         "nir_used": used_ir,
         "partner_risk": partner_risk,
-        "defaults": "; ".join(d),
-        "notes": "; ".join(n),
-    }
-
-
-def _gpr_row(
-    base: dict[str, object],
-    flows: pd.DataFrame | None,
-    g: pd.Series,
-    prod_t: float,
-    price: PriceQuote | None,
-    inp: AssessmentInputs,
-    defaults: list[str],
-    notes: list[str],
-) -> dict[str, object]:
-    d, n = list(defaults), list(notes)
-    uv = price.usd_per_t / 1e3 if price is not None else float("nan")  # USD/kg of the basis
-    if flows is None or flows["imports_t"].sum() <= 0:
-        wta = float("nan")
-        if flows is not None:
-            n.append("no imports with quantities")
-    else:
-        gi = g.reindex(flows.index).fillna(inp.missing_governance)
-        wta = geopolrisk_wta(flows["imports_t"], gi, prod_t)
-    if price is not None:
-        n.append(f"price {price.as_printed} ({price.source}, {price.price_year}, {price.status})")
-    score = float(base["hhi"]) * wta  # type: ignore[arg-type]
-    midpoint = score * uv
-    if inp.copper_midpoint is None:
-        cf = float("nan")
-        n.append("CF not computed: copper midpoint input missing (no copper trade in extract)")
-    else:
-        cf = midpoint / inp.copper_midpoint
-    return {
-        **base,
-        "method": "geopolrisk",
-        "score": score,
-        "wta": wta,
-        "price_usd_per_kg_basis": uv,
-        "midpoint": midpoint,
-        "cf": cf,
         "defaults": "; ".join(d),
         "notes": "; ".join(n),
     }

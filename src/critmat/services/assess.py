@@ -42,6 +42,7 @@ def run_assess(ds: Dataset, req: AssessRequest, *, details: bool = False) -> Ass
         sources=req.sources,
         inputs=load_inputs(req.inputs),
         eu_shares=req.eu_shares,
+        gpr_basis=req.gpr_basis,
     )
     res = AssessResult(
         r.holder, r.year, table, ei_threshold=EI_THRESHOLD, sr_threshold=SR_THRESHOLD

@@ -39,6 +39,8 @@ class AssessRequest(BaseModel):
     sources: Literal["auto", "usgs", "wmd", "all"] = "auto"
     inputs: Path | None = None
     eu_shares: Literal["auto", "eu2023", "dataset"] = "auto"
+    #: GeoPolRisk on its publications' basis (gross traded t) or on the content basis
+    gpr_basis: Literal["as_traded", "content"] = "as_traded"
 
 
 class SimulateRequest(BaseModel):
