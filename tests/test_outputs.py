@@ -209,3 +209,47 @@ def test_a_plan_records_what_re_runs_it(tmp_path: Path) -> None:
     assert rerun("USA", 2e9, PlanConfig(), {})["command"] == (
         "critmat plan --holder USA --budget 2000000000"
     )
+
+
+def test_the_brief_is_small_printable_and_says_the_numbers_of_the_plan(
+    plan_result,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 30, item 7: a 1-2 page brief (decision, money, band, one chart, sources), HTML with
+    a print stylesheet and PDF, under 1 MB (each HTML report was 4.9 MB of inlined Plotly)."""
+    import re
+
+    from critmat.report.numbers import usd
+    from critmat.services.plan import write_plan_brief
+
+    pdf, page = write_plan_brief(plan_result, tmp_path / "brief.pdf")
+    assert (pdf.name, page.name) == ("brief.pdf", "brief.html")
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size < 1_000_000
+    assert 1 <= len(re.findall(rb"/Type /Page\b", pdf.read_bytes())) <= 2
+    text = page.read_text()
+    assert page.stat().st_size < 1_000_000 and "<script" not in text
+    assert "@media print" in text and "@page" in text and "<svg" in text
+    for head in ("The decision", "The money", "The band", "Sources and assumptions"):
+        assert head in text
+    # the figures are the plan's: what it buys, its expected loss, the re-run command
+    c = plan_result.composition
+    spent = float(c.loc[c["optimal_t"].fillna(0) > 0, "optimal_usd"].sum())
+    assert usd(spent) in text
+    opt = plan_result.comparison.set_index("plan").loc["optimal"]
+    assert usd(float(opt["expected_loss_usd"])) in text
+    assert plan_result.provenance["command"] in text
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_brief_paths_are_checked_before_any_work(tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["plan", "--holder", "EU27", "--budget", "1e8", "--brief",
+                                 str(tmp_path / "nope" / "b.pdf")])  # fmt: skip
+    assert r.exit_code == 2 and "does not exist" in r.stderr and "planning" not in r.stderr
+    assert r.stderr.count("\n") == 1
+
+
+def test_usd_reads_as_people_say_it() -> None:
+    from critmat.report.numbers import usd
+
+    assert usd(5.821e8) == "582 m USD" and usd(1.9e9) == "1.9 bn USD" and usd(740.0) == "740 USD"
+    assert usd(7.4e5) == "740,000 USD" and usd(2.5e6) == "2.5 m USD"

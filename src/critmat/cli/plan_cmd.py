@@ -58,6 +58,13 @@ ForecastOpt = Annotated[
         "(docs/forecast.md).",
     ),
 ]
+BriefOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Also write a printable 1-2 page brief (the decision, the money, the band, one "
+        "chart, the sources) as PATH.pdf and PATH.html.",
+    ),
+]
 SensitivityOpt = Annotated[
     bool,
     typer.Option(
@@ -76,6 +83,7 @@ def plan(
     config: ConfigOpt = None,
     stockpile: StockpileOpt = None,
     html: HtmlOpt = None,
+    brief: BriefOpt = None,
     fmt: FormatOpt = Format.table,
     out: OutOpt = None,
     policy: PolicyOpt = None,
@@ -87,10 +95,18 @@ def plan(
 ) -> None:
     """With this budget: which materials to hold, how much, and the loss that avoids vs practice."""
     from critmat.cli.output import stage_reporter
-    from critmat.services.plan import load_plan_config, plan_result, run_plan, write_plan_report
+    from critmat.services.plan import (
+        check_brief,
+        load_plan_config,
+        plan_result,
+        run_plan,
+        write_plan_brief,
+        write_plan_report,
+    )
 
     check_out(fmt, out)
     check_html(html)
+    check_brief(brief)
     ds = dataset_from(ctx)
     cfg = load_plan_config(config)
     stages = ["assess", "simulate", "optimise", "evaluate"] + (
@@ -105,6 +121,9 @@ def plan(
     if html is not None:
         path = write_plan_report(res, html)
         typer.echo(f"wrote {path.resolve()}", err=True)
+    if brief is not None:
+        for path in write_plan_brief(res, brief):
+            typer.echo(f"wrote {path.resolve()}", err=True)
     for n in res.notes:
         typer.secho(f"note: {n}", err=True, fg=typer.colors.YELLOW)
     if emit_outcome(plan_result(res), fmt, out):

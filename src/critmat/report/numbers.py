@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["sig"]
+__all__ = ["sig", "usd"]
 
 
 def sig(x: float, digits: int = 2) -> str:
@@ -17,3 +17,16 @@ def sig(x: float, digits: int = 2) -> str:
     decimals = max(digits - 1 - mag, 0)
     text = f"{x:,.{decimals}f}"
     return text.rstrip("0").rstrip(".") if decimals else text
+
+
+def usd(x: float) -> str:
+    """An amount of money as people say it: 582 m USD, 1.9 bn USD, 740 USD (significant
+    figures by :func:`sig`, never an exponent)."""
+    if not math.isfinite(x):
+        return f"{x:g} USD"
+    a = abs(x)
+    if a >= 1e9:
+        return f"{sig(x / 1e9)} bn USD"
+    if a >= 1e6:
+        return f"{sig(x / 1e6)} m USD"
+    return f"{sig(x)} USD"

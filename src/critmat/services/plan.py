@@ -17,6 +17,7 @@ from critmat.errors import CritmatError
 from critmat.forecast.scenario_spec import load_scenario
 from critmat.optimize.plan import PlanConfig, PlanResult, load_plan_config
 from critmat.optimize.plan import run_plan as run
+from critmat.report.brief_pdf import brief_paths, write_brief
 from critmat.report.numbers import sig
 from critmat.report.plan_report import write_plan_report as write
 from critmat.services.acquisition import check_schedule_text, run_acquisition
@@ -38,6 +39,7 @@ __all__ = [
     "PlanResult",
     "add_decisions",
     "add_decisions_from_text",
+    "check_brief",
     "check_decisions",
     "forecast_config",
     "load_plan_config",
@@ -46,6 +48,7 @@ __all__ = [
     "plan_tables",
     "rerun",
     "run_plan",
+    "write_plan_brief",
     "write_plan_report",
 ]
 
@@ -352,7 +355,20 @@ def plan_page(res: PlanResult) -> PlanPage:
         sensitivity=res.sensitivity,
         tonnes_ranges=res.tonnes_ranges,
         extras=res.extras,
+        loss_runs_usd=agg["loss_usd"].sum(axis=1).astype(np.float64),
+        loss_runs_nostock_usd=agg["loss_usd_nostock"].sum(axis=1).astype(np.float64),
     )
+
+
+def check_brief(out: Path | None) -> None:
+    """Refuse, before any work, a brief that could not be written (critmat plan --brief)."""
+    if out is not None:
+        brief_paths(out)
+
+
+def write_plan_brief(res: PlanResult, out: str | Path) -> tuple[Path, Path]:
+    """The printable brief, as PDF and HTML (critmat.report.brief_pdf.write_brief)."""
+    return write_brief(plan_page(res), out)
 
 
 def write_plan_report(res: PlanResult, out: str | Path) -> Path:

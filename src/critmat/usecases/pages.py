@@ -130,6 +130,10 @@ class PlanPage:
     sensitivity: pd.DataFrame | None
     tonnes_ranges: pd.DataFrame | None
     extras: dict[str, tuple[dict[str, pd.DataFrame], list[str]]]
+    #: the evaluation runs' total loss (USD per run, all materials) with the recommended
+    #: reserve and without one (the brief's band; None: not kept)
+    loss_runs_usd: npt.NDArray[np.float64] | None = None
+    loss_runs_nostock_usd: npt.NDArray[np.float64] | None = None
 
 
 @dataclass
