@@ -17,7 +17,13 @@ from critmat.api.auth import Principal
 from critmat.api.deps import analyst, dataset, records, viewer
 from critmat.errors import CritmatError
 from critmat.services.assess import risk_terms, run_assess
-from critmat.services.data import material_events, page_of, price_series, supply_table
+from critmat.services.data import (
+    material_events,
+    page_of,
+    price_series,
+    supply_stages,
+    supply_table,
+)
 from critmat.services.report_pages import assessment_html, data_html
 from critmat.services.simulate import library, scenario_from_text, scenario_summary, scenario_yaml
 from critmat.usecases.registry import REGISTRY
@@ -127,9 +133,11 @@ def supply(
 ) -> dict[str, Any]:
     """Supply by country at a stage, with the HHI (fraction, lower bound)."""
 
-    t, hhi = supply_table(dataset(request), material, stage=stage, year=year)
+    ds = dataset(request)
+    t, hhi = supply_table(ds, material, stage=stage, year=year)
     return {"material": t.material, "stage": t.stage, "year": t.year, "unit": t.unit,
-            "basis": t.basis, "hhi": hhi, "rows": records(t.rows)}  # fmt: skip
+            "basis": t.basis, "hhi": hhi, "split": t.split,
+            "stages": supply_stages(ds, t.material), "rows": records(t.rows)}  # fmt: skip
 
 
 @router.get("/materials/{material}/prices")

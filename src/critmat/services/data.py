@@ -6,7 +6,7 @@ import pandas as pd
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
 from critmat.data.units import UnitError, convert_mass, convert_price
-from critmat.data.views import SupplyTable, supply_by_country
+from critmat.data.views import SupplyTable, available_supply, supply_by_country
 from critmat.report.data_report import write_data_report as write
 from critmat.risk.concentration import hhi_of_supply
 from critmat.usecases.outcome import Outcome
@@ -24,6 +24,7 @@ __all__ = [
     "source_spread",
     "supply_outcome",
     "supply_result",
+    "supply_stages",
     "supply_table",
 ]
 
@@ -47,6 +48,12 @@ def supply_table(
 
     t = supply_by_country(ds, material, stage=stage, year=year, dataset=dataset)
     return t, hhi_of_supply(t.rows)
+
+
+def supply_stages(ds: Dataset, material: str) -> list[str]:
+    """The stages with supply data for a material, in chain order (mining first)."""
+    have = set(available_supply(ds, material)["stage"])
+    return [s for s in ("mining", "refining", "manufacturing", "global_supply") if s in have]
 
 
 def supply_outcome(ds: Dataset, req: SupplyRequest, progress: object = None) -> Outcome:

@@ -37,6 +37,29 @@ function table(rows, cols, wrap = []) {
     "</tbody></table>";
 }
 
+// Every chart goes through here: on a phone the legend sits below the plot (not beside it,
+// where it would take half the width) and titles shrink to fit.
+const NARROW = () => window.innerWidth < 700;
+function wrapText(text, width) {  // Plotly titles do not wrap: break them at spaces
+  const lines = [];
+  let line = "";
+  for (const w of text.split(" ")) {
+    if (line && (line + " " + w).length > width) { lines.push(line); line = w; } else line = line ? line + " " + w : w;
+  }
+  if (line) lines.push(line);
+  return lines.join("<br>");
+}
+
+function plot(el, data, layout) {
+  const l = { ...layout };
+  if (NARROW()) {
+    l.legend = { ...(l.legend || {}), orientation: "h", x: 0, y: -0.25, yanchor: "top" };
+    l.margin = { ...(l.margin || {}), l: Math.min((l.margin || {}).l ?? 50, 50), r: 10 };
+    if (l.title) l.title = { ...l.title, text: wrapText(l.title.text || "", 44), font: { size: 12 } };
+  }
+  return Plotly.newPlot(el, data, l, { responsive: true });
+}
+
 function fillSelect(id, values, selected) {
   $(id).replaceChildren(...values.map((v) => {
     const o = document.createElement("option");
@@ -53,7 +76,10 @@ function route() {
   document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === want));
   showError("");
   if (want === "inventory") loadInventory().catch((e) => showError(e.message));
-  if (want === "overview") loadOverviewLists().catch((e) => showError(e.message));
+  if (want === "overview") {
+    loadOverviewLists().catch((e) => showError(e.message));
+    if (!$("ov-matrix").dataset.drawn) assess().catch((e) => showError(e.message));
+  }
 }
 
 function logout() {
@@ -81,9 +107,12 @@ async function loadOverviewLists() {
 }
 
 async function assess(ev) {
-  ev.preventDefault();
+  if (ev) ev.preventDefault();
   showError("");
-  const res = await api("/assessments", { method: "POST", body: { holder: $("ov-holder").value, year: Number($("ov-year").value), methods: ["eu-crm"] } });
+  $("ov-matrix").dataset.drawn = "1";
+  $("ov-status").innerHTML = `<span class="spin"></span> assessing every material for ${$("ov-holder").value} ...`;
+  const res = await api("/assessments", { method: "POST", body: { holder: $("ov-holder").value, year: Number($("ov-year").value), methods: ["eu-crm"] } })
+    .finally(() => { $("ov-status").textContent = ""; });
   const rows = res.assessment.filter((r) => r.is_bottleneck && r.score !== null && r.ei !== null);
   const placed = new Set(rows.map((r) => r.material));
   const why = {};
@@ -94,7 +123,7 @@ async function assess(ev) {
   const unplaced = Object.entries(why).filter(([, w]) => w);
   $("ov-unplaced").textContent = unplaced.length
     ? "Not on the chart: " + unplaced.map(([m, w]) => `${m} (${w})`).join("; ") : "";
-  Plotly.newPlot("ov-matrix", [{
+  plot("ov-matrix", [{
     x: rows.map((r) => r.ei), y: rows.map((r) => r.score), text: rows.map((r) => r.material),
     mode: "markers+text", textposition: "top center", type: "scatter", name: "materials",
   }], {
@@ -102,7 +131,7 @@ async function assess(ev) {
     xaxis: { title: { text: "economic importance EI" } }, yaxis: { title: { text: "supply risk SR" } },
     shapes: [{ type: "line", x0: 2.8, x1: 2.8, yref: "paper", y0: 0, y1: 1, line: { dash: "dot" } },
              { type: "line", y0: 1, y1: 1, xref: "paper", x0: 0, x1: 1, line: { dash: "dot" } }],
-  }, { responsive: true });
+  });
 }
 
 let WORLD = null;
@@ -140,12 +169,12 @@ async function drawMap(el, sup) {
     marker: { size: 0.1, color: [0], cmin: 0, cmax: 100 * max, showscale: true,
       colorscale: STOPS.map((c, i) => [i / (STOPS.length - 1), `rgb(${c.join(",")})`]),
       colorbar: { title: { text: "% of world" }, thickness: 12 } } });
-  Plotly.newPlot(el, traces, {
+  plot(el, traces, {
     title: { text: `${sup.material}: ${sup.stage} ${sup.year}, share of world supply` }, height: 400,
     margin: { l: 0, r: 0, t: 40, b: 0 },
     geo: { showland: false, showcoastlines: false, showcountries: false, showframe: false, showocean: false,
       showlakes: false, showrivers: false, projection: { type: "natural earth" }, lataxis: { range: [-58, 85] } },
-  }, { responsive: true });
+  });
   const missing = sup.rows.filter((r) => r.share !== null && !(r.country in WORLD.countries));
   $("mat-map-note").textContent = "Outlines: Natural Earth 1:110m (public domain). Source of the shares: " +
     [...new Set(sup.rows.map((r) => r.source).filter(Boolean))].slice(0, 2).join("; ") +
@@ -157,30 +186,31 @@ async function showMaterial(ev) {
   showError("");
   const m = encodeURIComponent($("mat-select").value);
   const stage = $("mat-stage").value;
-  const stageOf = (s) => api(`/materials/${m}/supply?stage=${s}`).catch(() => null);
+  const first = await api(`/materials/${m}/supply`);
+  const stageOf = (s) => (first.stage === s ? first : first.stages.includes(s) ? api(`/materials/${m}/supply?stage=${s}`) : null);
   const [mine, refine, pr, ev_, risk] = await Promise.all([
     stageOf("mining"), stageOf("refining"), api(`/materials/${m}/prices`),
     api(`/materials/${m}/events`), api(`/materials/${m}/risk?holder=${$("mat-holder").value}`),
   ]);
-  const shown = (stage === "refining" ? refine : stage === "mining" ? mine : mine || refine);
+  const shown = (stage === "refining" ? refine : stage === "mining" ? mine : mine || refine || first);
   if (!shown) throw new Error(`no supply data for ${$("mat-select").value} at that stage`);
   await drawMap("mat-map", shown);
   const stages = [mine, refine].filter(Boolean);
-  Plotly.newPlot("mat-stages", stages.map((sup) => {
+  plot("mat-stages", stages.map((sup) => {
     const top = sup.rows.filter((r) => r.share !== null).slice(0, 8);
     return { type: "bar", orientation: "h", name: `${sup.stage} ${sup.year}`, y: top.map((r) => r.country).reverse(),
       x: top.map((r) => 100 * r.share).reverse() };
   }), { title: { text: "Top suppliers by stage (% of world; HHI " + stages.map((s) => `${s.stage} ${(s.hhi * 1e4).toFixed(0)}`).join(", ") + ")" },
-    height: 400, barmode: "group", xaxis: { title: { text: "% of world supply" } }, margin: { l: 50 } }, { responsive: true });
+    height: 400, barmode: "group", xaxis: { title: { text: "% of world supply" } }, margin: { l: 50 } });
   const series = {};
   for (const r of pr.rows) (series[r.series] = series[r.series] || []).push(r);
   const evMarks = ev_.items.filter((e) => /^\d{4}/.test(e.start)).map((e) => ({ type: "line", xref: "x", yref: "paper",
     x0: Number(e.start.slice(0, 4)), x1: Number(e.start.slice(0, 4)), y0: 0, y1: 1, line: { dash: "dot", color: "#c33" } }));
-  Plotly.newPlot("mat-prices", Object.entries(series).map(([name, rs]) => ({
+  plot("mat-prices", Object.entries(series).map(([name, rs]) => ({
     type: "scatter", mode: "lines+markers", name, x: rs.map((r) => r.year), y: rs.map((r) => r.usd_per_t),
     line: { dash: rs[0].proxy ? "dot" : "solid" },
   })), { title: { text: `${$("mat-select").value}: prices, ${pr.unit} (log; red lines: recorded events)` },
-    yaxis: { type: "log", title: { text: pr.unit } }, height: 400, shapes: evMarks }, { responsive: true });
+    yaxis: { type: "log", title: { text: pr.unit } }, height: 400, shapes: evMarks });
   $("mat-events").innerHTML = table(ev_.items, ["event_id", "event_type", "actor", "stage", "start", "end", "change_pct_text", "description", "source"], ["description", "source"]);
   $("mat-risk").innerHTML = `<p class="note">${risk.holder} ${risk.year}; values as computed by the assessment.</p>` +
     table(risk.items, ["method", "stage", "term", "value", "source"], ["source"]);
@@ -227,11 +257,11 @@ function drawFans() {
   if (!mats.length) { $("sc-fans").textContent = `no material moves in ${variable}`; return; }
   const rows = Math.ceil(mats.length / 3);
   const label = { price: "Price paid (USD per t of the basis)", unmet: "Unmet demand (t/month of the basis)", stock: "Stock (t of the basis)" }[variable];
-  Plotly.newPlot("sc-fans", traces, {
+  plot("sc-fans", traces, {
     grid: { rows, columns: Math.min(3, mats.length), pattern: "independent" }, height: 300 * rows + 60,
     title: { text: `${label}: median and 5-95% band by month` },
     annotations: mats.map((m, i) => ({ text: `${m} (${fans.find((r) => r.material === m).unit})`, xref: `x${i ? i + 1 : ""} domain`, yref: `y${i ? i + 1 : ""} domain`, x: 0.5, y: 1.12, showarrow: false })),
-  }, { responsive: true });
+  });
 }
 
 async function runScenario(ev) {
@@ -257,27 +287,32 @@ async function runPlan(ev) {
   const res = await poll(job.id, "pl-status");
   $("pl-summary").innerHTML = res.summary.map((s) => `<li>${s.replace(/</g, "&lt;")}</li>`).join("");
   const f = res.frontier;
-  Plotly.newPlot("pl-frontier", [
+  plot("pl-frontier", [
     { x: f.map((r) => r.spent_usd / 1e6), y: f.map((r) => r.expected_loss_usd / 1e6), mode: "lines+markers", name: "expected loss" },
     ...res.comparison.map((r) => ({ x: [r.spent_usd / 1e6], y: [r.expected_loss_usd / 1e6], mode: "markers", marker: { size: 11 }, name: r.plan })),
-  ], { title: { text: "Spending vs expected loss (USD m, evaluation scenarios)" }, xaxis: { title: { text: "spent, USD m" } }, yaxis: { title: { text: "USD m" } }, height: 420 }, { responsive: true });
+  ], { title: { text: "Spending vs expected loss (USD m, evaluation scenarios)" }, xaxis: { title: { text: "spent, USD m" } }, yaxis: { title: { text: "USD m" } }, height: 420 });
   const held = await api(`/inventory/holdings?plan=${job.id}`).catch(() => ({ items: [] }));
   const heldBy = Object.fromEntries(held.items.map((r) => [r.material, r]));
   const comp = res.composition.filter((r) => r.optimal_t > 0 || heldBy[r.material]).map((r) => ({
     ...r, held_t_gross: heldBy[r.material] ? heldBy[r.material].held_t : 0, gap_t: heldBy[r.material] ? heldBy[r.material].gap_t : r.optimal_t }));
   $("pl-composition").innerHTML = table(comp, ["material", "basis", "optimal_t", "held_t_gross", "gap_t", "optimal_usd", "days_of_cover", "price_usd_per_t", "loss_usd_per_t"]) +
     "<p class='note'>held_t_gross: tonnes booked in the ledger (gross weight of the lots, not converted to the plan's basis).</p>";
-  $("pl-comparison").innerHTML = table(res.comparison);
+  const m_ = (v) => (v === null || v === undefined ? null : v / 1e6);
+  $("pl-comparison").innerHTML = table(res.comparison.map((r) => ({
+    plan: r.plan, "total cost, USD m": m_(r.total_cost_usd), "expected loss, USD m": m_(r.expected_loss_usd),
+    "spent, USD m": m_(r.spent_usd), "worst 5% loss, USD m": m_(r.cvar_loss_usd),
+    "loss avoided per USD": r.loss_avoided_per_usd, description: r.description })), null, ["description"]) +
+    "<p class='note'>total cost = spent + spread and holding - worth at the end + expected loss; the full table: <code>critmat plan --format xlsx</code>.</p>";
   const sens = (res.sensitivity || []).filter((r) => r.total_cost_usd !== null);
   if (!sens.length) { $("pl-tornado").innerHTML = ""; return; }
   const names = [...new Set(sens.map((r) => r.assumption))];
   const size = (a) => Math.max(...sens.filter((r) => r.assumption === a).map((r) => Math.abs(r.delta_total_cost_usd)));
   names.sort((a, b) => size(a) - size(b));
-  Plotly.newPlot("pl-tornado", ["low", "high"].map((setting, k) => {
+  plot("pl-tornado", ["low", "high"].map((setting, k) => {
     const by = Object.fromEntries(sens.filter((r) => r.setting === setting).map((r) => [r.assumption, r]));
     return { type: "bar", orientation: "h", name: setting, y: names, x: names.map((a) => by[a] ? by[a].delta_total_cost_usd / 1e6 : null),
       text: names.map((a) => by[a] ? `${setting} ${by[a].value} ${by[a].unit || ""}` : ""), marker: { color: k ? "rgb(214,39,40)" : "rgb(31,119,180)" } };
-  }), { barmode: "overlay", height: 140 + 55 * names.length, title: { text: "Tornado: change of the re-planned total cost against the base plan (USD m)" }, xaxis: { title: { text: "USD million" } }, margin: { l: 160 } }, { responsive: true });
+  }), { barmode: "overlay", height: 140 + 55 * names.length, title: { text: "Tornado: change of the re-planned total cost against the base plan (USD m)" }, xaxis: { title: { text: "USD million" } }, margin: { l: 160 } });
   $("pl-sensitivity").innerHTML = table(res.sensitivity);
 }
 
@@ -296,8 +331,9 @@ async function loadInventory() {
   const zones = fac.items.flatMap((f) => f.zones.split(";").map((z) => `${f.facility}/${z}`));
   const keep = $("sn-zone").value;
   fillSelect("sn-zone", zones, zones.includes(keep) ? keep : zones[0]);
-  $("inv-alerts").innerHTML = table(al.items.map((a) => ({ ...a, action: a.status === "open" ? "ack" : "" })));
-  document.querySelectorAll("#inv-alerts td:last-child").forEach((td, i) => {
+  const alertCols = al.items.length ? ["action", ...Object.keys(al.items[0])] : null;
+  $("inv-alerts").innerHTML = table(al.items.map((a) => ({ ...a, action: a.status === "open" ? "ack" : "" })), alertCols, ["message"]);
+  document.querySelectorAll("#inv-alerts td:first-child").forEach((td, i) => {
     const a = al.items[i];
     if (a && a.status === "open") {
       td.innerHTML = `<button type="button" data-alert="${a.id}">Acknowledge</button>`;
@@ -329,10 +365,10 @@ async function showSensor(ev) {
   const range = [lo - pad, hi + pad];
   band(r.low !== null ? r.low : range[0], r.high !== null ? r.high : range[1]);
   for (const [v, name] of [[r.low, "low"], [r.high, "high"]]) if (v !== null) shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: v, y1: v, line: { color: "#2a2", dash: "dash" }, name });
-  Plotly.newPlot("inv-sensor", [
+  plot("inv-sensor", [
     { x, y, mode: "lines", name: metric, line: { width: 1 } },
     { x: out.map((p) => p.timestamp), y: out.map((p) => p[metric]), mode: "markers", name: "outside spec", marker: { color: "#c33", size: 6 } },
-  ], { title: { text: `${zone}: ${metric}; spec band (green) [${r.low ?? "-"}, ${r.high ?? "-"}] for ${r.materials.join(", ") || "an empty zone"}` }, height: 360, shapes, yaxis: { range, title: { text: metric } } }, { responsive: true });
+  ], { title: { text: `${zone}: ${metric}; spec band (green) [${r.low ?? "-"}, ${r.high ?? "-"}] for ${r.materials.join(", ") || "an empty zone"}` }, height: 360, shapes, yaxis: { range, title: { text: metric } } });
 }
 
 async function bookReceipt(ev) {
@@ -367,19 +403,19 @@ async function showForecast(ev) {
   const yrs = world.map((r) => r.year);
   const iea = (d.iea_comparison || []).filter((r) => r.material === m);
   const rec = (d.backtest || []).filter((r) => r.material === m);
-  Plotly.newPlot("fc-world", [
+  plot("fc-world", [
     ...band(yrs, world.map((r) => r.p10_t_per_yr), world.map((r) => r.p90_t_per_yr), "p10-p90", "rgba(31,119,180,0.25)"),
     { x: yrs, y: world.map((r) => r.demand_t_per_yr), name: "critmat", line: { color: "rgb(31,119,180)" } },
     { x: iea.map((r) => r.year), y: iea.map((r) => r.iea_t_per_yr), mode: "markers", name: iea.length ? `IEA (${iea[0].scope})` : "IEA",
       marker: { symbol: "diamond", size: 10, color: "#d62728" } },
     { x: rec.map((r) => r.year), y: rec.map((r) => r.recorded_t), mode: "markers", name: "recorded (world production)", marker: { color: "#444" } },
-  ], { title: { text: `World ${m}, t/yr ${basis}` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } }, { responsive: true });
+  ], { title: { text: `World ${m}, t/yr ${basis}` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } });
   const h = (d.holder || []).filter((r) => r.material === m);
   if (h.length) {
-    Plotly.newPlot("fc-holder-chart", [
+    plot("fc-holder-chart", [
       ...band(h.map((r) => r.year), h.map((r) => r.p10_t_per_yr), h.map((r) => r.p90_t_per_yr), "p10-p90", "rgba(44,160,44,0.25)"),
       { x: h.map((r) => r.year), y: h.map((r) => r.demand_t_per_yr), name: holder, line: { color: "rgb(44,160,44)" } },
-    ], { title: { text: `${holder} ${m}, t/yr ${h[0].basis}` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } }, { responsive: true });
+    ], { title: { text: `${holder} ${m}, t/yr ${h[0].basis}` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } });
   } else {
     $("fc-holder-chart").innerHTML = "<p class='status'>holder demand not assessed for this material</p>";
   }
@@ -389,11 +425,11 @@ async function showForecast(ev) {
   const f = p.forecasts, hist = p.history;
   if (f.length) {
     const recent = hist.slice(-(f[0].period.length > 4 ? 120 : 15));
-    Plotly.newPlot("fc-price", [
+    plot("fc-price", [
       { x: recent.map((r) => r.period), y: recent.map((r) => r.value), name: "recorded", line: { color: "#444" } },
       ...band(f.map((r) => r.period), f.map((r) => r.lo80), f.map((r) => r.hi80), "80 % interval", "rgba(31,119,180,0.3)"),
       { x: f.map((r) => r.period), y: f.map((r) => r.mean), name: `forecast (${f[0].model})`, line: { color: "rgb(31,119,180)" } },
-    ], { title: { text: `${f[0].series} (${f[0].unit})` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } }, { responsive: true });
+    ], { title: { text: `${f[0].series} (${f[0].unit})` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } });
   } else {
     $("fc-price").innerHTML = "<p class='status'>no price series for this material</p>";
   }
@@ -401,11 +437,11 @@ async function showForecast(ev) {
     ? table(p.backtest, ["model", "origins", "mase", "coverage80", "coverage95", "better_than_naive"])
     : "<p class='status'>" + (p.readme.notes || "too short to backtest") + "</p>";
   const idx = w.index.filter((r) => r.material === m), evs = w.events.filter((r) => r.material === m);
-  Plotly.newPlot("fc-warning", [
+  plot("fc-warning", [
     { x: idx.map((r) => r.year), y: idx.map((r) => r.index), name: "index", line: { color: "rgb(31,119,180)" } },
     { x: evs.map((r) => r.start_year), y: evs.map((r) => r.index_at_start), text: evs.map((r) => r.event_id),
       mode: "markers+text", textposition: "top center", name: "recorded event (start)", marker: { symbol: "x", size: 11, color: "#d62728" } },
-  ], { title: { text: `${m}: index (multiplier now ${w.current.length ? w.current[0].multiplier.toFixed(2) : "-"})` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } }, { responsive: true });
+  ], { title: { text: `${m}: index (multiplier now ${w.current.length ? w.current[0].multiplier.toFixed(2) : "-"})` }, height: 360, margin: { t: 40 }, legend: { orientation: "h" } });
   $("fc-events").innerHTML = table(evs.map((r) => ({ ...r, start_year: String(r.start_year) })), ["event_id", "start_year", "event_type", "actor", "index_at_start", "warned", "lead_years"]);
 }
 
