@@ -241,10 +241,23 @@ def test_the_summary_reports_the_share_of_runs_at_the_cap(cap: float, share: flo
 
     mk, params = _market(), dataclasses.replace(BASE, price_cap=cap)
     sc = Scenario.model_validate({"name": "hand", "horizon_months": 6, "events": [BAN]})
-    res = simulate(mk, compile_events(sc, mk, params), runs=8, seed=0, horizon=6, params=params)
+    res = simulate(mk, compile_events(sc, mk, params), runs=8, seed=0, horizon=6, params=params,
+                   keep_full_runs=8)  # fmt: skip
     row = res.summary().set_index("material").loc["gallium"]
     assert row["share_runs_at_price_cap"] == share
     assert row["p50_max_price_ratio"] == pytest.approx(min(4.0, cap), rel=1e-5)
+    # and the share of run-months (issue 30, item 1), against the kept monthly paths
+    i = list(mk.materials).index("gallium")
+    ratio = res.paths["price"][:, i, :] / float(mk.price0[i])
+    months = float(np.mean(ratio >= cap * (1 - 1e-6)))
+    assert row["share_months_at_price_cap"] == pytest.approx(months, abs=1e-9)
+    assert (months > 0) == (share > 0)
+    from critmat.services.simulate import cap_notes
+
+    notes = cap_notes(res)
+    assert bool(notes) == (share > 0)
+    if notes:
+        assert f"{share:.0%} of runs and {months:.0%} of run-months" in notes[0]
 
 
 def test_the_share_goes_to_the_named_country_not_the_largest_exporter() -> None:

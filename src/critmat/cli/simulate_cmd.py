@@ -205,8 +205,8 @@ def simulate(
 
 def _screen(res: Any, full: pd.DataFrame, runs: int, seed: int, show_all: bool) -> None:
     """The terminal table: the materials the scenario touches first (the others with --all),
-    the loss with its band, a line for every material whose price reached the cap, and why
-    the columns do not spread when they do not."""
+    the loss with its band, and why the columns do not spread when they do not (the lines for
+    the materials whose price reached the cap are among the notes)."""
     from critmat.report.numbers import sig
 
     summary = full[full["simulated"].astype(bool)]
@@ -239,14 +239,6 @@ def _screen(res: Any, full: pd.DataFrame, runs: int, seed: int, show_all: bool) 
         title=f"{res.scenario}: {res.market.holder}, {runs:,} runs, seed {seed}",
         caption=caption,
     )
-    for r in summary[summary["share_runs_at_price_cap"] > 0].itertuples():
-        typer.secho(
-            f"note: {r.material}'s price reached its cap ({res.price_cap:g}x the base price, a "
-            f"numerical guard) in {r.share_runs_at_price_cap:.0%} of runs: there the price and "
-            "the loss are lower bounds (critmat glossary 'price cap')",
-            err=True,
-            fg=typer.colors.YELLOW,
-        )
 
 
 def _check_outputs(

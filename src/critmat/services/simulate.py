@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from critmat.data.dataset import Dataset, UnknownChoiceError
@@ -29,6 +30,7 @@ __all__ = [
     "SimPage",
     "SimResult",
     "SimulateRequest",
+    "cap_notes",
     "check_request",
     "check_store",
     "fan_table",
@@ -136,7 +138,31 @@ def run_simulate(
         store=store,
     )
     res.loss_method = req.loss_method
-    return res, notes, ranges
+    return res, [*notes, *cap_notes(res)], ranges
+
+
+def cap_notes(res: SimResult) -> list[str]:
+    """One line per material whose price reached the cap (a numerical guard, not a market
+    price): the share of runs and of run-months at the cap, where price and loss are lower
+    bounds. Every face shows them (terminal, JSON, xlsx, HTML, API)."""
+    a = res.aggregates
+    if "max_price_ratio" not in a or not np.isfinite(res.price_cap):
+        return []
+    runs_at = np.mean(np.asarray(a["max_price_ratio"][:]) >= res.price_cap * (1 - 1e-6), axis=0)
+    months = (np.asarray(a["months_at_price_cap"][:], np.float64).mean(axis=0)
+              / max(res.horizon, 1)) if "months_at_price_cap" in a else None  # fmt: skip
+    out = []
+    for i, mat in enumerate(res.market.materials):
+        if runs_at[i] <= 0:
+            continue
+        when = f" and {months[i]:.0%} of run-months" if months is not None else ""
+        out.append(
+            f"{mat}: the price reached its cap ({res.price_cap:g}x the base price, a numerical "
+            f"guard) in {runs_at[i]:.0%} of runs{when}: there the price and the loss are lower "
+            "bounds (critmat glossary 'price cap'; columns share_runs_at_price_cap, "
+            "share_months_at_price_cap)"
+        )
+    return out
 
 
 def library(ds: Dataset, holder: str | None = None, year: int = 2023) -> pd.DataFrame:
@@ -158,8 +184,6 @@ FAN_VARIABLES: dict[str, str] = {"unmet": "t/month", "price": "USD/t", "stock": 
 def fan_table(res: SimResult) -> pd.DataFrame:
     """Median and 5-95% band per material, variable and month over the kept runs (tidy), for
     the materials the scenario touches or that move; the fan charts draw exactly this table."""
-    import numpy as np
-
     rows = []
     touched = set(res.events.mat.tolist())
     for var, unit in FAN_VARIABLES.items():

@@ -46,6 +46,7 @@ AGG = (
     "import_bill_usd",
     "use_given_up_usd",
     "destroyed_t",
+    "months_at_price_cap",
 )
 # full path variables in critmat.sim.engine.FULL_VARIABLES order
 _SUPPLY, _RECYC, _REL, _CONS, _DEM, _SHORT, _UNMET, _PRICE, _PRICE_ROW, _STOCK = range(10)
@@ -337,7 +338,7 @@ def _kernel(
             stk = stk_h = buffer[s, m]
             dis = high = elev = 0.0
             acc_short = acc_unmet = acc_rel = acc_loss = acc_loss0 = acc_ms = 0.0
-            acc_bill = acc_use = acc_destroyed = 0.0
+            acc_bill = acc_use = acc_destroyed = acc_cap = 0.0
             maxp = maxp_row = 1.0
             min_stock = stock
             ratio = 1.0
@@ -424,6 +425,8 @@ def _kernel(
                 acc_short += shortfall
                 acc_unmet += unmet
                 acc_rel += release
+                if ratio >= pcap * (1.0 - 1e-6):  # the numerical guard binds this month
+                    acc_cap += 1.0
                 maxp = max(maxp, ratio)
                 maxp_row = max(maxp_row, ratio_row)
                 min_stock = min(min_stock, stock)
@@ -440,7 +443,7 @@ def _kernel(
                     full[_STOCK, s, m, t] = stock
             for i, v in enumerate(
                 (acc_short, acc_unmet, acc_rel, acc_loss, acc_loss0, acc_ms, maxp, maxp_row,
-                 min_stock, stock, ratio, acc_bill, acc_use, acc_destroyed)
+                 min_stock, stock, ratio, acc_bill, acc_use, acc_destroyed, acc_cap)
             ):  # fmt: skip
                 agg[i, s, m] = v
         n_flag = 0.0

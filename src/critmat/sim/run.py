@@ -265,6 +265,11 @@ class SimResult:
         p50, p95 = np.quantile(price, [0.5, 0.95], axis=0)
         at_cap = np.mean(price >= self.price_cap * (1.0 - 1e-6), axis=0)
         del price
+        months_cap = (
+            np.asarray(a["months_at_price_cap"][:], np.float64).mean(axis=0) / max(self.horizon, 1)
+            if "months_at_price_cap" in a
+            else np.full(m.n_materials, np.nan)
+        )
         row95 = np.quantile(np.asarray(a["max_row_price_ratio"][:]), 0.95, axis=0)
         loss_parts = self._loss_parts(mean)
         rows = []
@@ -289,6 +294,7 @@ class SimResult:
                     "p95_max_row_price_ratio": float(row95[i]),
                     # the cap is a numerical guard: the share of runs whose price reached it
                     "share_runs_at_price_cap": float(at_cap[i]),
+                    "share_months_at_price_cap": float(months_cap[i]),
                     **loss_parts[i],
                     "loss_avoided_usd": loss_parts[i]["expected_loss_no_stock_usd"]
                     - loss_parts[i]["expected_loss_usd"],
