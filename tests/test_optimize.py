@@ -329,3 +329,23 @@ def test_plan_sensitivity_tornado(ds: cd.Dataset, tmp_path: Path) -> None:
     assert set(r.tonnes_ranges["basis"]) >= {"Li", "Dy2O3"}
     out = write_plan_report(r, tmp_path / "plan.html")
     assert "Tornado" in out.read_text()
+
+
+def test_practice_rules_compare_like_with_like(ds: cd.Dataset) -> None:
+    """Issue 30, item 6: with a scenario that touches gallium and germanium, the rules stocked
+    60-180 days of all 22 materials and spent the whole budget; they now cover what the
+    scenario can leave short, as the optimum does, and the plan says so."""
+    from critmat.optimize.rules import RULES, rule_scope
+
+    cfg = PlanConfig(scenario="GAGE-2023", runs=100, eval_runs=100, batches=2, frontier=[1.0])
+    r = run_plan(ds, "EU27", 5e8, cfg)
+    st = r.plan_stocks
+    for rule in RULES:
+        held = set(st.columns[st.loc[rule].to_numpy() > 0])
+        assert held and held <= {"gallium", "germanium"}, (rule, held)
+    assert any("like with like" in n and "gallium, germanium" in n for n in r.notes)
+    desc = r.comparison.set_index("plan")["description"]
+    assert desc["jogmec_60d"].endswith("(the 2 materials the scenario touches)")
+    # hand case: nothing short anywhere -> every material (no empty scope)
+    assert rule_scope(np.zeros((3, 4))).all()
+    assert rule_scope(np.array([[0.0, 1.0], [0.0, 0.0]])).tolist() == [False, True]

@@ -242,9 +242,10 @@ def test_the_brief_is_small_printable_and_says_the_numbers_of_the_plan(
 
 
 def test_brief_paths_are_checked_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
     r = CliRunner().invoke(app, ["plan", "--holder", "EU27", "--budget", "1e8", "--brief",
-                                 str(tmp_path / "nope" / "b.pdf")])  # fmt: skip
-    assert r.exit_code == 2 and "does not exist" in r.stderr and "planning" not in r.stderr
+                                 str(tmp_path / "afile" / "b.pdf")])  # fmt: skip
+    assert r.exit_code == 2 and "is a file" in r.stderr and "planning" not in r.stderr
     assert r.stderr.count("\n") == 1
 
 
@@ -253,3 +254,27 @@ def test_usd_reads_as_people_say_it() -> None:
 
     assert usd(5.821e8) == "582 m USD" and usd(1.9e9) == "1.9 bn USD" and usd(740.0) == "740 USD"
     assert usd(7.4e5) == "740,000 USD" and usd(2.5e6) == "2.5 m USD"
+
+
+def test_the_plan_page_subtitle_says_what_the_figures_are_not_how_long_it_took(
+    plan_result,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    import re
+
+    from critmat.services.plan import write_plan_report
+
+    text = write_plan_report(plan_result, tmp_path / "p.html").read_text()
+    sub = re.search(r'<p class="sub">(.*?)</p>', text, flags=re.S)
+    assert sub is not None and "nominal USD" in sub.group(1)
+    assert not re.search(r"\d+\.\d s", sub.group(1))
+    assert "Run time:" in text
+
+
+def test_the_example_plan_config_ships_and_loads() -> None:
+    from critmat.services.plan import load_plan_config
+
+    cfg = load_plan_config("plan_gallium_germanium")
+    assert cfg.scenario == "GAGE-2023" and cfg.runs == 2000
+    with pytest.raises(Exception, match="does not exist"):
+        load_plan_config("no_such_plan.yaml")

@@ -33,7 +33,11 @@ def _short(source: str) -> str:
 
 BudgetOpt = Annotated[float, typer.Option(min=0.0, help="Acquisition budget, USD (e.g. 2e9).")]
 ConfigOpt = Annotated[
-    Path | None, typer.Option(help="Plan YAML (scenario, runs, costs, caps, floors).")
+    Path | None,
+    typer.Option(
+        help="Plan YAML (scenario, runs, costs, caps, floors), or a shipped example by name: "
+        "plan_gallium_germanium."
+    ),
 ]
 StockpileOpt = Annotated[
     Path | None, typer.Option(help="Current holdings (stockpile YAML) to compare.")

@@ -35,7 +35,7 @@ from critmat.optimize.plan_tables import (
     storage_classes,
 )
 from critmat.optimize.problem import F64, Problem
-from critmat.optimize.rules import RULES, rule_stock
+from critmat.optimize.rules import RULES, rule_scope, rule_stock
 from critmat.optimize.sensitivity import assumptions_from_data, tonnes_ranges, tornado
 from critmat.risk.assess import assess
 from critmat.sim.elasticities import default_uncertainty
@@ -275,7 +275,8 @@ def run_plan(
         composition_table(market, params, x, prob.cap, base, current),
         comparison, frontier, gap, fresh, with_stock, clock.seconds,
         provenance(market, scenario, params, c, eval_seed),
-        [*market.notes, *forecast_notes, *dropped, *_budget_note(prob, x)],
+        [*market.notes, *forecast_notes, *dropped, *_budget_note(prob, x),
+         *_scope_note(market, prob.shortfall)],
         sens, ranges, plan_stocks,
     )  # fmt: skip
 
@@ -437,9 +438,11 @@ def _compare(
     loss0 = float(zero.mean())
     rows = []
     plans: list[tuple[str, str, F64, float]] = [("optimal", "critmat optimum", x, 1.0)]
+    scope = rule_scope(q_opt)
+    within = "" if scope.all() else f" (the {int(scope.sum())} materials the scenario touches)"
     for rule, desc in RULES.items():
-        xr, scale = rule_stock(rule, market, q_opt, budget)
-        plans.append((rule, desc, xr, scale))
+        xr, scale = rule_stock(rule, market, q_opt, budget, scope)
+        plans.append((rule, desc + within, xr, scale))
     if current is not None:
         plans.append(
             ("current", "current holdings (--stockpile)", current.stock0.astype(float), 1.0)
@@ -471,6 +474,16 @@ def _compare(
     )
     stocks.index.name = "plan"
     return pd.DataFrame(rows), stocks
+
+
+def _scope_note(market: Market, shortfall: F64) -> list[str]:
+    """Says when the practice rules were compared on the materials the scenario touches."""
+    scope = rule_scope(shortfall)
+    if scope.all():
+        return []
+    names = ", ".join(m for m, k in zip(market.materials, scope, strict=True) if k)
+    return [f"the practice rules are applied to the materials the scenario can leave short "
+            f"({names}), like with like: the optimum can only hold what protects"]  # fmt: skip
 
 
 def _frontier(prob: Problem, ev: Problem, budget: float, c: PlanConfig) -> pd.DataFrame:

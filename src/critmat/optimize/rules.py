@@ -13,6 +13,7 @@ Each rule is scaled down uniformly when it costs more than the budget ("the same
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from critmat.optimize.problem import F64
 from critmat.sim.market import Market
@@ -31,8 +32,23 @@ RULES: dict[str, str] = {
 }
 
 
-def rule_stock(rule: str, market: Market, shortfall: F64, budget: float) -> tuple[F64, float]:
-    """Stock (t) a rule prescribes, scaled to fit ``budget``; returns (stock, scale factor)."""
+def rule_scope(shortfall: F64) -> npt.NDArray[np.bool_]:
+    """The materials a practice rule is applied to when compared with the optimum: those the
+    scenario set leaves short in some run (like with like: a rule that stocks 60 days of every
+    material would otherwise spend the budget on materials the scenario never touches)."""
+    touched = np.asarray(shortfall > 0).any(axis=0)
+    return np.asarray(touched if touched.any() else np.ones(shortfall.shape[1], np.bool_))
+
+
+def rule_stock(
+    rule: str,
+    market: Market,
+    shortfall: F64,
+    budget: float,
+    scope: npt.NDArray[np.bool_] | None = None,
+) -> tuple[F64, float]:
+    """Stock (t) a rule prescribes for the materials in ``scope`` (default: all), scaled to fit
+    ``budget``; returns (stock, scale factor)."""
     annual = market.demand0.astype(np.float64) * 12.0
     imports = annual * market.import_share.sum(axis=1)
     if rule == "jogmec_60d":
@@ -47,6 +63,8 @@ def rule_stock(rule: str, market: Market, shortfall: F64, budget: float) -> tupl
         x = np.quantile(shortfall, 0.9, axis=0)
     else:
         raise KeyError(f"unknown rule {rule!r}; known: {', '.join(RULES)}")
+    if scope is not None:
+        x = np.where(scope, x, 0.0)
     cost = float(market.price0.astype(np.float64) @ x)
     scale = min(1.0, budget / cost) if cost > 0 else 1.0
     return x * scale, scale

@@ -78,12 +78,14 @@ def _bars(data: list[tuple[str, float]]) -> object:
 
 def brief_paths(out: str | Path) -> tuple[Path, Path]:
     """``OUT.pdf`` and ``OUT.html`` (``out`` may end in .pdf, .html or neither), checked before
-    any work: the directory exists and neither is a directory."""
+    any work: neither is a directory and no parent is a file (a missing folder is created when
+    the brief is written, as for --html)."""
     base = Path(out)
     if base.suffix.lower() in (".pdf", ".html", ".htm"):
         base = base.with_suffix("")
-    if not base.parent.is_dir():
-        raise CritmatError(f"--brief {out}: directory {base.parent} does not exist")
+    for parent in base.parents:
+        if parent.exists() and not parent.is_dir():
+            raise CritmatError(f"--brief {out}: {parent} is a file, not a folder")
     paths = base.with_suffix(".pdf"), base.with_suffix(".html")
     for p in paths:
         if p.is_dir():
@@ -95,6 +97,7 @@ def write_brief(p: PlanPage, out: str | Path) -> tuple[Path, Path]:
     """Write the brief as PDF and HTML (:func:`brief_paths`); both or neither: a failure leaves
     nothing half-written."""
     pdf, page_ = brief_paths(out)
+    pdf.parent.mkdir(parents=True, exist_ok=True)
     b = brief_from_page(p)
     tmp_pdf, tmp_html = pdf.with_name(pdf.name + ".part"), page_.with_name(page_.name + ".part")
     try:

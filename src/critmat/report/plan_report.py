@@ -198,11 +198,17 @@ def write_plan_report(res: PlanPage, out: str | Path) -> Path:
     )
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in res.notes)
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in res.timings.items())
+    scenarios = res.provenance.get("scenario set", "").split(":")[0]
+    sub = (
+        f"{scenarios + ' scenarios; ' if scenarios else ''}money in nominal USD, tonnes of each "
+        "material's basis; every figure's source under 'Where the numbers come from'"
+    )
     body = f"""
 <h1>critmat - stockpile plan: {html.escape(res.holder)}, budget {res.budget:,.0f} USD</h1>
-<p class="sub">{timings}</p>
+<p class="sub">{html.escape(sub)}</p>
 <h2>Summary</h2><ul>{"".join(f"<li>{html.escape(x)}</li>" for x in res.summary)}</ul>
 <h2>Where the numbers come from</h2><ul class="note">{prov}</ul><ul class="note">{notes}</ul>
+<p class="note">Run time: {html.escape(timings)}.</p>
 <h2>1. Criticality</h2>{_criticality(res)}
 <h2>2. Scenarios</h2>{_fans(res)}
 <h2>3. Recommended stockpile</h2>{_composition(res)}

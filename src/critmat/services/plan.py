@@ -15,7 +15,8 @@ from critmat.data.dataset import Dataset
 from critmat.data.yamlfile import load_yaml_text
 from critmat.errors import CritmatError
 from critmat.forecast.scenario_spec import load_scenario
-from critmat.optimize.plan import PlanConfig, PlanResult, load_plan_config
+from critmat.optimize.plan import PlanConfig, PlanResult
+from critmat.optimize.plan import load_plan_config as load_config
 from critmat.optimize.plan import run_plan as run
 from critmat.report.brief_pdf import brief_paths, write_brief
 from critmat.report.numbers import sig
@@ -90,6 +91,12 @@ def run_plan(
     res.summary = plan_summary(res)
     add_decisions(ds, res, policy=policy, schedule=schedule, coalition=coalition, options=options)
     return res
+
+
+def load_plan_config(ref: str | Path | None) -> PlanConfig:
+    """A plan YAML file, or a shipped example by name (``plan_gallium_germanium``); ``None``:
+    the defaults."""
+    return load_config(None if ref is None else example_path(ref))
 
 
 def rerun(
