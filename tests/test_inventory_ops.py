@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -270,3 +271,32 @@ def test_run_hours_follow_the_clock_and_a_service_restarts_them(led: Ledger) -> 
     assert r.exit_code == 2 and "before the last service" in r.stderr
     r = CliRunner().invoke(app, ["inventory", "serviced", "NOPE", "2026-03-01", "--db", db])
     assert r.exit_code == 2 and "unknown equipment 'NOPE'" in r.stderr
+
+
+def test_lot_attributes_can_be_set_from_the_cli(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 30, item 10: purity, certificate and acquisition date, shown in `inventory lots`,
+    are set at registration or later, with the register's checks; nothing else changes."""
+    from typer.testing import CliRunner
+
+    from critmat.cli.main import app
+
+    db = f"sqlite:///{tmp_path}/lots.db"
+    inv = lambda *a: CliRunner().invoke(app, ["inventory", *a, "--db", db])  # noqa: E731
+    assert inv("init").exit_code == 0
+    r = inv("lot", "L1", "gallium", "--unit", "kg", "--purity", "4N", "--acquired-on",
+            "2024-05-02")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = inv("lot-set", "L1", "--purity", "99.9999%", "--certificate", "AC-2024-117")
+    assert r.exit_code == 0 and "purity 4N -> 99.9999%" in r.stdout
+    assert "certificate (empty) -> AC-2024-117" in r.stdout
+    assert "nothing changed" in inv("lot-set", "L1", "--purity", "99.9999%").stdout
+    lots = json.loads(inv("lots", "-f", "json").stdout)
+    row = next(x for x in (lots["items"] if isinstance(lots, dict) else lots) if x["lot"] == "L1")
+    assert (row["purity"], row["certificate"], str(row["acquired_on"])[:10]) == (
+        "99.9999%", "AC-2024-117", "2024-05-02")  # fmt: skip
+    assert row["material"] == "gallium" and row["unit"] == "kg"
+    bad = inv("lot-set", "L9", "--purity", "x")
+    assert bad.exit_code == 2 and "unknown lot 'L9'" in bad.stderr
+    bad = inv("lot-set", "L1", "--origin-country", "XXX")
+    assert bad.exit_code == 2 and "ISO 3166" in bad.stderr
+    assert inv("lot-set", "L1").exit_code == 2  # nothing to set

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -158,6 +159,11 @@ def facility(
     typer.echo(f"facility {code} with zones {', '.join(zone)}")
 
 
+AcquiredOpt = Annotated[
+    datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Acquisition date (YYYY-MM-DD).")
+]
+
+
 @app.command("lot")
 @refused
 def lot(
@@ -168,19 +174,42 @@ def lot(
     origin_country: str = "",
     supplier: str = "",
     cost_usd: str = "0",
+    purity: str = "",
+    certificate: str = "",
+    acquired_on: AcquiredOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Register a lot (quantities come from receipts)."""
     _ledger(db).add_lot(
-        code,
-        material,
-        unit,
-        form=form,
-        origin_country=origin_country,
-        supplier=supplier,
-        cost_usd=cost_usd,
-    )
+        code, material, unit, form=form, origin_country=origin_country, supplier=supplier,
+        cost_usd=cost_usd, purity=purity, certificate=certificate,
+        acquired_on=acquired_on.date() if acquired_on else None,
+    )  # fmt: skip
     typer.echo(f"lot {code} ({material}, {unit})")
+
+
+@app.command("lot-set")
+@refused
+def lot_set(
+    code: str,
+    purity: Annotated[str | None, typer.Option(help="e.g. 99.99%, 6N.")] = None,
+    certificate: Annotated[str | None, typer.Option(help="Assay or origin certificate id.")] = None,
+    acquired_on: AcquiredOpt = None,
+    form: str | None = None,
+    supplier: str | None = None,
+    origin_country: str | None = None,
+    cost_usd: str | None = None,
+    db: DbOpt = None,
+) -> None:
+    """Set attributes of a registered lot (shown in `critmat inventory lots`)."""
+    given = {"purity": purity, "certificate": certificate, "form": form, "supplier": supplier,
+             "origin_country": origin_country, "cost_usd": cost_usd,
+             "acquired_on": acquired_on.date() if acquired_on else None}  # fmt: skip
+    changed = _ledger(db).set_lot(code, **{k: v for k, v in given.items() if v is not None})
+    for what, (old, new) in changed.items():
+        typer.echo(f"lot {code}: {what} {old or '(empty)'} -> {new}")
+    if not changed:
+        typer.echo(f"lot {code}: nothing changed")
 
 
 @app.command("movements")

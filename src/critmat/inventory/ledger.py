@@ -183,6 +183,10 @@ class Ledger:
         """Register a lot (critmat.inventory.registers.add_lot)."""
         registers.add_lot(self.engine, code, material, unit, **attrs)
 
+    def set_lot(self, code: str, **attrs: object) -> dict[str, tuple[object, object]]:
+        """Set a lot's attributes (critmat.inventory.registers.set_lot)."""
+        return registers.set_lot(self.engine, code, **attrs)
+
     # -- movements: one booking path ---------------------------------------------------------
     def book(self, kind: str, *, key: str | None = None, **values: Number) -> list[int]:
         """Book one movement of a declared kind (critmat.usecases.movements) from its

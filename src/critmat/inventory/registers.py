@@ -110,6 +110,46 @@ def add_lot(engine: Engine, code: str, material: str, unit: str = "t", **attrs: 
         )
 
 
+#: lot attributes that can be set after registration (the material, unit and code cannot: the
+#: ledger's quantities are in them)
+SETTABLE = ("form", "purity", "packaging", "supplier", "certificate", "origin_country",
+            "acquired_on", "cost_usd")  # fmt: skip
+
+
+def set_lot(engine: Engine, code: str, **attrs: object) -> dict[str, tuple[object, object]]:
+    """Set attributes of a registered lot (purity, certificate, acquisition date ...) with the
+    checks of :func:`add_lot`; returns ``{attribute: (old, new)}`` for what changed."""
+    unknown = sorted(set(attrs) - set(SETTABLE))
+    if unknown:
+        raise InventoryError(f"not a settable lot attribute: {', '.join(unknown)} "
+                             f"(settable: {', '.join(SETTABLE)})")  # fmt: skip
+    if not attrs:
+        raise InventoryError(f"nothing to set; give one of: {', '.join(SETTABLE)}")
+    texts = {"form": 80, "purity": 40, "packaging": 80, "supplier": 120, "certificate": 120}
+    for what, most in texts.items():
+        if what in attrs:
+            check_text(what, str(attrs[what] or ""), most)
+    if attrs.get("origin_country") and attrs["origin_country"] not in iso3_codes():
+        raise InventoryError(f"origin country {attrs['origin_country']!r} is not an ISO 3166 "
+                             "alpha-3 code (e.g. COD, CHN)")  # fmt: skip
+    if "cost_usd" in attrs:
+        cost = exact(attrs["cost_usd"] or 0, "cost_usd", MAX_USD)  # type: ignore[arg-type]
+        if cost < 0:
+            raise InventoryError(f"cost_usd must not be negative, not {cost}")
+        attrs["cost_usd"] = cost.quantize(Decimal("0.01"))
+    changed: dict[str, tuple[object, object]] = {}
+    with Session(engine) as s, s.begin():
+        lot = s.scalar(select(Lot).where(Lot.code == code))
+        if lot is None:
+            raise InventoryError(f"unknown lot {code!r}")
+        for what, value in attrs.items():
+            old = getattr(lot, what)
+            if old != value:
+                changed[what] = (old, value)
+                setattr(lot, what, value)
+    return changed
+
+
 def facility_id(s: Session, code: str) -> int:
     """The id of a facility code, or a refusal naming it."""
     fid = s.scalar(select(Facility.id).where(Facility.code == code))
