@@ -48,6 +48,9 @@ def test_units_named_by_column_suffix() -> None:
     assert unit_of("hhi_10000") == "index 0-10,000" and unit_of("hhi") == "index 0-1"
     assert unit_of("expected_loss_usd") == "USD" and unit_of("window_months") == "months"
     assert unit_of("material") == ""
+    # a share of months is a fraction, not months
+    assert unit_of("share_months_at_price_cap") == "fraction"
+    assert unit_of("share_runs_at_price_cap") == "fraction"
 
 
 def test_assess_xlsx_csv_dir_and_json_file(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ _UNITS: tuple[tuple[str, str], ...] = (
     (r"(^|_)t_[a-z0-9_]+$", "t of the basis"),
     (r"_pct$", "%"),
     (r"share$", "fraction"),
+    (r"^share_", "fraction"),  # share_runs_at_price_cap, share_months_at_price_cap
     (r"ratio$", "ratio"),
     (r"_to_price$", "x the price"),
     (r"months$", "months"),
