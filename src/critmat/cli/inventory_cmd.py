@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable
 from datetime import datetime
@@ -13,50 +12,16 @@ import typer
 from typer._click.core import Command as ClickCommand  # Typer's own (vendored) Click
 from typer.core import TyperGroup
 
+from critmat.cli.inventory_common import DbOpt, KeyOpt, refused
+from critmat.cli.inventory_common import open_ledger as _ledger
 from critmat.cli.output import ListFormat, ListFormatOpt, emit_frame, emit_json
+from critmat.cli.telemetry_cmd import listen
 from critmat.usecases.movements import MovementKind, kinds
 
 if TYPE_CHECKING:
-    from critmat.services.inventory import Ledger
+    pass
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: $CRITMAT_DATABASE_URL or SQLite file)."),
-]
-KeyOpt = Annotated[
-    str | None, typer.Option("--key", help="Idempotency key: a retry never books twice.")
-]
-
-
-def refused(func: F) -> F:
-    """Refused operations print the reason and exit 2 (nothing was written)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sqlalchemy.exc import OperationalError, ProgrammingError
-
-        from critmat.errors import CritmatError, one_line
-        from critmat.services.inventory import InventoryError
-
-        try:
-            return func(*args, **kwargs)
-        except InventoryError as exc:
-            typer.secho(f"refused: {one_line(exc)}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(2) from None
-        except CritmatError as exc:
-            typer.secho(f"error: {one_line(exc)}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(2) from None
-        except (OperationalError, ProgrammingError) as exc:
-            typer.secho(
-                f"database error (run `critmat inventory init`?): {exc.orig}",
-                err=True,
-                fg=typer.colors.RED,
-            )
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _movement_command(kind: MovementKind) -> ClickCommand:
@@ -111,12 +76,7 @@ app = typer.Typer(
     help="Facilities, lots and the hash-chained ledger.",
     no_args_is_help=True,
 )
-
-
-def _ledger(db: str | None, *, create: bool = False) -> Ledger:
-    from critmat.services.inventory import open_ledger
-
-    return open_ledger(db, create=create)
+app.command("listen")(listen)  # live readings over MQTT (critmat.cli.telemetry_cmd)
 
 
 def _done(seqs: list[int]) -> None:

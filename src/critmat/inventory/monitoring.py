@@ -42,9 +42,12 @@ __all__ = [
     "STATE_LIMITS",
     "IngestReport",
     "alerts",
+    "check_readings",
     "ingest",
     "quality",
     "set_alert",
+    "store_readings",
+    "zone_ids",
 ]
 
 METRICS = ("temperature_c", "rh_pct", "o2_pct", "door_open")
@@ -139,6 +142,13 @@ def _read(path: Path, label: str) -> tuple[pd.DataFrame, list[Issue]]:
         return pd.DataFrame(), [
             Issue(check="sensor", table="sensor", file=label, message=f"cannot be read: {exc}")
         ]
+    return check_readings(raw, label)
+
+
+def check_readings(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Issue]]:
+    """The checks every reading passes, from a file or a message (text columns zone,
+    timestamp, metric, value): schema, ISO 8601 time within EARLIEST .. now + CLOCK_SKEW,
+    physically possible value. Returns the readings (zone, ts, metric, value) and the issues."""
     frame, issues = coerce_frame(raw, SENSOR_SPEC, file=label)
     if issues:
         return frame, issues
@@ -192,8 +202,36 @@ def ingest(led: Ledger, path: str | Path, *, label: str | None = None) -> Ingest
     """
     p = Path(path)
     where = label or str(p)
-    title = label or f"sensor file {p}"
     df, issues = _read(p, where)
+    return store_readings(led, df, p.name, where, issues=issues, title=label)
+
+
+def zone_ids(led: Ledger) -> dict[str, int]:
+    """``FACILITY/ZONE`` -> zone id of every registered zone."""
+    with Session(led.engine) as s:
+        rows = s.execute(select(Zone.id, Facility.code, Zone.code).join(Facility)).all()
+    return {f"{f}/{z}": zid for zid, f, z in rows}
+
+
+def store_readings(
+    led: Ledger,
+    df: pd.DataFrame,
+    source: str,
+    where: str,
+    *,
+    issues: list[Issue] | None = None,
+    title: str | None = None,
+) -> IngestReport:
+    """Store checked readings (:func:`check_readings`) in one transaction and raise their
+    alerts; readings already stored are skipped (counted as duplicates).
+
+    Raises
+    ------
+    InventoryError
+        On any issue (including an unknown zone); nothing is stored.
+    """
+    title = title or f"sensor file {where}"
+    issues = list(issues or [])
     bal = led.balances()  # read before the write transaction (SQLite: one writer at a time)
     with Session(led.engine) as s, s.begin():
         zones = {
@@ -207,7 +245,7 @@ def ingest(led: Ledger, path: str | Path, *, label: str | None = None) -> Ingest
         if issues:
             lines = "\n  ".join(str(i) for i in issues[:20])
             raise InventoryError(f"{title} refused; nothing was loaded:\n  {lines}")
-        df = df.sort_values("ts")
+        df = df.sort_values("ts", kind="stable")
         df, n_dup = _new_readings(s, df, zones, title)
         n_alerts = 0
         for zone, g in df.groupby("zone"):
@@ -216,7 +254,7 @@ def ingest(led: Ledger, path: str | Path, *, label: str | None = None) -> Ingest
             for metric, gm in g.groupby("metric"):
                 n_alerts += _load_series(
                     s, zones[str(zone)], str(metric), gm, lim.get(str(metric), (None, None)),
-                    mats, p.name,
+                    mats, source,
                 )  # fmt: skip
     return IngestReport(where, len(df), n_alerts, n_dup)
 
