@@ -189,3 +189,46 @@ def test_the_cli_listener_drains_and_exits_0_on_sigterm(led: Ledger, tmp_path: P
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0 and "1 reading(s) stored" in out
+
+
+@needs_broker
+def test_serve_runs_the_listener_beside_the_api(led: Ledger, tmp_path: Path) -> None:
+    """One flag: `critmat serve --mqtt URL` stores readings while it serves; a broker that
+    does not answer stops the start with one line."""
+    import httpx
+
+    critmat = str(Path(sys.executable).parent / "critmat")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = str(led.engine.url)
+    key = tmp_path / "ledger.key"
+    key.write_text("0123456789abcdef0123456789abcdef\n")
+    env = {**os.environ, "CRITMAT_DATABASE_URL": db, "CRITMAT_LEDGER_KEY_FILE": str(key)}
+    bad = subprocess.run([critmat, "serve", "--port", str(port), "--mqtt", "mqtt://127.0.0.1:1"],
+                         env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert bad.returncode == 2 and "cannot reach the broker" in bad.stderr
+    proc = subprocess.Popen([critmat, "serve", "--port", str(port), "--mqtt", URL], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait(lambda: _answers(httpx, port), 60)
+        time.sleep(0.5)
+        value = 30 + uuid.uuid4().int % 1000 / 100  # this run's reading among any queued ones
+        publish("critmat", [("F/A/rh_pct", json.dumps({"ts": now(), "value": value}).encode())])
+        wait(lambda: _has(led, value))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+def _answers(httpx: object, port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200  # type: ignore[attr-defined, no-any-return]
+    except Exception:
+        return False
+
+
+def _has(led: Ledger, value: float) -> bool:
+    with Session(led.engine) as s:
+        got = s.scalars(select(SensorReading.value).where(SensorReading.metric == "rh_pct")).all()
+    return any(abs(float(v) - value) < 1e-9 for v in got)

@@ -98,18 +98,32 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log every request to stderr (the audit table keeps every write).")
     ] = True,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            help="Also listen to sensor readings from this MQTT broker "
+            "(mqtt://HOST:PORT; topic critmat/#; docs/inventory.md)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs, routes under /api/v1)."""
 
     import uvicorn
 
     from critmat.api.bootstrap import build_app, prepare_processes, settle
+    from critmat.services.telemetry import beside
 
-    if processes == 1:
-        app = settle(build_app(database, workers=workers))
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
-        return
-    from critmat.api.launcher import serve_processes
+    listener = beside(database, mqtt) if mqtt else None  # one, in this process
+    try:
+        if processes == 1:
+            app = settle(build_app(database, workers=workers))
+            uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
+            return
+        from critmat.api.launcher import serve_processes
 
-    url = prepare_processes(database)
-    raise typer.Exit(serve_processes(url, workers, processes, host, port, access_log))
+        url = prepare_processes(database)
+        raise typer.Exit(serve_processes(url, workers, processes, host, port, access_log))
+    finally:
+        if listener is not None:
+            listener[0].set()
+            listener[1].join(30)

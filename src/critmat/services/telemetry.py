@@ -9,6 +9,7 @@ it holds and disconnects.
 
 from __future__ import annotations
 
+import socket
 import ssl
 import threading
 import time
@@ -23,8 +24,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from critmat.errors import CritmatError
 from critmat.inventory.ledger import Ledger
 from critmat.inventory.telemetry import Batcher, ListenStats
+from critmat.services.inventory import open_ledger
 
-__all__ = ["Broker", "broker_from_url", "listen"]
+__all__ = ["Broker", "beside", "broker_from_url", "listen"]
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,22 @@ def _flush(
             client.ack(mid, 1)
     if on_flush is not None:
         on_flush(batch.stats)
+
+
+def beside(
+    database: str | None, broker_url: str, topic: str = "critmat/#",
+    client_id: str = "critmat-server",
+) -> tuple[threading.Event, threading.Thread]:  # fmt: skip
+    """A listener in a thread of the serving process (critmat serve --mqtt): the broker is
+    checked now (a bad URL or an unreachable broker stops the start); set the event to stop."""
+    broker = broker_from_url(broker_url)
+    try:
+        socket.create_connection((broker.host, broker.port), timeout=5).close()
+    except OSError as exc:
+        raise CritmatError(f"--mqtt {broker_url}: cannot reach the broker: {exc}") from None
+    led, stop = open_ledger(database), threading.Event()
+    thread = threading.Thread(target=listen, args=(led, broker, topic),
+                              kwargs={"client_id": client_id, "stop": stop},
+                              name="critmat-mqtt", daemon=True)  # fmt: skip
+    thread.start()
+    return stop, thread
