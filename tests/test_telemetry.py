@@ -232,3 +232,21 @@ def _has(led: Ledger, value: float) -> bool:
     with Session(led.engine) as s:
         got = s.scalars(select(SensorReading.value).where(SensorReading.metric == "rh_pct")).all()
     return any(abs(float(v) - value) < 1e-9 for v in got)
+
+
+def test_a_reading_stored_before_with_another_value_is_refused_not_fatal(led: Ledger) -> None:
+    """The batch path (no broker needed): a conflicting resend is counted, the batch's other
+    readings are stored, and the listener goes on."""
+    from critmat.inventory.telemetry import Batcher
+
+    b = Batcher(led)
+    t0, t1 = now(-60), now(-30)
+    b.add("x/F/A/rh_pct", json.dumps({"ts": t0, "value": 40}).encode(), 1)
+    assert b.flush() == [1] and b.stats.stored == 1
+    b.add("x/F/A/rh_pct", json.dumps({"ts": t0, "value": 55}).encode(), 2)  # same time, new value
+    b.add("x/F/A/rh_pct", json.dumps({"ts": t1, "value": 41}).encode(), 3)
+    b.add("x/F/A/rh_pct", json.dumps({"ts": t1, "value": 500}).encode(), 4)  # impossible
+    assert b.flush() == [2, 3, 4]
+    assert b.stats.stored == 2 and b.stats.refused["stored before with another value"] == 1
+    assert b.stats.refused["physically impossible"] == 1
+    assert readings(led) == 2

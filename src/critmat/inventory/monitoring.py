@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from critmat.data.catalogue import STORAGE_CLASS
@@ -312,9 +312,10 @@ def _load_series(
     lo, hi = limits
     was_out = bool(hist) and _out(hist[-1], lo, hi)
     n = 0
+    new: list[dict[str, object]] = []
     for ts, v in zip(readings["ts"], readings["value"], strict=True):
         stamp = ts.isoformat()
-        s.add(SensorReading(zone_id=zid, ts=stamp, metric=metric, value=v, source=source))
+        new.append({"zone_id": zid, "ts": stamp, "metric": metric, "value": v, "source": source})
         out = _out(v, lo, hi)
         alert = None
         if out and not was_out:
@@ -343,6 +344,8 @@ def _load_series(
         # an excursion ends only once the value is back inside by a 2% margin
         was_out = out or (was_out and _out(v, *_inner(lo, hi)))
         hist = [*hist[-(WINDOW - 1) :], v]
+    if new:  # one multi-row insert, not an object per reading
+        s.execute(insert(SensorReading), new)
     return n
 
 

@@ -94,8 +94,10 @@ class Batcher:
     """Checks each message as it arrives and stores the accepted ones in batches (thread-safe:
     the network thread adds, another thread flushes)."""
 
-    def __init__(self, led: Ledger, source: str = "mqtt") -> None:
-        self.led, self.source = led, source
+    def __init__(self, led: Ledger, source: str = "mqtt", batch_max: int = 2000) -> None:
+        self.led, self.source, self.batch_max = led, source, batch_max
+        #: set when a batch is full: the listener stores it at once, not at the next tick
+        self.full = threading.Event()
         self.stats = ListenStats()
         self._lock = threading.Lock()
         self._rows: list[dict[str, str]] = []
@@ -110,37 +112,68 @@ class Batcher:
             self.stats.received += 1
             self._mids.append(mid)  # a refused message is acknowledged too: resending won't help
             if reason is not None:
-                self.stats.refused[reason.split(":")[0].split(" (")[0]] += 1
+                self.stats.refused[_reason(reason)] += 1
                 return reason
             assert not isinstance(reading, str)
             self._rows.append(reading)
+            if len(self._mids) >= self.batch_max:
+                self.full.set()
         return None
 
     def _check(self, reading: dict[str, str]) -> str | None:
+        """The zone now (so an unknown one is refused at once); the value and time are checked
+        with the file ingest's rules over the whole batch when it is stored (one pass)."""
         if reading["zone"] not in self._zones:
             self._zones = zone_ids(self.led)  # a zone registered since the listener started
             if reading["zone"] not in self._zones:
                 return f"unknown zone {reading['zone']!r}"
-        raw = pd.DataFrame([{k: reading[k] for k in ("zone", "timestamp", "metric", "value")}])
-        _, issues = check_readings(raw, "message")
-        return issues[0].message if issues else None
+        return None
 
     def flush(self) -> list[int]:
-        """Store the accepted readings of the batch (one transaction) and return the ids of
-        every message taken since the last flush, to acknowledge now."""
+        """Check the batch's readings (:func:`check_readings`, vectorised: a reading that
+        fails is refused and counted, the others go on), store them in one transaction and
+        return the ids of every message taken since the last flush, to acknowledge now."""
         with self._lock:
             rows, mids = self._rows, self._mids
             self._rows, self._mids = [], []
-        if rows:
-            raw = pd.DataFrame(rows)
-            unique = raw.drop_duplicates(["zone", "timestamp", "metric", "value"])
-            df, issues = check_readings(unique[["zone", "timestamp", "metric", "value"]], "batch")
-            if issues:  # checked one by one already; a clock that moved past a reading
+            self.full.clear()
+        if not rows:
+            return mids
+        raw = pd.DataFrame(rows).drop_duplicates(["zone", "timestamp", "metric", "value"])
+        resent = len(rows) - len(raw)
+        cols = ["zone", "timestamp", "metric", "value"]
+        raw = raw.reset_index(drop=True)[cols]
+        while True:  # the schema pass stops before the time and range pass: repeat until clean
+            df, issues = check_readings(raw, "message")
+            if not issues:
+                break
+            bad = sorted({int(i.line) - 2 for i in issues if i.line is not None})
+            if not bad:  # an issue without a row: nothing can be told apart
                 raise InventoryError(f"batch refused: {issues[0]}")
-            rep = store_readings(self.led, df, self.source, "telemetry",
-                                 title="telemetry batch")  # fmt: skip
-            with self._lock:
-                self.stats.stored += rep.readings
-                self.stats.duplicates += rep.duplicates + len(raw) - len(unique)
-                self.stats.alerts += rep.alerts
+            for issue in issues:
+                self.stats.refused[_reason(issue.message)] += 1
+            raw = raw.drop(index=bad).reset_index(drop=True)
+        try:
+            reps = [store_readings(self.led, df, self.source, "telemetry", title="batch")]
+        except InventoryError:  # a reading stored before with another value: one by one
+            reps = []
+            for k in range(len(df)):
+                try:
+                    reps.append(store_readings(self.led, df.iloc[k : k + 1], self.source,
+                                               "telemetry", title="reading"))  # fmt: skip
+                except InventoryError:
+                    self.stats.refused["stored before with another value"] += 1
+        with self._lock:
+            self.stats.stored += sum(r.readings for r in reps)
+            self.stats.duplicates += sum(r.duplicates for r in reps) + resent
+            self.stats.alerts += sum(r.alerts for r in reps)
         return mids
+
+
+def _reason(message: str) -> str:
+    """A refusal's kind, for the counts (the message without the figures)."""
+    text = message.split(":")[0].split(" (")[0]
+    for kind in ("physically impossible", "is outside", "not a date-time", "unknown zone"):
+        if kind in message:
+            return {"is outside": "time outside the allowed window"}.get(kind, kind)
+    return text

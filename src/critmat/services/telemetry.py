@@ -104,7 +104,8 @@ def listen(
         raise CritmatError(f"cannot reach the broker {broker.host}:{broker.port}: {exc}") from None
     client.loop_start()
     try:
-        while not stop.wait(flush_s):
+        while not stop.is_set():
+            batch.full.wait(flush_s)  # every tick, or at once when a batch is full
             _flush(client, batch, on_flush)
         time.sleep(0.2)  # what the network thread is handing over as the stop came
         _flush(client, batch, on_flush)
