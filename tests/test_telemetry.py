@@ -250,3 +250,37 @@ def test_a_reading_stored_before_with_another_value_is_refused_not_fatal(led: Le
     assert b.stats.stored == 2 and b.stats.refused["stored before with another value"] == 1
     assert b.stats.refused["physically impossible"] == 1
     assert readings(led) == 2
+
+
+def test_a_silent_sensor_raises_stale_once_and_a_reading_resolves_it(led: Ledger) -> None:
+    """Issue 31, item 2: silence past 3x the stream's interval (observed: readings a minute
+    apart) opens one `stale` alert; the next reading resolves it, with a note."""
+    from critmat.inventory.staleness import check_stale
+    from critmat.inventory.telemetry import Batcher
+
+    def iso(t: datetime) -> str:
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    b = Batcher(led)
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    for i in range(6):
+        b.add("x/F/A/temperature_c", json.dumps({"ts": iso(base + timedelta(minutes=i)),
+                                                 "value": 20}).encode(), i + 1)  # fmt: skip
+    b.flush()
+    assert check_stale(led, base + timedelta(minutes=7)) == (0, 0)  # 2 min: within 3 x 60 s
+    later = base + timedelta(minutes=9)  # 4 min silent
+    assert check_stale(led, later) == (1, 0)
+    assert check_stale(led, later) == (0, 0)  # one alert, not one per check
+    a = alerts(led)
+    stale = a[a["rule"] == "stale"]
+    assert len(stale) == 1 and "expected every 60 s, observed" in stale.iloc[0]["message"]
+    b.add("x/F/A/temperature_c", json.dumps({"ts": iso(later), "value": 20}).encode(), 9)
+    b.flush()
+    assert check_stale(led, later + timedelta(seconds=10)) == (0, 1)
+    a = alerts(led)
+    assert a.loc[a["rule"] == "stale", "status"].tolist() == ["resolved"]
+    # a stream with too few readings has no observed interval: nothing is said without one given
+    b.add("x/F/A/rh_pct", json.dumps({"ts": iso(base), "value": 40}).encode(), 10)
+    b.flush()
+    assert check_stale(led, later + timedelta(seconds=10)) == (0, 0)
+    assert check_stale(led, later + timedelta(seconds=10), expected_s=60) == (1, 0)

@@ -31,6 +31,14 @@ def listen(
     flush_seconds: Annotated[
         float, typer.Option(min=0.05, max=60.0, help="Store and acknowledge every N seconds.")
     ] = 1.0,
+    stale_after: Annotated[
+        float | None,
+        typer.Option(
+            min=1.0,
+            help="Expected seconds between a sensor's readings (default: "
+            "each stream's observed interval); silent past 3x: a stale alert.",
+        ),
+    ] = None,
     seconds: Annotated[
         float | None,
         typer.Option(min=0.1, help="Stop after N seconds (default: run until stopped)."),
@@ -51,5 +59,6 @@ def listen(
     if seconds is not None:
         threading.Timer(seconds, stop.set).start()
     typer.echo(f"listening on {where.host}:{where.port} to {topic} (Ctrl-C stops)", err=True)
-    stats = run(led, where, topic, client_id=client_id, flush_s=flush_seconds, stop=stop)
+    stats = run(led, where, topic, client_id=client_id, flush_s=flush_seconds, stop=stop,
+                stale_after=stale_after)  # fmt: skip
     typer.echo(stats.line())

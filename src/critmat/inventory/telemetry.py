@@ -52,12 +52,15 @@ class ListenStats:
     stored: int = 0
     duplicates: int = 0
     alerts: int = 0
+    stale: int = 0  # silent streams alarmed (critmat.inventory.staleness)
+    resumed: int = 0
     refused: Counter[str] = field(default_factory=Counter)
 
     def line(self) -> str:
         why = "; ".join(f"{k}: {v}" for k, v in self.refused.most_common())
         return (f"{self.received} message(s): {self.stored} reading(s) stored, "
                 f"{self.duplicates} already stored, {self.alerts} alert(s), "
+                f"{self.stale} silent sensor(s) alarmed, {self.resumed} resumed, "
                 f"{sum(self.refused.values())} refused" + (f" ({why})" if why else ""))  # fmt: skip
 
 

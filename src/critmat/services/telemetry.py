@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from critmat.errors import CritmatError
 from critmat.inventory.ledger import Ledger
+from critmat.inventory.staleness import check_stale
 from critmat.inventory.telemetry import Batcher, ListenStats
 from critmat.services.inventory import open_ledger
 
@@ -75,8 +77,12 @@ def listen(
     flush_s: float = 1.0,
     stop: threading.Event | None = None,
     on_flush: Callable[[ListenStats], None] | None = None,
+    stale_after: float | None = None,
+    stale_every_s: float = 10.0,
 ) -> ListenStats:
-    """Listen until ``stop`` is set; returns what was received, stored and refused."""
+    """Listen until ``stop`` is set; returns what was received, stored and refused. Every
+    ``stale_every_s`` seconds, silent streams are alarmed (critmat.inventory.staleness;
+    ``stale_after``: their expected interval, s, else each stream's observed one)."""
     stop = stop or threading.Event()
     batch = Batcher(led, source=f"mqtt:{broker.host}:{broker.port}")
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
@@ -104,9 +110,15 @@ def listen(
         raise CritmatError(f"cannot reach the broker {broker.host}:{broker.port}: {exc}") from None
     client.loop_start()
     try:
+        checked = 0.0
         while not stop.is_set():
             batch.full.wait(flush_s)  # every tick, or at once when a batch is full
             _flush(client, batch, on_flush)
+            if time.monotonic() - checked >= stale_every_s:
+                opened, resumed = check_stale(led, datetime.now(UTC), stale_after)
+                batch.stats.stale += opened
+                batch.stats.resumed += resumed
+                checked = time.monotonic()
         time.sleep(0.2)  # what the network thread is handing over as the stop came
         _flush(client, batch, on_flush)
     finally:
