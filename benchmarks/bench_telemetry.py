@@ -1,20 +1,21 @@
 """Benchmark of live telemetry (issue 31): readings published to a real MQTT broker (a Mosquitto
 started here on a free port, configured as a telemetry broker is: no cap on the messages in
 flight to a client or queued for it; Mosquitto's defaults, 20 and 1,000, hold a subscriber that
-acknowledges only what it has stored to 20 messages per batch and drop a burst) as fast as one
-publisher can, taken by ``critmat.services.telemetry.listen``,
+acknowledges only what it has stored to 20 messages per batch and drop a burst) at a steady rate
+(default 5,000/s) by a publisher in another process, taken by ``critmat.services.telemetry.listen``,
 checked, stored and alert-evaluated; throughput, publish-to-stored latency (p50/p99; a reading
 counts as stored when the batch that holds it commits) and the listener's peak memory, on SQLite
 and PostgreSQL, next to the file ingest of the same readings (``critmat inventory ingest``'s path)
 measured in the same run.
 
-Run: ``.venv/bin/python benchmarks/bench_telemetry.py [N]``; results are recorded in
+Run: ``.venv/bin/python benchmarks/bench_telemetry.py [N] [RATE]``; results are recorded in
 docs/performance.md.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import platform
 import resource
 import socket
@@ -26,6 +27,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import paho.mqtt.client as mqtt
@@ -68,45 +70,61 @@ def readings(n: int) -> list[tuple[str, dict[str, object]]]:
     return out
 
 
-def via_broker(url: str, n: int) -> dict[str, float]:
+def publisher(prefix: str, n: int, rate: float, port: int, out: Any) -> None:
+    """In a process of its own (not competing with the listener for one interpreter): ``n``
+    readings at ``rate`` per second, QoS 1; puts the wall-clock send times on ``out``."""
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{prefix}")
+    pub.max_inflight_messages_set(1000)
+    pub.max_queued_messages_set(0)
+    pub.connect(HOST, port)
+    pub.loop_start()
+    sent, infos = [], []
+    t0 = time.time()
+    for i, (topic, doc) in enumerate(readings(n)):
+        ahead = t0 + i / rate - time.time()
+        if ahead > 0:
+            time.sleep(ahead)
+        sent.append(time.time())
+        infos.append(pub.publish(f"{prefix}/{topic}", json.dumps(doc), qos=1))
+    for info in infos:
+        info.wait_for_publish(120)
+    pub.disconnect()
+    pub.loop_stop()
+    out.put(sent)
+
+
+def via_broker(url: str, n: int, rate: float) -> dict[str, float]:
     led = ledger(url)
     prefix, flushes = f"bench-{uuid.uuid4().hex[:6]}", []
     stop = threading.Event()
 
     def on_flush(s: ListenStats) -> None:
-        flushes.append((time.perf_counter(), s.stored))
+        flushes.append((time.time(), s.stored))
 
     th = threading.Thread(target=listen, args=(led, Broker(HOST, PORT), f"{prefix}/#"),
-                          kwargs={"client_id": f"bench-{prefix}", "flush_s": 1.0, "stop": stop,
-                                  "on_flush": on_flush})  # fmt: skip
+                          kwargs={"client_id": f"bench-{prefix}", "flush_s": 0.25,
+                                  "stop": stop, "on_flush": on_flush})  # fmt: skip
     th.start()
     time.sleep(1.0)
-    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{prefix}")
-    pub.max_inflight_messages_set(1000)
-    pub.max_queued_messages_set(0)
-    pub.connect(HOST, PORT)
-    pub.loop_start()
-    sent = []
-    start = time.perf_counter()
-    infos = []
-    for topic, doc in readings(n):
-        sent.append(time.perf_counter())
-        infos.append(pub.publish(f"{prefix}/{topic}", json.dumps(doc), qos=1))
-    for info in infos:
-        info.wait_for_publish(60)
-    while (not flushes or flushes[-1][1] < n) and time.perf_counter() - start < 120:
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    proc = ctx.Process(target=publisher, args=(prefix, n, rate, PORT, q))
+    start = time.time()  # for the time-out only: the child's start-up is not counted
+    proc.start()
+    sent = q.get(timeout=300)
+    proc.join(60)
+    while (not flushes or flushes[-1][1] < n) and time.time() - start < 300:
         time.sleep(0.05)
-    end = flushes[-1][0] if flushes else time.perf_counter()
+    end = flushes[-1][0] if flushes else time.time()
     stop.set()
     th.join(60)
-    pub.disconnect()
-    pub.loop_stop()
     when = np.array([t for t, _ in flushes])
     count = np.array([c for _, c in flushes])
     idx = np.searchsorted(count, np.arange(1, n + 1))  # the flush that stored reading i
     done = when[np.minimum(idx, len(when) - 1)]
     lat = done - np.array(sent)
-    return {"stored": float(count[-1]), "seconds": end - start, "per_s": n / (end - start),
+    took = end - sent[0]  # from the first publish to the last reading stored
+    return {"stored": float(count[-1]), "seconds": took, "per_s": n / took,
             "p50_s": float(np.percentile(lat, 50)),
             "p99_s": float(np.percentile(lat, 99))}  # fmt: skip
 
@@ -145,7 +163,11 @@ def broker(tmp: str) -> subprocess.Popen[bytes]:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}; {n:,} readings")
+    rate = float(sys.argv[2]) if len(sys.argv) > 2 else 5_000.0
+    print(
+        f"machine: {platform.machine()}, Python {platform.python_version()}; {n:,} readings "
+        f"published at {rate:,.0f}/s from another process"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         mq = broker(tmp)
         for name, url in (("SQLite", f"sqlite:///{tmp}/bench.db"), ("PostgreSQL", PG)):
@@ -157,7 +179,7 @@ def main() -> None:
                 with eng.begin() as c:
                     c.execute(text(f"CREATE SCHEMA {schema}"))
                 url = f"{PG}?options=-csearch_path%3D{schema}"
-            r = via_broker(url, n)
+            r = via_broker(url, n, rate)
             f = (
                 via_file(url.replace("bench.db", "file.db"), n)
                 if name == "SQLite"
