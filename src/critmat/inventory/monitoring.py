@@ -166,10 +166,19 @@ def check_readings(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Is
         for i in np.flatnonzero(ts.isna().to_numpy())[:50]
     ]
     now = pd.Timestamp.now(tz="UTC")
-    for i in range(len(frame)):
+    # the rows to look at, found with whole-column comparisons (a loop over every row cost
+    # about 60 us a reading); the messages are then written for those rows only
+    metrics = frame["metric"].astype(str).to_numpy()
+    values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(np.float64)
+    lo_all = np.array([PHYSICAL.get(m, (-np.inf, np.inf))[0] for m in metrics], np.float64)
+    hi_all = np.array([PHYSICAL.get(m, (-np.inf, np.inf))[1] for m in metrics], np.float64)
+    with np.errstate(invalid="ignore"):
+        bad_v = ~np.isfinite(values) | (values < lo_all) | (values > hi_all)
+    bad_t = (ts.notna() & ((ts < EARLIEST) | (ts > now + CLOCK_SKEW))).to_numpy()
+    for i in (int(k) for k in np.flatnonzero(bad_v | bad_t)):
         if len(issues) >= 50:
             break
-        t, metric, v = ts.iloc[i], str(frame["metric"].iloc[i]), float(frame["value"].iloc[i])
+        t, metric, v = ts.iloc[i], str(metrics[i]), float(values[i])
         lo, hi = PHYSICAL.get(metric, (-np.inf, np.inf))
         if not np.isfinite(v) or v < lo or v > hi:
             issues.append(
