@@ -145,17 +145,14 @@ def cap_notes(res: SimResult) -> list[str]:
     """One line per material whose price reached the cap (a numerical guard, not a market
     price): the share of runs and of run-months at the cap, where price and loss are lower
     bounds. Every face shows them (terminal, JSON, xlsx, HTML, API)."""
-    a = res.aggregates
-    if "max_price_ratio" not in a or not np.isfinite(res.price_cap):
+    if "max_price_ratio" not in res.aggregates or not np.isfinite(res.price_cap):
         return []
-    runs_at = np.mean(np.asarray(a["max_price_ratio"][:]) >= res.price_cap * (1 - 1e-6), axis=0)
-    months = (np.asarray(a["months_at_price_cap"][:], np.float64).mean(axis=0)
-              / max(res.horizon, 1)) if "months_at_price_cap" in a else None  # fmt: skip
+    runs_at, months = res.cap_shares()
     out = []
     for i, mat in enumerate(res.market.materials):
         if runs_at[i] <= 0:
             continue
-        when = f" and {months[i]:.0%} of run-months" if months is not None else ""
+        when = f" and {months[i]:.0%} of run-months" if np.isfinite(months[i]) else ""
         out.append(
             f"{mat}: the price reached its cap ({res.price_cap:g}x the base price, a numerical "
             f"guard) in {runs_at[i]:.0%} of runs{when}: there the price and the loss are lower "

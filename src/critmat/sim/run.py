@@ -242,6 +242,19 @@ class SimResult:
             out.append(row)
         return out
 
+    def cap_shares(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Per material, the share of runs whose price reached the cap (a numerical guard) and
+        the share of run-months at it (NaN where the months were not counted)."""
+        a = self.aggregates
+        price = np.asarray(a["max_price_ratio"][:])
+        runs = np.mean(price >= self.price_cap * (1.0 - 1e-6), axis=0).astype(np.float64)
+        months = (
+            np.asarray(a["months_at_price_cap"][:], np.float64).mean(axis=0) / max(self.horizon, 1)
+            if "months_at_price_cap" in a
+            else np.full(self.market.n_materials, np.nan)
+        )
+        return runs, months
+
     def summary(self) -> pd.DataFrame:
         """One row per material: shortfall statistics, outages, cover and loss avoided.
 
@@ -263,13 +276,8 @@ class SimResult:
         out_mean = np.where(p_out > 0, mean["outage_total"] / np.where(p_out > 0, p_out, 1), 0)
         price = np.asarray(a["max_price_ratio"][:])
         p50, p95 = np.quantile(price, [0.5, 0.95], axis=0)
-        at_cap = np.mean(price >= self.price_cap * (1.0 - 1e-6), axis=0)
         del price
-        months_cap = (
-            np.asarray(a["months_at_price_cap"][:], np.float64).mean(axis=0) / max(self.horizon, 1)
-            if "months_at_price_cap" in a
-            else np.full(m.n_materials, np.nan)
-        )
+        at_cap, months_cap = self.cap_shares()
         row95 = np.quantile(np.asarray(a["max_row_price_ratio"][:]), 0.95, axis=0)
         loss_parts = self._loss_parts(mean)
         rows = []
